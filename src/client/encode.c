@@ -1,0 +1,129 @@
+/* Client values -> GREP11 wire messages (borrowing, never copying). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "grep11/rv_name.h"
+#include "grep11/wire.h"
+#include "internal.h"
+
+const char *g11c_rv_name(CK_RV rv) { return grep11_rv_name(rv); }
+
+void g11c_mech_encode(const g11c_mech *m, Grep11__Mechanism *wm, Grep11__RSAOAEPParm *oaep,
+                      Grep11__RSAPSSParm *pss)
+{
+    grep11__mechanism__init(wm);
+    wm->mechanism = m->type;
+    switch (m->kind) {
+    case G11C_PARAM_BYTES:
+        wm->parameter_case = GREP11__MECHANISM__PARAMETER_PARAMETER_B;
+        wm->parameterb.data = (uint8_t *)m->bytes.ptr;
+        wm->parameterb.len = m->bytes.len;
+        break;
+    case G11C_PARAM_RSA_OAEP:
+        grep11__rsaoaepparm__init(oaep);
+        oaep->hashmech = m->oaep.hash;
+        oaep->mgf = (Grep11__RSAOAEPParm__Mask)m->oaep.mgf;
+        if (m->oaep.label.len) {
+            oaep->encodingparmtype = GREP11__RSAOAEPPARM__PARM_TYPE__CkzDataSpecifiied;
+            oaep->encodingparm.data = (uint8_t *)m->oaep.label.ptr;
+            oaep->encodingparm.len = m->oaep.label.len;
+        }
+        wm->parameter_case = GREP11__MECHANISM__PARAMETER_RSAOAEPPARAMETER;
+        wm->rsaoaepparameter = oaep;
+        break;
+    case G11C_PARAM_RSA_PSS:
+        grep11__rsapssparm__init(pss);
+        pss->hashmech = m->pss.hash;
+        pss->mgf = (Grep11__RSAPSSParm__Mask)m->pss.mgf;
+        pss->saltbytecount = m->pss.salt_len;
+        wm->parameter_case = GREP11__MECHANISM__PARAMETER_RSAPSSPARAMETER;
+        wm->rsapssparameter = pss;
+        break;
+    default:
+        break;
+    }
+}
+
+void g11c_keyblob_encode(g11c_bytes key, Grep11__KeyBlob *kb, ProtobufCBinaryData *slot)
+{
+    grep11__key_blob__init(kb);
+    slot->data = (uint8_t *)key.ptr;
+    slot->len = key.len;
+    kb->n_keyblobs = 1;
+    kb->keyblobs = slot;
+}
+
+ProtobufCBinaryData g11c_keyblob_pick(const Grep11__KeyBlob *kb, ProtobufCBinaryData raw)
+{
+    if (kb && kb->n_keyblobs > 0)
+        return kb->keyblobs[0];
+    return raw;
+}
+
+CK_RV g11c_template_encode(const CK_ATTRIBUTE *tmpl, CK_ULONG n, g11c_template *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (n == 0)
+        return CKR_OK;
+    if (!tmpl)
+        return CKR_ARGUMENTS_BAD;
+    out->entries = calloc(n, sizeof(void *));
+    out->values = calloc(n, sizeof(Grep11__AttributeValue));
+    out->storage = calloc(n, sizeof(Grep11__GenerateKeyRequest__TemplateEntry));
+    if (!out->entries || !out->values || !out->storage) {
+        g11c_template_free(out);
+        return CKR_HOST_MEMORY;
+    }
+    for (CK_ULONG i = 0; i < n; i++) {
+        Grep11__AttributeValue *v = &out->values[i];
+        grep11__attribute_value__init(v);
+        const CK_ATTRIBUTE *a = &tmpl[i];
+        if (a->ulValueLen && !a->pValue) {
+            g11c_template_free(out);
+            return CKR_ARGUMENTS_BAD;
+        }
+        switch (grep11_attr_kind_of(a->type)) {
+        case GREP11_ATTR_BOOL:
+            if (a->ulValueLen != sizeof(CK_BBOOL)) {
+                g11c_template_free(out);
+                return CKR_ATTRIBUTE_VALUE_INVALID;
+            }
+            v->one_attr_case = GREP11__ATTRIBUTE_VALUE__ONE_ATTR_ATTRIBUTE_TF;
+            v->attributetf = *(const CK_BBOOL *)a->pValue != CK_FALSE;
+            break;
+        case GREP11_ATTR_ULONG: {
+            CK_ULONG u;
+            if (a->ulValueLen != sizeof(CK_ULONG)) {
+                g11c_template_free(out);
+                return CKR_ATTRIBUTE_VALUE_INVALID;
+            }
+            memcpy(&u, a->pValue, sizeof(u));
+            v->one_attr_case = GREP11__ATTRIBUTE_VALUE__ONE_ATTR_ATTRIBUTE_I;
+            v->attributei = (int64_t)u;
+            break;
+        }
+        default:
+            v->one_attr_case = GREP11__ATTRIBUTE_VALUE__ONE_ATTR_ATTRIBUTE_B;
+            v->attributeb.data = a->pValue;
+            v->attributeb.len = a->ulValueLen;
+            break;
+        }
+        /* Every template map's entry message is {uint64 key = 1; AttributeValue
+         * value = 2} under a different name; protobuf-c packs each entry with
+         * its own descriptor, so one entry type encodes any template map. */
+        grep11__generate_key_request__template_entry__init(&out->storage[i]);
+        out->storage[i].key = a->type;
+        out->storage[i].value = v;
+        out->entries[i] = &out->storage[i];
+    }
+    out->n = n;
+    return CKR_OK;
+}
+
+void g11c_template_free(g11c_template *t)
+{
+    free(t->entries);
+    free(t->values);
+    free(t->storage);
+    memset(t, 0, sizeof(*t));
+}

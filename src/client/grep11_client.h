@@ -1,0 +1,175 @@
+/* libgrep11: a C client for grep11d (and any GREP11 server).
+ *
+ * One function per GREP11 RPC, in plain C types: no protobuf or gRPC type
+ * appears here. Every function returns a CK_RV: the server's Grep11Error code
+ * when it sent one, CKR_DEVICE_ERROR when the server could not be reached.
+ * A connection is thread-safe; open one and share it.
+ *
+ * Outputs are g11c_buf values owned by the caller (g11c_buf_free zeroizes
+ * and frees them). Keys are the opaque blobs the server returned. */
+#ifndef GREP11_CLIENT_H
+#define GREP11_CLIENT_H
+
+#include <p11-kit/pkcs11.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "grep11/ck_ext.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct g11c_conn g11c_conn;
+
+typedef struct {
+    const char *address;    /* "host:port" */
+    int insecure;           /* plaintext gRPC (server started with --insecure) */
+    const char *ca_file;    /* PEM roots to trust; NULL: the system's */
+    const char *cert_file;  /* client certificate for mutual TLS, or NULL */
+    const char *key_file;   /* its private key */
+    int timeout_ms;         /* per call; 0: 30 s */
+    size_t max_message;     /* 0: 64 MiB */
+} g11c_options;
+
+typedef struct {
+    uint8_t *ptr;
+    size_t len;
+} g11c_buf;
+
+typedef struct {
+    const uint8_t *ptr;
+    size_t len;
+} g11c_bytes;
+
+static inline g11c_bytes g11c_bytes_of(const g11c_buf *b)
+{
+    g11c_bytes r = {b->ptr, b->len};
+    return r;
+}
+
+void g11c_buf_free(g11c_buf *b);
+
+/* A mechanism and its GREP11 parameter (at most one kind is used). */
+typedef enum {
+    G11C_PARAM_NONE,
+    G11C_PARAM_BYTES, /* Mechanism.ParameterB */
+    G11C_PARAM_RSA_OAEP,
+    G11C_PARAM_RSA_PSS,
+} g11c_param_kind;
+
+typedef struct {
+    CK_MECHANISM_TYPE type;
+    g11c_param_kind kind;
+    g11c_bytes bytes;
+    struct {
+        CK_MECHANISM_TYPE hash;
+        CK_ULONG mgf;
+        g11c_bytes label;
+    } oaep;
+    struct {
+        CK_MECHANISM_TYPE hash;
+        CK_ULONG mgf;
+        CK_ULONG salt_len;
+    } pss;
+} g11c_mech;
+
+/* Called with the server's error text whenever a call fails (for logging). */
+typedef void (*g11c_error_hook)(void *arg, const char *method, CK_RV rv, const char *detail);
+/* Supplies a bearer token for each call; return CKR_OK with a NUL-terminated
+ * token in buf, or an error to fail the call without sending it. */
+typedef CK_RV (*g11c_token_hook)(void *arg, char *buf, size_t cap);
+
+CK_RV g11c_connect(const g11c_options *opt, g11c_conn **out);
+void g11c_close(g11c_conn *c);
+void g11c_set_error_hook(g11c_conn *c, g11c_error_hook fn, void *arg);
+void g11c_set_token_hook(g11c_conn *c, g11c_token_hook fn, void *arg);
+
+/* Name of a CK_RV ("CKR_ARGUMENTS_BAD"), or NULL. */
+const char *g11c_rv_name(CK_RV rv);
+
+/* ---- the Crypto service ---------------------------------------------- */
+
+CK_RV g11c_generate_random(g11c_conn *c, uint8_t *out, size_t len);
+/* *mechs is malloc'd; free() it. */
+CK_RV g11c_get_mechanism_list(g11c_conn *c, CK_MECHANISM_TYPE **mechs, size_t *count);
+CK_RV g11c_get_mechanism_info(g11c_conn *c, CK_MECHANISM_TYPE mech, CK_MECHANISM_INFO *info);
+
+CK_RV g11c_digest_init(g11c_conn *c, const g11c_mech *m, g11c_buf *state);
+CK_RV g11c_digest(g11c_conn *c, g11c_bytes state, g11c_bytes data, g11c_buf *digest);
+CK_RV g11c_digest_update(g11c_conn *c, g11c_bytes state, g11c_bytes data, g11c_buf *new_state);
+CK_RV g11c_digest_key(g11c_conn *c, g11c_bytes state, g11c_bytes key, g11c_buf *new_state);
+CK_RV g11c_digest_final(g11c_conn *c, g11c_bytes state, g11c_buf *digest);
+CK_RV g11c_digest_single(g11c_conn *c, const g11c_mech *m, g11c_bytes data, g11c_buf *digest);
+
+CK_RV g11c_encrypt_init(g11c_conn *c, const g11c_mech *m, g11c_bytes key, g11c_buf *state);
+CK_RV g11c_encrypt_update(g11c_conn *c, g11c_bytes state, g11c_bytes in, g11c_buf *new_state,
+                          g11c_buf *out);
+CK_RV g11c_encrypt_final(g11c_conn *c, g11c_bytes state, g11c_buf *out);
+CK_RV g11c_encrypt(g11c_conn *c, g11c_bytes state, g11c_bytes in, g11c_buf *out);
+CK_RV g11c_encrypt_single(g11c_conn *c, g11c_bytes key, const g11c_mech *m, g11c_bytes in,
+                          g11c_buf *out);
+CK_RV g11c_decrypt_init(g11c_conn *c, const g11c_mech *m, g11c_bytes key, g11c_buf *state);
+CK_RV g11c_decrypt_update(g11c_conn *c, g11c_bytes state, g11c_bytes in, g11c_buf *new_state,
+                          g11c_buf *out);
+CK_RV g11c_decrypt_final(g11c_conn *c, g11c_bytes state, g11c_buf *out);
+CK_RV g11c_decrypt(g11c_conn *c, g11c_bytes state, g11c_bytes in, g11c_buf *out);
+CK_RV g11c_decrypt_single(g11c_conn *c, g11c_bytes key, const g11c_mech *m, g11c_bytes in,
+                          g11c_buf *out);
+CK_RV g11c_reencrypt_single(g11c_conn *c, g11c_bytes dec_key, g11c_bytes enc_key,
+                            const g11c_mech *dec_m, const g11c_mech *enc_m, g11c_bytes in,
+                            g11c_buf *out);
+
+CK_RV g11c_sign_init(g11c_conn *c, const g11c_mech *m, g11c_bytes key, g11c_buf *state);
+CK_RV g11c_sign_update(g11c_conn *c, g11c_bytes state, g11c_bytes data, g11c_buf *new_state);
+CK_RV g11c_sign_final(g11c_conn *c, g11c_bytes state, g11c_buf *sig);
+CK_RV g11c_sign(g11c_conn *c, g11c_bytes state, g11c_bytes data, g11c_buf *sig);
+CK_RV g11c_sign_single(g11c_conn *c, g11c_bytes key, const g11c_mech *m, g11c_bytes data,
+                       g11c_buf *sig);
+CK_RV g11c_verify_init(g11c_conn *c, const g11c_mech *m, g11c_bytes key, g11c_buf *state);
+CK_RV g11c_verify_update(g11c_conn *c, g11c_bytes state, g11c_bytes data, g11c_buf *new_state);
+CK_RV g11c_verify_final(g11c_conn *c, g11c_bytes state, g11c_bytes sig);
+CK_RV g11c_verify(g11c_conn *c, g11c_bytes state, g11c_bytes data, g11c_bytes sig);
+CK_RV g11c_verify_single(g11c_conn *c, g11c_bytes key, const g11c_mech *m, g11c_bytes data,
+                         g11c_bytes sig);
+
+/* Templates are CK_ATTRIBUTE arrays (CK_BBOOL booleans, CK_ULONG integers). */
+CK_RV g11c_generate_key(g11c_conn *c, const g11c_mech *m, const CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                        g11c_buf *key, g11c_buf *checksum);
+CK_RV g11c_generate_key_pair(g11c_conn *c, const g11c_mech *m, const CK_ATTRIBUTE *pub_tmpl,
+                             CK_ULONG npub, const CK_ATTRIBUTE *priv_tmpl, CK_ULONG npriv,
+                             g11c_buf *priv_key, g11c_buf *pub_key);
+CK_RV g11c_wrap_key(g11c_conn *c, g11c_bytes key, g11c_bytes kek, g11c_bytes mac_key,
+                    const g11c_mech *m, g11c_buf *wrapped);
+CK_RV g11c_unwrap_key(g11c_conn *c, g11c_bytes wrapped, g11c_bytes kek, g11c_bytes mac_key,
+                      const g11c_mech *m, const CK_ATTRIBUTE *tmpl, CK_ULONG n, g11c_buf *key,
+                      g11c_buf *checksum);
+CK_RV g11c_derive_key(g11c_conn *c, const g11c_mech *m, const CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                      g11c_bytes base_key, g11c_bytes data, g11c_buf *key, g11c_buf *checksum);
+/* Returns the attributes the server reported, in a fresh array whose values
+ * are malloc'd too; free with g11c_attrs_free. */
+CK_RV g11c_get_attribute_value(g11c_conn *c, g11c_bytes object, const CK_ATTRIBUTE_TYPE *types,
+                               CK_ULONG n, CK_ATTRIBUTE **out, CK_ULONG *nout);
+void g11c_attrs_free(CK_ATTRIBUTE *attrs, CK_ULONG n);
+CK_RV g11c_set_attribute_value(g11c_conn *c, g11c_bytes object, const CK_ATTRIBUTE *tmpl,
+                               CK_ULONG n, g11c_buf *new_object);
+CK_RV g11c_rewrap_key_blob(g11c_conn *c, g11c_bytes blob, g11c_buf *new_blob);
+CK_RV g11c_login(g11c_conn *c, g11c_bytes store_id, g11c_bytes pin, g11c_buf *pin_blob);
+CK_RV g11c_logout(g11c_conn *c);
+
+/* ---- other services --------------------------------------------------- */
+
+/* grpc.health.v1: *serving is 1 when the server reports SERVING. */
+CK_RV g11c_health(g11c_conn *c, int *serving);
+
+/* Low level: sends already-encoded request bytes to a full method path
+ * ("/grep11.Crypto/GenerateRandom") and returns the encoded reply. For tools
+ * and tests that need to send what the typed functions never would. */
+CK_RV g11c_raw_call(g11c_conn *c, const char *method, const uint8_t *req, size_t len,
+                    g11c_buf *reply);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

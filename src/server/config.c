@@ -1,0 +1,321 @@
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+#include "version.h"
+
+void config_defaults(server_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->listen = strdup(CONFIG_DEFAULT_LISTEN);
+    cfg->data_dir = strdup(CONFIG_DEFAULT_DATA_DIR);
+    cfg->log_level = LOG_LEVEL_INFO;
+    cfg->max_message = CONFIG_DEFAULT_MAX_MESSAGE;
+}
+
+void config_free(server_config *cfg)
+{
+    free(cfg->listen);
+    free(cfg->data_dir);
+    free(cfg->tls_cert);
+    free(cfg->tls_key);
+    free(cfg->tls_client_ca);
+    free(cfg->master_key_file);
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+static void set_string(char **slot, const char *value)
+{
+    free(*slot);
+    *slot = strdup(value);
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return -1;
+    unsigned long long mul = 1;
+    if (*end == 'k' || *end == 'K')
+        mul = 1024, end++;
+    else if (*end == 'm' || *end == 'M')
+        mul = 1024 * 1024, end++;
+    if (*end == 'i' || *end == 'B')
+        end++;
+    if (*end == 'B')
+        end++;
+    if (*end != '\0' || v == 0 || v > (1ull << 31) / mul)
+        return -1;
+    *out = (size_t)(v * mul);
+    return 0;
+}
+
+/* Applies one "section.key = value" setting; -1 with a reason if unknown or
+ * invalid. The YAML reader flattens nesting into dotted keys. */
+static int config_apply(server_config *cfg, const char *key, const char *value,
+                        char *err, size_t errlen)
+{
+    if (strcmp(key, "listen") == 0) {
+        set_string(&cfg->listen, value);
+    } else if (strcmp(key, "data_dir") == 0) {
+        set_string(&cfg->data_dir, value);
+    } else if (strcmp(key, "tls.cert") == 0) {
+        set_string(&cfg->tls_cert, value);
+    } else if (strcmp(key, "tls.key") == 0) {
+        set_string(&cfg->tls_key, value);
+    } else if (strcmp(key, "tls.client_ca") == 0) {
+        set_string(&cfg->tls_client_ca, value);
+    } else if (strcmp(key, "master_key_file") == 0) {
+        set_string(&cfg->master_key_file, value);
+    } else if (strcmp(key, "log_level") == 0) {
+        if (log_level_parse(value, &cfg->log_level) != 0) {
+            snprintf(err, errlen, "log_level: unknown level '%s'", value);
+            return -1;
+        }
+    } else if (strcmp(key, "workers") == 0) {
+        char *end = NULL;
+        long v = strtol(value, &end, 10);
+        if (!end || *end || v < 0 || v > 256) {
+            snprintf(err, errlen, "workers: expected 0..256, got '%s'", value);
+            return -1;
+        }
+        cfg->workers = (int)v;
+    } else if (strcmp(key, "max_message_size") == 0) {
+        if (parse_size(value, &cfg->max_message) != 0) {
+            snprintf(err, errlen, "max_message_size: invalid size '%s'", value);
+            return -1;
+        }
+    } else if (strcmp(key, "insecure") == 0 || strcmp(key, "dev") == 0) {
+        int on = strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0 ||
+                 strcasecmp(value, "yes") == 0;
+        int off = strcasecmp(value, "false") == 0 || strcmp(value, "0") == 0 ||
+                  strcasecmp(value, "no") == 0;
+        if (!on && !off) {
+            snprintf(err, errlen, "%s: expected true or false", key);
+            return -1;
+        }
+        if (key[0] == 'i')
+            cfg->insecure = on;
+        else
+            cfg->dev = on;
+    } else {
+        snprintf(err, errlen, "unknown setting '%s'", key);
+        return -1;
+    }
+    return 0;
+}
+
+int config_load_yaml(server_config *cfg, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot open config %s: %s", path, strerror(errno));
+        return -1;
+    }
+    yaml_parser_t parser;
+    yaml_event_t ev;
+    int rc = -1, done = 0, depth = 0;
+    char section[128] = "", key[128] = "";
+    int have_key = 0;
+    if (!yaml_parser_initialize(&parser)) {
+        fclose(f);
+        snprintf(err, errlen, "yaml: out of memory");
+        return -1;
+    }
+    yaml_parser_set_input_file(&parser, f);
+    while (!done) {
+        if (!yaml_parser_parse(&parser, &ev)) {
+            snprintf(err, errlen, "%s:%zu: %s", path, parser.problem_mark.line + 1,
+                     parser.problem ? parser.problem : "syntax error");
+            goto out;
+        }
+        switch (ev.type) {
+        case YAML_MAPPING_START_EVENT:
+            depth++;
+            if (depth == 2) {
+                if (!have_key || depth > 2) {
+                    snprintf(err, errlen, "%s: unexpected nested mapping", path);
+                    yaml_event_delete(&ev);
+                    goto out;
+                }
+                snprintf(section, sizeof(section), "%s", key);
+                have_key = 0;
+            } else if (depth > 2) {
+                snprintf(err, errlen, "%s: nesting deeper than two levels", path);
+                yaml_event_delete(&ev);
+                goto out;
+            }
+            break;
+        case YAML_MAPPING_END_EVENT:
+            if (depth == 2)
+                section[0] = '\0';
+            depth--;
+            break;
+        case YAML_SEQUENCE_START_EVENT:
+            snprintf(err, errlen, "%s: lists are not valid here", path);
+            yaml_event_delete(&ev);
+            goto out;
+        case YAML_SCALAR_EVENT: {
+            const char *v = (const char *)ev.data.scalar.value;
+            if (!have_key) {
+                snprintf(key, sizeof(key), "%s", v);
+                have_key = 1;
+            } else {
+                char full[300];
+                if (section[0])
+                    snprintf(full, sizeof(full), "%s.%s", section, key);
+                else
+                    snprintf(full, sizeof(full), "%s", key);
+                have_key = 0;
+                if (config_apply(cfg, full, v, err, errlen) != 0) {
+                    yaml_event_delete(&ev);
+                    goto out;
+                }
+            }
+            break;
+        }
+        case YAML_STREAM_END_EVENT:
+            done = 1;
+            break;
+        default:
+            break;
+        }
+        yaml_event_delete(&ev);
+    }
+    rc = 0;
+out:
+    yaml_parser_delete(&parser);
+    fclose(f);
+    return rc;
+}
+
+static void usage(FILE *to)
+{
+    fprintf(to,
+            "Usage: grep11d [options]\n"
+            "  -c, --config FILE      YAML configuration file\n"
+            "  -l, --listen HOST:PORT address to listen on (default %s)\n"
+            "  -d, --data-dir DIR     data directory (default %s)\n"
+            "      --dev              development mode: create a development master\n"
+            "                         key, CA and server certificate in DIR on first start\n"
+            "      --insecure         serve plaintext gRPC (no TLS); never in production\n"
+            "      --workers N        worker threads (default: one per core)\n"
+            "      --log-level LEVEL  error|warn|info|debug\n"
+            "  -h, --help             this text\n"
+            "  -V, --version          print the version\n",
+            CONFIG_DEFAULT_LISTEN, CONFIG_DEFAULT_DATA_DIR);
+}
+
+int config_parse_args(server_config *cfg, int argc, char **argv)
+{
+    enum { OPT_DEV = 256, OPT_INSECURE, OPT_WORKERS, OPT_LOG_LEVEL };
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"listen", required_argument, NULL, 'l'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"dev", no_argument, NULL, OPT_DEV},
+        {"insecure", no_argument, NULL, OPT_INSECURE},
+        {"workers", required_argument, NULL, OPT_WORKERS},
+        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    char err[512];
+    /* The config file is read first so that every other flag overrides it,
+     * wherever it stands on the command line. */
+    for (int i = 1; i < argc; i++) {
+        const char *path = NULL;
+        if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) && i + 1 < argc)
+            path = argv[i + 1];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            path = argv[i] + 9;
+        if (path && config_load_yaml(cfg, path, err, sizeof(err)) != 0) {
+            fprintf(stderr, "grep11d: %s\n", err);
+            return -1;
+        }
+    }
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:l:d:hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            break;
+        case 'l':
+            set_string(&cfg->listen, optarg);
+            break;
+        case 'd':
+            set_string(&cfg->data_dir, optarg);
+            break;
+        case OPT_DEV:
+            cfg->dev = 1;
+            break;
+        case OPT_INSECURE:
+            cfg->insecure = 1;
+            break;
+        case OPT_WORKERS:
+        case OPT_LOG_LEVEL:
+            if (config_apply(cfg, c == OPT_WORKERS ? "workers" : "log_level", optarg,
+                             err, sizeof(err)) != 0) {
+                fprintf(stderr, "grep11d: %s\n", err);
+                return -1;
+            }
+            break;
+        case 'h':
+            usage(stdout);
+            return 1;
+        case 'V':
+            printf("grep11d %s\n", GREP11_VERSION);
+            return 1;
+        default:
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "grep11d: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return -1;
+    }
+    return 0;
+}
+
+int config_validate(const server_config *cfg, char *err, size_t errlen)
+{
+    if (!cfg->listen || !strchr(cfg->listen, ':')) {
+        snprintf(err, errlen, "listen: expected HOST:PORT");
+        return -1;
+    }
+    if (!cfg->data_dir || !cfg->data_dir[0]) {
+        snprintf(err, errlen, "data_dir: must be set");
+        return -1;
+    }
+    if (!cfg->insecure && !cfg->dev && (!cfg->tls_cert || !cfg->tls_key)) {
+        snprintf(err, errlen,
+                 "TLS needs tls.cert and tls.key (or --dev to generate them, "
+                 "or --insecure for plaintext)");
+        return -1;
+    }
+    if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+        snprintf(err, errlen, "tls.cert and tls.key must be given together");
+        return -1;
+    }
+    if (cfg->insecure && cfg->tls_client_ca) {
+        snprintf(err, errlen, "tls.client_ca (mutual TLS) cannot be used with --insecure");
+        return -1;
+    }
+    if (!cfg->dev && !cfg->master_key_file) {
+        snprintf(err, errlen,
+                 "master_key_file must be set (or --dev for a development master key)");
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,44 @@
+/* grep11d configuration: compiled-in defaults, then the YAML file, then the
+ * command line, each overriding the one before. */
+#ifndef GREP11_SERVER_CONFIG_H
+#define GREP11_SERVER_CONFIG_H
+
+#include <stddef.h>
+
+#include "log.h"
+
+#define CONFIG_DEFAULT_LISTEN "127.0.0.1:9876"
+#define CONFIG_DEFAULT_DATA_DIR "grep11-data"
+#define CONFIG_DEFAULT_MAX_MESSAGE (64u * 1024u * 1024u)
+
+typedef struct {
+    char *listen;           /* host:port; port 0 picks a free port */
+    char *data_dir;
+    char *tls_cert;         /* PEM server certificate chain */
+    char *tls_key;          /* PEM private key */
+    char *tls_client_ca;    /* set: mutual TLS required */
+    char *master_key_file;  /* 32-byte WK (until custody replaces it) */
+    log_level log_level;
+    int workers;            /* 0: one per core */
+    size_t max_message;     /* bytes, both directions */
+    int dev;                /* --dev: create WK, CA and certs on first start */
+    int insecure;           /* --insecure: plaintext; explicit only */
+} server_config;
+
+/* Fills compiled-in defaults. */
+void config_defaults(server_config *cfg);
+
+/* Merges a YAML file into cfg. On failure writes a one-line reason to err
+ * and returns -1; cfg may be partly updated but stays freeable. */
+int config_load_yaml(server_config *cfg, const char *path, char *err, size_t errlen);
+
+/* Parses the command line. Returns 0 to run, 1 when --help/--version was
+ * printed (exit 0), -1 on a usage error (reason printed). */
+int config_parse_args(server_config *cfg, int argc, char **argv);
+
+/* Validates the final configuration; -1 with a reason in err. */
+int config_validate(const server_config *cfg, char *err, size_t errlen);
+
+void config_free(server_config *cfg);
+
+#endif

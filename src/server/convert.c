@@ -1,0 +1,132 @@
+#include "convert.h"
+
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+CK_RV conv_mech(rpc_ctx *ctx, const Grep11__Mechanism *m, engine_mech *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!m)
+        return rpc_fail(ctx, CKR_MECHANISM_INVALID, "mechanism missing");
+    out->type = (CK_MECHANISM_TYPE)m->mechanism;
+    switch (m->parameter_case) {
+    case GREP11__MECHANISM__PARAMETER__NOT_SET:
+        out->kind = ENGINE_PARAM_NONE;
+        break;
+    case GREP11__MECHANISM__PARAMETER_PARAMETER_B:
+        out->kind = ENGINE_PARAM_BYTES;
+        out->bytes.ptr = m->parameterb.data;
+        out->bytes.len = m->parameterb.len;
+        break;
+    case GREP11__MECHANISM__PARAMETER_RSAOAEPPARAMETER:
+        out->kind = ENGINE_PARAM_RSA_OAEP;
+        out->oaep.hash = (CK_MECHANISM_TYPE)m->rsaoaepparameter->hashmech;
+        out->oaep.mgf = (CK_ULONG)m->rsaoaepparameter->mgf;
+        out->oaep.label.ptr = m->rsaoaepparameter->encodingparm.data;
+        out->oaep.label.len = m->rsaoaepparameter->encodingparm.len;
+        break;
+    case GREP11__MECHANISM__PARAMETER_RSAPSSPARAMETER:
+        out->kind = ENGINE_PARAM_RSA_PSS;
+        out->pss.hash = (CK_MECHANISM_TYPE)m->rsapssparameter->hashmech;
+        out->pss.mgf = (CK_ULONG)m->rsapssparameter->mgf;
+        out->pss.salt_len = (CK_ULONG)m->rsapssparameter->saltbytecount;
+        break;
+    default:
+        return rpc_fail(ctx, CKR_MECHANISM_PARAM_INVALID,
+                        "mechanism parameter type not supported");
+    }
+    return CKR_OK;
+}
+
+CK_RV conv_keyblob(rpc_ctx *ctx, const Grep11__KeyBlob *kb, const char *what, engine_bytes *out)
+{
+    out->ptr = NULL;
+    out->len = 0;
+    if (!kb)
+        return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "%s missing", what);
+    if (kb->n_keyblobs == 0) {
+        if (kb->keyblobid.len)
+            return rpc_fail(ctx, CKR_FUNCTION_NOT_SUPPORTED,
+                            "%s: stored keys (KeyBlobID) are not served yet", what);
+        return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "%s carries no key blob", what);
+    }
+    out->ptr = kb->keyblobs[0].data;
+    out->len = kb->keyblobs[0].len;
+    return CKR_OK;
+}
+
+CK_RV conv_attr_in(rpc_ctx *ctx, uint64_t type, const Grep11__AttributeValue *v,
+                   CK_ATTRIBUTE *out, uint8_t scratch[8])
+{
+    out->type = (CK_ATTRIBUTE_TYPE)type;
+    if (!v || v->one_attr_case == GREP11__ATTRIBUTE_VALUE__ONE_ATTR__NOT_SET)
+        return rpc_fail(ctx, CKR_ATTRIBUTE_VALUE_INVALID, "attribute 0x%llx has no value",
+                        (unsigned long long)type);
+    switch (v->one_attr_case) {
+    case GREP11__ATTRIBUTE_VALUE__ONE_ATTR_ATTRIBUTE_TF: {
+        CK_BBOOL b = v->attributetf ? CK_TRUE : CK_FALSE;
+        memcpy(scratch, &b, sizeof(b));
+        out->pValue = scratch;
+        out->ulValueLen = sizeof(CK_BBOOL);
+        break;
+    }
+    case GREP11__ATTRIBUTE_VALUE__ONE_ATTR_ATTRIBUTE_I: {
+        if (v->attributei < 0)
+            return rpc_fail(ctx, CKR_ATTRIBUTE_VALUE_INVALID,
+                            "attribute 0x%llx: negative integer", (unsigned long long)type);
+        CK_ULONG u = (CK_ULONG)v->attributei;
+        memcpy(scratch, &u, sizeof(u));
+        out->pValue = scratch;
+        out->ulValueLen = sizeof(CK_ULONG);
+        break;
+    }
+    default:
+        out->pValue = v->attributeb.data;
+        out->ulValueLen = v->attributeb.len;
+        break;
+    }
+    return CKR_OK;
+}
+
+CK_RV conv_template_in(rpc_ctx *ctx, size_t n, void *const *entries, conv_template *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (n == 0)
+        return CKR_OK;
+    if (n > 256)
+        return rpc_fail(ctx, CKR_TEMPLATE_INCONSISTENT, "template has %zu attributes", n);
+    out->attrs = calloc(n, sizeof(CK_ATTRIBUTE));
+    out->scratch = calloc(n, 8);
+    if (!out->attrs || !out->scratch) {
+        conv_template_free(out);
+        return CKR_HOST_MEMORY;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const conv_map_entry *e = entries[i];
+        CK_RV rv = conv_attr_in(ctx, e->key, e->value, &out->attrs[i], out->scratch[i]);
+        if (rv != CKR_OK) {
+            conv_template_free(out);
+            return rv;
+        }
+    }
+    out->n = (CK_ULONG)n;
+    return CKR_OK;
+}
+
+void conv_template_free(conv_template *t)
+{
+    if (t->scratch)
+        OPENSSL_cleanse(t->scratch, (size_t)t->n * 8);
+    free(t->attrs);
+    free(t->scratch);
+    memset(t, 0, sizeof(*t));
+}
+
+void conv_keyblob_out(Grep11__KeyBlob *kb, ProtobufCBinaryData *slot, const engine_buf *blob)
+{
+    grep11__key_blob__init(kb);
+    *slot = conv_bin(blob);
+    kb->n_keyblobs = 1;
+    kb->keyblobs = slot;
+}

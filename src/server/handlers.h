@@ -1,0 +1,54 @@
+/* Handler functions of every service grep11d serves; methods.c lists them. */
+#ifndef GREP11_SERVER_HANDLERS_H
+#define GREP11_SERVER_HANDLERS_H
+
+#include "rpc.h"
+#include "server.pb-c.h"
+
+#define HANDLER_MAX_RANDOM (1024u * 1024u) /* GenerateRandom: 1 MiB at most */
+
+#define HANDLER(name) CK_RV name(rpc_ctx *ctx);
+HANDLER(h_generate_random)
+HANDLER(h_get_mechanism_list)
+HANDLER(h_get_mechanism_info)
+HANDLER(h_digest_init)
+HANDLER(h_digest)
+HANDLER(h_digest_update)
+HANDLER(h_digest_key)
+HANDLER(h_digest_final)
+HANDLER(h_digest_single)
+HANDLER(h_encrypt_init)
+HANDLER(h_decrypt_init)
+HANDLER(h_encrypt_update)
+HANDLER(h_decrypt_update)
+HANDLER(h_encrypt)
+HANDLER(h_decrypt)
+HANDLER(h_encrypt_final)
+HANDLER(h_decrypt_final)
+HANDLER(h_encrypt_single)
+HANDLER(h_decrypt_single)
+HANDLER(h_reencrypt_single)
+HANDLER(h_sign_init)
+HANDLER(h_verify_init)
+HANDLER(h_sign_update)
+HANDLER(h_verify_update)
+HANDLER(h_sign_final)
+HANDLER(h_verify_final)
+HANDLER(h_sign)
+HANDLER(h_verify)
+HANDLER(h_sign_single)
+HANDLER(h_verify_single)
+HANDLER(h_generate_key)
+HANDLER(h_generate_key_pair)
+HANDLER(h_wrap_key)
+HANDLER(h_unwrap_key)
+HANDLER(h_derive_key)
+HANDLER(h_get_attribute_value)
+HANDLER(h_set_attribute_value)
+HANDLER(h_login)
+HANDLER(h_logout)
+HANDLER(h_rewrap_key_blob)
+HANDLER(h_health_check)
+#undef HANDLER
+
+#endif

@@ -1,0 +1,156 @@
+/* grep11d: configuration, master key, engine, transport, signals. */
+#include <grpc/grpc.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "devsetup.h"
+#include "engine.h"
+#include "log.h"
+#include "server.h"
+
+#define DRAIN_GRACE_MS 5000
+
+static void warn_dev_key(const char *data_dir, int created)
+{
+    log_warn("msg=\"DEVELOPMENT MODE: the master key in %s/%s is kept in a plain file. "
+             "Anyone who can read it can unwrap every key this server made. Never use --dev "
+             "for real keys.\"%s",
+             data_dir, DEV_WK_FILE, created ? " created=1" : "");
+    fprintf(stderr, "\n"
+                    "  ***************************************************************\n"
+                    "  *  DEVELOPMENT MASTER KEY %-7s                             *\n"
+                    "  *  It is stored unprotected in the data directory. Never keep *\n"
+                    "  *  production keys under it.                                  *\n"
+                    "  ***************************************************************\n\n",
+            created ? "CREATED" : "IN USE");
+}
+
+/* Loads the wrapping key (development file or configured file) into an
+ * engine; the clear key is wiped before returning. */
+static int open_engine(const server_config *cfg, engine **eng, char *err, size_t errlen)
+{
+    uint8_t wk[32];
+    char path[4200];
+    if (cfg->master_key_file)
+        snprintf(path, sizeof(path), "%s", cfg->master_key_file);
+    else
+        snprintf(path, sizeof(path), "%s/%s", cfg->data_dir, DEV_WK_FILE);
+    if (masterkey_read_file(path, wk, err, errlen) != 0)
+        return -1;
+    CK_RV rv = engine_create(wk, NULL, eng);
+    OPENSSL_cleanse(wk, sizeof(wk));
+    if (rv != CKR_OK) {
+        snprintf(err, errlen, "engine start failed (CK_RV 0x%lx)", (unsigned long)rv);
+        return -1;
+    }
+    return 0;
+}
+
+static void write_addr_file(const server_config *cfg, const char *addr)
+{
+    char path[4200], tmp[4300];
+    snprintf(path, sizeof(path), "%s/grep11d.addr", cfg->data_dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return;
+    fprintf(f, "%s\n", addr);
+    if (fclose(f) == 0)
+        rename(tmp, path);
+}
+
+static void print_connect_help(const server_config *cfg, const char *addr)
+{
+    printf("grep11d listening on %s (%s)\n", addr,
+           cfg->insecure ? "plaintext, --insecure" : cfg->tls_client_ca ? "mutual TLS" : "TLS");
+    if (!cfg->insecure && !cfg->tls_cert)
+        printf("  clients trust the CA in %s/%s/ca.pem\n", cfg->data_dir, DEV_TLS_DIR);
+    printf("  try: grep11ctl --address %s%s%s%s random 32\n", addr,
+           cfg->insecure ? " --insecure" : "", cfg->insecure || cfg->tls_cert ? "" : " --data-dir ",
+           cfg->insecure || cfg->tls_cert ? "" : cfg->data_dir);
+    fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+    server_config cfg;
+    engine *eng = NULL;
+    server *srv = NULL;
+    char err[512] = "";
+    int rc = 1, port = 0;
+
+    /* Block the stop signals before any thread exists (gRPC's included), so
+     * that only sigwait below ever sees them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    config_defaults(&cfg);
+    int a = config_parse_args(&cfg, argc, argv);
+    if (a != 0) {
+        config_free(&cfg);
+        return a > 0 ? 0 : 2;
+    }
+    if (config_validate(&cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "grep11d: %s\n", err);
+        config_free(&cfg);
+        return 2;
+    }
+    log_init(cfg.log_level);
+
+    if (cfg.dev) {
+        int created = 0;
+        if (dev_prepare(cfg.data_dir, &created, err, sizeof(err)) != 0) {
+            log_error("msg=\"development setup failed: %s\"", err);
+            goto out;
+        }
+        if (!cfg.master_key_file)
+            warn_dev_key(cfg.data_dir, created);
+    } else if (dev_mkdirs(cfg.data_dir, err, sizeof(err)) != 0) {
+        log_error("msg=\"%s\"", err);
+        goto out;
+    }
+    if (engine_self_test() != CKR_OK) {
+        log_error("msg=\"engine self-test failed: refusing to start\"");
+        goto out;
+    }
+    if (open_engine(&cfg, &eng, err, sizeof(err)) != 0) {
+        log_error("msg=\"%s\"", err);
+        goto out;
+    }
+
+    grpc_init();
+    if (server_start(&cfg, eng, &srv, &port, err, sizeof(err)) != 0) {
+        log_error("msg=\"%s\"", err);
+        grpc_shutdown();
+        goto out;
+    }
+    char addr[300];
+    snprintf(addr, sizeof(addr), "%.*s:%d", (int)(strrchr(cfg.listen, ':') - cfg.listen),
+             cfg.listen, port);
+    log_info("msg=\"serving\" addr=%s tls=%s", addr,
+             cfg.insecure ? "off" : cfg.tls_client_ca ? "mutual" : "on");
+    write_addr_file(&cfg, addr);
+    print_connect_help(&cfg, addr);
+
+    int sig = 0;
+    sigwait(&stop, &sig);
+    log_info("msg=\"signal %d: draining\"", sig);
+    server_stop(srv, DRAIN_GRACE_MS);
+    grpc_shutdown();
+    log_info("msg=\"stopped\"");
+    rc = 0;
+out:
+    if (eng)
+        engine_destroy(eng);
+    config_free(&cfg);
+    return rc;
+}

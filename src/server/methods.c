@@ -1,0 +1,56 @@
+/* The method tables: one row per RPC, path -> request type -> handler. */
+#include "handlers.h"
+#include "health.pb-c.h"
+
+#define CRYPTO(name, msg, fn)                                                                      \
+    {"/grep11.Crypto/" name, &grep11__##msg##_request__descriptor, fn}
+
+const rpc_method crypto_methods[] = {
+    CRYPTO("GenerateRandom", generate_random, h_generate_random),
+    CRYPTO("DigestInit", digest_init, h_digest_init),
+    CRYPTO("Digest", digest, h_digest),
+    CRYPTO("DigestUpdate", digest_update, h_digest_update),
+    CRYPTO("DigestKey", digest_key, h_digest_key),
+    CRYPTO("DigestFinal", digest_final, h_digest_final),
+    CRYPTO("DigestSingle", digest_single, h_digest_single),
+    CRYPTO("EncryptInit", encrypt_init, h_encrypt_init),
+    CRYPTO("DecryptInit", decrypt_init, h_decrypt_init),
+    CRYPTO("EncryptUpdate", encrypt_update, h_encrypt_update),
+    CRYPTO("DecryptUpdate", decrypt_update, h_decrypt_update),
+    CRYPTO("Encrypt", encrypt, h_encrypt),
+    CRYPTO("Decrypt", decrypt, h_decrypt),
+    CRYPTO("EncryptFinal", encrypt_final, h_encrypt_final),
+    CRYPTO("DecryptFinal", decrypt_final, h_decrypt_final),
+    CRYPTO("EncryptSingle", encrypt_single, h_encrypt_single),
+    CRYPTO("DecryptSingle", decrypt_single, h_decrypt_single),
+    CRYPTO("SignInit", sign_init, h_sign_init),
+    CRYPTO("VerifyInit", verify_init, h_verify_init),
+    CRYPTO("SignUpdate", sign_update, h_sign_update),
+    CRYPTO("VerifyUpdate", verify_update, h_verify_update),
+    CRYPTO("SignFinal", sign_final, h_sign_final),
+    CRYPTO("VerifyFinal", verify_final, h_verify_final),
+    CRYPTO("Sign", sign, h_sign),
+    CRYPTO("Verify", verify, h_verify),
+    CRYPTO("SignSingle", sign_single, h_sign_single),
+    CRYPTO("VerifySingle", verify_single, h_verify_single),
+    CRYPTO("ReencryptSingle", reencrypt_single, h_reencrypt_single),
+    CRYPTO("GenerateKey", generate_key, h_generate_key),
+    CRYPTO("GenerateKeyPair", generate_key_pair, h_generate_key_pair),
+    CRYPTO("WrapKey", wrap_key, h_wrap_key),
+    CRYPTO("UnwrapKey", unwrap_key, h_unwrap_key),
+    CRYPTO("DeriveKey", derive_key, h_derive_key),
+    CRYPTO("GetMechanismList", get_mechanism_list, h_get_mechanism_list),
+    CRYPTO("GetMechanismInfo", get_mechanism_info, h_get_mechanism_info),
+    CRYPTO("GetAttributeValue", get_attribute_value, h_get_attribute_value),
+    CRYPTO("SetAttributeValue", set_attribute_value, h_set_attribute_value),
+    CRYPTO("Login", login, h_login),
+    CRYPTO("Logout", logout, h_logout),
+    CRYPTO("RewrapKeyBlob", rewrap_key_blob, h_rewrap_key_blob),
+};
+const size_t crypto_method_count = sizeof(crypto_methods) / sizeof(crypto_methods[0]);
+
+const rpc_method health_methods[] = {
+    {"/grpc.health.v1.Health/Check", &grpc__health__v1__health_check_request__descriptor,
+     h_health_check},
+};
+const size_t health_method_count = sizeof(health_methods) / sizeof(health_methods[0]);

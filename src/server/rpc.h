@@ -1,0 +1,50 @@
+/* What a gRPC handler sees: the decoded request, a place for the encoded
+ * reply, and the error text for the client. Handlers are thin: decode (done
+ * for them), check, call the engine, encode with rpc_reply(). They never
+ * touch gRPC types; the transport owns those. */
+#ifndef GREP11_SERVER_RPC_H
+#define GREP11_SERVER_RPC_H
+
+#include <grpc/status.h>
+#include <p11-kit/pkcs11.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct server;
+
+typedef struct rpc_ctx {
+    struct server *srv;
+    const struct rpc_method *method;
+    const ProtobufCMessage *req;   /* decoded request, owned by the transport */
+    uint8_t *resp;                 /* encoded reply, set by rpc_reply */
+    size_t resp_len;
+    char detail[256];              /* client-facing error text: no secrets */
+    grpc_status_code code_override; /* non-OK: use this gRPC code as is */
+    const char *peer_identity;     /* mutual-TLS certificate identity, or NULL */
+    const char *authorization;     /* "authorization" metadata value, or NULL */
+} rpc_ctx;
+
+typedef CK_RV (*rpc_handler_fn)(rpc_ctx *ctx);
+
+typedef struct rpc_method {
+    const char *path;              /* "/grep11.Crypto/GenerateRandom" */
+    const ProtobufCMessageDescriptor *request;
+    rpc_handler_fn handler;
+} rpc_method;
+
+/* Encodes msg as the call's reply. Returns CKR_OK or CKR_HOST_MEMORY. */
+CK_RV rpc_reply(rpc_ctx *ctx, const ProtobufCMessage *msg);
+
+/* Records a client-facing error text and returns rv, so handlers can write
+ * `return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "Len must be 1..%d", max);`. */
+CK_RV rpc_fail(rpc_ctx *ctx, CK_RV rv, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Method tables, one per service (handlers_*.c). */
+extern const rpc_method crypto_methods[];
+extern const size_t crypto_method_count;
+extern const rpc_method health_methods[];
+extern const size_t health_method_count;
+
+#endif

@@ -1,0 +1,601 @@
+/* The gRPC C-core server loop.
+ *
+ * One completion queue per worker thread; every queue is registered before
+ * grpc_server_start. Each worker keeps a few requests posted per registered
+ * method (payload read with the call, so a call costs one batch) plus a few
+ * generic requests so that an unknown method is answered UNIMPLEMENTED at
+ * once instead of hanging until the client's deadline. A call's batches stay
+ * on the worker that received it, because grpc_call_start_batch is not
+ * thread-safe per call. */
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/support/alloc.h>
+#include <grpc/support/time.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "devsetup.h"
+#include "log.h"
+#include "rpc.h"
+#include "server.h"
+#include "status.h"
+
+#define REQUESTS_PER_METHOD 2
+#define GENERIC_REQUESTS 2
+
+typedef struct worker worker;
+
+enum call_stage { CALL_REQUESTED, CALL_SENDING };
+
+typedef struct call {
+    worker *w;
+    const rpc_method *method;  /* NULL: generic (unknown method) */
+    void *method_handle;       /* registered-method handle */
+    enum call_stage stage;
+    grpc_call *call;
+    gpr_timespec deadline;
+    grpc_metadata_array md;
+    grpc_call_details details; /* generic calls only */
+    grpc_byte_buffer *payload;
+    grpc_byte_buffer *reply;
+    grpc_slice status_text;
+    grpc_metadata trailer;
+    uint8_t *status_bin;
+    size_t status_bin_len;
+    int cancelled;
+    grpc_status_code code;
+    CK_RV rv;
+    uint64_t id;
+    struct timespec started;
+} call;
+
+struct worker {
+    server *srv;
+    int index;
+    grpc_completion_queue *cq;
+    pthread_t thread;
+    int cq_shut;
+};
+
+typedef struct {
+    const rpc_method *method;
+    void *handle;
+} method_slot;
+
+struct server {
+    grpc_server *grpc;
+    engine *eng;
+    worker *workers;
+    int nworkers;
+    method_slot *methods;
+    size_t nmethods;
+    size_t max_message;
+    grpc_completion_queue *shutdown_cq;
+    atomic_int draining;    /* stop re-posting requests */
+    atomic_int stopped;     /* server shutdown complete: workers close queues */
+    atomic_uint_fast64_t next_call_id;
+};
+
+engine *server_engine(server *srv) { return srv->eng; }
+int server_is_draining(server *srv) { return atomic_load(&srv->draining); }
+
+/* ---- handler helpers ------------------------------------------------- */
+
+static void free_cleansed(void *p, size_t len)
+{
+    OPENSSL_cleanse(p, len);
+    free(p);
+}
+
+CK_RV rpc_reply(rpc_ctx *ctx, const ProtobufCMessage *msg)
+{
+    size_t len = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return CKR_HOST_MEMORY;
+    protobuf_c_message_pack(msg, buf);
+    if (ctx->resp)
+        free_cleansed(ctx->resp, ctx->resp_len);
+    ctx->resp = buf;
+    ctx->resp_len = len;
+    return CKR_OK;
+}
+
+CK_RV rpc_fail(rpc_ctx *ctx, CK_RV rv, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->detail, sizeof(ctx->detail), fmt, ap);
+    va_end(ap);
+    return rv;
+}
+
+/* protobuf-c allocator that wipes what it frees: requests can carry key
+ * values and templates. The size lives in a small header. */
+static void *wipe_alloc(void *unused, size_t size)
+{
+    (void)unused;
+    size_t *p = malloc(sizeof(size_t) * 2 + size);
+    if (!p)
+        return NULL;
+    p[0] = size;
+    return p + 2;
+}
+
+static void wipe_free(void *unused, void *ptr)
+{
+    (void)unused;
+    if (!ptr)
+        return;
+    size_t *p = (size_t *)ptr - 2;
+    OPENSSL_cleanse(ptr, p[0]);
+    free(p);
+}
+
+static ProtobufCAllocator wiping_allocator = {wipe_alloc, wipe_free, NULL};
+
+/* ---- call lifecycle -------------------------------------------------- */
+
+static call *call_new(worker *w, const method_slot *slot)
+{
+    call *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->w = w;
+    c->stage = CALL_REQUESTED;
+    grpc_metadata_array_init(&c->md);
+    if (slot) {
+        c->method = slot->method;
+        c->method_handle = slot->handle;
+    } else {
+        grpc_call_details_init(&c->details);
+    }
+    c->status_text = grpc_empty_slice();
+    return c;
+}
+
+static void call_free(call *c)
+{
+    if (c->call)
+        grpc_call_unref(c->call);
+    grpc_metadata_array_destroy(&c->md);
+    if (!c->method_handle)
+        grpc_call_details_destroy(&c->details);
+    if (c->payload)
+        grpc_byte_buffer_destroy(c->payload);
+    if (c->reply)
+        grpc_byte_buffer_destroy(c->reply);
+    grpc_slice_unref(c->status_text);
+    free(c->status_bin);
+    free(c);
+}
+
+/* Posts one request for a method slot (NULL: generic) on w's queue. */
+static void post_request(worker *w, const method_slot *slot)
+{
+    server *srv = w->srv;
+    if (atomic_load(&srv->draining))
+        return;
+    call *c = call_new(w, slot);
+    if (!c) {
+        log_error("component=transport msg=\"out of memory posting a request\"");
+        return;
+    }
+    grpc_call_error e;
+    if (slot)
+        e = grpc_server_request_registered_call(srv->grpc, slot->handle, &c->call, &c->deadline,
+                                                &c->md, &c->payload, w->cq, w->cq, c);
+    else
+        e = grpc_server_request_call(srv->grpc, &c->call, &c->details, &c->md, w->cq, w->cq, c);
+    if (e != GRPC_CALL_OK) {
+        call_free(c);
+        if (!atomic_load(&srv->draining))
+            log_error("component=transport msg=\"request_call failed\" err=%d", (int)e);
+    }
+}
+
+static const char *metadata_value(const grpc_metadata_array *md, const char *key, char *buf,
+                                  size_t cap)
+{
+    for (size_t i = 0; i < md->count; i++) {
+        if (grpc_slice_str_cmp(md->metadata[i].key, key) == 0) {
+            size_t n = GRPC_SLICE_LENGTH(md->metadata[i].value);
+            if (n >= cap)
+                return NULL;
+            memcpy(buf, GRPC_SLICE_START_PTR(md->metadata[i].value), n);
+            buf[n] = '\0';
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+/* The identity of a mutual-TLS peer (its certificate's SAN or CN), if any. */
+static void peer_identity(grpc_call *gc, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    grpc_auth_context *ac = grpc_call_auth_context(gc);
+    if (!ac)
+        return;
+    grpc_auth_property_iterator it = grpc_auth_context_peer_identity(ac);
+    const grpc_auth_property *p = grpc_auth_property_iterator_next(&it);
+    if (p && p->value_length < cap) {
+        memcpy(buf, p->value, p->value_length);
+        buf[p->value_length] = '\0';
+    }
+    grpc_auth_context_release(ac);
+}
+
+/* Decodes, dispatches and fills c->rv / c->code / reply / status text. */
+static void call_dispatch(call *c)
+{
+    server *srv = c->w->srv;
+    rpc_ctx ctx;
+    char auth[4096], peer[512];
+    ProtobufCMessage *req = NULL;
+    grpc_slice raw = grpc_empty_slice();
+
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.srv = srv;
+    ctx.method = c->method;
+
+    if (!c->method) {
+        c->code = GRPC_STATUS_UNIMPLEMENTED;
+        c->rv = CKR_FUNCTION_NOT_SUPPORTED;
+        snprintf(ctx.detail, sizeof(ctx.detail), "unknown method");
+        goto out;
+    }
+    if (!c->payload) {
+        c->rv = rpc_fail(&ctx, CKR_ARGUMENTS_BAD, "request carries no message");
+        goto status;
+    }
+    grpc_byte_buffer_reader reader;
+    if (!grpc_byte_buffer_reader_init(&reader, c->payload)) {
+        c->rv = rpc_fail(&ctx, CKR_ARGUMENTS_BAD, "unreadable request message");
+        goto status;
+    }
+    raw = grpc_byte_buffer_reader_readall(&reader);
+    grpc_byte_buffer_reader_destroy(&reader);
+    req = protobuf_c_message_unpack(c->method->request, &wiping_allocator,
+                                    GRPC_SLICE_LENGTH(raw), GRPC_SLICE_START_PTR(raw));
+    if (!req) {
+        c->rv = rpc_fail(&ctx, CKR_ARGUMENTS_BAD, "malformed %s message",
+                         c->method->request->short_name);
+        goto status;
+    }
+    ctx.req = req;
+    ctx.authorization = metadata_value(&c->md, "authorization", auth, sizeof(auth));
+    peer_identity(c->call, peer, sizeof(peer));
+    ctx.peer_identity = peer[0] ? peer : NULL;
+    c->rv = c->method->handler(&ctx);
+
+status:
+    c->code = ctx.code_override != GRPC_STATUS_OK ? ctx.code_override
+                                                  : status_code_for_rv(c->rv);
+    if (c->code == GRPC_STATUS_OK && !ctx.resp) {
+        /* A handler that succeeds must have encoded a reply. */
+        c->rv = rpc_fail(&ctx, CKR_GENERAL_ERROR, "internal error: no reply");
+        c->code = status_code_for_rv(c->rv);
+    }
+out:
+    if (c->code == GRPC_STATUS_OK) {
+        grpc_slice s = grpc_slice_new_with_len(ctx.resp, ctx.resp_len, free_cleansed);
+        ctx.resp = NULL;
+        c->reply = grpc_raw_byte_buffer_create(&s, 1);
+        grpc_slice_unref(s);
+    } else {
+        if (!ctx.detail[0]) {
+            const char *name = status_rv_name(c->rv);
+            snprintf(ctx.detail, sizeof(ctx.detail), "%s", name ? name : "error");
+        }
+        c->status_text = grpc_slice_from_copied_string(ctx.detail);
+        if (status_encode_details(c->code, c->rv, ctx.detail, &c->status_bin,
+                                  &c->status_bin_len) == 0) {
+            c->trailer.key = grpc_slice_from_static_string(GREP11_STATUS_DETAILS_KEY);
+            c->trailer.value = grpc_slice_from_static_buffer(c->status_bin, c->status_bin_len);
+        }
+    }
+    if (ctx.resp)
+        free_cleansed(ctx.resp, ctx.resp_len);
+    if (req)
+        protobuf_c_message_free_unpacked(req, &wiping_allocator);
+    if (!GRPC_SLICE_IS_EMPTY(raw))
+        OPENSSL_cleanse(GRPC_SLICE_START_PTR(raw), GRPC_SLICE_LENGTH(raw));
+    grpc_slice_unref(raw);
+}
+
+static void call_start_reply(call *c)
+{
+    grpc_op ops[4];
+    memset(ops, 0, sizeof(ops));
+    size_t n = 0;
+    ops[n].op = GRPC_OP_SEND_INITIAL_METADATA;
+    n++;
+    if (c->reply) {
+        ops[n].op = GRPC_OP_SEND_MESSAGE;
+        ops[n].data.send_message.send_message = c->reply;
+        n++;
+    }
+    ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+    ops[n].data.send_status_from_server.status = c->code;
+    ops[n].data.send_status_from_server.status_details =
+        GRPC_SLICE_IS_EMPTY(c->status_text) ? NULL : &c->status_text;
+    if (c->status_bin) {
+        ops[n].data.send_status_from_server.trailing_metadata_count = 1;
+        ops[n].data.send_status_from_server.trailing_metadata = &c->trailer;
+    }
+    n++;
+    ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    ops[n].data.recv_close_on_server.cancelled = &c->cancelled;
+    n++;
+    c->stage = CALL_SENDING;
+    grpc_call_error e = grpc_call_start_batch(c->call, ops, n, c, NULL);
+    if (e != GRPC_CALL_OK) {
+        log_error("component=transport msg=\"start_batch failed\" err=%d", (int)e);
+        call_free(c);
+    }
+}
+
+static void call_log(const call *c)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long us = (now.tv_sec - c->started.tv_sec) * 1000000LL +
+                   (now.tv_nsec - c->started.tv_nsec) / 1000;
+    char method[160];
+    if (c->method) {
+        snprintf(method, sizeof(method), "%s", c->method->path);
+    } else {
+        size_t n = GRPC_SLICE_LENGTH(c->details.method);
+        if (n >= sizeof(method))
+            n = sizeof(method) - 1;
+        memcpy(method, GRPC_SLICE_START_PTR(c->details.method), n);
+        method[n] = '\0';
+        /* The name is client-chosen: keep the log line one line. */
+        for (char *p = method; *p; p++)
+            if (*p < 0x20 || *p == '"' || *p > 0x7e)
+                *p = '?';
+    }
+    const char *rvname = status_rv_name(c->rv);
+    log_write(c->code == GRPC_STATUS_OK ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO,
+              "req=%016llx method=\"%s\" status=%d ckr=%s us=%lld%s",
+              (unsigned long long)c->id, method, (int)c->code, rvname ? rvname : "vendor",
+              us, c->cancelled ? " cancelled=1" : "");
+}
+
+static void call_arrived(call *c)
+{
+    worker *w = c->w;
+    server *srv = w->srv;
+    clock_gettime(CLOCK_MONOTONIC, &c->started);
+    c->id = atomic_fetch_add(&srv->next_call_id, 1);
+    /* Re-post first so the method never runs out of posted requests. */
+    if (c->method_handle) {
+        for (size_t i = 0; i < srv->nmethods; i++)
+            if (srv->methods[i].handle == c->method_handle) {
+                post_request(w, &srv->methods[i]);
+                break;
+            }
+    } else {
+        post_request(w, NULL);
+    }
+    call_dispatch(c);
+    call_start_reply(c);
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    server *srv = w->srv;
+    for (;;) {
+        grpc_event ev = grpc_completion_queue_next(
+            w->cq, gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(100, GPR_TIMESPAN)),
+            NULL);
+        if (ev.type == GRPC_QUEUE_SHUTDOWN)
+            break;
+        if (ev.type == GRPC_QUEUE_TIMEOUT) {
+            /* Only this worker shuts its own queue, and only once the server
+             * has finished shutting down: then no batch can start on it. */
+            if (atomic_load(&srv->stopped) && !w->cq_shut) {
+                grpc_completion_queue_shutdown(w->cq);
+                w->cq_shut = 1;
+            }
+            continue;
+        }
+        call *c = ev.tag;
+        if (c->stage == CALL_REQUESTED) {
+            if (!ev.success || atomic_load(&srv->stopped)) {
+                call_free(c); /* request cancelled by shutdown */
+                continue;
+            }
+            call_arrived(c);
+        } else {
+            call_log(c);
+            call_free(c);
+        }
+    }
+    return NULL;
+}
+
+/* ---- start and stop -------------------------------------------------- */
+
+static grpc_server_credentials *make_credentials(const server_config *cfg, char *err,
+                                                 size_t errlen)
+{
+    if (cfg->insecure)
+        return grpc_insecure_server_credentials_create();
+    char cert_path[4200], key_path[4200];
+    if (cfg->tls_cert) {
+        snprintf(cert_path, sizeof(cert_path), "%s", cfg->tls_cert);
+        snprintf(key_path, sizeof(key_path), "%s", cfg->tls_key);
+    } else {
+        snprintf(cert_path, sizeof(cert_path), "%s/%s/server.pem", cfg->data_dir, DEV_TLS_DIR);
+        snprintf(key_path, sizeof(key_path), "%s/%s/server-key.pem", cfg->data_dir, DEV_TLS_DIR);
+    }
+    size_t key_len = 0;
+    char *cert = file_read_all(cert_path, 1 << 20, NULL);
+    char *key = file_read_all(key_path, 1 << 20, &key_len);
+    char *ca = cfg->tls_client_ca ? file_read_all(cfg->tls_client_ca, 1 << 20, NULL) : NULL;
+    grpc_server_credentials *creds = NULL;
+    if (!cert || !key) {
+        snprintf(err, errlen, "cannot read TLS %s", !cert ? cert_path : key_path);
+    } else if (cfg->tls_client_ca && !ca) {
+        snprintf(err, errlen, "cannot read client CA %s", cfg->tls_client_ca);
+    } else {
+        grpc_ssl_pem_key_cert_pair pair = {key, cert};
+        creds = grpc_ssl_server_credentials_create_ex(
+            ca, &pair, 1,
+            ca ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+               : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE,
+            NULL);
+        if (!creds)
+            snprintf(err, errlen, "invalid TLS certificate or key");
+    }
+    free(cert);
+    if (key) {
+        OPENSSL_cleanse(key, key_len);
+        free(key);
+    }
+    free(ca);
+    return creds;
+}
+
+static int default_workers(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : (n > 64 ? 64 : (int)n);
+}
+
+static void server_free(server *srv)
+{
+    if (srv->grpc)
+        grpc_server_destroy(srv->grpc);
+    for (int i = 0; srv->workers && i < srv->nworkers; i++)
+        if (srv->workers[i].cq)
+            grpc_completion_queue_destroy(srv->workers[i].cq);
+    if (srv->shutdown_cq)
+        grpc_completion_queue_destroy(srv->shutdown_cq);
+    free(srv->workers);
+    free(srv->methods);
+    free(srv);
+}
+
+int server_start(const server_config *cfg, engine *eng, server **out, int *bound_port,
+                 char *err, size_t errlen)
+{
+    server *srv = calloc(1, sizeof(*srv));
+    grpc_server_credentials *creds = NULL;
+    if (!srv) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    srv->eng = eng;
+    srv->max_message = cfg->max_message;
+    srv->nworkers = cfg->workers > 0 ? cfg->workers : default_workers();
+
+    grpc_arg args[2];
+    args[0].type = GRPC_ARG_INTEGER;
+    args[0].key = (char *)GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
+    args[0].value.integer = (int)cfg->max_message;
+    args[1].type = GRPC_ARG_INTEGER;
+    args[1].key = (char *)GRPC_ARG_MAX_SEND_MESSAGE_LENGTH;
+    args[1].value.integer = (int)cfg->max_message;
+    grpc_channel_args chargs = {2, args};
+    srv->grpc = grpc_server_create(&chargs, NULL);
+
+    const struct {
+        const rpc_method *table;
+        size_t n;
+    } services[] = {{crypto_methods, crypto_method_count}, {health_methods, health_method_count}};
+    for (size_t s = 0; s < sizeof(services) / sizeof(services[0]); s++)
+        srv->nmethods += services[s].n;
+    srv->methods = calloc(srv->nmethods, sizeof(method_slot));
+    srv->workers = calloc((size_t)srv->nworkers, sizeof(worker));
+    srv->shutdown_cq = grpc_completion_queue_create_for_pluck(NULL);
+    if (!srv->methods || !srv->workers) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    size_t k = 0;
+    for (size_t s = 0; s < sizeof(services) / sizeof(services[0]); s++)
+        for (size_t i = 0; i < services[s].n; i++, k++) {
+            srv->methods[k].method = &services[s].table[i];
+            srv->methods[k].handle = grpc_server_register_method(
+                srv->grpc, services[s].table[i].path, NULL,
+                GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+        }
+    for (int i = 0; i < srv->nworkers; i++) {
+        srv->workers[i].srv = srv;
+        srv->workers[i].index = i;
+        srv->workers[i].cq = grpc_completion_queue_create_for_next(NULL);
+        grpc_server_register_completion_queue(srv->grpc, srv->workers[i].cq, NULL);
+    }
+
+    creds = make_credentials(cfg, err, errlen);
+    if (!creds)
+        goto fail;
+    int port = grpc_server_add_http2_port(srv->grpc, cfg->listen, creds);
+    grpc_server_credentials_release(creds);
+    if (port == 0) {
+        snprintf(err, errlen, "cannot listen on %s", cfg->listen);
+        goto fail;
+    }
+    grpc_server_start(srv->grpc);
+
+    for (int i = 0; i < srv->nworkers; i++) {
+        worker *w = &srv->workers[i];
+        for (size_t m = 0; m < srv->nmethods; m++)
+            for (int r = 0; r < REQUESTS_PER_METHOD; r++)
+                post_request(w, &srv->methods[m]);
+        for (int r = 0; r < GENERIC_REQUESTS; r++)
+            post_request(w, NULL);
+    }
+    for (int i = 0; i < srv->nworkers; i++) {
+        if (pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]) != 0) {
+            snprintf(err, errlen, "cannot start worker threads");
+            /* Workers already running are stopped by the normal path. */
+            srv->nworkers = i;
+            server_stop(srv, 0);
+            return -1;
+        }
+    }
+    *bound_port = port;
+    *out = srv;
+    return 0;
+fail:
+    server_free(srv);
+    return -1;
+}
+
+void server_stop(server *srv, int grace_ms)
+{
+    atomic_store(&srv->draining, 1);
+    grpc_server_shutdown_and_notify(srv->grpc, srv->shutdown_cq, srv);
+    grpc_event ev = grpc_completion_queue_pluck(
+        srv->shutdown_cq, srv,
+        gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(grace_ms, GPR_TIMESPAN)),
+        NULL);
+    if (ev.type == GRPC_QUEUE_TIMEOUT) {
+        log_warn("component=transport msg=\"cancelling calls still running after %d ms\"",
+                 grace_ms);
+        grpc_server_cancel_all_calls(srv->grpc);
+        grpc_completion_queue_pluck(srv->shutdown_cq, srv, gpr_inf_future(GPR_CLOCK_MONOTONIC),
+                                    NULL);
+    }
+    atomic_store(&srv->stopped, 1);
+    for (int i = 0; i < srv->nworkers; i++)
+        pthread_join(srv->workers[i].thread, NULL);
+    grpc_completion_queue_shutdown(srv->shutdown_cq);
+    while (grpc_completion_queue_next(srv->shutdown_cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL)
+               .type != GRPC_QUEUE_SHUTDOWN) {
+    }
+    server_free(srv);
+}

@@ -1,0 +1,215 @@
+/* grep11ctl: the command-line client of grep11d. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grep11_client.h"
+#include "version.h"
+
+typedef struct {
+    char address[512];
+    char ca[4200], cert[4200], key[4200];
+    int insecure;
+    int timeout_ms;
+} ctl_options;
+
+static void usage(FILE *to)
+{
+    fprintf(to,
+            "Usage: grep11ctl [options] COMMAND [ARGS]\n"
+            "Commands:\n"
+            "  random N        print N random bytes from the server's generator, as hex\n"
+            "  mechanisms      list the server's mechanisms with key sizes and flags\n"
+            "  health          ask the server whether it is serving\n"
+            "Options:\n"
+            "  -a, --address HOST:PORT  server (default $GREP11_ADDRESS or 127.0.0.1:9876)\n"
+            "  -d, --data-dir DIR       trust DIR/tls/ca.pem (a --dev server's CA;\n"
+            "                           default $GREP11_DATA_DIR or grep11-data)\n"
+            "      --ca FILE            CA certificate(s) to trust instead\n"
+            "      --cert FILE --key FILE  client certificate for mutual TLS\n"
+            "      --insecure           plaintext (server started with --insecure)\n"
+            "      --timeout MS         per-call deadline (default 30000)\n"
+            "  -h, --help               this text\n"
+            "  -V, --version            print the version\n");
+}
+
+static void on_error(void *arg, const char *method, CK_RV rv, const char *detail)
+{
+    (void)arg;
+    const char *name = g11c_rv_name(rv);
+    fprintf(stderr, "grep11ctl: %s failed: %s (0x%lx)%s%s\n", method, name ? name : "vendor code",
+            (unsigned long)rv, detail && detail[0] ? ": " : "", detail ? detail : "");
+}
+
+static int cmd_random(g11c_conn *c, int argc, char **argv)
+{
+    if (argc != 1) {
+        fprintf(stderr, "grep11ctl: usage: random N\n");
+        return 2;
+    }
+    char *end = NULL;
+    unsigned long n = strtoul(argv[0], &end, 10);
+    if (!end || *end || argv[0][0] == '-') {
+        fprintf(stderr, "grep11ctl: N must be a number\n");
+        return 2;
+    }
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf)
+        return 1;
+    CK_RV rv = g11c_generate_random(c, buf, n);
+    if (rv == CKR_OK) {
+        for (unsigned long i = 0; i < n; i++)
+            printf("%02x", buf[i]);
+        printf("\n");
+    }
+    free(buf);
+    return rv == CKR_OK ? 0 : 1;
+}
+
+static void print_flags(CK_FLAGS f)
+{
+    static const struct {
+        CK_FLAGS bit;
+        const char *name;
+    } names[] = {
+        {CKF_HW, "HW"},           {CKF_ENCRYPT, "ENCRYPT"},   {CKF_DECRYPT, "DECRYPT"},
+        {CKF_DIGEST, "DIGEST"},   {CKF_SIGN, "SIGN"},         {CKF_VERIFY, "VERIFY"},
+        {CKF_GENERATE, "GENERATE"}, {CKF_GENERATE_KEY_PAIR, "GENERATE_KEY_PAIR"},
+        {CKF_WRAP, "WRAP"},       {CKF_UNWRAP, "UNWRAP"},     {CKF_DERIVE, "DERIVE"},
+        {CKF_EC_F_P, "EC_F_P"},   {CKF_EC_NAMEDCURVE, "EC_NAMEDCURVE"},
+        {CKF_EC_UNCOMPRESS, "EC_UNCOMPRESS"},
+    };
+    const char *sep = "";
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (f & names[i].bit) {
+            printf("%s%s", sep, names[i].name);
+            sep = ",";
+        }
+}
+
+static int cmd_mechanisms(g11c_conn *c)
+{
+    CK_MECHANISM_TYPE *mechs = NULL;
+    size_t n = 0;
+    CK_RV rv = g11c_get_mechanism_list(c, &mechs, &n);
+    if (rv != CKR_OK)
+        return 1;
+    printf("%-12s %-8s %-8s %s\n", "MECHANISM", "MIN", "MAX", "FLAGS");
+    for (size_t i = 0; i < n && rv == CKR_OK; i++) {
+        CK_MECHANISM_INFO info;
+        rv = g11c_get_mechanism_info(c, mechs[i], &info);
+        if (rv != CKR_OK)
+            break;
+        printf("0x%-10lx %-8lu %-8lu ", (unsigned long)mechs[i], (unsigned long)info.ulMinKeySize,
+               (unsigned long)info.ulMaxKeySize);
+        print_flags(info.flags);
+        printf("\n");
+    }
+    printf("%zu mechanisms\n", n);
+    free(mechs);
+    return rv == CKR_OK ? 0 : 1;
+}
+
+static int cmd_health(g11c_conn *c)
+{
+    int serving = 0;
+    if (g11c_health(c, &serving) != CKR_OK)
+        return 1;
+    printf("%s\n", serving ? "SERVING" : "NOT_SERVING");
+    return serving ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_CA = 256, OPT_CERT, OPT_KEY, OPT_INSECURE, OPT_TIMEOUT };
+    static const struct option opts[] = {
+        {"address", required_argument, NULL, 'a'}, {"data-dir", required_argument, NULL, 'd'},
+        {"ca", required_argument, NULL, OPT_CA},   {"cert", required_argument, NULL, OPT_CERT},
+        {"key", required_argument, NULL, OPT_KEY}, {"insecure", no_argument, NULL, OPT_INSECURE},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    ctl_options o;
+    memset(&o, 0, sizeof(o));
+    const char *env_addr = getenv("GREP11_ADDRESS");
+    const char *env_dir = getenv("GREP11_DATA_DIR");
+    snprintf(o.address, sizeof(o.address), "%s", env_addr ? env_addr : "127.0.0.1:9876");
+    const char *data_dir = env_dir ? env_dir : "grep11-data";
+    int c;
+    while ((c = getopt_long(argc, argv, "+a:d:hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a':
+            snprintf(o.address, sizeof(o.address), "%s", optarg);
+            break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case OPT_CA:
+            snprintf(o.ca, sizeof(o.ca), "%s", optarg);
+            break;
+        case OPT_CERT:
+            snprintf(o.cert, sizeof(o.cert), "%s", optarg);
+            break;
+        case OPT_KEY:
+            snprintf(o.key, sizeof(o.key), "%s", optarg);
+            break;
+        case OPT_INSECURE:
+            o.insecure = 1;
+            break;
+        case OPT_TIMEOUT:
+            o.timeout_ms = atoi(optarg);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("grep11ctl %s\n", GREP11_VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    if (!o.ca[0] && !o.insecure &&
+        snprintf(o.ca, sizeof(o.ca), "%s/tls/ca.pem", data_dir) >= (int)sizeof(o.ca)) {
+        fprintf(stderr, "grep11ctl: data directory path too long\n");
+        return 2;
+    }
+    g11c_options copt = {
+        .address = o.address,
+        .insecure = o.insecure,
+        .ca_file = o.insecure ? NULL : o.ca,
+        .cert_file = o.cert[0] ? o.cert : NULL,
+        .key_file = o.key[0] ? o.key : NULL,
+        .timeout_ms = o.timeout_ms,
+    };
+    g11c_conn *conn = NULL;
+    CK_RV rv = g11c_connect(&copt, &conn);
+    if (rv != CKR_OK) {
+        fprintf(stderr, "grep11ctl: cannot set up a connection to %s (%s): check --ca/--cert/--key\n",
+                o.address, g11c_rv_name(rv) ? g11c_rv_name(rv) : "error");
+        return 1;
+    }
+    g11c_set_error_hook(conn, on_error, NULL);
+    const char *cmd = argv[optind];
+    int rc;
+    if (strcmp(cmd, "random") == 0)
+        rc = cmd_random(conn, argc - optind - 1, argv + optind + 1);
+    else if (strcmp(cmd, "mechanisms") == 0)
+        rc = cmd_mechanisms(conn);
+    else if (strcmp(cmd, "health") == 0)
+        rc = cmd_health(conn);
+    else {
+        fprintf(stderr, "grep11ctl: unknown command '%s'\n", cmd);
+        usage(stderr);
+        rc = 2;
+    }
+    g11c_close(conn);
+    return rc;
+}
