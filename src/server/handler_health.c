@@ -4,7 +4,7 @@
 
 #include "handlers.h"
 #include "health.pb-c.h"
-#include "server.h"
+
 
 CK_RV h_health_check(rpc_ctx *ctx)
 {
@@ -15,7 +15,7 @@ CK_RV h_health_check(rpc_ctx *ctx)
         return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "unknown service");
     }
     Grpc__Health__V1__HealthCheckResponse resp = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
-    resp.status = server_is_draining(ctx->srv)
+    resp.status = ctx->draining
                       ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING
                       : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
     return rpc_reply(ctx, &resp.base);

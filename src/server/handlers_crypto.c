@@ -5,9 +5,9 @@
 
 #include "convert.h"
 #include "handlers.h"
-#include "server.h"
 
-#define ENGINE(ctx) server_engine((ctx)->srv)
+
+#define ENGINE(ctx) ((ctx)->eng)
 #define BYTES(bin) ((engine_bytes){(bin).data, (bin).len})
 
 /* Replies with a message whose only payload is one bytes field, then frees

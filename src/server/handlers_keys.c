@@ -4,9 +4,9 @@
 
 #include "convert.h"
 #include "handlers.h"
-#include "server.h"
 
-#define ENGINE(ctx) server_engine((ctx)->srv)
+
+#define ENGINE(ctx) ((ctx)->eng)
 #define BYTES(bin) ((engine_bytes){(bin).data, (bin).len})
 #define TEMPLATE(ctx, req, field, out)                                                            \
     conv_template_in((ctx), (req)->n_##field, (void *const *)(req)->field, (out))

@@ -11,10 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct server;
+#include "engine.h"
 
 typedef struct rpc_ctx {
-    struct server *srv;
+    engine *eng;
+    int draining;                  /* server is shutting down */
     const struct rpc_method *method;
     const ProtobufCMessage *req;   /* decoded request, owned by the transport */
     uint8_t *resp;                 /* encoded reply, set by rpc_reply */
@@ -40,6 +41,13 @@ CK_RV rpc_reply(rpc_ctx *ctx, const ProtobufCMessage *msg);
  * `return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "Len must be 1..%d", max);`. */
 CK_RV rpc_fail(rpc_ctx *ctx, CK_RV rv, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Decodes req as m's request type and runs m's handler. The transport and
+ * the fuzz targets share this one path. */
+CK_RV rpc_invoke(rpc_ctx *ctx, const rpc_method *m, const uint8_t *req, size_t len);
+
+/* Frees what a handler left in ctx (the encoded reply). */
+void rpc_ctx_release(rpc_ctx *ctx);
 
 /* Method tables, one per service (handlers_*.c). */
 extern const rpc_method crypto_methods[];

@@ -21,7 +21,4 @@ int server_start(const server_config *cfg, engine *eng, server **out, int *bound
  * grace_ms), joins the workers and frees everything. */
 void server_stop(server *srv, int grace_ms);
 
-engine *server_engine(server *srv);
-int server_is_draining(server *srv);
-
 #endif

@@ -15,7 +15,6 @@
 #include <grpc/support/time.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,63 +83,12 @@ struct server {
     atomic_uint_fast64_t next_call_id;
 };
 
-engine *server_engine(server *srv) { return srv->eng; }
-int server_is_draining(server *srv) { return atomic_load(&srv->draining); }
-
-/* ---- handler helpers ------------------------------------------------- */
 
 static void free_cleansed(void *p, size_t len)
 {
     OPENSSL_cleanse(p, len);
     free(p);
 }
-
-CK_RV rpc_reply(rpc_ctx *ctx, const ProtobufCMessage *msg)
-{
-    size_t len = protobuf_c_message_get_packed_size(msg);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
-        return CKR_HOST_MEMORY;
-    protobuf_c_message_pack(msg, buf);
-    if (ctx->resp)
-        free_cleansed(ctx->resp, ctx->resp_len);
-    ctx->resp = buf;
-    ctx->resp_len = len;
-    return CKR_OK;
-}
-
-CK_RV rpc_fail(rpc_ctx *ctx, CK_RV rv, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ctx->detail, sizeof(ctx->detail), fmt, ap);
-    va_end(ap);
-    return rv;
-}
-
-/* protobuf-c allocator that wipes what it frees: requests can carry key
- * values and templates. The size lives in a small header. */
-static void *wipe_alloc(void *unused, size_t size)
-{
-    (void)unused;
-    size_t *p = malloc(sizeof(size_t) * 2 + size);
-    if (!p)
-        return NULL;
-    p[0] = size;
-    return p + 2;
-}
-
-static void wipe_free(void *unused, void *ptr)
-{
-    (void)unused;
-    if (!ptr)
-        return;
-    size_t *p = (size_t *)ptr - 2;
-    OPENSSL_cleanse(ptr, p[0]);
-    free(p);
-}
-
-static ProtobufCAllocator wiping_allocator = {wipe_alloc, wipe_free, NULL};
 
 /* ---- call lifecycle -------------------------------------------------- */
 
@@ -240,11 +188,11 @@ static void call_dispatch(call *c)
     server *srv = c->w->srv;
     rpc_ctx ctx;
     char auth[4096], peer[512];
-    ProtobufCMessage *req = NULL;
     grpc_slice raw = grpc_empty_slice();
 
     memset(&ctx, 0, sizeof(ctx));
-    ctx.srv = srv;
+    ctx.eng = srv->eng;
+    ctx.draining = atomic_load(&srv->draining);
     ctx.method = c->method;
 
     if (!c->method) {
@@ -264,18 +212,10 @@ static void call_dispatch(call *c)
     }
     raw = grpc_byte_buffer_reader_readall(&reader);
     grpc_byte_buffer_reader_destroy(&reader);
-    req = protobuf_c_message_unpack(c->method->request, &wiping_allocator,
-                                    GRPC_SLICE_LENGTH(raw), GRPC_SLICE_START_PTR(raw));
-    if (!req) {
-        c->rv = rpc_fail(&ctx, CKR_ARGUMENTS_BAD, "malformed %s message",
-                         c->method->request->short_name);
-        goto status;
-    }
-    ctx.req = req;
     ctx.authorization = metadata_value(&c->md, "authorization", auth, sizeof(auth));
     peer_identity(c->call, peer, sizeof(peer));
     ctx.peer_identity = peer[0] ? peer : NULL;
-    c->rv = c->method->handler(&ctx);
+    c->rv = rpc_invoke(&ctx, c->method, GRPC_SLICE_START_PTR(raw), GRPC_SLICE_LENGTH(raw));
 
 status:
     c->code = ctx.code_override != GRPC_STATUS_OK ? ctx.code_override
@@ -303,10 +243,7 @@ out:
             c->trailer.value = grpc_slice_from_static_buffer(c->status_bin, c->status_bin_len);
         }
     }
-    if (ctx.resp)
-        free_cleansed(ctx.resp, ctx.resp_len);
-    if (req)
-        protobuf_c_message_free_unpacked(req, &wiping_allocator);
+    rpc_ctx_release(&ctx);
     if (!GRPC_SLICE_IS_EMPTY(raw))
         OPENSSL_cleanse(GRPC_SLICE_START_PTR(raw), GRPC_SLICE_LENGTH(raw));
     grpc_slice_unref(raw);
@@ -594,7 +531,8 @@ void server_stop(server *srv, int grace_ms)
     for (int i = 0; i < srv->nworkers; i++)
         pthread_join(srv->workers[i].thread, NULL);
     grpc_completion_queue_shutdown(srv->shutdown_cq);
-    while (grpc_completion_queue_next(srv->shutdown_cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL)
+    while (grpc_completion_queue_pluck(srv->shutdown_cq, NULL, gpr_inf_future(GPR_CLOCK_MONOTONIC),
+                                       NULL)
                .type != GRPC_QUEUE_SHUTDOWN) {
     }
     server_free(srv);

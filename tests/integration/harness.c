@@ -1,0 +1,151 @@
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef GREP11D_PATH
+#error "GREP11D_PATH must name the grep11d binary"
+#endif
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static int read_addr(test_server *ts)
+{
+    char path[400];
+    snprintf(path, sizeof(path), "%s/grep11d.addr", ts->dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int ok = fgets(ts->addr, sizeof(ts->addr), f) != NULL;
+    fclose(f);
+    if (!ok)
+        return -1;
+    ts->addr[strcspn(ts->addr, "\r\n")] = '\0';
+    return ts->addr[0] ? 0 : -1;
+}
+
+int test_server_start(test_server *ts, const char *extra_yaml, const char *const *extra_args)
+{
+    memset(ts, 0, sizeof(*ts));
+    snprintf(ts->dir, sizeof(ts->dir), "/tmp/grep11-test-XXXXXX");
+    if (!mkdtemp(ts->dir))
+        return -1;
+    snprintf(ts->ca, sizeof(ts->ca), "%s/tls/ca.pem", ts->dir);
+    snprintf(ts->log, sizeof(ts->log), "%s/server.log", ts->dir);
+
+    const char *argv[32];
+    int argc = 0;
+    char cfg[320];
+    argv[argc++] = GREP11D_PATH;
+    argv[argc++] = "--dev";
+    argv[argc++] = "--data-dir";
+    argv[argc++] = ts->dir;
+    argv[argc++] = "--listen";
+    argv[argc++] = "127.0.0.1:0";
+    if (extra_yaml) {
+        snprintf(cfg, sizeof(cfg), "%s/grep11d.yaml", ts->dir);
+        FILE *f = fopen(cfg, "w");
+        if (!f)
+            return -1;
+        /* @DIR@ stands for the data directory, unknown until now. */
+        for (const char *p = extra_yaml; *p; p++) {
+            if (strncmp(p, "@DIR@", 5) == 0) {
+                fputs(ts->dir, f);
+                p += 4;
+            } else {
+                fputc(*p, f);
+            }
+        }
+        fclose(f);
+        argv[argc++] = "--config";
+        argv[argc++] = cfg;
+    }
+    for (int i = 0; extra_args && extra_args[i] && argc < 30; i++)
+        argv[argc++] = extra_args[i];
+    argv[argc] = NULL;
+
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int fd = open(ts->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    ts->pid = pid;
+    for (int waited = 0; waited < 30000; waited += 20) {
+        if (read_addr(ts) == 0)
+            return 0;
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            fprintf(stderr, "grep11d exited early; see %s\n", ts->log);
+            ts->pid = 0;
+            return -1;
+        }
+        sleep_ms(20);
+    }
+    fprintf(stderr, "grep11d did not start in 30 s; see %s\n", ts->log);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    ts->pid = 0;
+    return -1;
+}
+
+static void remove_tree(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+int test_server_stop(test_server *ts)
+{
+    if (!ts->pid)
+        return -1;
+    kill(ts->pid, SIGTERM);
+    int status = 0;
+    for (int waited = 0; waited < 30000; waited += 20) {
+        pid_t r = waitpid(ts->pid, &status, WNOHANG);
+        if (r == ts->pid) {
+            ts->pid = 0;
+            int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            if (rc == 0)
+                remove_tree(ts->dir);
+            else
+                fprintf(stderr, "grep11d exited with %d; see %s\n", rc, ts->log);
+            return rc;
+        }
+        sleep_ms(20);
+    }
+    kill(ts->pid, SIGKILL);
+    waitpid(ts->pid, NULL, 0);
+    ts->pid = 0;
+    fprintf(stderr, "grep11d did not stop within 30 s; see %s\n", ts->log);
+    return -1;
+}
+
+g11c_conn *test_connect(const test_server *ts, int insecure)
+{
+    g11c_options o = {.address = ts->addr, .insecure = insecure,
+                      .ca_file = insecure ? NULL : ts->ca, .timeout_ms = 20000};
+    g11c_conn *c = NULL;
+    return g11c_connect(&o, &c) == CKR_OK ? c : NULL;
+}

@@ -1,0 +1,31 @@
+/* Starts a real grep11d on a free loopback port for integration tests and
+ * stops it again, reporting how it exited. */
+#ifndef GREP11_TEST_HARNESS_H
+#define GREP11_TEST_HARNESS_H
+
+#include <sys/types.h>
+
+#include "grep11_client.h"
+
+typedef struct {
+    pid_t pid;
+    char dir[256];      /* the server's data directory (a fresh temp dir) */
+    char addr[128];     /* "127.0.0.1:PORT" */
+    char ca[320];       /* DIR/tls/ca.pem */
+    char log[320];      /* server's stdout+stderr */
+} test_server;
+
+/* Starts grep11d --dev in a new temp dir. extra_yaml, if not NULL, is written
+ * to DIR/grep11d.yaml (with @DIR@ replaced by DIR) and passed with --config. extra_args is a NULL-
+ * terminated list appended to the command line (may be NULL). Returns 0 when
+ * the server is listening. */
+int test_server_start(test_server *ts, const char *extra_yaml, const char *const *extra_args);
+
+/* SIGTERM, wait; returns the exit status (0 = clean) or -1 if it had to be
+ * killed. Removes the data directory unless the server failed. */
+int test_server_stop(test_server *ts);
+
+/* Connects with the dev CA (TLS) or plaintext. */
+g11c_conn *test_connect(const test_server *ts, int insecure);
+
+#endif

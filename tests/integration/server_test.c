@@ -1,0 +1,323 @@
+/* grep11d end to end: a real server on loopback, called through libgrep11. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+typedef struct {
+    test_server srv;
+    g11c_conn *conn;
+} fixture;
+
+static int start_default(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    if (!f || test_server_start(&f->srv, NULL, NULL) != 0)
+        return -1;
+    f->conn = test_connect(&f->srv, 0);
+    *state = f;
+    return f->conn ? 0 : -1;
+}
+
+/* Stopping is itself a check: SIGTERM must drain and exit 0 (and under
+ * AddressSanitizer a leak turns the exit status non-zero). */
+static int stop_server(void **state)
+{
+    fixture *f = *state;
+    g11c_close(f->conn);
+    int rc = test_server_stop(&f->srv);
+    free(f);
+    return rc == 0 ? 0 : -1;
+}
+
+static void random_returns_requested_lengths(void **state)
+{
+    fixture *f = *state;
+    uint8_t a[32], b[32];
+    assert_int_equal(g11c_generate_random(f->conn, a, sizeof(a)), CKR_OK);
+    assert_int_equal(g11c_generate_random(f->conn, b, sizeof(b)), CKR_OK);
+    assert_memory_not_equal(a, b, sizeof(a));
+    uint8_t one;
+    assert_int_equal(g11c_generate_random(f->conn, &one, 1), CKR_OK);
+    uint8_t *big = malloc(1024 * 1024);
+    assert_non_null(big);
+    memset(big, 0, 1024 * 1024);
+    assert_int_equal(g11c_generate_random(f->conn, big, 1024 * 1024), CKR_OK);
+    /* 1 MiB of zeros from a working DRBG is not a thing that happens. */
+    size_t zeros = 0;
+    for (size_t i = 0; i < 1024 * 1024; i++)
+        zeros += big[i] == 0;
+    assert_true(zeros < 8192);
+    free(big);
+}
+
+typedef struct {
+    CK_RV rv;
+    char detail[256];
+} last_error;
+
+static void capture_error(void *arg, const char *method, CK_RV rv, const char *detail)
+{
+    (void)method;
+    last_error *e = arg;
+    e->rv = rv;
+    snprintf(e->detail, sizeof(e->detail), "%s", detail ? detail : "");
+}
+
+static void random_rejects_bad_lengths(void **state)
+{
+    fixture *f = *state;
+    last_error e = {0};
+    g11c_set_error_hook(f->conn, capture_error, &e);
+    assert_int_equal(g11c_generate_random(f->conn, NULL, 0), CKR_ARGUMENTS_BAD);
+    assert_non_null(strstr(e.detail, "Len"));
+    uint8_t *big = malloc(1024 * 1024 + 1);
+    assert_int_equal(g11c_generate_random(f->conn, big, 1024 * 1024 + 1), CKR_ARGUMENTS_BAD);
+    free(big);
+    g11c_set_error_hook(f->conn, NULL, NULL);
+}
+
+static void mechanism_list_and_info_agree(void **state)
+{
+    fixture *f = *state;
+    CK_MECHANISM_TYPE *mechs = NULL;
+    size_t n = 0;
+    assert_int_equal(g11c_get_mechanism_list(f->conn, &mechs, &n), CKR_OK);
+    for (size_t i = 0; i < n; i++) {
+        CK_MECHANISM_INFO info;
+        assert_int_equal(g11c_get_mechanism_info(f->conn, mechs[i], &info), CKR_OK);
+        /* Operations run in the service, never in the application. */
+        assert_true(info.flags & CKF_HW);
+        assert_true(info.ulMinKeySize <= info.ulMaxKeySize);
+    }
+    free(mechs);
+    CK_MECHANISM_INFO info;
+    assert_int_equal(g11c_get_mechanism_info(f->conn, 0x7ffffffeUL, &info), CKR_MECHANISM_INVALID);
+}
+
+static void unsupported_call_is_function_not_supported(void **state)
+{
+    fixture *f = *state;
+    g11c_buf pin_blob = {0};
+    uint8_t id[16] = {0}, pin[4] = {1, 2, 3, 4};
+    assert_int_equal(g11c_login(f->conn, (g11c_bytes){id, sizeof(id)}, (g11c_bytes){pin, 4},
+                                &pin_blob),
+                     CKR_FUNCTION_NOT_SUPPORTED);
+    assert_int_equal(g11c_logout(f->conn), CKR_FUNCTION_NOT_SUPPORTED);
+}
+
+static void health_reports_serving(void **state)
+{
+    fixture *f = *state;
+    int serving = 0;
+    assert_int_equal(g11c_health(f->conn, &serving), CKR_OK);
+    assert_true(serving);
+}
+
+static void still_serving(g11c_conn *c)
+{
+    uint8_t r[16];
+    assert_int_equal(g11c_generate_random(c, r, sizeof(r)), CKR_OK);
+}
+
+static void malformed_message_is_rejected(void **state)
+{
+    fixture *f = *state;
+    /* A truncated varint, a field with a wrong wire type, and garbage. */
+    static const uint8_t bad[][4] = {{0x08, 0xff, 0xff, 0xff}, {0x0a, 0x05, 0x01, 0x02},
+                                     {0xff, 0xff, 0xff, 0xff}};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        g11c_buf reply = {0};
+        assert_int_equal(g11c_raw_call(f->conn, "/grep11.Crypto/GenerateRandom", bad[i], 4, &reply),
+                         CKR_ARGUMENTS_BAD);
+        g11c_buf_free(&reply);
+    }
+    still_serving(f->conn);
+}
+
+static void unknown_method_is_answered(void **state)
+{
+    fixture *f = *state;
+    g11c_buf reply = {0};
+    /* With a 20 s deadline, a hang would end as CKR_DEVICE_ERROR instead. */
+    assert_int_equal(g11c_raw_call(f->conn, "/grep11.Crypto/NoSuchMethod", NULL, 0, &reply),
+                     CKR_FUNCTION_NOT_SUPPORTED);
+    assert_int_equal(g11c_raw_call(f->conn, "/other.Service/Call", NULL, 0, &reply),
+                     CKR_FUNCTION_NOT_SUPPORTED);
+    still_serving(f->conn);
+}
+
+static void wrong_ca_cannot_connect(void **state)
+{
+    fixture *f = *state;
+    char not_the_ca[400];
+    snprintf(not_the_ca, sizeof(not_the_ca), "%s/tls/client.pem", f->srv.dir);
+    g11c_options o = {.address = f->srv.addr, .ca_file = not_the_ca, .timeout_ms = 10000};
+    g11c_conn *c = NULL;
+    assert_int_equal(g11c_connect(&o, &c), CKR_OK);
+    uint8_t r[8];
+    assert_int_equal(g11c_generate_random(c, r, sizeof(r)), CKR_DEVICE_ERROR);
+    g11c_close(c);
+    still_serving(f->conn);
+}
+
+typedef struct {
+    const test_server *srv;
+    int failures;
+} client_job;
+
+static void *client_thread(void *arg)
+{
+    client_job *job = arg;
+    g11c_conn *c = test_connect(job->srv, 0);
+    if (!c) {
+        job->failures++;
+        return NULL;
+    }
+    for (int i = 0; i < 5; i++) {
+        uint8_t r[16];
+        if (g11c_generate_random(c, r, sizeof(r)) != CKR_OK)
+            job->failures++;
+    }
+    g11c_close(c);
+    return NULL;
+}
+
+static void two_hundred_concurrent_clients(void **state)
+{
+    fixture *f = *state;
+    enum { N = 200 };
+    pthread_t th[N];
+    client_job jobs[N];
+    for (int i = 0; i < N; i++) {
+        jobs[i].srv = &f->srv;
+        jobs[i].failures = 0;
+        assert_int_equal(pthread_create(&th[i], NULL, client_thread, &jobs[i]), 0);
+    }
+    int failures = 0;
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        failures += jobs[i].failures;
+    }
+    assert_int_equal(failures, 0);
+    still_serving(f->conn);
+}
+
+static void thousand_mixed_calls(void **state)
+{
+    fixture *f = *state;
+    for (int i = 0; i < 1000; i++) {
+        uint8_t r[32];
+        CK_MECHANISM_INFO info;
+        int serving;
+        g11c_buf reply = {0};
+        static const uint8_t junk[] = {0xff, 0x01};
+        switch (i % 4) {
+        case 0:
+            assert_int_equal(g11c_generate_random(f->conn, r, sizeof(r)), CKR_OK);
+            break;
+        case 1:
+            assert_int_equal(g11c_get_mechanism_info(f->conn, 0x7ffffffeUL, &info),
+                             CKR_MECHANISM_INVALID);
+            break;
+        case 2:
+            assert_int_equal(g11c_health(f->conn, &serving), CKR_OK);
+            break;
+        default:
+            assert_int_equal(g11c_raw_call(f->conn, "/grep11.Crypto/GenerateRandom", junk,
+                                           sizeof(junk), &reply),
+                             CKR_ARGUMENTS_BAD);
+            break;
+        }
+    }
+}
+
+/* ---- servers with other settings ------------------------------------- */
+
+static void oversize_message_is_refused(void **state)
+{
+    (void)state;
+    test_server srv;
+    assert_int_equal(test_server_start(&srv, "max_message_size: 1MiB\n", NULL), 0);
+    g11c_conn *c = test_connect(&srv, 0);
+    assert_non_null(c);
+    size_t len = 2 * 1024 * 1024;
+    uint8_t *data = calloc(1, len);
+    g11c_mech sha = {.type = CKM_SHA256};
+    g11c_buf digest = {0};
+    assert_int_equal(g11c_digest_single(c, &sha, (g11c_bytes){data, len}, &digest),
+                     CKR_DATA_LEN_RANGE);
+    free(data);
+    still_serving(c);
+    g11c_close(c);
+    assert_int_equal(test_server_stop(&srv), 0);
+}
+
+static void mutual_tls_requires_client_certificate(void **state)
+{
+    (void)state;
+    test_server srv;
+    assert_int_equal(test_server_start(&srv, "tls:\n  client_ca: @DIR@/tls/ca.pem\n", NULL), 0);
+    g11c_conn *anon = test_connect(&srv, 0);
+    uint8_t r[8];
+    assert_int_equal(g11c_generate_random(anon, r, sizeof(r)), CKR_DEVICE_ERROR);
+    g11c_close(anon);
+
+    char cert[400], key[400];
+    snprintf(cert, sizeof(cert), "%s/tls/client.pem", srv.dir);
+    snprintf(key, sizeof(key), "%s/tls/client-key.pem", srv.dir);
+    g11c_options o = {.address = srv.addr, .ca_file = srv.ca, .cert_file = cert,
+                      .key_file = key, .timeout_ms = 10000};
+    g11c_conn *c = NULL;
+    assert_int_equal(g11c_connect(&o, &c), CKR_OK);
+    assert_int_equal(g11c_generate_random(c, r, sizeof(r)), CKR_OK);
+    g11c_close(c);
+    assert_int_equal(test_server_stop(&srv), 0);
+}
+
+static void insecure_mode_is_plaintext_only(void **state)
+{
+    (void)state;
+    test_server srv;
+    static const char *const args[] = {"--insecure", NULL};
+    assert_int_equal(test_server_start(&srv, NULL, args), 0);
+    g11c_conn *plain = test_connect(&srv, 1);
+    uint8_t r[8];
+    assert_int_equal(g11c_generate_random(plain, r, sizeof(r)), CKR_OK);
+    g11c_close(plain);
+    g11c_conn *tls = test_connect(&srv, 0);
+    assert_int_equal(g11c_generate_random(tls, r, sizeof(r)), CKR_DEVICE_ERROR);
+    g11c_close(tls);
+    assert_int_equal(test_server_stop(&srv), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest shared[] = {
+        cmocka_unit_test(random_returns_requested_lengths),
+        cmocka_unit_test(random_rejects_bad_lengths),
+        cmocka_unit_test(mechanism_list_and_info_agree),
+        cmocka_unit_test(unsupported_call_is_function_not_supported),
+        cmocka_unit_test(health_reports_serving),
+        cmocka_unit_test(malformed_message_is_rejected),
+        cmocka_unit_test(unknown_method_is_answered),
+        cmocka_unit_test(wrong_ca_cannot_connect),
+        cmocka_unit_test(two_hundred_concurrent_clients),
+        cmocka_unit_test(thousand_mixed_calls),
+    };
+    const struct CMUnitTest own[] = {
+        cmocka_unit_test(oversize_message_is_refused),
+        cmocka_unit_test(mutual_tls_requires_client_certificate),
+        cmocka_unit_test(insecure_mode_is_plaintext_only),
+    };
+    int failed = cmocka_run_group_tests_name("grep11d", shared, start_default, stop_server);
+    failed += cmocka_run_group_tests_name("grep11d settings", own, NULL, NULL);
+    return failed;
+}
