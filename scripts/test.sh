@@ -19,5 +19,4 @@ CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DGREP11_SANITIZE=ON 
 cmake --build build-asan -j"$jobs"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-export LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp":print_suppressions=0
 (cd build-asan && ctest --output-on-failure -j"$jobs")

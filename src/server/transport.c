@@ -301,11 +301,15 @@ static void call_log(const call *c)
             if (*p < 0x20 || *p == '"' || *p > 0x7e)
                 *p = '?';
     }
+    char ckr[40];
     const char *rvname = status_rv_name(c->rv);
-    log_write(c->code == GRPC_STATUS_OK ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO,
-              "req=%016llx method=\"%s\" status=%d ckr=%s us=%lld%s",
-              (unsigned long long)c->id, method, (int)c->code, rvname ? rvname : "vendor",
-              us, c->cancelled ? " cancelled=1" : "");
+    if (rvname)
+        snprintf(ckr, sizeof(ckr), "%s", rvname);
+    else
+        snprintf(ckr, sizeof(ckr), "0x%lx", (unsigned long)c->rv);
+    log_write(LOG_LEVEL_INFO, "req=%016llx method=\"%s\" status=%d ckr=%s us=%lld%s",
+              (unsigned long long)c->id, method, (int)c->code, ckr, us,
+              c->cancelled ? " cancelled=1" : "");
 }
 
 static void call_arrived(call *c)

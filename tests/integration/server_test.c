@@ -171,6 +171,7 @@ static void wrong_ca_cannot_connect(void **state)
 typedef struct {
     const test_server *srv;
     int failures;
+    CK_RV first_error;
 } client_job;
 
 static void *client_thread(void *arg)
@@ -183,8 +184,9 @@ static void *client_thread(void *arg)
     }
     for (int i = 0; i < 5; i++) {
         uint8_t r[16];
-        if (g11c_generate_random(c, r, sizeof(r)) != CKR_OK)
-            job->failures++;
+        CK_RV rv = g11c_generate_random(c, r, sizeof(r));
+        if (rv != CKR_OK && job->failures++ == 0)
+            job->first_error = rv;
     }
     g11c_close(c);
     return NULL;
@@ -199,11 +201,14 @@ static void two_hundred_concurrent_clients(void **state)
     for (int i = 0; i < N; i++) {
         jobs[i].srv = &f->srv;
         jobs[i].failures = 0;
+        jobs[i].first_error = CKR_OK;
         assert_int_equal(pthread_create(&th[i], NULL, client_thread, &jobs[i]), 0);
     }
     int failures = 0;
     for (int i = 0; i < N; i++) {
         pthread_join(th[i], NULL);
+        if (jobs[i].failures && !failures)
+            print_error("client %d: first error 0x%lx\n", i, (unsigned long)jobs[i].first_error);
         failures += jobs[i].failures;
     }
     assert_int_equal(failures, 0);
