@@ -157,6 +157,33 @@ CK_RV g11c_rewrap_key_blob(g11c_conn *c, g11c_bytes blob, g11c_buf *new_blob);
 CK_RV g11c_login(g11c_conn *c, g11c_bytes store_id, g11c_bytes pin, g11c_buf *pin_blob);
 CK_RV g11c_logout(g11c_conn *c);
 
+/* ---- grep11.Auth and grep11.Admin -------------------------------------- */
+
+/* Exchanges an API key for a bearer token (sent without one). */
+CK_RV g11c_auth_token(g11c_conn *c, const char *api_key, char *token, size_t cap,
+                      int64_t *expires_at);
+
+#define G11C_MAX_GRANTS 32
+typedef struct {
+    char key_id[32];
+    char principal[65];
+    char roles[128]; /* comma-separated */
+    uint8_t grants[G11C_MAX_GRANTS][16];
+    size_t ngrants;
+    char cert_identity[129];
+    int64_t created_at;
+    int revoked;
+} g11c_api_key_info;
+
+/* Creates an API key; the key text (shown once) goes to api_key. */
+CK_RV g11c_admin_create_api_key(g11c_conn *c, const char *principal, const char *const *roles,
+                                size_t nroles, const uint8_t (*grants)[16], size_t ngrants,
+                                const char *cert_identity, char *api_key, size_t cap,
+                                g11c_api_key_info *info);
+/* *out is malloc'd; free() it. */
+CK_RV g11c_admin_list_api_keys(g11c_conn *c, g11c_api_key_info **out, size_t *n);
+CK_RV g11c_admin_revoke_api_key(g11c_conn *c, const char *key_id);
+
 /* ---- other services --------------------------------------------------- */
 
 /* grpc.health.v1: *serving is 1 when the server reports SERVING. */

@@ -9,6 +9,8 @@
 #include "server.pb-c.h"
 
 #define G11C_CRYPTO(name) "/grep11.Crypto/" name
+/* The one call that never carries a bearer token. */
+#define G11C_AUTH_TOKEN "/grep11.Auth/Token"
 
 /* Sends req to method and decodes the reply as resp_desc. On success *resp
  * must be released with g11c_reply_free. */

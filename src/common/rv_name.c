@@ -1,6 +1,8 @@
 /* CK_RV names for logs and tools, shared by server, client and module. */
 #include "grep11/rv_name.h"
 
+#include "grep11/ck_ext.h"
+
 const char *grep11_rv_name(CK_RV rv)
 {
     static const struct {
@@ -30,6 +32,13 @@ const char *grep11_rv_name(CK_RV rv)
         N(CKR_RANDOM_NO_RNG), N(CKR_DOMAIN_PARAMS_INVALID), N(CKR_CURVE_NOT_SUPPORTED),
         N(CKR_BUFFER_TOO_SMALL), N(CKR_SAVED_STATE_INVALID), N(CKR_STATE_UNSAVEABLE),
         N(CKR_CRYPTOKI_NOT_INITIALIZED), N(CKR_CRYPTOKI_ALREADY_INITIALIZED),
+        N(CKR_IBM_GREP11_NOT_AUTHENTICATED), N(CKR_IBM_GREP11_CANNOT_UNMARSHAL),
+        N(CKR_IBM_GREP11_CANNOT_MARSHAL), N(CKR_IBM_GREP11_CONFLICT),
+        N(CKR_IBM_GREP11_DBINTERNAL), N(CKR_IBM_GREP11_SERVER_CONFIG),
+        N(CKR_IBM_GREP11_SERVER_INTERNAL), N(CKR_GREP11_MISSING),
+        N(CKR_GREP11_PERMISSION_DENIED), N(CKR_GREP11_RATE_LIMITED),
+        N(CKR_IBM_WKID_MISMATCH), N(CKR_IBM_BLOB_ERROR), N(CKR_IBM_WK_NOT_INITIALIZED),
+        N(CKR_IBM_PQC_PARAMS_NOT_SUPPORTED),
 #undef N
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

@@ -17,6 +17,8 @@ void config_defaults(server_config *cfg)
     cfg->data_dir = strdup(CONFIG_DEFAULT_DATA_DIR);
     cfg->log_level = LOG_LEVEL_INFO;
     cfg->max_message = CONFIG_DEFAULT_MAX_MESSAGE;
+    cfg->auth_enabled = 1;
+    cfg->token_ttl_s = CONFIG_DEFAULT_TOKEN_TTL;
 }
 
 void config_free(server_config *cfg)
@@ -27,6 +29,7 @@ void config_free(server_config *cfg)
     free(cfg->tls_key);
     free(cfg->tls_client_ca);
     free(cfg->master_key_file);
+    free(cfg->store_url);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -34,6 +37,18 @@ static void set_string(char **slot, const char *value)
 {
     free(*slot);
     *slot = strdup(value);
+}
+
+static int parse_bool(const char *value, int *out)
+{
+    if (strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0 || strcasecmp(value, "yes") == 0)
+        *out = 1;
+    else if (strcasecmp(value, "false") == 0 || strcmp(value, "0") == 0 ||
+             strcasecmp(value, "no") == 0)
+        *out = 0;
+    else
+        return -1;
+    return 0;
 }
 
 static int parse_size(const char *s, size_t *out)
@@ -93,19 +108,23 @@ static int config_apply(server_config *cfg, const char *key, const char *value,
             snprintf(err, errlen, "max_message_size: invalid size '%s'", value);
             return -1;
         }
-    } else if (strcmp(key, "insecure") == 0 || strcmp(key, "dev") == 0) {
-        int on = strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0 ||
-                 strcasecmp(value, "yes") == 0;
-        int off = strcasecmp(value, "false") == 0 || strcmp(value, "0") == 0 ||
-                  strcasecmp(value, "no") == 0;
-        if (!on && !off) {
+    } else if (strcmp(key, "store") == 0) {
+        set_string(&cfg->store_url, value);
+    } else if (strcmp(key, "auth.token_ttl") == 0) {
+        char *end = NULL;
+        long v = strtol(value, &end, 10);
+        if (!end || *end || v < 1 || v > 86400) {
+            snprintf(err, errlen, "auth.token_ttl: expected 1..86400 seconds");
+            return -1;
+        }
+        cfg->token_ttl_s = (unsigned)v;
+    } else if (strcmp(key, "insecure") == 0 || strcmp(key, "dev") == 0 ||
+               strcmp(key, "auth.enabled") == 0) {
+        int *slot = key[0] == 'i' ? &cfg->insecure : key[0] == 'd' ? &cfg->dev : &cfg->auth_enabled;
+        if (parse_bool(value, slot) != 0) {
             snprintf(err, errlen, "%s: expected true or false", key);
             return -1;
         }
-        if (key[0] == 'i')
-            cfg->insecure = on;
-        else
-            cfg->dev = on;
     } else {
         snprintf(err, errlen, "unknown setting '%s'", key);
         return -1;

@@ -10,6 +10,7 @@
 #define CONFIG_DEFAULT_LISTEN "127.0.0.1:9876"
 #define CONFIG_DEFAULT_DATA_DIR "grep11-data"
 #define CONFIG_DEFAULT_MAX_MESSAGE (64u * 1024u * 1024u)
+#define CONFIG_DEFAULT_TOKEN_TTL 1200u
 
 typedef struct {
     char *listen;           /* host:port; port 0 picks a free port */
@@ -21,6 +22,9 @@ typedef struct {
     log_level log_level;
     int workers;            /* 0: one per core */
     size_t max_message;     /* bytes, both directions */
+    char *store_url;        /* "sqlite:FILE" or a PostgreSQL URI; NULL: DIR/keystore.db */
+    int auth_enabled;       /* bearer tokens required (default on) */
+    unsigned token_ttl_s;   /* bearer token lifetime (default 1200) */
     int dev;                /* --dev: create WK, CA and certs on first start */
     int insecure;           /* --insecure: plaintext; explicit only */
 } server_config;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rpc.h"
+#include "services.h"
 
 CK_RV rpc_reply(rpc_ctx *ctx, const ProtobufCMessage *msg)
 {
@@ -66,6 +67,12 @@ static void wipe_free(void *unused, void *ptr)
 CK_RV rpc_invoke(rpc_ctx *ctx, const rpc_method *m, const uint8_t *req, size_t len)
 {
     ProtobufCAllocator wiping = {wipe_alloc, wipe_free, NULL};
+    ctx->method = m;
+    if (ctx->svc) {
+        CK_RV rv = services_authorize(ctx->svc, ctx);
+        if (rv != CKR_OK)
+            return rv;
+    }
     ProtobufCMessage *msg = protobuf_c_message_unpack(m->request, &wiping, len, req);
     if (!msg)
         return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "malformed %s message", m->request->short_name);

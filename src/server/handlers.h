@@ -49,6 +49,10 @@ HANDLER(h_login)
 HANDLER(h_logout)
 HANDLER(h_rewrap_key_blob)
 HANDLER(h_health_check)
+HANDLER(h_auth_token)
+HANDLER(h_admin_create_api_key)
+HANDLER(h_admin_list_api_keys)
+HANDLER(h_admin_revoke_api_key)
 #undef HANDLER
 
 #endif

@@ -6,12 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "devsetup.h"
 #include "engine.h"
 #include "log.h"
 #include "server.h"
+#include "services.h"
 
 #define DRAIN_GRACE_MS 5000
 
@@ -51,6 +54,36 @@ static int open_engine(const server_config *cfg, engine **eng, char *err, size_t
     return 0;
 }
 
+/* --dev: the first start makes an API key with every role, writes it to
+ * DIR/dev-apikey (0600) and prints it once. */
+static int dev_bootstrap_key(const server_config *cfg, services *svc, char *err, size_t errlen)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/dev-apikey", cfg->data_dir);
+    if (access(path, F_OK) == 0)
+        return 0;
+    char key[AUTH_API_KEY_MAX];
+    CK_RV rv = directory_create_key(svc->dir, "dev-admin", AUTH_ROLE_ALL, NULL, 0, NULL, key,
+                                    NULL);
+    if (rv != CKR_OK) {
+        snprintf(err, errlen, "cannot create the development API key (0x%lx)", (unsigned long)rv);
+        return -1;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    int ok = fd >= 0 && write(fd, key, strlen(key)) == (ssize_t)strlen(key) &&
+             write(fd, "\n", 1) == 1;
+    if (fd >= 0)
+        close(fd);
+    if (ok)
+        printf("Development API key (all roles), shown once and kept in %s:\n  %s\n", path, key);
+    OPENSSL_cleanse(key, sizeof(key));
+    if (!ok) {
+        snprintf(err, errlen, "cannot write %s/dev-apikey", cfg->data_dir);
+        return -1;
+    }
+    return 0;
+}
+
 static void write_addr_file(const server_config *cfg, const char *addr)
 {
     char path[4200], tmp[4300];
@@ -81,6 +114,7 @@ int main(int argc, char **argv)
     server_config cfg;
     engine *eng = NULL;
     server *srv = NULL;
+    services *svc = NULL;
     char err[512] = "";
     int rc = 1, port = 0;
 
@@ -127,8 +161,20 @@ int main(int argc, char **argv)
         goto out;
     }
 
+    if (services_open(&cfg, eng, &svc, err, sizeof(err)) != CKR_OK) {
+        log_error("msg=\"%s\"", err);
+        goto out;
+    }
+    if (!cfg.auth_enabled)
+        log_warn("msg=\"authentication is OFF (auth.enabled: false): every caller may do "
+                 "everything\"");
+    if (cfg.dev && dev_bootstrap_key(&cfg, svc, err, sizeof(err)) != 0) {
+        log_error("msg=\"%s\"", err);
+        goto out;
+    }
+
     grpc_init();
-    if (server_start(&cfg, eng, &srv, &port, err, sizeof(err)) != 0) {
+    if (server_start(&cfg, svc, &srv, &port, err, sizeof(err)) != 0) {
         log_error("msg=\"%s\"", err);
         grpc_shutdown();
         goto out;
@@ -149,6 +195,7 @@ int main(int argc, char **argv)
     log_info("msg=\"stopped\"");
     rc = 0;
 out:
+    services_close(svc);
     if (eng)
         engine_destroy(eng);
     config_free(&cfg);

@@ -1,9 +1,11 @@
 /* The method tables: one row per RPC, path -> request type -> handler. */
 #include "handlers.h"
+#include "admin.pb-c.h"
+#include "auth.pb-c.h"
 #include "health.pb-c.h"
 
 #define CRYPTO(name, msg, fn)                                                                      \
-    {"/grep11.Crypto/" name, &grep11__##msg##_request__descriptor, fn}
+    {"/grep11.Crypto/" name, &grep11__##msg##_request__descriptor, fn, AUTH_ROLE_CRYPTO}
 
 const rpc_method crypto_methods[] = {
     CRYPTO("GenerateRandom", generate_random, h_generate_random),
@@ -51,6 +53,21 @@ const size_t crypto_method_count = sizeof(crypto_methods) / sizeof(crypto_method
 
 const rpc_method health_methods[] = {
     {"/grpc.health.v1.Health/Check", &grpc__health__v1__health_check_request__descriptor,
-     h_health_check},
+     h_health_check, 0},
 };
 const size_t health_method_count = sizeof(health_methods) / sizeof(health_methods[0]);
+
+const rpc_method auth_methods[] = {
+    {"/grep11.Auth/Token", &grep11__token_request__descriptor, h_auth_token, 0},
+};
+const size_t auth_method_count = sizeof(auth_methods) / sizeof(auth_methods[0]);
+
+#define ADMIN(name, msg, fn)                                                                       \
+    {"/grep11.Admin/" name, &grep11__##msg##_request__descriptor, fn, AUTH_ROLE_ADMIN}
+
+const rpc_method admin_methods[] = {
+    ADMIN("CreateApiKey", create_api_key, h_admin_create_api_key),
+    ADMIN("ListApiKeys", list_api_keys, h_admin_list_api_keys),
+    ADMIN("RevokeApiKey", revoke_api_key, h_admin_revoke_api_key),
+};
+const size_t admin_method_count = sizeof(admin_methods) / sizeof(admin_methods[0]);

@@ -11,11 +11,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "engine.h"
+
+struct services;
 
 typedef struct rpc_ctx {
     engine *eng;
+    struct services *svc;          /* store, identities, tokens (NULL in fuzzers) */
     int draining;                  /* server is shutting down */
+    const char *peer;              /* "ipv4:127.0.0.1:5555" for rate limiting, or NULL */
     const struct rpc_method *method;
     const ProtobufCMessage *req;   /* decoded request, owned by the transport */
     uint8_t *resp;                 /* encoded reply, set by rpc_reply */
@@ -24,6 +29,8 @@ typedef struct rpc_ctx {
     grpc_status_code code_override; /* non-OK: use this gRPC code as is */
     const char *peer_identity;     /* mutual-TLS certificate identity, or NULL */
     const char *authorization;     /* "authorization" metadata value, or NULL */
+    auth_identity who;             /* the verified caller, when authenticated */
+    int authenticated;
 } rpc_ctx;
 
 typedef CK_RV (*rpc_handler_fn)(rpc_ctx *ctx);
@@ -32,6 +39,7 @@ typedef struct rpc_method {
     const char *path;              /* "/grep11.Crypto/GenerateRandom" */
     const ProtobufCMessageDescriptor *request;
     rpc_handler_fn handler;
+    uint32_t roles;                /* AUTH_ROLE_* of which the caller needs one; 0: public */
 } rpc_method;
 
 /* Encodes msg as the call's reply. Returns CKR_OK or CKR_HOST_MEMORY. */
@@ -54,5 +62,9 @@ extern const rpc_method crypto_methods[];
 extern const size_t crypto_method_count;
 extern const rpc_method health_methods[];
 extern const size_t health_method_count;
+extern const rpc_method auth_methods[];
+extern const size_t auth_method_count;
+extern const rpc_method admin_methods[];
+extern const size_t admin_method_count;
 
 #endif

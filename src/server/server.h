@@ -9,12 +9,13 @@
 
 #include "config.h"
 #include "engine.h"
+#include "services.h"
 
 typedef struct server server;
 
 /* Starts listening; on success *out is running and *bound_port holds the
- * actual port (useful with port 0). The engine stays owned by the caller. */
-int server_start(const server_config *cfg, engine *eng, server **out, int *bound_port,
+ * actual port (useful with port 0). svc stays owned by the caller. */
+int server_start(const server_config *cfg, services *svc, server **out, int *bound_port,
                  char *err, size_t errlen);
 
 /* Stops accepting calls, lets in-flight calls finish (cancelling them after

@@ -41,7 +41,16 @@ grpc_status_code status_code_for_rv(CK_RV rv)
         return GRPC_STATUS_PERMISSION_DENIED;
     case CKR_USER_NOT_LOGGED_IN:
     case CKR_PIN_INCORRECT:
+    case CKR_IBM_GREP11_NOT_AUTHENTICATED:
         return GRPC_STATUS_UNAUTHENTICATED;
+    case CKR_GREP11_PERMISSION_DENIED:
+        return GRPC_STATUS_PERMISSION_DENIED;
+    case CKR_GREP11_RATE_LIMITED:
+        return GRPC_STATUS_RESOURCE_EXHAUSTED;
+    case CKR_IBM_GREP11_CONFLICT:
+        return GRPC_STATUS_ABORTED;
+    case CKR_GREP11_MISSING:
+        return GRPC_STATUS_NOT_FOUND;
     case CKR_HOST_MEMORY:
     case CKR_DEVICE_MEMORY:
         return GRPC_STATUS_RESOURCE_EXHAUSTED;
@@ -59,7 +68,8 @@ grpc_status_code status_code_for_rv(CK_RV rv)
 
 int status_rv_retryable(CK_RV rv)
 {
-    return rv == CKR_DEVICE_ERROR || rv == CKR_DEVICE_MEMORY || rv == CKR_HOST_MEMORY;
+    return rv == CKR_DEVICE_ERROR || rv == CKR_DEVICE_MEMORY || rv == CKR_HOST_MEMORY ||
+           rv == CKR_GREP11_RATE_LIMITED || rv == CKR_IBM_GREP11_CONFLICT;
 }
 
 int status_encode_details(grpc_status_code code, CK_RV rv, const char *detail,

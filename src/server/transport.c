@@ -71,7 +71,7 @@ typedef struct {
 
 struct server {
     grpc_server *grpc;
-    engine *eng;
+    services *svc;
     worker *workers;
     int nworkers;
     method_slot *methods;
@@ -191,7 +191,8 @@ static void call_dispatch(call *c)
     grpc_slice raw = grpc_empty_slice();
 
     memset(&ctx, 0, sizeof(ctx));
-    ctx.eng = srv->eng;
+    ctx.eng = srv->svc->eng;
+    ctx.svc = srv->svc;
     ctx.draining = atomic_load(&srv->draining);
     ctx.method = c->method;
 
@@ -215,7 +216,10 @@ static void call_dispatch(call *c)
     ctx.authorization = metadata_value(&c->md, "authorization", auth, sizeof(auth));
     peer_identity(c->call, peer, sizeof(peer));
     ctx.peer_identity = peer[0] ? peer : NULL;
+    char *addr = grpc_call_get_peer(c->call);
+    ctx.peer = addr;
     c->rv = rpc_invoke(&ctx, c->method, GRPC_SLICE_START_PTR(raw), GRPC_SLICE_LENGTH(raw));
+    gpr_free(addr);
 
 status:
     c->code = ctx.code_override != GRPC_STATUS_OK ? ctx.code_override
@@ -429,7 +433,7 @@ static void server_free(server *srv)
     free(srv);
 }
 
-int server_start(const server_config *cfg, engine *eng, server **out, int *bound_port,
+int server_start(const server_config *cfg, services *svc, server **out, int *bound_port,
                  char *err, size_t errlen)
 {
     server *srv = calloc(1, sizeof(*srv));
@@ -438,7 +442,7 @@ int server_start(const server_config *cfg, engine *eng, server **out, int *bound
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    srv->eng = eng;
+    srv->svc = svc;
     srv->max_message = cfg->max_message;
     srv->nworkers = cfg->workers > 0 ? cfg->workers : default_workers();
 
@@ -455,9 +459,12 @@ int server_start(const server_config *cfg, engine *eng, server **out, int *bound
     const struct {
         const rpc_method *table;
         size_t n;
-    } services[] = {{crypto_methods, crypto_method_count}, {health_methods, health_method_count}};
-    for (size_t s = 0; s < sizeof(services) / sizeof(services[0]); s++)
-        srv->nmethods += services[s].n;
+    } tables[] = {{crypto_methods, crypto_method_count},
+                  {health_methods, health_method_count},
+                  {auth_methods, auth_method_count},
+                  {admin_methods, admin_method_count}};
+    for (size_t s = 0; s < sizeof(tables) / sizeof(tables[0]); s++)
+        srv->nmethods += tables[s].n;
     srv->methods = calloc(srv->nmethods, sizeof(method_slot));
     srv->workers = calloc((size_t)srv->nworkers, sizeof(worker));
     srv->shutdown_cq = grpc_completion_queue_create_for_pluck(NULL);
@@ -466,11 +473,11 @@ int server_start(const server_config *cfg, engine *eng, server **out, int *bound
         goto fail;
     }
     size_t k = 0;
-    for (size_t s = 0; s < sizeof(services) / sizeof(services[0]); s++)
-        for (size_t i = 0; i < services[s].n; i++, k++) {
-            srv->methods[k].method = &services[s].table[i];
+    for (size_t s = 0; s < sizeof(tables) / sizeof(tables[0]); s++)
+        for (size_t i = 0; i < tables[s].n; i++, k++) {
+            srv->methods[k].method = &tables[s].table[i];
             srv->methods[k].handle = grpc_server_register_method(
-                srv->grpc, services[s].table[i].path, NULL,
+                srv->grpc, tables[s].table[i].path, NULL,
                 GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
         }
     for (int i = 0; i < srv->nworkers; i++) {

@@ -4,12 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
+#include "ctl.h"
 #include "grep11_client.h"
 #include "version.h"
 
 typedef struct {
     char address[512];
     char ca[4200], cert[4200], key[4200];
+    char api_key[256];
     int insecure;
     int timeout_ms;
 } ctl_options;
@@ -22,6 +26,10 @@ static void usage(FILE *to)
             "  random N        print N random bytes from the server's generator, as hex\n"
             "  mechanisms      list the server's mechanisms with key sizes and flags\n"
             "  health          ask the server whether it is serving\n"
+            "  apikey create --principal NAME --role ROLE [--role ROLE...] [--grant UUID...]\n"
+            "                [--cert-identity ID]     make an API key (printed once)\n"
+            "  apikey list     list API keys (never their secrets)\n"
+            "  apikey revoke KEYID\n"
             "Options:\n"
             "  -a, --address HOST:PORT  server (default $GREP11_ADDRESS or 127.0.0.1:9876)\n"
             "  -d, --data-dir DIR       trust DIR/tls/ca.pem (a --dev server's CA;\n"
@@ -30,6 +38,11 @@ static void usage(FILE *to)
             "      --cert FILE --key FILE  client certificate for mutual TLS\n"
             "      --insecure           plaintext (server started with --insecure)\n"
             "      --timeout MS         per-call deadline (default 30000)\n"
+            "      --api-key KEY        authenticate with KEY (default $GREP11_API_KEY, else\n"
+            "                           DIR/dev-apikey when it exists)\n"
+            "      --offline            apikey commands act on --data-dir directly (no server;\n"
+            "                           needs its master key): to bootstrap the first admin\n"
+            "      --config FILE        grep11d configuration, with --offline\n"
             "  -h, --help               this text\n"
             "  -V, --version            print the version\n");
 }
@@ -120,14 +133,55 @@ static int cmd_health(g11c_conn *c)
     return serving ? 0 : 1;
 }
 
+/* The token lives for the rest of the process. */
+static char session_token[2048];
+
+static CK_RV give_token(void *arg, char *buf, size_t cap)
+{
+    (void)arg;
+    if (strlen(session_token) >= cap)
+        return CKR_GENERAL_ERROR;
+    strcpy(buf, session_token);
+    return CKR_OK;
+}
+
+/* Exchanges the API key (option, environment or DIR/dev-apikey) for a token
+ * and attaches it to every call. No key: calls go without one. */
+static int authenticate(g11c_conn *c, ctl_options *o, const char *data_dir)
+{
+    if (!o->api_key[0]) {
+        char path[4200];
+        snprintf(path, sizeof(path), "%s/dev-apikey", data_dir);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            if (!fgets(o->api_key, sizeof(o->api_key), f))
+                o->api_key[0] = '\0';
+            fclose(f);
+            o->api_key[strcspn(o->api_key, "\r\n")] = '\0';
+        }
+    }
+    if (!o->api_key[0])
+        return 0;
+    CK_RV rv = g11c_auth_token(c, o->api_key, session_token, sizeof(session_token), NULL);
+    OPENSSL_cleanse(o->api_key, sizeof(o->api_key));
+    if (rv != CKR_OK)
+        return -1;
+    g11c_set_token_hook(c, give_token, NULL);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    enum { OPT_CA = 256, OPT_CERT, OPT_KEY, OPT_INSECURE, OPT_TIMEOUT };
+    enum { OPT_CA = 256, OPT_CERT, OPT_KEY, OPT_INSECURE, OPT_TIMEOUT, OPT_API_KEY, OPT_OFFLINE,
+           OPT_CONFIG };
     static const struct option opts[] = {
         {"address", required_argument, NULL, 'a'}, {"data-dir", required_argument, NULL, 'd'},
         {"ca", required_argument, NULL, OPT_CA},   {"cert", required_argument, NULL, OPT_CERT},
         {"key", required_argument, NULL, OPT_KEY}, {"insecure", no_argument, NULL, OPT_INSECURE},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"api-key", required_argument, NULL, OPT_API_KEY},
+        {"offline", no_argument, NULL, OPT_OFFLINE},
+        {"config", required_argument, NULL, OPT_CONFIG},
         {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
@@ -137,6 +191,10 @@ int main(int argc, char **argv)
     const char *env_dir = getenv("GREP11_DATA_DIR");
     snprintf(o.address, sizeof(o.address), "%s", env_addr ? env_addr : "127.0.0.1:9876");
     const char *data_dir = env_dir ? env_dir : "grep11-data";
+    const char *env_key = getenv("GREP11_API_KEY");
+    if (env_key)
+        snprintf(o.api_key, sizeof(o.api_key), "%s", env_key);
+    ctl_context cx = {0};
     int c;
     while ((c = getopt_long(argc, argv, "+a:d:hV", opts, NULL)) != -1) {
         switch (c) {
@@ -161,6 +219,15 @@ int main(int argc, char **argv)
         case OPT_TIMEOUT:
             o.timeout_ms = atoi(optarg);
             break;
+        case OPT_API_KEY:
+            snprintf(o.api_key, sizeof(o.api_key), "%s", optarg);
+            break;
+        case OPT_OFFLINE:
+            cx.offline = 1;
+            break;
+        case OPT_CONFIG:
+            cx.config = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -175,6 +242,15 @@ int main(int argc, char **argv)
     if (optind >= argc) {
         usage(stderr);
         return 2;
+    }
+    cx.data_dir = data_dir;
+    const char *cmd = argv[optind];
+    if (cx.offline) {
+        if (strcmp(cmd, "apikey") != 0) {
+            fprintf(stderr, "grep11ctl: --offline works with apikey commands only\n");
+            return 2;
+        }
+        return ctl_apikey(&cx, NULL, argc - optind - 1, argv + optind + 1);
     }
     if (!o.ca[0] && !o.insecure &&
         snprintf(o.ca, sizeof(o.ca), "%s/tls/ca.pem", data_dir) >= (int)sizeof(o.ca)) {
@@ -197,14 +273,19 @@ int main(int argc, char **argv)
         return 1;
     }
     g11c_set_error_hook(conn, on_error, NULL);
-    const char *cmd = argv[optind];
     int rc;
+    if (strcmp(cmd, "health") != 0 && authenticate(conn, &o, data_dir) != 0) {
+        g11c_close(conn);
+        return 1;
+    }
     if (strcmp(cmd, "random") == 0)
         rc = cmd_random(conn, argc - optind - 1, argv + optind + 1);
     else if (strcmp(cmd, "mechanisms") == 0)
         rc = cmd_mechanisms(conn);
     else if (strcmp(cmd, "health") == 0)
         rc = cmd_health(conn);
+    else if (strcmp(cmd, "apikey") == 0)
+        rc = ctl_apikey(&cx, conn, argc - optind - 1, argv + optind + 1);
     else {
         fprintf(stderr, "grep11ctl: unknown command '%s'\n", cmd);
         usage(stderr);

@@ -21,6 +21,21 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+static int read_line(const char *dir, const char *name, char *out, size_t cap)
+{
+    char path[400];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int ok = fgets(out, (int)cap, f) != NULL;
+    fclose(f);
+    if (!ok)
+        return -1;
+    out[strcspn(out, "\r\n")] = '\0';
+    return out[0] ? 0 : -1;
+}
+
 static int read_addr(test_server *ts)
 {
     char path[400];
@@ -91,8 +106,11 @@ int test_server_start(test_server *ts, const char *extra_yaml, const char *const
     }
     ts->pid = pid;
     for (int waited = 0; waited < 30000; waited += 20) {
-        if (read_addr(ts) == 0)
+        if (read_addr(ts) == 0) {
+            if (read_line(ts->dir, "dev-apikey", ts->apikey, sizeof(ts->apikey)) != 0)
+                ts->apikey[0] = '\0';
             return 0;
+        }
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
             fprintf(stderr, "grep11d exited early; see %s\n", ts->log);
@@ -142,10 +160,54 @@ int test_server_stop(test_server *ts)
     return -1;
 }
 
-g11c_conn *test_connect(const test_server *ts, int insecure)
+g11c_conn *test_connect_anonymous(const test_server *ts, int insecure)
 {
     g11c_options o = {.address = ts->addr, .insecure = insecure,
                       .ca_file = insecure ? NULL : ts->ca, .timeout_ms = 20000};
     g11c_conn *c = NULL;
     return g11c_connect(&o, &c) == CKR_OK ? c : NULL;
+}
+
+/* The token lives in a small heap block owned by the hook; tests are
+ * short-lived, so it is released with the process. */
+typedef struct {
+    char token[2048];
+} held_token;
+
+static CK_RV give_token(void *arg, char *buf, size_t cap)
+{
+    const held_token *t = arg;
+    if (strlen(t->token) >= cap)
+        return CKR_GENERAL_ERROR;
+    strcpy(buf, t->token);
+    return CKR_OK;
+}
+
+CK_RV test_authenticate(g11c_conn *c, const char *api_key)
+{
+    held_token *t = calloc(1, sizeof(*t));
+    if (!t)
+        return CKR_HOST_MEMORY;
+    CK_RV rv = g11c_auth_token(c, api_key, t->token, sizeof(t->token), NULL);
+    if (rv != CKR_OK) {
+        free(t);
+        return rv;
+    }
+    g11c_set_token_hook(c, give_token, t);
+    return CKR_OK;
+}
+
+g11c_conn *test_connect_as(const test_server *ts, int insecure, const char *api_key)
+{
+    g11c_conn *c = test_connect_anonymous(ts, insecure);
+    if (c && test_authenticate(c, api_key) != CKR_OK) {
+        g11c_close(c);
+        c = NULL;
+    }
+    return c;
+}
+
+g11c_conn *test_connect(const test_server *ts, int insecure)
+{
+    return test_connect_as(ts, insecure, ts->apikey);
 }

@@ -13,6 +13,7 @@ typedef struct {
     char addr[128];     /* "127.0.0.1:PORT" */
     char ca[320];       /* DIR/tls/ca.pem */
     char log[320];      /* server's stdout+stderr */
+    char apikey[160];   /* DIR/dev-apikey: every role */
 } test_server;
 
 /* Starts grep11d --dev in a new temp dir. extra_yaml, if not NULL, is written
@@ -25,7 +26,17 @@ int test_server_start(test_server *ts, const char *extra_yaml, const char *const
  * killed. Removes the data directory unless the server failed. */
 int test_server_stop(test_server *ts);
 
-/* Connects with the dev CA (TLS) or plaintext. */
+/* Connects with the dev CA (TLS) or plaintext, authenticated with the
+ * development API key (every role). */
 g11c_conn *test_connect(const test_server *ts, int insecure);
+
+/* Connects without credentials. */
+g11c_conn *test_connect_anonymous(const test_server *ts, int insecure);
+
+/* Gets a bearer token for api_key and makes c send it on every call. */
+CK_RV test_authenticate(g11c_conn *c, const char *api_key);
+
+/* Connects and authenticates with api_key; NULL if the key is refused. */
+g11c_conn *test_connect_as(const test_server *ts, int insecure, const char *api_key);
 
 #endif

@@ -160,6 +160,7 @@ static void wrong_ca_cannot_connect(void **state)
     char not_the_ca[400];
     snprintf(not_the_ca, sizeof(not_the_ca), "%s/tls/client.pem", f->srv.dir);
     g11c_options o = {.address = f->srv.addr, .ca_file = not_the_ca, .timeout_ms = 10000};
+    /* No token is needed to see the handshake fail. */
     g11c_conn *c = NULL;
     assert_int_equal(g11c_connect(&o, &c), CKR_OK);
     uint8_t r[8];
@@ -270,8 +271,9 @@ static void mutual_tls_requires_client_certificate(void **state)
     (void)state;
     test_server srv;
     assert_int_equal(test_server_start(&srv, "tls:\n  client_ca: @DIR@/tls/ca.pem\n", NULL), 0);
-    g11c_conn *anon = test_connect(&srv, 0);
+    g11c_conn *anon = test_connect_anonymous(&srv, 0);
     uint8_t r[8];
+    assert_int_equal(test_authenticate(anon, srv.apikey), CKR_DEVICE_ERROR);
     assert_int_equal(g11c_generate_random(anon, r, sizeof(r)), CKR_DEVICE_ERROR);
     g11c_close(anon);
 
@@ -282,6 +284,7 @@ static void mutual_tls_requires_client_certificate(void **state)
                       .key_file = key, .timeout_ms = 10000};
     g11c_conn *c = NULL;
     assert_int_equal(g11c_connect(&o, &c), CKR_OK);
+    assert_int_equal(test_authenticate(c, srv.apikey), CKR_OK);
     assert_int_equal(g11c_generate_random(c, r, sizeof(r)), CKR_OK);
     g11c_close(c);
     assert_int_equal(test_server_stop(&srv), 0);
@@ -297,7 +300,7 @@ static void insecure_mode_is_plaintext_only(void **state)
     uint8_t r[8];
     assert_int_equal(g11c_generate_random(plain, r, sizeof(r)), CKR_OK);
     g11c_close(plain);
-    g11c_conn *tls = test_connect(&srv, 0);
+    g11c_conn *tls = test_connect_anonymous(&srv, 0);
     assert_int_equal(g11c_generate_random(tls, r, sizeof(r)), CKR_DEVICE_ERROR);
     g11c_close(tls);
     assert_int_equal(test_server_stop(&srv), 0);

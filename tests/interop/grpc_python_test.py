@@ -23,7 +23,7 @@ CKR_FUNCTION_NOT_SUPPORTED = 0x54
 def generate_stubs(out):
     from grpc_tools import protoc
     os.makedirs(out, exist_ok=True)
-    for proto in ("server.proto", "errors.proto", "status.proto"):
+    for proto in ("server.proto", "errors.proto", "status.proto", "auth.proto"):
         rc = protoc.main(["protoc", "-I" + PROTO_DIR, "--python_out=" + out,
                           "--grpc_python_out=" + out, os.path.join(PROTO_DIR, proto)])
         if rc != 0:
@@ -79,6 +79,16 @@ def main():
         proc, addr = start_server(data_dir)
         with open(os.path.join(data_dir, "tls", "ca.pem"), "rb") as f:
             creds = grpc.ssl_channel_credentials(root_certificates=f.read())
+        import auth_pb2
+        import auth_pb2_grpc
+        with open(os.path.join(data_dir, "dev-apikey")) as f:
+            api_key = f.read().strip()
+        plain_channel = grpc.secure_channel(addr, creds)
+        token = auth_pb2_grpc.AuthStub(plain_channel).Token(
+            auth_pb2.TokenRequest(ApiKey=api_key), timeout=20).Token
+        plain_channel.close()
+        # The token rides in call credentials, as any gRPC client would send it.
+        creds = grpc.composite_channel_credentials(creds, grpc.access_token_call_credentials(token))
         channel = grpc.secure_channel(addr, creds)
         crypto = pb_grpc.CryptoStub(channel)
 

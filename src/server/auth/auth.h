@@ -33,15 +33,6 @@
 #define AUTH_API_KEY_MAX 128 /* text form, with NUL */
 #define AUTH_TOKEN_MAX 2048  /* text form, with NUL */
 
-/* Not authenticated / no permission: the grep11 vendor family. The second
- * is ours (IBM's family has no "authenticated but not allowed"). */
-#ifndef CKR_GREP11_PERMISSION_DENIED
-#define CKR_GREP11_PERMISSION_DENIED (CKR_VENDOR_DEFINED_GREP11 + 0x101UL)
-#endif
-#ifndef CKR_GREP11_RATE_LIMITED
-#define CKR_GREP11_RATE_LIMITED (CKR_VENDOR_DEFINED_GREP11 + 0x102UL)
-#endif
-
 /* Who a verified token speaks for. */
 typedef struct {
     uint8_t key_id[AUTH_KEY_ID_LEN];

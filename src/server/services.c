@@ -1,0 +1,162 @@
+#include "services.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+static void store_log(void *ctx, const char *msg)
+{
+    (void)ctx;
+    log_warn("component=store msg=\"%s\"", msg);
+}
+
+CK_RV services_open(const server_config *cfg, engine *eng, services **out, char *err,
+                    size_t errlen)
+{
+    services *svc = calloc(1, sizeof(*svc));
+    char url[4200];
+    uint8_t dir_key[32];
+    CK_RV rv;
+    if (!svc)
+        return CKR_HOST_MEMORY;
+    pthread_mutex_init(&svc->rev_lock, NULL);
+    svc->eng = eng;
+    svc->auth_enabled = cfg->auth_enabled;
+    svc->token_ttl_s = cfg->token_ttl_s;
+    svc->rl = ratelimit_new(10, 6000); /* 10 failures, then one per 6 s */
+    if (cfg->store_url)
+        snprintf(url, sizeof(url), "%s", cfg->store_url);
+    else
+        snprintf(url, sizeof(url), "sqlite:%s/keystore.db", cfg->data_dir);
+    store_options so = {.log = store_log};
+    rv = store_open(url, &so, &svc->st);
+    if (rv != CKR_OK) {
+        snprintf(err, errlen, "cannot open the keystore database (%s)",
+                 strncmp(url, "sqlite:", 7) == 0 ? url : "postgresql");
+        goto fail;
+    }
+    if ((rv = engine_derive_purpose_key(eng, "auth-token", svc->token_key)) != CKR_OK ||
+        (rv = engine_derive_purpose_key(eng, "identity-records", dir_key)) != CKR_OK) {
+        snprintf(err, errlen, "cannot derive authentication keys");
+        goto fail;
+    }
+    rv = directory_open(svc->st, dir_key, &svc->dir);
+    OPENSSL_cleanse(dir_key, sizeof(dir_key));
+    if (rv != CKR_OK) {
+        snprintf(err, errlen, "cannot open the identity directory");
+        goto fail;
+    }
+    if (!svc->rl) {
+        rv = CKR_HOST_MEMORY;
+        goto fail;
+    }
+    *out = svc;
+    return CKR_OK;
+fail:
+    services_close(svc);
+    return rv;
+}
+
+void services_close(services *svc)
+{
+    if (!svc)
+        return;
+    directory_close(svc->dir);
+    if (svc->st)
+        store_close(svc->st);
+    ratelimit_free(svc->rl);
+    OPENSSL_cleanse(svc->token_key, sizeof(svc->token_key));
+    free(svc->revoked);
+    pthread_mutex_destroy(&svc->rev_lock);
+    free(svc);
+}
+
+static uint64_t now_s(void) { return (uint64_t)time(NULL); }
+
+/* Reloads the revoked ids from the directory; one thread at a time, and a
+ * failed reload keeps the old list (a database outage must not un-revoke). */
+static void refresh_revocations(services *svc)
+{
+    directory_entry *all = NULL;
+    size_t n = 0;
+    if (directory_list(svc->dir, &all, &n) != CKR_OK)
+        return;
+    size_t k = 0;
+    uint8_t(*ids)[AUTH_KEY_ID_LEN] = calloc(n ? n : 1, AUTH_KEY_ID_LEN);
+    if (ids) {
+        for (size_t i = 0; i < n && k < REVOCATION_MAX; i++)
+            if (all[i].revoked)
+                memcpy(ids[k++], all[i].rec.key_id, AUTH_KEY_ID_LEN);
+        pthread_mutex_lock(&svc->rev_lock);
+        free(svc->revoked);
+        svc->revoked = ids;
+        svc->nrevoked = k;
+        pthread_mutex_unlock(&svc->rev_lock);
+    }
+    OPENSSL_cleanse(all, n * sizeof(*all));
+    free(all);
+}
+
+int services_is_revoked(services *svc, const uint8_t key_id[AUTH_KEY_ID_LEN])
+{
+    uint64_t now = now_s();
+    int due = 0;
+    pthread_mutex_lock(&svc->rev_lock);
+    if (now >= svc->rev_refreshed_s + REVOCATION_REFRESH_S) {
+        svc->rev_refreshed_s = now; /* claim the refresh for this thread */
+        due = 1;
+    }
+    pthread_mutex_unlock(&svc->rev_lock);
+    if (due)
+        refresh_revocations(svc);
+    int found = 0;
+    pthread_mutex_lock(&svc->rev_lock);
+    for (size_t i = 0; i < svc->nrevoked && !found; i++)
+        found = memcmp(svc->revoked[i], key_id, AUTH_KEY_ID_LEN) == 0;
+    pthread_mutex_unlock(&svc->rev_lock);
+    return found;
+}
+
+void services_note_revoked(services *svc, const uint8_t key_id[AUTH_KEY_ID_LEN])
+{
+    pthread_mutex_lock(&svc->rev_lock);
+    uint8_t(*bigger)[AUTH_KEY_ID_LEN] = realloc(svc->revoked, (svc->nrevoked + 1) * AUTH_KEY_ID_LEN);
+    if (bigger) {
+        svc->revoked = bigger;
+        memcpy(svc->revoked[svc->nrevoked++], key_id, AUTH_KEY_ID_LEN);
+    }
+    pthread_mutex_unlock(&svc->rev_lock);
+}
+
+CK_RV services_authorize(services *svc, rpc_ctx *ctx)
+{
+    if (ctx->method->roles == 0)
+        return CKR_OK;
+    if (!svc->auth_enabled) {
+        /* Development setting: everyone may do everything. */
+        ctx->who.roles = AUTH_ROLE_ALL;
+        return CKR_OK;
+    }
+    const char *h = ctx->authorization;
+    if (!h || strncmp(h, "Bearer ", 7) != 0)
+        return rpc_fail(ctx, CKR_IBM_GREP11_NOT_AUTHENTICATED,
+                        "a bearer token is required (grep11.Auth/Token)");
+    CK_RV rv = auth_token_verify(svc->token_key, h + 7, now_s(), &ctx->who);
+    if (rv != CKR_OK)
+        return rpc_fail(ctx, CKR_IBM_GREP11_NOT_AUTHENTICATED, "invalid or expired token");
+    if (services_is_revoked(svc, ctx->who.key_id))
+        return rpc_fail(ctx, CKR_IBM_GREP11_NOT_AUTHENTICATED, "the API key was revoked");
+    if (ctx->who.cert_identity[0] &&
+        (!ctx->peer_identity || strcmp(ctx->who.cert_identity, ctx->peer_identity) != 0))
+        return rpc_fail(ctx, CKR_IBM_GREP11_NOT_AUTHENTICATED,
+                        "the token is bound to another client certificate");
+    if (!(ctx->who.roles & ctx->method->roles))
+        return rpc_fail(ctx, CKR_GREP11_PERMISSION_DENIED, "the caller's roles do not allow %s",
+                        ctx->method->path);
+    ctx->authenticated = 1;
+    return CKR_OK;
+}

@@ -1,0 +1,51 @@
+/* What handlers share besides the engine: the keystore database, the
+ * identity directory, the token key and the authentication policy. Built
+ * once at start-up; its mutable parts (revocation cache, rate limiter) lock
+ * themselves. */
+#ifndef GREP11_SERVER_SERVICES_H
+#define GREP11_SERVER_SERVICES_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "config.h"
+#include "directory.h"
+#include "engine.h"
+#include "ratelimit.h"
+#include "rpc.h"
+#include "store.h"
+
+#define REVOCATION_REFRESH_S 5
+#define REVOCATION_MAX 4096
+
+typedef struct services {
+    engine *eng;
+    store *st;
+    directory *dir;
+    uint8_t token_key[32];
+    uint32_t token_ttl_s;
+    int auth_enabled;
+    ratelimit *rl;
+    /* Revoked key ids, refreshed from the directory every few seconds so a
+     * revocation on another replica takes effect within that time (and at
+     * once on the replica that revoked). */
+    pthread_mutex_t rev_lock;
+    uint8_t (*revoked)[AUTH_KEY_ID_LEN];
+    size_t nrevoked;
+    uint64_t rev_refreshed_s;
+} services;
+
+CK_RV services_open(const server_config *cfg, engine *eng, services **out, char *err,
+                    size_t errlen);
+void services_close(services *svc);
+
+/* Checks the caller of ctx->method: token, revocation, certificate binding
+ * and role. Sets ctx->who on success. */
+CK_RV services_authorize(services *svc, rpc_ctx *ctx);
+
+/* Adds a key id to the local revocation list at once. */
+void services_note_revoked(services *svc, const uint8_t key_id[AUTH_KEY_ID_LEN]);
+int services_is_revoked(services *svc, const uint8_t key_id[AUTH_KEY_ID_LEN]);
+
+#endif
