@@ -1,0 +1,48 @@
+/* Engine internals shared between the engine's files. Not installed; the
+ * public interface is engine.h. */
+#ifndef GREP11_ENGINE_INTERNAL_H
+#define GREP11_ENGINE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+
+#define ENGINE_WK_LEN 32
+#define ENGINE_WKID_LEN 16
+#define ENGINE_SUBKEY_LEN 32
+#define ENGINE_MAX_RANDOM (1024u * 1024u)
+
+/* One master-key register with the subkeys derived from it. The WK itself
+ * is kept only to answer WKID questions and to derive purpose keys. */
+typedef struct {
+  bool loaded;
+  uint8_t wk[ENGINE_WK_LEN];
+  uint8_t wkid[ENGINE_WKID_LEN];
+  uint8_t k_key_blob[ENGINE_SUBKEY_LEN];   /* AEAD key for key blobs */
+  uint8_t k_state_blob[ENGINE_SUBKEY_LEN]; /* AEAD key for state blobs */
+  uint8_t k_pub_mac[ENGINE_SUBKEY_LEN];    /* MAC key for MACed SPKIs */
+} mk_register;
+
+struct engine {
+  mk_register cur;
+  mk_register nxt;
+  engine_policy pol; /* defaults already filled in */
+};
+
+/* ---- mkdomain.c ---- */
+CK_RV mk_register_load(mk_register *r, const uint8_t wk[ENGINE_WK_LEN]);
+void mk_register_clear(mk_register *r);
+
+/* ---- util.c ---- */
+/* Moves a malloc'd buffer into an engine_buf (takes ownership). */
+void ebuf_set(engine_buf *b, uint8_t *p, size_t len);
+/* Allocates len bytes (at least 1) into b; CKR_HOST_MEMORY on failure. */
+CK_RV ebuf_alloc(engine_buf *b, size_t len);
+/* Copies src into a fresh engine_buf. */
+CK_RV ebuf_copy(engine_buf *b, const uint8_t *src, size_t len);
+/* Zeroizing free of a plain malloc'd buffer; ok on NULL. */
+void engine_freezero(void *p, size_t len);
+
+#endif

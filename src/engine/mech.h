@@ -1,0 +1,38 @@
+/* Mechanism table rows (mech_table.c). */
+#ifndef GREP11_ENGINE_MECH_H
+#define GREP11_ENGINE_MECH_H
+
+#include "internal.h"
+
+typedef enum {
+  MF_NONE,
+  MF_DIGEST,  /* alg: hashid */
+  MF_KEYGEN,  /* alg: CKK_ key type generated */
+  MF_CIPHER,  /* alg: cipher mode */
+  MF_HMAC,    /* alg: hashid; general variant flagged in row */
+  MF_CMAC,    /* alg: 0 = fixed length, 1 = general */
+  MF_WRAP,    /* alg: wrap mode */
+  MF_DERIVE,  /* alg: hashid or 0 for HKDF */
+} mech_family;
+
+/* alg flag of MAC rows: the _GENERAL variant (length in the parameter). */
+#define MECH_GENERAL 0x100
+
+typedef struct {
+  CK_MECHANISM_TYPE type;
+  const char *name;
+  CK_ULONG min_key, max_key; /* bytes for symmetric keys, 0 when keyless */
+  CK_FLAGS flags;
+  mech_family family;
+  int alg;
+  int wrap; /* WRAP_* mode when the mechanism also wraps keys, else 0 */
+} mech_row;
+
+enum { WRAP_KW = 1, WRAP_KWP, WRAP_CBC_PAD };
+
+const mech_row *mech_find(CK_MECHANISM_TYPE type);
+const mech_row *mech_rows(void);
+/* CKR_MECHANISM_PARAM_INVALID unless the mechanism carries no parameter. */
+CK_RV mech_no_param(const engine_mech *m);
+
+#endif

@@ -1,0 +1,152 @@
+/* The mechanism table: one row per mechanism that works, from which
+ * GetMechanismList, GetMechanismInfo and the names come. A mechanism not in
+ * this table is CKR_MECHANISM_INVALID everywhere. */
+#include <string.h>
+
+#include "internal.h"
+#include "hash.h"
+#include "mech.h"
+
+#define HW CKF_HW
+#define ROW(m, lo, hi, fl, fam, alg) {m, #m, lo, hi, (fl) | HW, fam, alg, 0}
+/* A row whose mechanism also wraps and unwraps keys. */
+#define ROWW(m, lo, hi, fl, fam, alg, w) {m, #m, lo, hi, (fl) | CKF_WRAP | CKF_UNWRAP | HW, fam, alg, w}
+
+static const mech_row ROWS[] = {
+    /* Key generation (sizes in bytes). */
+    ROW(CKM_AES_KEY_GEN, 16, 32, CKF_GENERATE, MF_KEYGEN, CKK_AES),
+    ROW(CKM_DES2_KEY_GEN, 16, 16, CKF_GENERATE, MF_KEYGEN, CKK_DES2),
+    ROW(CKM_DES3_KEY_GEN, 24, 24, CKF_GENERATE, MF_KEYGEN, CKK_DES3),
+    ROW(CKM_GENERIC_SECRET_KEY_GEN, 0, 0, CKF_GENERATE, MF_KEYGEN, CKK_GENERIC_SECRET),
+    /* Ciphers (key sizes in bytes). */
+    ROW(CKM_AES_ECB, 16, 32, CKF_ENCRYPT | CKF_DECRYPT, MF_CIPHER, 0),
+    ROW(CKM_AES_CBC, 16, 32, CKF_ENCRYPT | CKF_DECRYPT, MF_CIPHER, 0),
+    ROWW(CKM_AES_CBC_PAD, 16, 32, CKF_ENCRYPT | CKF_DECRYPT, MF_CIPHER, 0, WRAP_CBC_PAD),
+    ROW(CKM_AES_CTR, 16, 32, CKF_ENCRYPT | CKF_DECRYPT, MF_CIPHER, 0),
+    ROW(CKM_AES_GCM, 16, 32, CKF_ENCRYPT | CKF_DECRYPT, MF_CIPHER, 0),
+    ROW(CKM_DES3_ECB, 16, 24, CKF_ENCRYPT | CKF_DECRYPT, MF_CIPHER, 0),
+    ROW(CKM_DES3_CBC, 16, 24, CKF_ENCRYPT | CKF_DECRYPT, MF_CIPHER, 0),
+    ROWW(CKM_DES3_CBC_PAD, 16, 24, CKF_ENCRYPT | CKF_DECRYPT, MF_CIPHER, 0, WRAP_CBC_PAD),
+    /* MACs: HMAC keys are generic secrets (sizes follow policy); CMAC keys AES. */
+    ROW(CKM_SHA_1_HMAC, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA1),
+    ROW(CKM_SHA_1_HMAC_GENERAL, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA1 | MECH_GENERAL),
+    ROW(CKM_SHA224_HMAC, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA224),
+    ROW(CKM_SHA224_HMAC_GENERAL, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA224 | MECH_GENERAL),
+    ROW(CKM_SHA256_HMAC, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA256),
+    ROW(CKM_SHA256_HMAC_GENERAL, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA256 | MECH_GENERAL),
+    ROW(CKM_SHA384_HMAC, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA384),
+    ROW(CKM_SHA384_HMAC_GENERAL, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA384 | MECH_GENERAL),
+    ROW(CKM_SHA512_HMAC, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA512),
+    ROW(CKM_SHA512_HMAC_GENERAL, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA512 | MECH_GENERAL),
+    ROW(CKM_SHA512_224_HMAC, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA512_224),
+    ROW(CKM_SHA512_224_HMAC_GENERAL, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA512_224 | MECH_GENERAL),
+    ROW(CKM_SHA512_256_HMAC, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA512_256),
+    ROW(CKM_SHA512_256_HMAC_GENERAL, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA512_256 | MECH_GENERAL),
+    ROW(CKM_SHA3_224_HMAC, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA3_224),
+    ROW(CKM_SHA3_224_HMAC_GENERAL, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA3_224 | MECH_GENERAL),
+    ROW(CKM_SHA3_256_HMAC, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA3_256),
+    ROW(CKM_SHA3_256_HMAC_GENERAL, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA3_256 | MECH_GENERAL),
+    ROW(CKM_SHA3_384_HMAC, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA3_384),
+    ROW(CKM_SHA3_384_HMAC_GENERAL, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA3_384 | MECH_GENERAL),
+    ROW(CKM_SHA3_512_HMAC, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA3_512),
+    ROW(CKM_SHA3_512_HMAC_GENERAL, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA3_512 | MECH_GENERAL),
+    ROW(CKM_IBM_SHA512_224_HMAC, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA512_224),
+    ROW(CKM_IBM_SHA512_256_HMAC, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA512_256),
+    ROW(CKM_IBM_SHA3_224_HMAC, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA3_224),
+    ROW(CKM_IBM_SHA3_256_HMAC, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA3_256),
+    ROW(CKM_IBM_SHA3_384_HMAC, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA3_384),
+    ROW(CKM_IBM_SHA3_512_HMAC, 0, 0, CKF_SIGN | CKF_VERIFY, MF_HMAC, H_SHA3_512),
+    ROW(CKM_AES_CMAC, 16, 32, CKF_SIGN | CKF_VERIFY, MF_CMAC, 0),
+    ROW(CKM_AES_CMAC_GENERAL, 16, 32, CKF_SIGN | CKF_VERIFY, MF_CMAC, MECH_GENERAL),
+    /* Key wrapping (wrapping-key sizes in bytes). */
+    ROWW(CKM_AES_KEY_WRAP, 16, 32, 0, MF_WRAP, 0, WRAP_KW),
+    ROWW(CKM_AES_KEY_WRAP_PAD, 16, 32, 0, MF_WRAP, 0, WRAP_KWP),
+    ROWW(CKM_AES_KEY_WRAP_KWP, 16, 32, 0, MF_WRAP, 0, WRAP_KWP),
+    /* Key derivation (base key sizes follow policy). */
+    ROW(CKM_HKDF_DERIVE, 0, 0, CKF_DERIVE, MF_DERIVE, H_NONE),
+    ROW(CKM_SHA1_KEY_DERIVATION, 0, 0, CKF_DERIVE, MF_DERIVE, H_SHA1),
+    ROW(CKM_SHA224_KEY_DERIVATION, 0, 0, CKF_DERIVE, MF_DERIVE, H_SHA224),
+    ROW(CKM_SHA256_KEY_DERIVATION, 0, 0, CKF_DERIVE, MF_DERIVE, H_SHA256),
+    ROW(CKM_SHA384_KEY_DERIVATION, 0, 0, CKF_DERIVE, MF_DERIVE, H_SHA384),
+    ROW(CKM_SHA512_KEY_DERIVATION, 0, 0, CKF_DERIVE, MF_DERIVE, H_SHA512),
+    ROW(CKM_SHA512_224_KEY_DERIVATION, 0, 0, CKF_DERIVE, MF_DERIVE, H_SHA512_224),
+    ROW(CKM_SHA512_256_KEY_DERIVATION, 0, 0, CKF_DERIVE, MF_DERIVE, H_SHA512_256),
+    ROW(CKM_SHA3_224_KEY_DERIVATION, 0, 0, CKF_DERIVE, MF_DERIVE, H_SHA3_224),
+    ROW(CKM_SHA3_256_KEY_DERIVATION, 0, 0, CKF_DERIVE, MF_DERIVE, H_SHA3_256),
+    ROW(CKM_SHA3_384_KEY_DERIVATION, 0, 0, CKF_DERIVE, MF_DERIVE, H_SHA3_384),
+    ROW(CKM_SHA3_512_KEY_DERIVATION, 0, 0, CKF_DERIVE, MF_DERIVE, H_SHA3_512),
+    /* Digests. */
+    ROW(CKM_SHA_1, 0, 0, CKF_DIGEST, MF_DIGEST, H_SHA1),
+    ROW(CKM_SHA224, 0, 0, CKF_DIGEST, MF_DIGEST, H_SHA224),
+    ROW(CKM_SHA256, 0, 0, CKF_DIGEST, MF_DIGEST, H_SHA256),
+    ROW(CKM_SHA384, 0, 0, CKF_DIGEST, MF_DIGEST, H_SHA384),
+    ROW(CKM_SHA512, 0, 0, CKF_DIGEST, MF_DIGEST, H_SHA512),
+    ROW(CKM_SHA512_224, 0, 0, CKF_DIGEST, MF_DIGEST, H_SHA512_224),
+    ROW(CKM_SHA512_256, 0, 0, CKF_DIGEST, MF_DIGEST, H_SHA512_256),
+    ROW(CKM_IBM_SHA512_224, 0, 0, CKF_DIGEST, MF_DIGEST, H_SHA512_224),
+    ROW(CKM_IBM_SHA512_256, 0, 0, CKF_DIGEST, MF_DIGEST, H_SHA512_256),
+    ROW(CKM_SHA3_224, 0, 0, CKF_DIGEST, MF_DIGEST, H_SHA3_224),
+    ROW(CKM_SHA3_256, 0, 0, CKF_DIGEST, MF_DIGEST, H_SHA3_256),
+    ROW(CKM_SHA3_384, 0, 0, CKF_DIGEST, MF_DIGEST, H_SHA3_384),
+    ROW(CKM_SHA3_512, 0, 0, CKF_DIGEST, MF_DIGEST, H_SHA3_512),
+    ROW(CKM_IBM_SHA3_224, 0, 0, CKF_DIGEST, MF_DIGEST, H_SHA3_224),
+    ROW(CKM_IBM_SHA3_256, 0, 0, CKF_DIGEST, MF_DIGEST, H_SHA3_256),
+    ROW(CKM_IBM_SHA3_384, 0, 0, CKF_DIGEST, MF_DIGEST, H_SHA3_384),
+    ROW(CKM_IBM_SHA3_512, 0, 0, CKF_DIGEST, MF_DIGEST, H_SHA3_512),
+    {0, NULL, 0, 0, 0, MF_NONE, 0, 0} /* sentinel: name NULL ends the table */
+};
+
+const mech_row *mech_find(CK_MECHANISM_TYPE type) {
+  for (const mech_row *r = ROWS; r->name != NULL; r++)
+    if (r->type == type)
+      return r;
+  return NULL;
+}
+
+const mech_row *mech_rows(void) { return ROWS; }
+
+const char *engine_mechanism_name(CK_MECHANISM_TYPE m) {
+  const mech_row *r = mech_find(m);
+  return r ? r->name : NULL;
+}
+
+CK_RV engine_mechanism_list(const engine *e, CK_MECHANISM_TYPE *out, CK_ULONG *nmech) {
+  CK_ULONG n = 0;
+
+  if (e == NULL || nmech == NULL)
+    return CKR_ARGUMENTS_BAD;
+  for (const mech_row *r = ROWS; r->name != NULL; r++)
+    n++;
+  if (out == NULL) {
+    *nmech = n;
+    return CKR_OK;
+  }
+  if (*nmech < n) {
+    *nmech = n;
+    return CKR_BUFFER_TOO_SMALL;
+  }
+  n = 0;
+  for (const mech_row *r = ROWS; r->name != NULL; r++)
+    out[n++] = r->type;
+  *nmech = n;
+  return CKR_OK;
+}
+
+CK_RV engine_mechanism_info(const engine *e, CK_MECHANISM_TYPE m, CK_MECHANISM_INFO *out) {
+  const mech_row *r;
+
+  if (e == NULL || out == NULL)
+    return CKR_ARGUMENTS_BAD;
+  r = mech_find(m);
+  if (r == NULL)
+    return CKR_MECHANISM_INVALID;
+  out->ulMinKeySize = r->min_key;
+  out->ulMaxKeySize = r->max_key;
+  /* Generic-secret and HMAC sizes follow the engine's policy. */
+  if (r->max_key == 0 && (r->family == MF_KEYGEN || r->family == MF_HMAC || r->family == MF_DERIVE)) {
+    out->ulMinKeySize = e->pol.min_generic_secret_bytes;
+    out->ulMaxKeySize = e->pol.max_generic_secret_bytes;
+  }
+  out->flags = r->flags;
+  return CKR_OK;
+}

@@ -1,0 +1,110 @@
+/* Internals shared by the store's files; not part of the API. */
+#ifndef GREP11_STORE_INTERNAL_H
+#define GREP11_STORE_INTERNAL_H
+
+#include <pthread.h>
+
+#include "crypt.h"
+#include "db.h"
+#include "store.h"
+
+/* ---- connection pool (pool.c) ------------------------------------------ */
+
+typedef struct pool_slot {
+    db_conn *conn; /* NULL: not connected */
+    bool busy;
+} pool_slot;
+
+typedef struct pool {
+    const db_backend *be;
+    db_shared *shared;
+    db_config cfg;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pool_slot *slots;
+    unsigned nslots;
+} pool;
+
+/* A borrowed connection; hand it back with pool_put. */
+typedef struct db_ctx {
+    pool *pl;
+    unsigned slot;
+    db_conn *c;
+    const db_backend *be;
+} db_ctx;
+
+CK_RV pool_init(pool *pl, const db_backend *be, const db_config *cfg, unsigned n);
+void pool_fini(pool *pl);
+CK_RV pool_get(pool *pl, db_ctx *out);
+void pool_put(db_ctx *ctx);
+
+/* Runs fn inside one transaction on a pooled connection: commit on CKR_OK,
+ * roll back otherwise. Serialization failures are retried a few times; a
+ * connection found dead at BEGIN is replaced once (the database may have
+ * come back since it was last used). */
+typedef CK_RV (*txn_fn)(db_ctx *db, void *arg);
+CK_RV pool_txn(pool *pl, bool write, txn_fn fn, void *arg);
+
+/* Thin wrappers so callers read like SQL. */
+CK_RV db_exec(db_ctx *db, int slot, const char *sql, const db_arg *args, size_t n,
+              uint64_t *changes);
+CK_RV db_query(db_ctx *db, int slot, const char *sql, const db_arg *args, size_t n, db_rows **out);
+
+/* ---- the store ---------------------------------------------------------- */
+
+struct store {
+    pool pl;
+    keycache kc;
+    unsigned kdf_log2n;
+    store_log_fn log;
+    void *log_ctx;
+};
+
+/* What an object call knows about its keystore once the password (if any)
+ * has been checked. keys are valid only when prot is true. */
+typedef struct ks_ctx {
+    store_uuid id;
+    bool prot;
+    kdf_params kdf;
+    unsigned char verifier[CRYPT_KEY_LEN];
+    ks_keys keys;
+} ks_ctx;
+
+/* Reads the keystore and checks pw against it (outside any transaction:
+ * a KDF run must not hold a database lock). */
+CK_RV ks_resolve(store *st, const store_uuid *ks, const store_password *pw, ks_ctx *out);
+/* Inside the transaction: the keystore is still the one resolved (not
+ * deleted or re-created with another password meanwhile). */
+CK_RV ks_recheck(db_ctx *db, const ks_ctx *k);
+void ks_ctx_clear(ks_ctx *k);
+
+/* ---- object rows (objrow.c) --------------------------------------------- */
+
+/* The two stored columns of an object, sealed when the keystore has a
+ * password. */
+typedef struct obj_cols {
+    unsigned char *sealed, *attrs;
+    size_t sealed_len, attrs_len;
+} obj_cols;
+
+CK_RV objrow_check_blob(const unsigned char *blob, size_t len);
+CK_RV objrow_encode(const ks_ctx *k, const store_uuid *id, uint64_t version,
+                    const unsigned char *blob, size_t blob_len, const CK_ATTRIBUTE *attrs,
+                    CK_ULONG nattrs, obj_cols *out);
+void objrow_cols_free(obj_cols *c);
+/* The current row of r (columns as in sql.h OBJ_*) into *out. */
+CK_RV objrow_decode(const ks_ctx *k, db_ctx *db, db_rows *r, store_object *out);
+/* Replaces the object's index rows with those of attrs. */
+CK_RV objrow_index(db_ctx *db, const ks_ctx *k, const store_uuid *id, const CK_ATTRIBUTE *attrs,
+                   CK_ULONG nattrs, bool replace);
+void objrow_clear(store_object *o);
+
+/* ---- helpers (util.c) --------------------------------------------------- */
+
+int64_t store_now_us(void);
+CK_RV store_new_uuid(store_uuid *u);
+bool store_utf8_ok(const char *s, size_t n);
+CK_RV store_check_attrs(const CK_ATTRIBUTE *a, CK_ULONG n, bool unique);
+void store_log(store *st, const char *msg);
+
+#endif

@@ -1,0 +1,349 @@
+/* Object calls: create (one or a batch), get, update, destroy. Each one
+ * first resolves the keystore and checks the password, then runs one
+ * transaction that re-checks the keystore and touches the object. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "sql.h"
+
+/* ---- create ------------------------------------------------------------- */
+
+typedef struct create_arg {
+    const ks_ctx *k;
+    const store_new_object *objs;
+    size_t n;
+    const store_uuid *ids;
+} create_arg;
+
+static CK_RV insert_one(db_ctx *db, const ks_ctx *k, const store_new_object *o,
+                        const store_uuid *id, int64_t now)
+{
+    obj_cols cols;
+    db_arg a[7];
+    CK_RV rv;
+
+    rv = objrow_encode(k, id, 1, o->blob, o->blob_len, o->attrs, o->nattrs, &cols);
+    if (rv != CKR_OK)
+        return rv;
+    a[0] = DB_UUID(&k->id);
+    a[1] = DB_UUID(id);
+    a[2] = DB_I(1);
+    a[3] = DB_I(now);
+    a[4] = DB_I(now);
+    a[5] = DB_B(cols.sealed, cols.sealed_len);
+    a[6] = DB_B(cols.attrs, cols.attrs_len);
+    rv = db_exec(db, SQL_OBJ_INSERT, sql_text[SQL_OBJ_INSERT], a, 7, NULL);
+    objrow_cols_free(&cols);
+    if (rv == CKR_OK)
+        rv = objrow_index(db, k, id, o->attrs, o->nattrs, false);
+    return rv;
+}
+
+static CK_RV create_txn(db_ctx *db, void *arg)
+{
+    create_arg *c = arg;
+    int64_t now = store_now_us();
+    CK_RV rv;
+
+    rv = ks_recheck(db, c->k);
+    for (size_t i = 0; i < c->n && rv == CKR_OK; i++)
+        rv = insert_one(db, c->k, &c->objs[i], &c->ids[i], now);
+    return rv;
+}
+
+static CK_RV check_new(const store_new_object *o)
+{
+    CK_RV rv = objrow_check_blob(o->blob, o->blob_len);
+
+    if (rv == CKR_OK)
+        rv = store_check_attrs(o->attrs, o->nattrs, true);
+    return rv;
+}
+
+CK_RV store_object_create_batch(store *st, const store_uuid *ks, const store_password *pw,
+                                const store_new_object *objs, size_t n, store_uuid *out_uuids)
+{
+    store_uuid *ids = NULL;
+    create_arg c;
+    ks_ctx k;
+    CK_RV rv;
+
+    if (st == NULL || ks == NULL || objs == NULL || out_uuids == NULL || n == 0)
+        return CKR_ARGUMENTS_BAD;
+    if (n > STORE_MAX_BATCH)
+        return CKR_DATA_LEN_RANGE;
+    for (size_t i = 0; i < n; i++)
+        if ((rv = check_new(&objs[i])) != CKR_OK)
+            return rv;
+    rv = ks_resolve(st, ks, pw, &k);
+    if (rv != CKR_OK)
+        return rv;
+    ids = calloc(n, sizeof(*ids));
+    if (ids == NULL) {
+        rv = CKR_HOST_MEMORY;
+        goto out;
+    }
+    /* made before the transaction: a retried transaction reuses them */
+    for (size_t i = 0; i < n && rv == CKR_OK; i++)
+        rv = store_new_uuid(&ids[i]);
+    if (rv != CKR_OK)
+        goto out;
+    c = (create_arg){&k, objs, n, ids};
+    rv = pool_txn(&st->pl, true, create_txn, &c);
+    if (rv == CKR_OK)
+        memcpy(out_uuids, ids, n * sizeof(*ids));
+out:
+    free(ids);
+    ks_ctx_clear(&k);
+    return rv;
+}
+
+CK_RV store_object_create(store *st, const store_uuid *ks, const store_password *pw,
+                          const unsigned char *blob, size_t blob_len, const CK_ATTRIBUTE *attrs,
+                          CK_ULONG nattrs, store_uuid *out_uuid, uint64_t *out_version)
+{
+    store_new_object o = {blob, blob_len, attrs, nattrs};
+    CK_RV rv;
+
+    if (out_uuid == NULL)
+        return CKR_ARGUMENTS_BAD;
+    rv = store_object_create_batch(st, ks, pw, &o, 1, out_uuid);
+    if (rv == CKR_OK && out_version != NULL)
+        *out_version = 1;
+    return rv;
+}
+
+/* ---- get ---------------------------------------------------------------- */
+
+typedef struct get_arg {
+    const ks_ctx *k;
+    const store_uuid *id;
+    store_object *out;
+    bool found;
+} get_arg;
+
+/* The object's current row, decoded; found false when there is none. */
+static CK_RV read_obj(db_ctx *db, get_arg *g)
+{
+    db_rows *r = NULL;
+    db_arg a[2];
+    CK_RV rv;
+
+    g->found = false;
+    a[0] = DB_UUID(&g->k->id);
+    a[1] = DB_UUID(g->id);
+    rv = db_query(db, SQL_OBJ_GET, sql_text[SQL_OBJ_GET], a, 2, &r);
+    if (rv == CKR_OK)
+        rv = db->be->next(r, &g->found);
+    if (rv == CKR_OK && g->found)
+        rv = objrow_decode(g->k, db, r, g->out);
+    db->be->rows_free(r);
+    return rv;
+}
+
+static CK_RV get_txn(db_ctx *db, void *arg)
+{
+    get_arg *g = arg;
+    CK_RV rv;
+
+    rv = ks_recheck(db, g->k);
+    if (rv == CKR_OK)
+        rv = read_obj(db, g);
+    if (rv == CKR_OK && !g->found)
+        rv = CKR_IBM_GREP11_MISSING;
+    return rv;
+}
+
+CK_RV store_object_get(store *st, const store_uuid *ks, const store_password *pw,
+                       const store_uuid *uuid, store_object **out)
+{
+    store_object *obj = NULL;
+    get_arg g;
+    ks_ctx k;
+    CK_RV rv;
+
+    if (st == NULL || ks == NULL || uuid == NULL || out == NULL)
+        return CKR_ARGUMENTS_BAD;
+    *out = NULL;
+    rv = ks_resolve(st, ks, pw, &k);
+    if (rv != CKR_OK)
+        return rv;
+    obj = calloc(1, sizeof(*obj));
+    if (obj == NULL) {
+        rv = CKR_HOST_MEMORY;
+        goto out;
+    }
+    g = (get_arg){&k, uuid, obj, false};
+    rv = pool_txn(&st->pl, false, get_txn, &g);
+    if (rv == CKR_OK) {
+        *out = obj;
+        obj = NULL;
+    }
+out:
+    store_object_free(obj);
+    ks_ctx_clear(&k);
+    return rv;
+}
+
+/* ---- update ------------------------------------------------------------- */
+
+typedef struct update_arg {
+    const ks_ctx *k;
+    const store_uuid *id;
+    uint64_t expected;
+    const unsigned char *blob;
+    size_t blob_len;
+    const CK_ATTRIBUTE *attrs;
+    CK_ULONG nattrs;
+} update_arg;
+
+/* Why a conditional UPDATE matched nothing: gone, or someone was first. */
+static CK_RV why_not(db_ctx *db, const update_arg *u)
+{
+    db_rows *r = NULL;
+    bool have = false;
+    db_arg a[2];
+    CK_RV rv;
+
+    a[0] = DB_UUID(&u->k->id);
+    a[1] = DB_UUID(u->id);
+    rv = db_query(db, SQL_OBJ_VERSION, sql_text[SQL_OBJ_VERSION], a, 2, &r);
+    if (rv == CKR_OK)
+        rv = db->be->next(r, &have);
+    db->be->rows_free(r);
+    if (rv != CKR_OK)
+        return rv;
+    return have ? CKR_IBM_GREP11_CONFLICT : CKR_IBM_GREP11_MISSING;
+}
+
+static CK_RV update_txn(db_ctx *db, void *arg)
+{
+    update_arg *u = arg;
+    const unsigned char *blob = u->blob;
+    size_t blob_len = u->blob_len;
+    const CK_ATTRIBUTE *attrs = u->attrs;
+    CK_ULONG nattrs = u->nattrs;
+    store_object old;
+    uint64_t changes = 0;
+    obj_cols cols = {0};
+    db_arg a[7];
+    CK_RV rv;
+
+    memset(&old, 0, sizeof(old));
+    rv = ks_recheck(db, u->k);
+    if (rv != CKR_OK)
+        goto out;
+    /* Kept fields come from the current row; sealed rows must be opened
+     * and sealed again anyway, their AAD names the version. */
+    if (blob == NULL || attrs == NULL || u->k->prot) {
+        get_arg g = {u->k, u->id, &old, false};
+        rv = read_obj(db, &g);
+        if (rv == CKR_OK && !g.found)
+            rv = CKR_IBM_GREP11_MISSING;
+        if (rv == CKR_OK && old.version != u->expected)
+            rv = CKR_IBM_GREP11_CONFLICT;
+        if (rv != CKR_OK)
+            goto out;
+        if (blob == NULL) {
+            blob = old.blob;
+            blob_len = old.blob_len;
+        }
+        if (attrs == NULL) {
+            attrs = old.attrs;
+            nattrs = old.nattrs;
+        }
+    }
+    rv = objrow_encode(u->k, u->id, u->expected + 1, blob, blob_len, attrs, nattrs, &cols);
+    if (rv != CKR_OK)
+        goto out;
+    a[0] = DB_I(u->expected + 1);
+    a[1] = DB_I(store_now_us());
+    a[2] = DB_B(cols.sealed, cols.sealed_len);
+    a[3] = DB_B(cols.attrs, cols.attrs_len);
+    a[4] = DB_UUID(&u->k->id);
+    a[5] = DB_UUID(u->id);
+    a[6] = DB_I(u->expected);
+    rv = db_exec(db, SQL_OBJ_UPDATE, sql_text[SQL_OBJ_UPDATE], a, 7, &changes);
+    if (rv == CKR_OK && changes != 1)
+        rv = why_not(db, u);
+    if (rv == CKR_OK && u->attrs != NULL)
+        rv = objrow_index(db, u->k, u->id, u->attrs, u->nattrs, true);
+out:
+    objrow_cols_free(&cols);
+    objrow_clear(&old);
+    return rv;
+}
+
+CK_RV store_object_update(store *st, const store_uuid *ks, const store_password *pw,
+                          const store_uuid *uuid, uint64_t expected_version,
+                          const unsigned char *blob, size_t blob_len, const CK_ATTRIBUTE *attrs,
+                          CK_ULONG nattrs, uint64_t *out_new_version)
+{
+    update_arg u;
+    ks_ctx k;
+    CK_RV rv;
+
+    if (st == NULL || ks == NULL || uuid == NULL || expected_version > INT64_MAX - 1)
+        return CKR_ARGUMENTS_BAD;
+    if (blob != NULL && (rv = objrow_check_blob(blob, blob_len)) != CKR_OK)
+        return rv;
+    if (attrs == NULL && nattrs != 0)
+        return CKR_ARGUMENTS_BAD;
+    if (attrs != NULL && (rv = store_check_attrs(attrs, nattrs, true)) != CKR_OK)
+        return rv;
+    rv = ks_resolve(st, ks, pw, &k);
+    if (rv != CKR_OK)
+        return rv;
+    u = (update_arg){&k, uuid, expected_version, blob, blob_len, attrs, nattrs};
+    rv = pool_txn(&st->pl, true, update_txn, &u);
+    if (rv == CKR_OK && out_new_version != NULL)
+        *out_new_version = expected_version + 1;
+    ks_ctx_clear(&k);
+    return rv;
+}
+
+/* ---- destroy ------------------------------------------------------------ */
+
+typedef struct destroy_arg {
+    const ks_ctx *k;
+    const store_uuid *id;
+} destroy_arg;
+
+static CK_RV destroy_txn(db_ctx *db, void *arg)
+{
+    destroy_arg *d = arg;
+    uint64_t changes = 0;
+    db_arg a[2];
+    CK_RV rv;
+
+    rv = ks_recheck(db, d->k);
+    if (rv != CKR_OK)
+        return rv;
+    a[0] = DB_UUID(&d->k->id);
+    a[1] = DB_UUID(d->id);
+    rv = db_exec(db, SQL_OBJ_DELETE, sql_text[SQL_OBJ_DELETE], a, 2, &changes);
+    if (rv == CKR_OK && changes == 0)
+        rv = CKR_IBM_GREP11_MISSING;
+    if (rv == CKR_OK)
+        rv = db_exec(db, SQL_ATTR_DELETE, sql_text[SQL_ATTR_DELETE], a, 2, NULL);
+    return rv;
+}
+
+CK_RV store_object_destroy(store *st, const store_uuid *ks, const store_password *pw,
+                           const store_uuid *uuid)
+{
+    destroy_arg d;
+    ks_ctx k;
+    CK_RV rv;
+
+    if (st == NULL || ks == NULL || uuid == NULL)
+        return CKR_ARGUMENTS_BAD;
+    rv = ks_resolve(st, ks, pw, &k);
+    if (rv != CKR_OK)
+        return rv;
+    d = (destroy_arg){&k, uuid};
+    rv = pool_txn(&st->pl, true, destroy_txn, &d);
+    ks_ctx_clear(&k);
+    return rv;
+}

@@ -1,0 +1,181 @@
+/* grep11 keystores: a transactional store of sealed blobs and their
+ * attributes, on SQLite (embedded) or PostgreSQL (scale-out).
+ *
+ * The store knows nothing of the engine or of gRPC: an object is an opaque
+ * blob (a sealed key made by the engine) plus a list of PKCS #11 attributes
+ * the server wants to search on and hand back, plus a version that every
+ * update must quote (optimistic concurrency). See src/store/README.md.
+ *
+ * Every function returns a CK_RV and is safe to call from several threads
+ * on one store. Errors beyond PKCS #11's own:
+ *   CKR_IBM_GREP11_MISSING     the object does not exist
+ *   CKR_IBM_GREP11_CONFLICT    stale version, or the keystore already exists
+ *   CKR_IBM_GREP11_DBINTERNAL  the database holds something we did not write
+ *                              (damaged or tampered row, unknown schema)
+ *   CKR_TOKEN_NOT_PRESENT      the keystore does not exist
+ *   CKR_PIN_INCORRECT          wrong, missing or unexpected keystore password
+ *   CKR_DEVICE_ERROR           the database is unreachable or busy: retry later
+ */
+#ifndef GREP11_STORE_H
+#define GREP11_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <p11-kit/pkcs11.h>
+
+#include "grep11/ck_ext.h"
+
+/* Input limits; larger inputs are refused, never truncated. */
+#define STORE_MAX_BLOB (1024u * 1024u)     /* bytes of one blob */
+#define STORE_MAX_ATTRS 256u               /* attributes of one object */
+#define STORE_MAX_ATTR_VALUE (64u * 1024u) /* bytes of one attribute value */
+#define STORE_MAX_LABEL 255u               /* bytes of a keystore label */
+#define STORE_MIN_PASSWORD 6u
+#define STORE_MAX_PASSWORD 64u
+#define STORE_MAX_BATCH 10000u /* objects in one batch create */
+#define STORE_MAX_PAGE 1000u   /* objects in one find page */
+#define STORE_CURSOR_SIZE 48u  /* buffer for a paging cursor */
+
+typedef struct store store;
+
+typedef struct store_uuid {
+    unsigned char b[16];
+} store_uuid;
+
+typedef enum store_ks_kind {
+    STORE_KS_PUBLIC = 0,
+    STORE_KS_PRIVATE = 1,
+} store_ks_kind;
+
+/* A keystore password: bytes, not a C string. NULL where a call takes a
+ * `const store_password *` means "no password". */
+typedef struct store_password {
+    const unsigned char *data;
+    size_t len;
+} store_password;
+
+/* Called with one line of text about a database failure; never contains a
+ * password, key or attribute value. */
+typedef void (*store_log_fn)(void *ctx, const char *msg);
+
+/* Zero fields take the default shown. */
+typedef struct store_options {
+    unsigned pool_size;         /* database connections (4) */
+    unsigned connect_timeout_s; /* PostgreSQL connect timeout, >= 2 (2) */
+    unsigned busy_timeout_ms;   /* SQLite wait on another process's lock (5000) */
+    unsigned kdf_log2n;         /* scrypt log2(N) for new keystores (15) */
+    unsigned key_cache_ttl_s;   /* lifetime of a cached keystore key (120) */
+    unsigned key_cache_size;    /* cached keystore keys (256) */
+    store_log_fn log;           /* NULL: silent */
+    void *log_ctx;
+} store_options;
+
+typedef struct store_ks_info {
+    store_ks_kind kind;
+    char label[STORE_MAX_LABEL + 1];
+    uint64_t object_count;
+    bool password_protected;
+    int64_t created_us; /* microseconds since the Unix epoch */
+} store_ks_info;
+
+/* What a keystore is (re)created with. label is UTF-8 without NUL, at most
+ * STORE_MAX_LABEL bytes; password NULL or STORE_MIN_PASSWORD..MAX bytes. */
+typedef struct store_ks_params {
+    store_ks_kind kind;
+    const char *label;
+    const store_password *password;
+} store_ks_params;
+
+/* A stored object as returned by get and find; owned by the caller. */
+typedef struct store_object {
+    store_uuid uuid;
+    uint64_t version; /* 1 at creation, +1 per update */
+    int64_t created_us, updated_us;
+    unsigned char *blob;
+    size_t blob_len;
+    CK_ATTRIBUTE *attrs; /* each pValue malloc'd; NULL when ulValueLen is 0 */
+    CK_ULONG nattrs;
+} store_object;
+
+/* One object of a batch create. */
+typedef struct store_new_object {
+    const unsigned char *blob;
+    size_t blob_len;
+    const CK_ATTRIBUTE *attrs;
+    CK_ULONG nattrs;
+} store_new_object;
+
+/* url: "sqlite:/path/file.db" (created 0600 if absent), or a libpq conninfo
+ * string or URI ("postgresql://user@host/db", "host=... dbname=..."). The
+ * schema is created or migrated before this returns. opt may be NULL. */
+CK_RV store_open(const char *url, const store_options *opt, store **out);
+void store_close(store *st);
+
+/* ---- keystores ---------------------------------------------------------- */
+
+/* Fails with CKR_IBM_GREP11_CONFLICT if the keystore exists. A password
+ * costs one scrypt derivation (~50-100 ms) here. */
+CK_RV store_keystore_create(store *st, const store_uuid *ks, const store_ks_params *p);
+
+/* Deletes every object of the keystore in one transaction. With p NULL the
+ * keystore keeps its kind, label and password; otherwise it is re-created
+ * with p (C_InitToken). Needs no password: authorising a wipe is the
+ * server's job. */
+CK_RV store_keystore_wipe(store *st, const store_uuid *ks, const store_ks_params *p);
+
+CK_RV store_keystore_info(store *st, const store_uuid *ks, store_ks_info *out);
+
+/* Deletes the keystore and all its objects. */
+CK_RV store_keystore_delete(store *st, const store_uuid *ks);
+
+/* ---- objects -------------------------------------------------------------
+ * pw must be given exactly when the keystore has a password. Attributes are
+ * stored as given (types unique per object) and returned in the same order. */
+
+CK_RV store_object_create(store *st, const store_uuid *ks, const store_password *pw,
+                          const unsigned char *blob, size_t blob_len, const CK_ATTRIBUTE *attrs,
+                          CK_ULONG nattrs, store_uuid *out_uuid, uint64_t *out_version);
+
+/* Creates n objects in one transaction (all or none); out_uuids has n
+ * entries. Every object starts at version 1. */
+CK_RV store_object_create_batch(store *st, const store_uuid *ks, const store_password *pw,
+                                const store_new_object *objs, size_t n, store_uuid *out_uuids);
+
+/* *out is allocated; free it with store_object_free. */
+CK_RV store_object_get(store *st, const store_uuid *ks, const store_password *pw,
+                       const store_uuid *uuid, store_object **out);
+
+/* Replaces the blob (unless blob is NULL) and the whole attribute list
+ * (unless attrs is NULL; pass a non-NULL attrs with nattrs 0 to clear it),
+ * if and only if the object is still at expected_version. Otherwise
+ * CKR_IBM_GREP11_CONFLICT and nothing changes. */
+CK_RV store_object_update(store *st, const store_uuid *ks, const store_password *pw,
+                          const store_uuid *uuid, uint64_t expected_version,
+                          const unsigned char *blob, size_t blob_len, const CK_ATTRIBUTE *attrs,
+                          CK_ULONG nattrs, uint64_t *out_new_version);
+
+CK_RV store_object_destroy(store *st, const store_uuid *ks, const store_password *pw,
+                           const store_uuid *uuid);
+
+/* Objects that have every template attribute with an equal value (an empty
+ * template matches all), in a stable order, at most limit (0: 100; capped
+ * at STORE_MAX_PAGE). cursor is NULL or "" for the first page, else the
+ * next_cursor of the previous page. next_cursor (STORE_CURSOR_SIZE bytes)
+ * receives "" when there is nothing more. *out_objs is an array of *out_n
+ * objects (NULL when none); free it with store_objects_free. */
+CK_RV store_find_objects(store *st, const store_uuid *ks, const store_password *pw,
+                         const CK_ATTRIBUTE *tmpl, CK_ULONG ntmpl, const char *cursor, size_t limit,
+                         store_object **out_objs, size_t *out_n,
+                         char next_cursor[STORE_CURSOR_SIZE]);
+
+void store_object_free(store_object *obj);
+void store_objects_free(store_object *objs, size_t n);
+
+/* Canonical text form (36 characters + NUL) and back; parse returns false on
+ * anything else. */
+void store_uuid_format(const store_uuid *u, char out[37]);
+bool store_uuid_parse(const char *s, store_uuid *out);
+
+#endif /* GREP11_STORE_H */
