@@ -184,6 +184,57 @@ CK_RV g11c_admin_create_api_key(g11c_conn *c, const char *principal, const char 
 CK_RV g11c_admin_list_api_keys(g11c_conn *c, g11c_api_key_info **out, size_t *n);
 CK_RV g11c_admin_revoke_api_key(g11c_conn *c, const char *key_id);
 
+/* ---- grep11.Store: keystores and token objects ------------------------- */
+
+typedef struct {
+    char label[256];
+    int is_private;
+    uint64_t object_count;
+    int password_protected;
+    int64_t created_us;
+} g11c_keystore_info;
+
+typedef struct {
+    uint8_t id[16];
+    int64_t version;
+    g11c_buf blob;
+    CK_ATTRIBUTE *attrs; /* values malloc'd */
+    CK_ULONG nattrs;
+    int64_t created_us, updated_us;
+} g11c_stored_object;
+
+void g11c_stored_object_free(g11c_stored_object *o);
+void g11c_stored_objects_free(g11c_stored_object *objs, size_t n);
+
+/* password: NULL or "" for none. Keystore and object ids are 16-byte UUIDs. */
+CK_RV g11c_store_init_keystores(g11c_conn *c, const uint8_t private_ks[16],
+                                const uint8_t public_ks[16], const char *label,
+                                const char *password);
+CK_RV g11c_store_keystore_info(g11c_conn *c, const uint8_t ks[16], g11c_keystore_info *info);
+CK_RV g11c_store_create_object(g11c_conn *c, const uint8_t ks[16], const char *password,
+                               g11c_bytes blob, const CK_ATTRIBUTE *attrs, CK_ULONG n,
+                               uint8_t id_out[16], int64_t *version_out);
+CK_RV g11c_store_get_object(g11c_conn *c, const uint8_t ks[16], const char *password,
+                            const uint8_t id[16], g11c_stored_object *out);
+/* Stale version -> CKR_IBM_GREP11_CONFLICT; blob with len 0 keeps the blob;
+ * attrs replaces the whole attribute list. */
+CK_RV g11c_store_update_object(g11c_conn *c, const uint8_t ks[16], const char *password,
+                               const uint8_t id[16], int64_t version, g11c_bytes blob,
+                               const CK_ATTRIBUTE *attrs, CK_ULONG n, int64_t *new_version);
+CK_RV g11c_store_destroy_object(g11c_conn *c, const uint8_t ks[16], const char *password,
+                                const uint8_t id[16]);
+/* One page; cursor NULL/"" first; next_cursor "" at the end. *out: free
+ * with g11c_stored_objects_free. */
+CK_RV g11c_store_find_objects(g11c_conn *c, const uint8_t ks[16], const char *password,
+                              const CK_ATTRIBUTE *tmpl, CK_ULONG n, const char *cursor,
+                              unsigned limit, g11c_stored_object **out, size_t *nout,
+                              char next_cursor[64]);
+
+/* A KeyBlob naming a stored key instead of carrying it: pass these bytes as
+ * the key to any call and the server fetches the key (after checking the
+ * caller may read it). */
+#define G11C_KEYBLOB_ID_PREFIX "G11ID:"
+
 /* ---- other services --------------------------------------------------- */
 
 /* grpc.health.v1: *serving is 1 when the server reports SERVING. */

@@ -41,6 +41,9 @@ typedef struct {
     Grep11__GenerateKeyRequest__TemplateEntry *storage;
 } g11c_template;
 
+/* A reply's attribute map as a CK_ATTRIBUTE array (values malloc'd). */
+CK_RV g11c_attrs_decode(size_t n, void *const *entries, CK_ATTRIBUTE **out, CK_ULONG *nout);
+
 CK_RV g11c_template_encode(const CK_ATTRIBUTE *tmpl, CK_ULONG n, g11c_template *out);
 void g11c_template_free(g11c_template *t);
 

@@ -342,6 +342,27 @@ static CK_RV attr_out(uint64_t type, const Grep11__AttributeValue *v, CK_ATTRIBU
     }
 }
 
+CK_RV g11c_attrs_decode(size_t n, void *const *entries, CK_ATTRIBUTE **out, CK_ULONG *nout)
+{
+    *out = calloc(n ? n : 1, sizeof(CK_ATTRIBUTE));
+    *nout = 0;
+    if (!*out)
+        return CKR_HOST_MEMORY;
+    CK_RV rv = CKR_OK;
+    for (size_t i = 0; i < n && rv == CKR_OK; i++) {
+        /* Every map entry type is {base, uint64 key, AttributeValue *value}. */
+        const Grep11__GetAttributeValueResponse__AttributesEntry *e = entries[i];
+        rv = attr_out(e->key, e->value, &(*out)[i]);
+        *nout = (CK_ULONG)i + 1;
+    }
+    if (rv != CKR_OK) {
+        g11c_attrs_free(*out, *nout);
+        *out = NULL;
+        *nout = 0;
+    }
+    return rv;
+}
+
 CK_RV g11c_get_attribute_value(g11c_conn *c, g11c_bytes object, const CK_ATTRIBUTE_TYPE *types,
                                CK_ULONG n, CK_ATTRIBUTE **out, CK_ULONG *nout)
 {
@@ -374,20 +395,7 @@ CK_RV g11c_get_attribute_value(g11c_conn *c, g11c_bytes object, const CK_ATTRIBU
     req.attributes = (Grep11__GetAttributeValueRequest__AttributesEntry **)t.entries;
     CALL(c, "GetAttributeValue", req, Grep11__GetAttributeValueResponse,
          grep11__get_attribute_value_response__descriptor, resp);
-    *out = calloc(resp->n_attributes ? resp->n_attributes : 1, sizeof(CK_ATTRIBUTE));
-    if (!*out) {
-        rv = CKR_HOST_MEMORY;
-        goto out;
-    }
-    for (size_t i = 0; i < resp->n_attributes && rv == CKR_OK; i++) {
-        rv = attr_out(resp->attributes[i]->key, resp->attributes[i]->value, &(*out)[i]);
-        *nout = (CK_ULONG)i + 1;
-    }
-    if (rv != CKR_OK) {
-        g11c_attrs_free(*out, *nout);
-        *out = NULL;
-        *nout = 0;
-    }
+    rv = g11c_attrs_decode(resp->n_attributes, (void *const *)resp->attributes, out, nout);
 out:
     FREE_REPLY(resp);
     g11c_template_free(&t);

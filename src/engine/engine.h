@@ -61,6 +61,20 @@ typedef struct {
     CK_ULONG mgf;
     CK_ULONG salt_len;
   } pss;
+  struct { /* ENGINE_PARAM_ECDH1: GREP11 ECDH1DeriveParm */
+    CK_ULONG kdf;              /* CKD_* (IBM hybrid values included) */
+    engine_bytes shared_data;
+    engine_bytes public_data;  /* the peer's public point or key */
+  } ecdh;
+  struct { /* ENGINE_PARAM_KYBER: GREP11 KyberKEMParm */
+    CK_ULONG version;
+    CK_ULONG mode;             /* 1 encapsulate, 2 decapsulate */
+    CK_ULONG kdf;              /* CKD_* (IBM hybrid values included) */
+    CK_BBOOL prepend;
+    engine_bytes cipher_text;  /* decapsulation input */
+    engine_bytes shared_data;
+    engine_bytes blob;         /* hybrid: a secret key blob to combine with */
+  } kyber;
   /* further parameter structs for later mechanisms */
 } engine_mech;
 

@@ -32,6 +32,26 @@ CK_RV conv_mech(rpc_ctx *ctx, const Grep11__Mechanism *m, engine_mech *out)
         out->pss.mgf = (CK_ULONG)m->rsapssparameter->mgf;
         out->pss.salt_len = (CK_ULONG)m->rsapssparameter->saltbytecount;
         break;
+    case GREP11__MECHANISM__PARAMETER_ECDH1_DERIVE_PARAMETER: {
+        const Grep11__ECDH1DeriveParm *p = m->ecdh1deriveparameter;
+        out->kind = ENGINE_PARAM_ECDH1;
+        out->ecdh.kdf = (CK_ULONG)p->kdf;
+        out->ecdh.shared_data = (engine_bytes){p->shareddata.data, p->shareddata.len};
+        out->ecdh.public_data = (engine_bytes){p->publicdata.data, p->publicdata.len};
+        break;
+    }
+    case GREP11__MECHANISM__PARAMETER_KYBER_KEMPARAMETER: {
+        const Grep11__KyberKEMParm *p = m->kyberkemparameter;
+        out->kind = ENGINE_PARAM_KYBER;
+        out->kyber.version = p->version;
+        out->kyber.mode = (CK_ULONG)p->mode;
+        out->kyber.kdf = (CK_ULONG)p->kdf;
+        out->kyber.prepend = p->prepend ? CK_TRUE : CK_FALSE;
+        out->kyber.cipher_text = (engine_bytes){p->ciphertext.data, p->ciphertext.len};
+        out->kyber.shared_data = (engine_bytes){p->shareddata.data, p->shareddata.len};
+        out->kyber.blob = (engine_bytes){p->blob.data, p->blob.len};
+        break;
+    }
     default:
         return rpc_fail(ctx, CKR_MECHANISM_PARAM_INVALID,
                         "mechanism parameter type not supported");
@@ -47,8 +67,7 @@ CK_RV conv_keyblob(rpc_ctx *ctx, const Grep11__KeyBlob *kb, const char *what, en
         return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "%s missing", what);
     if (kb->n_keyblobs == 0) {
         if (kb->keyblobid.len)
-            return rpc_fail(ctx, CKR_FUNCTION_NOT_SUPPORTED,
-                            "%s: stored keys (KeyBlobID) are not served yet", what);
+            return store_resolve_keyblob(ctx, kb->keyblobid, out);
         return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "%s carries no key blob", what);
     }
     out->ptr = kb->keyblobs[0].data;
@@ -129,4 +148,59 @@ void conv_keyblob_out(Grep11__KeyBlob *kb, ProtobufCBinaryData *slot, const engi
     *slot = conv_bin(blob);
     kb->n_keyblobs = 1;
     kb->keyblobs = slot;
+}
+
+CK_RV conv_attrs_out(const CK_ATTRIBUTE *attrs, CK_ULONG n, const ProtobufCMessageDescriptor *entry,
+                     conv_map_out *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->entries = calloc(n ? n : 1, sizeof(*out->entries));
+    out->storage = calloc(n ? n : 1, sizeof(*out->storage));
+    out->values = calloc(n ? n : 1, sizeof(*out->values));
+    if (!out->entries || !out->storage || !out->values) {
+        conv_map_out_free(out);
+        return CKR_HOST_MEMORY;
+    }
+    size_t k = 0;
+    for (CK_ULONG i = 0; i < n; i++) {
+        if (attrs[i].ulValueLen == CK_UNAVAILABLE_INFORMATION)
+            continue; /* sensitive or absent: not reported */
+        Grep11__AttributeValue *v = &out->values[k];
+        grep11__attribute_value__init(v);
+        protobuf_c_message_init(entry, &out->storage[k]);
+        out->storage[k].key = attrs[i].type;
+        out->storage[k].value = v;
+        const uint8_t *p = attrs[i].pValue;
+        switch (grep11_attr_kind_of(attrs[i].type)) {
+        case GREP11_ATTR_BOOL:
+            v->one_attr_case = GREP11__ATTRIBUTE_VALUE__ONE_ATTR_ATTRIBUTE_TF;
+            v->attributetf = attrs[i].ulValueLen >= 1 && p[0] != 0;
+            break;
+        case GREP11_ATTR_ULONG: {
+            CK_ULONG u = 0;
+            if (attrs[i].ulValueLen == sizeof(u))
+                memcpy(&u, p, sizeof(u));
+            v->one_attr_case = GREP11__ATTRIBUTE_VALUE__ONE_ATTR_ATTRIBUTE_I;
+            v->attributei = (int64_t)u;
+            break;
+        }
+        default:
+            v->one_attr_case = GREP11__ATTRIBUTE_VALUE__ONE_ATTR_ATTRIBUTE_B;
+            v->attributeb.data = (uint8_t *)p;
+            v->attributeb.len = attrs[i].ulValueLen;
+            break;
+        }
+        out->entries[k] = &out->storage[k];
+        k++;
+    }
+    out->n = k;
+    return CKR_OK;
+}
+
+void conv_map_out_free(conv_map_out *m)
+{
+    free(m->entries);
+    free(m->storage);
+    free(m->values);
+    memset(m, 0, sizeof(*m));
 }

@@ -42,6 +42,24 @@ void rpc_ctx_release(rpc_ctx *ctx)
     ctx->resp_len = 0;
 }
 
+CK_RV rpc_keep(rpc_ctx *ctx, void *p, size_t len)
+{
+    if (ctx->nkept == (int)(sizeof(ctx->kept) / sizeof(ctx->kept[0])))
+        return CKR_HOST_MEMORY;
+    ctx->kept[ctx->nkept] = p;
+    ctx->kept_len[ctx->nkept++] = len;
+    return CKR_OK;
+}
+
+static void release_kept(rpc_ctx *ctx)
+{
+    for (int i = 0; i < ctx->nkept; i++) {
+        OPENSSL_cleanse(ctx->kept[i], ctx->kept_len[i]);
+        free(ctx->kept[i]);
+    }
+    ctx->nkept = 0;
+}
+
 /* protobuf-c allocator that wipes what it frees: requests can carry key
  * values and templates. The size lives in a small header. */
 static void *wipe_alloc(void *unused, size_t size)
@@ -78,6 +96,7 @@ CK_RV rpc_invoke(rpc_ctx *ctx, const rpc_method *m, const uint8_t *req, size_t l
         return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "malformed %s message", m->request->short_name);
     ctx->req = msg;
     CK_RV rv = m->handler(ctx);
+    release_kept(ctx);
     ctx->req = NULL;
     protobuf_c_message_free_unpacked(msg, &wiping);
     return rv;

@@ -53,6 +53,13 @@ HANDLER(h_auth_token)
 HANDLER(h_admin_create_api_key)
 HANDLER(h_admin_list_api_keys)
 HANDLER(h_admin_revoke_api_key)
+HANDLER(h_store_init_keystores)
+HANDLER(h_store_keystore_info)
+HANDLER(h_store_create_object)
+HANDLER(h_store_get_object)
+HANDLER(h_store_update_object)
+HANDLER(h_store_destroy_object)
+HANDLER(h_store_find_objects)
 #undef HANDLER
 
 #endif

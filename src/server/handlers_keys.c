@@ -162,51 +162,16 @@ CK_RV h_derive_key(rpc_ctx *ctx)
 /* One reply entry per attribute the engine returned, typed by attribute. */
 static CK_RV reply_attributes(rpc_ctx *ctx, const CK_ATTRIBUTE *attrs, CK_ULONG n)
 {
+    conv_map_out m;
+    CK_RV rv = conv_attrs_out(attrs, n,
+                              &grep11__get_attribute_value_response__attributes_entry__descriptor, &m);
+    if (rv != CKR_OK)
+        return rv;
     Grep11__GetAttributeValueResponse resp = GREP11__GET_ATTRIBUTE_VALUE_RESPONSE__INIT;
-    Grep11__GetAttributeValueResponse__AttributesEntry *entries = calloc(n ? n : 1, sizeof(*entries));
-    Grep11__GetAttributeValueResponse__AttributesEntry **ptrs = calloc(n ? n : 1, sizeof(*ptrs));
-    Grep11__AttributeValue *values = calloc(n ? n : 1, sizeof(*values));
-    CK_RV rv = CKR_HOST_MEMORY;
-    if (!entries || !ptrs || !values)
-        goto out;
-    size_t k = 0;
-    for (CK_ULONG i = 0; i < n; i++) {
-        if (attrs[i].ulValueLen == CK_UNAVAILABLE_INFORMATION)
-            continue; /* sensitive or absent: not reported */
-        grep11__get_attribute_value_response__attributes_entry__init(&entries[k]);
-        grep11__attribute_value__init(&values[k]);
-        entries[k].key = attrs[i].type;
-        entries[k].value = &values[k];
-        const uint8_t *v = attrs[i].pValue;
-        switch (grep11_attr_kind_of(attrs[i].type)) {
-        case GREP11_ATTR_BOOL:
-            values[k].one_attr_case = GREP11__ATTRIBUTE_VALUE__ONE_ATTR_ATTRIBUTE_TF;
-            values[k].attributetf = attrs[i].ulValueLen >= 1 && v[0] != 0;
-            break;
-        case GREP11_ATTR_ULONG: {
-            CK_ULONG u = 0;
-            if (attrs[i].ulValueLen == sizeof(u))
-                memcpy(&u, v, sizeof(u));
-            values[k].one_attr_case = GREP11__ATTRIBUTE_VALUE__ONE_ATTR_ATTRIBUTE_I;
-            values[k].attributei = (int64_t)u;
-            break;
-        }
-        default:
-            values[k].one_attr_case = GREP11__ATTRIBUTE_VALUE__ONE_ATTR_ATTRIBUTE_B;
-            values[k].attributeb.data = (uint8_t *)v;
-            values[k].attributeb.len = attrs[i].ulValueLen;
-            break;
-        }
-        ptrs[k] = &entries[k];
-        k++;
-    }
-    resp.n_attributes = k;
-    resp.attributes = ptrs;
+    resp.n_attributes = m.n;
+    resp.attributes = (Grep11__GetAttributeValueResponse__AttributesEntry **)m.entries;
     rv = rpc_reply(ctx, &resp.base);
-out:
-    free(entries);
-    free(ptrs);
-    free(values);
+    conv_map_out_free(&m);
     return rv;
 }
 

@@ -3,6 +3,7 @@
 #include "admin.pb-c.h"
 #include "auth.pb-c.h"
 #include "health.pb-c.h"
+#include "store.pb-c.h"
 
 #define CRYPTO(name, msg, fn)                                                                      \
     {"/grep11.Crypto/" name, &grep11__##msg##_request__descriptor, fn, AUTH_ROLE_CRYPTO}
@@ -71,3 +72,18 @@ const rpc_method admin_methods[] = {
     ADMIN("RevokeApiKey", revoke_api_key, h_admin_revoke_api_key),
 };
 const size_t admin_method_count = sizeof(admin_methods) / sizeof(admin_methods[0]);
+
+#define STORE(name, msg, fn)                                                                       \
+    {"/grep11.Store/" name, &grep11__##msg##_request__descriptor, fn,                             \
+     AUTH_ROLE_KEYSTORE_SO | AUTH_ROLE_KEYSTORE_USER | AUTH_ROLE_KEYSTORE_ANONYMOUS}
+
+const rpc_method store_methods[] = {
+    STORE("InitKeystores", init_keystores, h_store_init_keystores),
+    STORE("KeystoreInfo", keystore_info, h_store_keystore_info),
+    STORE("CreateObject", create_object, h_store_create_object),
+    STORE("GetObject", get_object, h_store_get_object),
+    STORE("UpdateObject", update_object, h_store_update_object),
+    STORE("DestroyObject", destroy_object, h_store_destroy_object),
+    STORE("FindObjects", find_objects, h_store_find_objects),
+};
+const size_t store_method_count = sizeof(store_methods) / sizeof(store_methods[0]);

@@ -31,6 +31,9 @@ typedef struct rpc_ctx {
     const char *authorization;     /* "authorization" metadata value, or NULL */
     auth_identity who;             /* the verified caller, when authenticated */
     int authenticated;
+    void *kept[4];                 /* buffers that live until the call ends */
+    size_t kept_len[4];
+    int nkept;
 } rpc_ctx;
 
 typedef CK_RV (*rpc_handler_fn)(rpc_ctx *ctx);
@@ -57,6 +60,10 @@ CK_RV rpc_invoke(rpc_ctx *ctx, const rpc_method *m, const uint8_t *req, size_t l
 /* Frees what a handler left in ctx (the encoded reply). */
 void rpc_ctx_release(rpc_ctx *ctx);
 
+/* Keeps p (malloc'd, len bytes) until the call ends; it is then wiped and
+ * freed. CKR_HOST_MEMORY when the call keeps too much already. */
+CK_RV rpc_keep(rpc_ctx *ctx, void *p, size_t len);
+
 /* Method tables, one per service (handlers_*.c). */
 extern const rpc_method crypto_methods[];
 extern const size_t crypto_method_count;
@@ -66,5 +73,7 @@ extern const rpc_method auth_methods[];
 extern const size_t auth_method_count;
 extern const rpc_method admin_methods[];
 extern const size_t admin_method_count;
+extern const rpc_method store_methods[];
+extern const size_t store_method_count;
 
 #endif

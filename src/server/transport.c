@@ -462,7 +462,8 @@ int server_start(const server_config *cfg, services *svc, server **out, int *bou
     } tables[] = {{crypto_methods, crypto_method_count},
                   {health_methods, health_method_count},
                   {auth_methods, auth_method_count},
-                  {admin_methods, admin_method_count}};
+                  {admin_methods, admin_method_count},
+                  {store_methods, store_method_count}};
     for (size_t s = 0; s < sizeof(tables) / sizeof(tables[0]); s++)
         srv->nmethods += tables[s].n;
     srv->methods = calloc(srv->nmethods, sizeof(method_slot));
