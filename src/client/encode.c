@@ -44,9 +44,25 @@ void g11c_mech_encode(const g11c_mech *m, Grep11__Mechanism *wm, Grep11__RSAOAEP
     }
 }
 
+g11c_bytes g11c_key_ref(const uint8_t id[16], uint8_t buf[G11C_KEY_REF_LEN])
+{
+    size_t p = strlen(G11C_KEYBLOB_ID_PREFIX);
+    memcpy(buf, G11C_KEYBLOB_ID_PREFIX, p);
+    memcpy(buf + p, id, 16);
+    g11c_bytes b = {buf, G11C_KEY_REF_LEN};
+    return b;
+}
+
 void g11c_keyblob_encode(g11c_bytes key, Grep11__KeyBlob *kb, ProtobufCBinaryData *slot)
 {
     grep11__key_blob__init(kb);
+    size_t p = strlen(G11C_KEYBLOB_ID_PREFIX);
+    if (key.len == G11C_KEY_REF_LEN && memcmp(key.ptr, G11C_KEYBLOB_ID_PREFIX, p) == 0) {
+        /* A reference to a stored key: the server fetches it. */
+        kb->keyblobid.data = (uint8_t *)key.ptr + p;
+        kb->keyblobid.len = 16;
+        return;
+    }
     slot->data = (uint8_t *)key.ptr;
     slot->len = key.len;
     kb->n_keyblobs = 1;

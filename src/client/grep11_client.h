@@ -230,10 +230,13 @@ CK_RV g11c_store_find_objects(g11c_conn *c, const uint8_t ks[16], const char *pa
                               unsigned limit, g11c_stored_object **out, size_t *nout,
                               char next_cursor[64]);
 
-/* A KeyBlob naming a stored key instead of carrying it: pass these bytes as
- * the key to any call and the server fetches the key (after checking the
- * caller may read it). */
+/* A key argument that names a stored key (KeyBlob.KeyBlobID) instead of
+ * carrying its blob: pass the returned bytes as the key to any call and the
+ * server fetches the key after checking the caller may read it. buf must
+ * outlive the call. */
 #define G11C_KEYBLOB_ID_PREFIX "G11ID:"
+#define G11C_KEY_REF_LEN 22
+g11c_bytes g11c_key_ref(const uint8_t id[16], uint8_t buf[G11C_KEY_REF_LEN]);
 
 /* ---- other services --------------------------------------------------- */
 

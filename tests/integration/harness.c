@@ -51,12 +51,39 @@ static int read_addr(test_server *ts)
     return ts->addr[0] ? 0 : -1;
 }
 
+static int launch(test_server *ts, const char *extra_yaml, const char *const *extra_args);
+
 int test_server_start(test_server *ts, const char *extra_yaml, const char *const *extra_args)
 {
     memset(ts, 0, sizeof(*ts));
     snprintf(ts->dir, sizeof(ts->dir), "/tmp/grep11-test-XXXXXX");
     if (!mkdtemp(ts->dir))
         return -1;
+    snprintf(ts->yaml, sizeof(ts->yaml), "%s", extra_yaml ? extra_yaml : "");
+    ts->args = extra_args;
+    return launch(ts, extra_yaml, extra_args);
+}
+
+int test_server_restart(test_server *ts)
+{
+    char path[400];
+    snprintf(path, sizeof(path), "%s/grep11d.addr", ts->dir);
+    unlink(path);
+    ts->addr[0] = '\0';
+    return launch(ts, ts->yaml[0] ? ts->yaml : NULL, ts->args);
+}
+
+void test_server_crash(test_server *ts)
+{
+    if (!ts->pid)
+        return;
+    kill(ts->pid, SIGKILL);
+    waitpid(ts->pid, NULL, 0);
+    ts->pid = 0;
+}
+
+static int launch(test_server *ts, const char *extra_yaml, const char *const *extra_args)
+{
     snprintf(ts->ca, sizeof(ts->ca), "%s/tls/ca.pem", ts->dir);
     snprintf(ts->log, sizeof(ts->log), "%s/server.log", ts->dir);
 
@@ -95,7 +122,7 @@ int test_server_start(test_server *ts, const char *extra_yaml, const char *const
     if (pid < 0)
         return -1;
     if (pid == 0) {
-        int fd = open(ts->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int fd = open(ts->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
         if (fd >= 0) {
             dup2(fd, 1);
             dup2(fd, 2);

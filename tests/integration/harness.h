@@ -14,6 +14,8 @@ typedef struct {
     char ca[320];       /* DIR/tls/ca.pem */
     char log[320];      /* server's stdout+stderr */
     char apikey[160];   /* DIR/dev-apikey: every role */
+    char yaml[1024];    /* the configuration it was started with ("" none) */
+    const char *const *args;
 } test_server;
 
 /* Starts grep11d --dev in a new temp dir. extra_yaml, if not NULL, is written
@@ -25,6 +27,13 @@ int test_server_start(test_server *ts, const char *extra_yaml, const char *const
 /* SIGTERM, wait; returns the exit status (0 = clean) or -1 if it had to be
  * killed. Removes the data directory unless the server failed. */
 int test_server_stop(test_server *ts);
+
+/* kill -9: no drain, no cleanup. */
+void test_server_crash(test_server *ts);
+
+/* Starts the server again on the same data directory and settings (a new
+ * port). */
+int test_server_restart(test_server *ts);
 
 /* Connects with the dev CA (TLS) or plaintext, authenticated with the
  * development API key (every role). */

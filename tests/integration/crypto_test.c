@@ -1,0 +1,284 @@
+/* Engine I through grep11d and libgrep11: key generation, every flow of
+ * encrypt/digest/MAC, state blobs continued on a second grep11d process
+ * holding the same master key, and the documented failure classes. */
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+typedef struct {
+    test_server a, b, other; /* a and b share a master key; other does not */
+    g11c_conn *ca, *cb, *cother;
+} fixture;
+
+static const CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+
+static int start(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    char yaml[600];
+    if (!f || test_server_start(&f->a, NULL, NULL) != 0)
+        return -1;
+    snprintf(yaml, sizeof(yaml), "master_key_file: %s/dev-master-key\n", f->a.dir);
+    if (test_server_start(&f->b, yaml, NULL) != 0 || test_server_start(&f->other, NULL, NULL) != 0)
+        return -1;
+    f->ca = test_connect(&f->a, 0);
+    f->cb = test_connect(&f->b, 0);
+    f->cother = test_connect(&f->other, 0);
+    *state = f;
+    return f->ca && f->cb && f->cother ? 0 : -1;
+}
+
+static int stop(void **state)
+{
+    fixture *f = *state;
+    g11c_close(f->ca);
+    g11c_close(f->cb);
+    g11c_close(f->cother);
+    int rc = test_server_stop(&f->a) | test_server_stop(&f->b) | test_server_stop(&f->other);
+    free(f);
+    return rc == 0 ? 0 : -1;
+}
+
+static void aes_key(g11c_conn *c, CK_ULONG bytes, CK_BBOOL encrypt, g11c_buf *key, g11c_buf *sum)
+{
+    g11c_mech m = {.type = CKM_AES_KEY_GEN};
+    CK_ATTRIBUTE t[] = {
+        {CKA_VALUE_LEN, &bytes, sizeof(bytes)},   {CKA_ENCRYPT, (void *)&encrypt, 1},
+        {CKA_DECRYPT, (void *)&yes, 1},           {CKA_WRAP, (void *)&yes, 1},
+        {CKA_UNWRAP, (void *)&yes, 1},            {CKA_EXTRACTABLE, (void *)&yes, 1},
+    };
+    assert_int_equal(g11c_generate_key(c, &m, t, 6, key, sum), CKR_OK);
+}
+
+static g11c_bytes B(const g11c_buf *b) { return g11c_bytes_of(b); }
+
+static void generate_key_reports_check_value_and_attributes(void **state)
+{
+    fixture *f = *state;
+    g11c_buf key = {0}, sum = {0};
+    aes_key(f->ca, 32, CK_TRUE, &key, &sum);
+    assert_true(sum.len >= 3);
+    CK_ATTRIBUTE_TYPE want[] = {CKA_VALUE_LEN, CKA_CHECK_VALUE, CKA_LOCAL, CKA_KEY_TYPE,
+                                CKA_SENSITIVE};
+    CK_ATTRIBUTE *got = NULL;
+    CK_ULONG n = 0;
+    assert_int_equal(g11c_get_attribute_value(f->ca, B(&key), want, 5, &got, &n), CKR_OK);
+    int seen_cv = 0;
+    for (CK_ULONG i = 0; i < n; i++) {
+        if (got[i].type == CKA_VALUE_LEN)
+            assert_int_equal(*(CK_ULONG *)got[i].pValue, 32);
+        if (got[i].type == CKA_CHECK_VALUE) {
+            assert_int_equal(got[i].ulValueLen, 3);
+            assert_memory_equal(got[i].pValue, sum.ptr, 3);
+            seen_cv = 1;
+        }
+        if (got[i].type == CKA_LOCAL)
+            assert_int_equal(*(CK_BBOOL *)got[i].pValue, CK_TRUE);
+        if (got[i].type == CKA_KEY_TYPE)
+            assert_int_equal(*(CK_ULONG *)got[i].pValue, CKK_AES);
+    }
+    assert_true(seen_cv);
+    g11c_attrs_free(got, n);
+    /* A sensitive key never shows its value. */
+    CK_ATTRIBUTE_TYPE value[] = {CKA_VALUE};
+    CK_RV rv = g11c_get_attribute_value(f->ca, B(&key), value, 1, &got, &n);
+    assert_true(rv == CKR_ATTRIBUTE_SENSITIVE || (rv == CKR_OK && n == 0));
+    if (rv == CKR_OK)
+        g11c_attrs_free(got, n);
+    g11c_buf_free(&key);
+    g11c_buf_free(&sum);
+}
+
+static void digest_matches_openssl_in_every_flow(void **state)
+{
+    fixture *f = *state;
+    uint8_t msg[3000], want[32];
+    unsigned int wl = 0;
+    RAND_bytes(msg, sizeof(msg));
+    EVP_Digest(msg, sizeof(msg), want, &wl, EVP_sha256(), NULL);
+    g11c_mech m = {.type = CKM_SHA256};
+    g11c_buf d = {0}, st = {0}, st2 = {0}, st3 = {0};
+    assert_int_equal(g11c_digest_single(f->ca, &m, (g11c_bytes){msg, sizeof(msg)}, &d), CKR_OK);
+    assert_memory_equal(d.ptr, want, 32);
+    g11c_buf_free(&d);
+    /* Init on A, Update on B, Update on A, Final on B: any replica continues. */
+    assert_int_equal(g11c_digest_init(f->ca, &m, &st), CKR_OK);
+    assert_int_equal(g11c_digest_update(f->cb, B(&st), (g11c_bytes){msg, 1000}, &st2), CKR_OK);
+    assert_int_equal(g11c_digest_update(f->ca, B(&st2), (g11c_bytes){msg + 1000, 2000}, &st3),
+                     CKR_OK);
+    assert_int_equal(g11c_digest_final(f->cb, B(&st3), &d), CKR_OK);
+    assert_memory_equal(d.ptr, want, 32);
+    g11c_buf_free(&d);
+    /* A state blob from another master key is refused. */
+    assert_int_equal(g11c_digest_final(f->cother, B(&st3), &d), CKR_IBM_WKID_MISMATCH);
+    g11c_buf_free(&st);
+    g11c_buf_free(&st2);
+    g11c_buf_free(&st3);
+}
+
+static void cbc_pad_multipart_on_two_replicas_equals_single(void **state)
+{
+    fixture *f = *state;
+    g11c_buf key = {0}, sum = {0}, single = {0}, st = {0}, st2 = {0}, o1 = {0}, o2 = {0},
+             o3 = {0}, plain = {0};
+    aes_key(f->ca, 32, CK_TRUE, &key, &sum);
+    uint8_t iv[16], msg[1000];
+    RAND_bytes(iv, sizeof(iv));
+    RAND_bytes(msg, sizeof(msg));
+    g11c_mech m = {.type = CKM_AES_CBC_PAD, .kind = G11C_PARAM_BYTES, .bytes = {iv, 16}};
+    assert_int_equal(g11c_encrypt_single(f->ca, B(&key), &m, (g11c_bytes){msg, 1000}, &single),
+                     CKR_OK);
+    assert_int_equal(single.len, 1008);
+    assert_int_equal(g11c_encrypt_init(f->ca, &m, B(&key), &st), CKR_OK);
+    assert_int_equal(g11c_encrypt_update(f->cb, B(&st), (g11c_bytes){msg, 333}, &st2, &o1), CKR_OK);
+    g11c_buf_free(&st);
+    assert_int_equal(g11c_encrypt_update(f->ca, B(&st2), (g11c_bytes){msg + 333, 667}, &st, &o2),
+                     CKR_OK);
+    assert_int_equal(g11c_encrypt_final(f->cb, B(&st), &o3), CKR_OK);
+    assert_int_equal(o1.len + o2.len + o3.len, single.len);
+    uint8_t joined[1008];
+    memcpy(joined, o1.ptr, o1.len);
+    memcpy(joined + o1.len, o2.ptr, o2.len);
+    memcpy(joined + o1.len + o2.len, o3.ptr, o3.len);
+    assert_memory_equal(joined, single.ptr, single.len);
+    assert_int_equal(g11c_decrypt_single(f->cb, B(&key), &m, B(&single), &plain), CKR_OK);
+    assert_int_equal(plain.len, 1000);
+    assert_memory_equal(plain.ptr, msg, 1000);
+    g11c_buf bufs[] = {key, sum, single, st, st2, o1, o2, o3, plain};
+    for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
+        g11c_buf_free(&bufs[i]);
+}
+
+static void gcm_round_trip_and_tamper(void **state)
+{
+    fixture *f = *state;
+    g11c_buf key = {0}, sum = {0}, ct = {0}, pt = {0};
+    aes_key(f->ca, 16, CK_TRUE, &key, &sum);
+    uint8_t param[4 + 12 + 4 + 5 + 4] = {0, 0, 0, 12};
+    RAND_bytes(param + 4, 12);
+    memcpy(param + 16, "\0\0\0\5hello", 9);
+    memcpy(param + 25, "\0\0\0\x80", 4);
+    g11c_mech m = {.type = CKM_AES_GCM, .kind = G11C_PARAM_BYTES, .bytes = {param, sizeof(param)}};
+    uint8_t msg[100];
+    RAND_bytes(msg, sizeof(msg));
+    assert_int_equal(g11c_encrypt_single(f->ca, B(&key), &m, (g11c_bytes){msg, 100}, &ct), CKR_OK);
+    assert_int_equal(ct.len, 116);
+    assert_int_equal(g11c_decrypt_single(f->cb, B(&key), &m, B(&ct), &pt), CKR_OK);
+    assert_memory_equal(pt.ptr, msg, 100);
+    g11c_buf_free(&pt);
+    ct.ptr[ct.len - 1] ^= 1;
+    assert_int_equal(g11c_decrypt_single(f->ca, B(&key), &m, B(&ct), &pt),
+                     CKR_ENCRYPTED_DATA_INVALID);
+    g11c_buf_free(&key);
+    g11c_buf_free(&sum);
+    g11c_buf_free(&ct);
+}
+
+static void hmac_sign_verify_across_replicas(void **state)
+{
+    fixture *f = *state;
+    g11c_mech gen = {.type = CKM_GENERIC_SECRET_KEY_GEN};
+    CK_ULONG len = 32;
+    CK_ATTRIBUTE t[] = {{CKA_VALUE_LEN, &len, sizeof(len)},
+                        {CKA_SIGN, (void *)&yes, 1},
+                        {CKA_VERIFY, (void *)&yes, 1}};
+    g11c_buf key = {0}, sum = {0}, sig = {0}, st = {0}, st2 = {0};
+    assert_int_equal(g11c_generate_key(f->ca, &gen, t, 3, &key, &sum), CKR_OK);
+    g11c_mech m = {.type = CKM_SHA256_HMAC};
+    uint8_t msg[500];
+    RAND_bytes(msg, sizeof(msg));
+    assert_int_equal(g11c_sign_single(f->ca, B(&key), &m, (g11c_bytes){msg, 500}, &sig), CKR_OK);
+    assert_int_equal(sig.len, 32);
+    assert_int_equal(g11c_verify_init(f->cb, &m, B(&key), &st), CKR_OK);
+    assert_int_equal(g11c_verify_update(f->ca, B(&st), (g11c_bytes){msg, 200}, &st2), CKR_OK);
+    g11c_buf_free(&st);
+    assert_int_equal(g11c_verify_update(f->cb, B(&st2), (g11c_bytes){msg + 200, 300}, &st),
+                     CKR_OK);
+    assert_int_equal(g11c_verify_final(f->ca, B(&st), B(&sig)), CKR_OK);
+    sig.ptr[0] ^= 1;
+    assert_int_equal(g11c_verify_single(f->cb, B(&key), &m, (g11c_bytes){msg, 500}, B(&sig)),
+                     CKR_SIGNATURE_INVALID);
+    /* A verify state is no sign state. */
+    g11c_buf out = {0};
+    assert_int_equal(g11c_sign_final(f->ca, B(&st), &out), CKR_OPERATION_NOT_INITIALIZED);
+    g11c_buf bufs[] = {key, sum, sig, st, st2};
+    for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
+        g11c_buf_free(&bufs[i]);
+}
+
+static void policy_and_damaged_blobs_are_refused(void **state)
+{
+    fixture *f = *state;
+    g11c_buf key = {0}, sum = {0}, out = {0};
+    aes_key(f->ca, 32, CK_FALSE, &key, &sum); /* no CKA_ENCRYPT */
+    uint8_t iv[16] = {0}, msg[16] = {0};
+    g11c_mech m = {.type = CKM_AES_CBC, .kind = G11C_PARAM_BYTES, .bytes = {iv, 16}};
+    assert_int_equal(g11c_encrypt_single(f->ca, B(&key), &m, (g11c_bytes){msg, 16}, &out),
+                     CKR_KEY_FUNCTION_NOT_PERMITTED);
+    /* One flipped bit anywhere in the blob. */
+    key.ptr[key.len / 2] ^= 0x10;
+    assert_int_equal(g11c_decrypt_single(f->ca, B(&key), &m, (g11c_bytes){msg, 16}, &out),
+                     CKR_KEY_HANDLE_INVALID);
+    key.ptr[key.len / 2] ^= 0x10;
+    /* Truncated. */
+    assert_int_equal(g11c_decrypt_single(f->ca, (g11c_bytes){key.ptr, key.len - 1}, &m,
+                                         (g11c_bytes){msg, 16}, &out),
+                     CKR_KEY_HANDLE_INVALID);
+    /* Another master key. */
+    assert_int_equal(g11c_decrypt_single(f->cother, B(&key), &m, (g11c_bytes){msg, 16}, &out),
+                     CKR_IBM_WKID_MISMATCH);
+    /* Extractable may only go off, sensitive only on. */
+    CK_ATTRIBUTE back_on[] = {{CKA_SENSITIVE, (void *)&no, 1}};
+    g11c_buf obj = {0};
+    assert_int_equal(g11c_set_attribute_value(f->ca, B(&key), back_on, 1, &obj),
+                     CKR_ATTRIBUTE_READ_ONLY);
+    g11c_buf_free(&key);
+    g11c_buf_free(&sum);
+}
+
+static void wrap_and_unwrap_keep_the_check_value(void **state)
+{
+    fixture *f = *state;
+    g11c_buf kek = {0}, ksum = {0}, key = {0}, sum = {0}, wrapped = {0}, back = {0}, bsum = {0};
+    aes_key(f->ca, 32, CK_TRUE, &kek, &ksum);
+    aes_key(f->ca, 16, CK_TRUE, &key, &sum);
+    g11c_mech kw = {.type = CKM_AES_KEY_WRAP};
+    assert_int_equal(g11c_wrap_key(f->ca, B(&key), B(&kek), (g11c_bytes){NULL, 0}, &kw, &wrapped),
+                     CKR_OK);
+    assert_int_equal(wrapped.len, 24);
+    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+    CK_KEY_TYPE kt = CKK_AES;
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)},
+                        {CKA_KEY_TYPE, &kt, sizeof(kt)},
+                        {CKA_ENCRYPT, (void *)&yes, 1}};
+    assert_int_equal(g11c_unwrap_key(f->cb, B(&wrapped), B(&kek), (g11c_bytes){NULL, 0}, &kw, t, 3,
+                                     &back, &bsum),
+                     CKR_OK);
+    assert_memory_equal(bsum.ptr, sum.ptr, 3);
+    g11c_buf bufs[] = {kek, ksum, key, sum, wrapped, back, bsum};
+    for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
+        g11c_buf_free(&bufs[i]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(generate_key_reports_check_value_and_attributes),
+        cmocka_unit_test(digest_matches_openssl_in_every_flow),
+        cmocka_unit_test(cbc_pad_multipart_on_two_replicas_equals_single),
+        cmocka_unit_test(gcm_round_trip_and_tamper),
+        cmocka_unit_test(hmac_sign_verify_across_replicas),
+        cmocka_unit_test(policy_and_damaged_blobs_are_refused),
+        cmocka_unit_test(wrap_and_unwrap_keep_the_check_value),
+    };
+    return cmocka_run_group_tests_name("crypto through grep11d", tests, start, stop);
+}
