@@ -61,10 +61,10 @@ typedef struct db_backend {
     /* slot >= 0 lets the backend reuse a prepared statement (the same slot
      * always comes with the same SQL); -1 for one-off SQL. *changes (may be
      * NULL) receives the number of rows inserted, updated or deleted. */
-    CK_RV (*exec)
+    CK_RV(*exec)
     (db_conn *c, int slot, const char *sql, const db_arg *args, size_t nargs, uint64_t *changes);
     /* One open result per connection at a time; free it before the next. */
-    CK_RV (*query)
+    CK_RV(*query)
     (db_conn *c, int slot, const char *sql, const db_arg *args, size_t nargs, db_rows **out);
     CK_RV (*next)(db_rows *r, bool *have_row);
     bool (*col_null)(db_rows *r, int col);

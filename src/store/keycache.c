@@ -120,6 +120,10 @@ void keycache_put(keycache *kc, const unsigned char id[CRYPT_KEY_LEN], const ks_
                 victim = e;
         }
     }
+    if (victim == NULL) { /* unreachable with n > 0; keeps analysers calm */
+        pthread_mutex_unlock(&kc->mu);
+        return;
+    }
     wipe_entry(victim);
     memcpy(victim->id, id, CRYPT_KEY_LEN);
     victim->keys = *keys;

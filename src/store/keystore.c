@@ -348,11 +348,13 @@ static CK_RV info_txn(db_ctx *db, void *arg)
 
 CK_RV store_keystore_info(store *st, const store_uuid *ks, store_ks_info *out)
 {
-    info_arg ia = {ks, out};
+    info_arg ia;
 
     if (st == NULL || ks == NULL || out == NULL)
         return CKR_ARGUMENTS_BAD;
     memset(out, 0, sizeof(*out));
+    ia.ks = ks;
+    ia.out = out;
     return pool_txn(&st->pl, false, info_txn, &ia);
 }
 

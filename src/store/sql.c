@@ -96,7 +96,7 @@ char *sql_find(CK_ULONG n, int *slot)
 
     if (n == 0 || n > STORE_MAX_ATTRS)
         return NULL;
-    cap = sizeof(head) + (n - 1) * (sizeof(more) + 5 * 4) + sizeof(tail);
+    cap = sizeof(head) + (n - 1) * (sizeof(more) + 20) + sizeof(tail);
     s = malloc(cap);
     if (s == NULL)
         return NULL;

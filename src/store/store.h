@@ -28,10 +28,10 @@
 #include "grep11/ck_ext.h"
 
 /* Input limits; larger inputs are refused, never truncated. */
-#define STORE_MAX_BLOB (1024u * 1024u)     /* bytes of one blob */
-#define STORE_MAX_ATTRS 256u               /* attributes of one object */
-#define STORE_MAX_ATTR_VALUE (64u * 1024u) /* bytes of one attribute value */
-#define STORE_MAX_LABEL 255u               /* bytes of a keystore label */
+#define STORE_MAX_BLOB (1024UL * 1024UL)     /* bytes of one blob */
+#define STORE_MAX_ATTRS 256u                 /* attributes of one object */
+#define STORE_MAX_ATTR_VALUE (64UL * 1024UL) /* bytes of one attribute value */
+#define STORE_MAX_LABEL 255u                 /* bytes of a keystore label */
 #define STORE_MIN_PASSWORD 6u
 #define STORE_MAX_PASSWORD 64u
 #define STORE_MAX_BATCH 10000u /* objects in one batch create */
@@ -111,6 +111,7 @@ typedef struct store_new_object {
  * string or URI ("postgresql://user@host/db", "host=... dbname=..."). The
  * schema is created or migrated before this returns. opt may be NULL. */
 CK_RV store_open(const char *url, const store_options *opt, store **out);
+/* After every other call on st has returned. Zeroizes cached keys. */
 void store_close(store *st);
 
 /* ---- keystores ---------------------------------------------------------- */

@@ -3,7 +3,8 @@
  * asserted; the lookup time is only printed (p50/p95 of 200 lookups) for
  * the record, because timing belongs to benchmarks, not to pass/fail.
  * N = 100,000 by default (about 5 s here); GREP11_STORE_OBJECTS=n picks
- * another size (rounded down to a multiple of 5,000). */
+ * another size (rounded down to a multiple of 5,000), GREP11_STORE_URL
+ * another database (the keystore is left there). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,6 +67,7 @@ static void lookups(store *st, const store_uuid *ks, unsigned total, CK_ATTRIBUT
         char next[STORE_CURSOR_SIZE];
         size_t n = 0;
         item it;
+        memset(&it, 0, sizeof(it));
         fill(&it, i);
         CK_ATTRIBUTE q = by == CKA_LABEL ? it.attrs[0] : it.attrs[1];
         double t0 = now_s();
@@ -79,7 +81,7 @@ static void lookups(store *st, const store_uuid *ks, unsigned total, CK_ATTRIBUT
         store_objects_free(objs, n);
     }
     qsort(t, LOOKUPS, sizeof(t[0]), cmp_double);
-    printf("[ MEASURE  ] find by %s among %u objects (SQLite): p50 %.3f ms, p95 %.3f ms, "
+    printf("[ MEASURE  ] find by %s among %u objects: p50 %.3f ms, p95 %.3f ms, "
            "max %.3f ms (%d lookups)\n",
            what, total, t[LOOKUPS / 2] * 1e3, t[LOOKUPS * 95 / 100] * 1e3, t[LOOKUPS - 1] * 1e3,
            LOOKUPS);
@@ -89,7 +91,7 @@ static void test_big(void **state)
 {
     const char *env = getenv("GREP11_STORE_OBJECTS");
     unsigned total = env != NULL ? (unsigned)strtoul(env, NULL, 10) / BATCH * BATCH : 100000;
-    char dir[] = "/tmp/g11big-XXXXXX", url[96], cmd[64];
+    char dir[] = "/tmp/g11big-XXXXXX", url[512], cmd[64];
     store_ks_params kp = {STORE_KS_PRIVATE, "big", NULL};
     item *items = calloc(BATCH, sizeof(*items));
     store_new_object *objs = calloc(BATCH, sizeof(*objs));
@@ -105,6 +107,9 @@ static void test_big(void **state)
     assert_non_null(ids);
     assert_non_null(mkdtemp(dir));
     snprintf(url, sizeof(url), "sqlite:%s/big.db", dir);
+    /* another backend for a manual run, e.g. a PostgreSQL conninfo */
+    if (getenv("GREP11_STORE_URL") != NULL)
+        snprintf(url, sizeof(url), "%s", getenv("GREP11_STORE_URL"));
     assert_int_equal(store_open(url, NULL, &st), CKR_OK);
     assert_int_equal(RAND_bytes(ks.b, 16), 1);
     assert_int_equal(store_keystore_create(st, &ks, &kp), CKR_OK);

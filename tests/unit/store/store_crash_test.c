@@ -121,6 +121,7 @@ static void test_kill9(void **state)
     }
     {
         store_ks_info info;
+        memset(&info, 0, sizeof(info));
         assert_int_equal(store_keystore_info(st, &KS, &info), CKR_OK);
         /* at most one create was committed but not yet acknowledged */
         assert_true(info.object_count == nacks || info.object_count == nacks + 1);

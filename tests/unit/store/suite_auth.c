@@ -96,6 +96,53 @@ static void test_conflict(void **state)
     assert_int_equal(store_keystore_delete(FX->st, &pks), CKR_OK);
 }
 
+/* Writers on different objects at once: all succeed (the pool and, on
+ * SQLite, the writer lock queue them instead of failing them). */
+typedef struct writer {
+    store *st;
+    const store_uuid *ks;
+    unsigned idx;
+    int ok;
+} writer;
+
+#define PER_WRITER 40
+
+static void *write_many(void *arg)
+{
+    writer *w = arg;
+    char label[32];
+
+    for (unsigned i = 0; i < PER_WRITER; i++) {
+        store_uuid id;
+        snprintf(label, sizeof(label), "par-%u-%u", w->idx, i);
+        if (suite_put(w->st, w->ks, NULL, label, "par", CKO_DATA, &id) == CKR_OK &&
+            store_object_update(w->st, w->ks, NULL, &id, 1, NULL, 0, NULL, 0, NULL) == CKR_OK)
+            w->ok++;
+    }
+    return NULL;
+}
+
+static void test_parallel_writers(void **state)
+{
+    pthread_t th[NTHREADS];
+    writer w[NTHREADS];
+    store_ks_info info;
+    store_uuid ks;
+
+    suite_new_ks(FX->st, &ks, STORE_KS_PUBLIC, NULL);
+    for (unsigned i = 0; i < NTHREADS; i++) {
+        w[i] = (writer){FX->st, &ks, i, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, write_many, &w[i]), 0);
+    }
+    for (unsigned i = 0; i < NTHREADS; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].ok, PER_WRITER);
+    }
+    assert_int_equal(store_keystore_info(FX->st, &ks, &info), CKR_OK);
+    assert_int_equal(info.object_count, NTHREADS * PER_WRITER);
+    assert_int_equal(store_keystore_delete(FX->st, &ks), CKR_OK);
+}
+
 /* ---- authenticated keystores -------------------------------------------- */
 
 static void assert_unchanged(store *st, const store_uuid *ks, const store_password *pw,
@@ -355,8 +402,8 @@ static void test_many_keystores(void **state)
 }
 
 const struct CMUnitTest suite_auth_tests[] = {
-    cmocka_unit_test(test_conflict),       cmocka_unit_test(test_auth_passwords),
-    cmocka_unit_test(test_auth_tamper),    cmocka_unit_test(test_wipe),
-    cmocka_unit_test(test_many_keystores),
+    cmocka_unit_test(test_conflict),       cmocka_unit_test(test_parallel_writers),
+    cmocka_unit_test(test_auth_passwords), cmocka_unit_test(test_auth_tamper),
+    cmocka_unit_test(test_wipe),           cmocka_unit_test(test_many_keystores),
 };
 const size_t suite_auth_count = sizeof(suite_auth_tests) / sizeof(suite_auth_tests[0]);
