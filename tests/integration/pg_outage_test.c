@@ -1,0 +1,83 @@
+/* grep11d on PostgreSQL, and PostgreSQL going away: keystore calls fail fast
+ * with CKR_DEVICE_ERROR, Crypto calls that need no keystore keep working,
+ * and everything recovers when the database is back. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "pgharness.h"
+
+static const uint8_t PRIV[16] = {0xa1, 2};
+static const uint8_t PUB[16] = {0xa2, 2};
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static CK_RV put(g11c_conn *c, uint8_t id[16])
+{
+    CK_BBOOL no = CK_FALSE;
+    CK_ATTRIBUTE a[] = {{CKA_LABEL, "pg", 2}, {CKA_PRIVATE, &no, 1}};
+    uint8_t blob[3] = {1, 2, 3};
+    return g11c_store_create_object(c, PUB, NULL, (g11c_bytes){blob, 3}, a, 2, id, NULL);
+}
+
+static void keystores_fail_fast_and_recover(void **state)
+{
+    pg_server *pg = *state;
+    test_server srv;
+    char yaml[400];
+    snprintf(yaml, sizeof(yaml), "store: \"%s\"\nauth:\n  enabled: false\n", pg->url);
+    assert_int_equal(test_server_start(&srv, yaml, NULL), 0);
+    g11c_conn *c = test_connect_anonymous(&srv, 0);
+    assert_int_equal(g11c_store_init_keystores(c, PRIV, PUB, "on postgres", NULL), CKR_OK);
+    uint8_t id[16];
+    assert_int_equal(put(c, id), CKR_OK);
+
+    assert_int_equal(pg_stop(pg), 0);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    g11c_stored_object o;
+    assert_int_equal(g11c_store_get_object(c, PUB, NULL, id, &o), CKR_DEVICE_ERROR);
+    assert_int_equal(put(c, id), CKR_DEVICE_ERROR);
+    double took = seconds_since(&t0);
+    print_message("keystore calls with the database down failed in %.3f s\n", took);
+    assert_true(took < 10.0); /* a bound on a hang, not a performance check */
+    uint8_t r[16];
+    assert_int_equal(g11c_generate_random(c, r, sizeof(r)), CKR_OK);
+
+    assert_int_equal(pg_resume(pg), 0);
+    assert_int_equal(g11c_store_get_object(c, PUB, NULL, id, &o), CKR_OK);
+    g11c_stored_object_free(&o);
+    assert_int_equal(put(c, id), CKR_OK);
+    g11c_close(c);
+    assert_int_equal(test_server_stop(&srv), 0);
+}
+
+int main(void)
+{
+    static pg_server pg;
+    int rc = pg_start(&pg);
+    if (rc == 77) {
+        fprintf(stderr, "\n*** PostgreSQL binaries not found: SKIPPING the outage test ***\n\n");
+        return 77;
+    }
+    if (rc != 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_prestate(keystores_fail_fast_and_recover, &pg),
+    };
+    int failed = cmocka_run_group_tests_name("grep11d on PostgreSQL", tests, NULL, NULL);
+    pg_destroy(&pg);
+    return failed;
+}
