@@ -1,5 +1,7 @@
 #include "directory.h"
 
+#include "be.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -57,19 +59,6 @@ static int record_mac(const directory *d, const uint8_t *key_id, const uint8_t *
            outlen == 32;
 }
 
-static void put_be(uint8_t *p, uint64_t v, int n)
-{
-    for (int i = n - 1; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static uint64_t get_be(const uint8_t *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v = v << 8 | p[i];
-    return v;
-}
 
 /* version | salt | hash | roles | created | revoked | principal | grants |
  * cert | HMAC(key_id ‖ everything before) */
@@ -84,9 +73,9 @@ static CK_RV record_encode(const directory *d, const directory_entry *e, uint8_t
     n += 16;
     memcpy(buf + n, e->rec.hash, 32);
     n += 32;
-    put_be(buf + n, e->roles, 4);
+    be_put(buf + n, e->roles, 4);
     n += 4;
-    put_be(buf + n, (uint64_t)e->created_at, 8);
+    be_put(buf + n, (uint64_t)e->created_at, 8);
     n += 8;
     buf[n++] = e->revoked ? 1 : 0;
     buf[n++] = (uint8_t)pl;
@@ -125,9 +114,9 @@ static CK_RV record_decode(const directory *d, const uint8_t key_id[AUTH_KEY_ID_
     n += 16;
     memcpy(e->rec.hash, buf + n, 32);
     n += 32;
-    e->roles = (uint32_t)get_be(buf + n, 4);
+    e->roles = (uint32_t)be_get(buf + n, 4);
     n += 4;
-    e->created_at = (int64_t)get_be(buf + n, 8);
+    e->created_at = (int64_t)be_get(buf + n, 8);
     n += 8;
     e->revoked = buf[n++] != 0;
     size_t pl = buf[n++];

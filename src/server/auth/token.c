@@ -10,24 +10,12 @@
 #include <string.h>
 
 #include "auth.h"
+#include "be.h"
 
 #define TOKEN_PREFIX "g11t1."
 #define PAYLOAD_MAX (AUTH_KEY_ID_LEN + 4 + 8 + 1 + AUTH_MAX_PRINCIPAL + 1 + \
                      16 * AUTH_MAX_GRANTS + 1 + AUTH_MAX_CERT_ID)
 
-static void put_be(uint8_t *p, uint64_t v, int n)
-{
-    for (int i = n - 1; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static uint64_t get_be(const uint8_t *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v = v << 8 | p[i];
-    return v;
-}
 
 static int mac(const uint8_t key[32], const uint8_t *msg, size_t len, uint8_t out[32])
 {
@@ -44,9 +32,9 @@ CK_RV auth_token_issue(const uint8_t mac_key[32], const auth_identity *id,
         return CKR_ARGUMENTS_BAD;
     memcpy(p + n, id->key_id, AUTH_KEY_ID_LEN);
     n += AUTH_KEY_ID_LEN;
-    put_be(p + n, id->roles, 4);
+    be_put(p + n, id->roles, 4);
     n += 4;
-    put_be(p + n, id->expires_at, 8);
+    be_put(p + n, id->expires_at, 8);
     n += 8;
     p[n++] = (uint8_t)plen;
     memcpy(p + n, id->principal, plen);
@@ -98,9 +86,9 @@ CK_RV auth_token_verify(const uint8_t mac_key[32], const char *token, uint64_t n
         return bad;
     memcpy(out->key_id, p, AUTH_KEY_ID_LEN);
     i += AUTH_KEY_ID_LEN;
-    out->roles = (uint32_t)get_be(p + i, 4);
+    out->roles = (uint32_t)be_get(p + i, 4);
     i += 4;
-    out->expires_at = get_be(p + i, 8);
+    out->expires_at = be_get(p + i, 8);
     i += 8;
     size_t plen = p[i++];
     if (plen > AUTH_MAX_PRINCIPAL || i + plen + 1 > n)
