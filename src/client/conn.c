@@ -23,6 +23,8 @@ struct g11c_conn {
     void *on_error_arg;
     g11c_token_hook token;
     void *token_arg;
+    void (*on_close)(void *);
+    void *on_close_arg;
 };
 
 void g11c_buf_free(g11c_buf *b)
@@ -122,6 +124,8 @@ void g11c_close(g11c_conn *c)
 {
     if (!c)
         return;
+    if (c->on_close)
+        c->on_close(c->on_close_arg);
     grpc_channel_destroy(c->channel);
     grpc_shutdown();
     free(c);
@@ -131,6 +135,12 @@ void g11c_set_error_hook(g11c_conn *c, g11c_error_hook fn, void *arg)
 {
     c->on_error = fn;
     c->on_error_arg = arg;
+}
+
+void g11c_set_close_hook(g11c_conn *c, void (*fn)(void *), void *arg)
+{
+    c->on_close = fn;
+    c->on_close_arg = arg;
 }
 
 void g11c_set_token_hook(g11c_conn *c, g11c_token_hook fn, void *arg)

@@ -84,6 +84,8 @@ CK_RV g11c_connect(const g11c_options *opt, g11c_conn **out);
 void g11c_close(g11c_conn *c);
 void g11c_set_error_hook(g11c_conn *c, g11c_error_hook fn, void *arg);
 void g11c_set_token_hook(g11c_conn *c, g11c_token_hook fn, void *arg);
+/* Called once by g11c_close, e.g. to free what the hooks' arg points to. */
+void g11c_set_close_hook(g11c_conn *c, void (*fn)(void *), void *arg);
 
 /* Name of a CK_RV ("CKR_ARGUMENTS_BAD"), or NULL. */
 const char *g11c_rv_name(CK_RV rv);

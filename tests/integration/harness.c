@@ -195,8 +195,7 @@ g11c_conn *test_connect_anonymous(const test_server *ts, int insecure)
     return g11c_connect(&o, &c) == CKR_OK ? c : NULL;
 }
 
-/* The token lives in a small heap block owned by the hook; tests are
- * short-lived, so it is released with the process. */
+/* The token lives in a heap block that the connection frees when closed. */
 typedef struct {
     char token[2048];
 } held_token;
@@ -221,6 +220,7 @@ CK_RV test_authenticate(g11c_conn *c, const char *api_key)
         return rv;
     }
     g11c_set_token_hook(c, give_token, t);
+    g11c_set_close_hook(c, free, t);
     return CKR_OK;
 }
 
