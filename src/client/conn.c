@@ -183,8 +183,8 @@ static CK_RV unary_bytes(g11c_conn *c, const char *method, const uint8_t *req, s
     gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
                                          gpr_time_from_millis(c->timeout_ms, GPR_TIMESPAN));
     grpc_slice path = grpc_slice_from_static_string(method);
-    grpc_call *call = grpc_channel_create_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
-                                               path, NULL, deadline, NULL);
+    grpc_call *call = grpc_channel_create_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq, path,
+                                               NULL, deadline, NULL);
     grpc_slice req_slice = grpc_slice_from_copied_buffer((const char *)req, len);
     grpc_byte_buffer *send = grpc_raw_byte_buffer_create(&req_slice, 1);
     grpc_slice_unref(req_slice);
@@ -216,8 +216,8 @@ static CK_RV unary_bytes(g11c_conn *c, const char *method, const uint8_t *req, s
 
     grpc_call_error e = grpc_call_start_batch(call, ops, 6, (void *)call, NULL);
     if (e == GRPC_CALL_OK) {
-        grpc_event ev = grpc_completion_queue_pluck(cq, (void *)call,
-                                                    gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        grpc_event ev =
+            grpc_completion_queue_pluck(cq, (void *)call, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
         (void)ev; /* the status op always completes; its status says the rest */
         rv = g11c_status_to_rv(status, &trailing, detail, sizeof(detail));
     } else {
@@ -289,8 +289,8 @@ CK_RV g11c_call(g11c_conn *c, const char *method, const ProtobufCMessage *req,
     free(buf);
     if (rv != CKR_OK)
         return rv;
-    *resp = protobuf_c_message_unpack(resp_desc, NULL, GRPC_SLICE_LENGTH(s),
-                                      GRPC_SLICE_START_PTR(s));
+    *resp =
+        protobuf_c_message_unpack(resp_desc, NULL, GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
     if (!GRPC_SLICE_IS_EMPTY(s))
         OPENSSL_cleanse(GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s));
     grpc_slice_unref(s);

@@ -6,7 +6,10 @@
 #include "grep11/wire.h"
 #include "internal.h"
 
-const char *g11c_rv_name(CK_RV rv) { return grep11_rv_name(rv); }
+const char *g11c_rv_name(CK_RV rv)
+{
+    return grep11_rv_name(rv);
+}
 
 void g11c_mech_encode(const g11c_mech *m, Grep11__Mechanism *wm, Grep11__RSAOAEPParm *oaep,
                       Grep11__RSAPSSParm *pss)

@@ -23,13 +23,13 @@ extern "C" {
 typedef struct g11c_conn g11c_conn;
 
 typedef struct {
-    const char *address;    /* "host:port" */
-    int insecure;           /* plaintext gRPC (server started with --insecure) */
-    const char *ca_file;    /* PEM roots to trust; NULL: the system's */
-    const char *cert_file;  /* client certificate for mutual TLS, or NULL */
-    const char *key_file;   /* its private key */
-    int timeout_ms;         /* per call; 0: 30 s */
-    size_t max_message;     /* 0: 64 MiB */
+    const char *address;   /* "host:port" */
+    int insecure;          /* plaintext gRPC (server started with --insecure) */
+    const char *ca_file;   /* PEM roots to trust; NULL: the system's */
+    const char *cert_file; /* client certificate for mutual TLS, or NULL */
+    const char *key_file;  /* its private key */
+    int timeout_ms;        /* per call; 0: 30 s */
+    size_t max_message;    /* 0: 64 MiB */
 } g11c_options;
 
 typedef struct {

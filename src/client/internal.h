@@ -20,8 +20,8 @@ void g11c_reply_free(ProtobufCMessage *resp);
 
 /* The one mapping from a finished call's gRPC status (and the Grep11Error in
  * its trailers, if any) to a CK_RV plus a readable detail. */
-CK_RV g11c_status_to_rv(grpc_status_code code, const grpc_metadata_array *trailers,
-                        char *detail, size_t cap);
+CK_RV g11c_status_to_rv(grpc_status_code code, const grpc_metadata_array *trailers, char *detail,
+                        size_t cap);
 
 /* Copies a reply field into a caller-owned buffer. */
 CK_RV g11c_copy_out(g11c_buf *out, ProtobufCBinaryData d);
@@ -54,8 +54,8 @@ void g11c_template_free(g11c_template *t);
  * caller ends with `out: g11c_reply_free((ProtobufCMessage *)resp);`. */
 #define CALL(c, name, req, rtype, rdesc, resp)                                                     \
     rtype *resp = NULL;                                                                            \
-    CK_RV rv = g11c_call((c), G11C_CRYPTO(name), &(req).base, &(rdesc),                            \
-                         (ProtobufCMessage **)&resp);                                              \
+    CK_RV rv =                                                                                     \
+        g11c_call((c), G11C_CRYPTO(name), &(req).base, &(rdesc), (ProtobufCMessage **)&resp);      \
     if (rv != CKR_OK)                                                                              \
         goto out;
 

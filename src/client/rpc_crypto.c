@@ -5,7 +5,6 @@
 #include "health.pb-c.h"
 #include "internal.h"
 
-
 CK_RV g11c_generate_random(g11c_conn *c, uint8_t *out, size_t len)
 {
     if (!out && len)
@@ -65,9 +64,9 @@ CK_RV g11c_health(g11c_conn *c, int *serving)
 {
     Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
     Grpc__Health__V1__HealthCheckResponse *resp = NULL;
-    CK_RV rv = g11c_call(c, "/grpc.health.v1.Health/Check", &req.base,
-                         &grpc__health__v1__health_check_response__descriptor,
-                         (ProtobufCMessage **)&resp);
+    CK_RV rv =
+        g11c_call(c, "/grpc.health.v1.Health/Check", &req.base,
+                  &grpc__health__v1__health_check_response__descriptor, (ProtobufCMessage **)&resp);
     if (rv == CKR_OK)
         *serving = resp->status == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
     if (resp)
@@ -184,11 +183,11 @@ out:
              grep11__##dir##_init_response__descriptor, resp);                                     \
         rv = g11c_copy_out(state, resp->state);                                                    \
     out:                                                                                           \
-        g11c_reply_free((ProtobufCMessage *)resp);                                                              \
+        g11c_reply_free((ProtobufCMessage *)resp);                                                 \
         return rv;                                                                                 \
     }                                                                                              \
-    CK_RV g11c_##dir##_update(g11c_conn *c, g11c_bytes state, g11c_bytes in,                       \
-                              g11c_buf *new_state, g11c_buf *outb)                                 \
+    CK_RV g11c_##dir##_update(g11c_conn *c, g11c_bytes state, g11c_bytes in, g11c_buf *new_state,  \
+                              g11c_buf *outb)                                                      \
     {                                                                                              \
         Grep11__##Dir##UpdateRequest req = GREP11__##DIR##_UPDATE_REQUEST__INIT;                   \
         req.state = BIN(state);                                                                    \
@@ -199,7 +198,7 @@ out:
         if (rv == CKR_OK && (rv = g11c_copy_out(outb, resp->OUT)) != CKR_OK)                       \
             g11c_buf_free(new_state);                                                              \
     out:                                                                                           \
-        g11c_reply_free((ProtobufCMessage *)resp);                                                              \
+        g11c_reply_free((ProtobufCMessage *)resp);                                                 \
         return rv;                                                                                 \
     }                                                                                              \
     CK_RV g11c_##dir##_final(g11c_conn *c, g11c_bytes state, g11c_buf *outb)                       \
@@ -210,7 +209,7 @@ out:
              grep11__##dir##_final_response__descriptor, resp);                                    \
         rv = g11c_copy_out(outb, resp->OUT);                                                       \
     out:                                                                                           \
-        g11c_reply_free((ProtobufCMessage *)resp);                                                              \
+        g11c_reply_free((ProtobufCMessage *)resp);                                                 \
         return rv;                                                                                 \
     }                                                                                              \
     CK_RV g11c_##dir(g11c_conn *c, g11c_bytes state, g11c_bytes in, g11c_buf *outb)                \
@@ -221,7 +220,7 @@ out:
         CALL(c, #Dir, req, Grep11__##Dir##Response, grep11__##dir##_response__descriptor, resp);   \
         rv = g11c_copy_out(outb, resp->OUT);                                                       \
     out:                                                                                           \
-        g11c_reply_free((ProtobufCMessage *)resp);                                                              \
+        g11c_reply_free((ProtobufCMessage *)resp);                                                 \
         return rv;                                                                                 \
     }                                                                                              \
     CK_RV g11c_##dir##_single(g11c_conn *c, g11c_bytes key, const g11c_mech *m, g11c_bytes in,     \
@@ -242,7 +241,7 @@ out:
              grep11__##dir##_single_response__descriptor, resp);                                   \
         rv = g11c_copy_out(outb, resp->OUT);                                                       \
     out:                                                                                           \
-        g11c_reply_free((ProtobufCMessage *)resp);                                                              \
+        g11c_reply_free((ProtobufCMessage *)resp);                                                 \
         return rv;                                                                                 \
     }
 

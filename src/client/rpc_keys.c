@@ -40,8 +40,8 @@ CK_RV g11c_sign_update(g11c_conn *c, g11c_bytes state, g11c_bytes data, g11c_buf
     Grep11__SignUpdateRequest req = GREP11__SIGN_UPDATE_REQUEST__INIT;
     req.state = BIN(state);
     req.data = BIN(data);
-    CALL(c, "SignUpdate", req, Grep11__SignUpdateResponse,
-         grep11__sign_update_response__descriptor, resp);
+    CALL(c, "SignUpdate", req, Grep11__SignUpdateResponse, grep11__sign_update_response__descriptor,
+         resp);
     rv = g11c_copy_out(new_state, resp->state);
 out:
     FREE_REPLY(resp);
@@ -81,8 +81,8 @@ CK_RV g11c_sign_single(g11c_conn *c, g11c_bytes key, const g11c_mech *m, g11c_by
     req.mech = &wm;
     req.privkey = &k_kb;
     req.data = BIN(data);
-    CALL(c, "SignSingle", req, Grep11__SignSingleResponse,
-         grep11__sign_single_response__descriptor, resp);
+    CALL(c, "SignSingle", req, Grep11__SignSingleResponse, grep11__sign_single_response__descriptor,
+         resp);
     rv = g11c_copy_out(sig, resp->signature);
 out:
     FREE_REPLY(resp);
@@ -98,8 +98,8 @@ CK_RV g11c_verify_init(g11c_conn *c, const g11c_mech *m, g11c_bytes key, g11c_bu
     KEY_LOCALS(k, key);
     req.mech = &wm;
     req.pubkey = &k_kb;
-    CALL(c, "VerifyInit", req, Grep11__VerifyInitResponse,
-         grep11__verify_init_response__descriptor, resp);
+    CALL(c, "VerifyInit", req, Grep11__VerifyInitResponse, grep11__verify_init_response__descriptor,
+         resp);
     rv = g11c_copy_out(state, resp->state);
 out:
     FREE_REPLY(resp);

@@ -9,8 +9,8 @@
 
 #define STORE_CALL(c, name, req, rtype, rdesc, resp)                                               \
     rtype *resp = NULL;                                                                            \
-    CK_RV rv = g11c_call((c), "/grep11.Store/" name, &(req).base, &(rdesc),                        \
-                         (ProtobufCMessage **)&resp);                                              \
+    CK_RV rv =                                                                                     \
+        g11c_call((c), "/grep11.Store/" name, &(req).base, &(rdesc), (ProtobufCMessage **)&resp);  \
     if (rv != CKR_OK)                                                                              \
         goto out;
 

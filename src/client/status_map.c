@@ -15,8 +15,8 @@ static int decode_grep11_error(const grpc_metadata_array *trailers, CK_RV *rv, c
         if (grpc_slice_str_cmp(trailers->metadata[i].key, GREP11_STATUS_DETAILS_KEY) != 0)
             continue;
         const grpc_slice v = trailers->metadata[i].value;
-        Google__Rpc__Status *st = google__rpc__status__unpack(NULL, GRPC_SLICE_LENGTH(v),
-                                                              GRPC_SLICE_START_PTR(v));
+        Google__Rpc__Status *st =
+            google__rpc__status__unpack(NULL, GRPC_SLICE_LENGTH(v), GRPC_SLICE_START_PTR(v));
         if (!st)
             return 0;
         int found = 0;
@@ -39,8 +39,8 @@ static int decode_grep11_error(const grpc_metadata_array *trailers, CK_RV *rv, c
     return 0;
 }
 
-CK_RV g11c_status_to_rv(grpc_status_code code, const grpc_metadata_array *trailers,
-                        char *detail, size_t cap)
+CK_RV g11c_status_to_rv(grpc_status_code code, const grpc_metadata_array *trailers, char *detail,
+                        size_t cap)
 {
     CK_RV rv;
     detail[0] = '\0';

@@ -156,8 +156,8 @@ void keccak_wipe(keccak_state *st)
         PQC_WIPE(st, sizeof(*st));
 }
 
-static void oneshot(unsigned rate, uint8_t ds, uint8_t *out, size_t outlen,
-                    const uint8_t *in, size_t inlen)
+static void oneshot(unsigned rate, uint8_t ds, uint8_t *out, size_t outlen, const uint8_t *in,
+                    size_t inlen)
 {
     keccak_state st;
     (void)keccak_init(&st, rate, ds);

@@ -11,8 +11,7 @@ pqc_rv mldsa_lookup(mldsa_set set, const mldsa_params **out);
 /* t = A s1 + s2 split into (t1, t0); rows are expanded on the fly so keygen
  * never holds the whole matrix. s1 is taken in the normal domain. */
 void mldsa_compute_t(const mldsa_params *p, const uint8_t rho[MLDSA_SEEDBYTES],
-                     const mldsa_poly *s1, const mldsa_poly *s2, mldsa_poly *t1,
-                     mldsa_poly *t0);
+                     const mldsa_poly *s1, const mldsa_poly *s2, mldsa_poly *t1, mldsa_poly *t0);
 
 /* Signs a message representative mu (mu_bytes) with an expanded sk whose
  * length the caller checked. rnd: rnd_bytes or NULL (deterministic). */

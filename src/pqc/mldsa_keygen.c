@@ -15,8 +15,7 @@ pqc_rv mldsa_lookup(mldsa_set set, const mldsa_params **out)
 }
 
 void mldsa_compute_t(const mldsa_params *p, const uint8_t rho[MLDSA_SEEDBYTES],
-                     const mldsa_poly *s1, const mldsa_poly *s2, mldsa_poly *t1,
-                     mldsa_poly *t0)
+                     const mldsa_poly *s1, const mldsa_poly *s2, mldsa_poly *t1, mldsa_poly *t0)
 {
     mldsa_poly s1hat[MLDSA_MAX_L], arow[MLDSA_MAX_L], t;
 
@@ -64,8 +63,8 @@ static void expand_seed(const mldsa_params *p, const uint8_t *seed, uint8_t out[
     }
 }
 
-pqc_rv mldsa_keygen_internal(mldsa_set set, const uint8_t *seed, size_t seedlen,
-                             uint8_t *pk, size_t pkcap, uint8_t *sk, size_t skcap)
+pqc_rv mldsa_keygen_internal(mldsa_set set, const uint8_t *seed, size_t seedlen, uint8_t *pk,
+                             size_t pkcap, uint8_t *sk, size_t skcap)
 {
     const mldsa_params *p;
     pqc_rv rv = mldsa_lookup(set, &p);
@@ -100,8 +99,8 @@ pqc_rv mldsa_keygen_internal(mldsa_set set, const uint8_t *seed, size_t seedlen,
     return PQC_OK;
 }
 
-pqc_rv mldsa_keygen(mldsa_set set, const uint8_t *random, size_t randomlen,
-                    uint8_t *pk, size_t pkcap, uint8_t *sk, size_t skcap)
+pqc_rv mldsa_keygen(mldsa_set set, const uint8_t *random, size_t randomlen, uint8_t *pk,
+                    size_t pkcap, uint8_t *sk, size_t skcap)
 {
     return mldsa_keygen_internal(set, random, randomlen, pk, pkcap, sk, skcap);
 }
@@ -144,8 +143,7 @@ pqc_rv mldsa_sig_check(mldsa_set set, const uint8_t *sig, size_t siglen)
     return mldsa_unpack_sig_zh(p, sig, NULL, NULL);
 }
 
-pqc_rv mldsa_pk_from_sk(mldsa_set set, const uint8_t *sk, size_t sklen,
-                        uint8_t *pk, size_t pkcap)
+pqc_rv mldsa_pk_from_sk(mldsa_set set, const uint8_t *sk, size_t sklen, uint8_t *pk, size_t pkcap)
 {
     const mldsa_params *p;
     pqc_rv rv = mldsa_lookup(set, &p);
@@ -167,8 +165,8 @@ pqc_rv mldsa_pk_from_sk(mldsa_set set, const uint8_t *sk, size_t sklen,
         mldsa_tr_from_pk(p, pk, tr);
         /* A stored t0 or tr that disagrees with s1/s2 means the key was
          * altered or assembled from two keys; signing with it would leak. */
-        unsigned bad = pqc_ct_neq((const uint8_t *)t0, (const uint8_t *)t0_sk,
-                                  p->k * sizeof(mldsa_poly));
+        unsigned bad =
+            pqc_ct_neq((const uint8_t *)t0, (const uint8_t *)t0_sk, p->k * sizeof(mldsa_poly));
         bad |= pqc_ct_neq(tr, sk + mldsa_sk_off_tr(p), p->tr_bytes);
         if (bad) {
             memset(pk, 0, p->pk_bytes);

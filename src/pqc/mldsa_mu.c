@@ -64,9 +64,8 @@ void mldsa_mu_raw(const mldsa_params *p, const uint8_t *tr, const uint8_t *mprim
     keccak_wipe(&st);
 }
 
-pqc_rv mldsa_prehash_mu(mldsa_set set, const uint8_t *tr, size_t trlen,
-                        const uint8_t *ctx, size_t ctxlen, pqc_hash ph,
-                        const uint8_t *digest, size_t digestlen,
+pqc_rv mldsa_prehash_mu(mldsa_set set, const uint8_t *tr, size_t trlen, const uint8_t *ctx,
+                        size_t ctxlen, pqc_hash ph, const uint8_t *digest, size_t digestlen,
                         uint8_t *mu, size_t mucap)
 {
     const mldsa_params *p;
@@ -123,8 +122,7 @@ pqc_rv mldsa_mu_init(mldsa_mu_ctx *mc, mldsa_set set, const uint8_t *tr, size_t 
     return mu_start(mc, p, tr, ctx, ctxlen, 0);
 }
 
-pqc_rv mldsa_mu_init_internal(mldsa_mu_ctx *mc, mldsa_set set,
-                              const uint8_t *tr, size_t trlen)
+pqc_rv mldsa_mu_init_internal(mldsa_mu_ctx *mc, mldsa_set set, const uint8_t *tr, size_t trlen)
 {
     const mldsa_params *p;
     pqc_rv rv = mldsa_lookup(set, &p);
@@ -175,8 +173,8 @@ pqc_rv mldsa_mu_init_sk(mldsa_mu_ctx *mc, mldsa_set set, const uint8_t *sk, size
  * sponge code would otherwise index with. */
 static const mldsa_params *mu_ctx_params(const mldsa_mu_ctx *mc)
 {
-    if (!mc || mc->magic != MLDSA_MU_MAGIC || mc->ks.squeezing ||
-        mc->ks.rate != SHAKE256_RATE || mc->ks.dsbyte != 0x1F || mc->ks.pos >= mc->ks.rate)
+    if (!mc || mc->magic != MLDSA_MU_MAGIC || mc->ks.squeezing || mc->ks.rate != SHAKE256_RATE ||
+        mc->ks.dsbyte != 0x1F || mc->ks.pos >= mc->ks.rate)
         return NULL;
     return mldsa_params_get((mldsa_set)mc->set);
 }

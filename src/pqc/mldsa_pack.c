@@ -131,8 +131,7 @@ void mldsa_pack_sig_zh(uint8_t *sig, const mldsa_params *p, const mldsa_poly *z,
     }
 }
 
-pqc_rv mldsa_unpack_sig_zh(const mldsa_params *p, const uint8_t *sig, mldsa_poly *z,
-                           mldsa_poly *h)
+pqc_rv mldsa_unpack_sig_zh(const mldsa_params *p, const uint8_t *sig, mldsa_poly *z, mldsa_poly *h)
 {
     const unsigned zb = MLDSA_POLY_BYTES(p->z_bits);
     const int32_t off = p->version == MLDSA_V_R2 ? p->gamma1 - 1 : p->gamma1;

@@ -44,8 +44,7 @@ void mldsa_pack_sig_zh(uint8_t *sig, const mldsa_params *p, const mldsa_poly *z,
                        const mldsa_poly *h);
 /* Decodes z and h; PQC_ERR_BAD_SIGNATURE for a non-canonical hint field.
  * Either output may be NULL to only validate. */
-pqc_rv mldsa_unpack_sig_zh(const mldsa_params *p, const uint8_t *sig, mldsa_poly *z,
-                           mldsa_poly *h);
+pqc_rv mldsa_unpack_sig_zh(const mldsa_params *p, const uint8_t *sig, mldsa_poly *z, mldsa_poly *h);
 
 /* Round 2 challenge encoding: position bitmap and 64 sign bits (signs
  * assigned to the nonzero positions in increasing order). */

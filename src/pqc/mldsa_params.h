@@ -17,9 +17,9 @@
 #define MLDSA_CRH_MAX 64 /* largest tr / mu / rho' size */
 
 typedef enum {
-    MLDSA_V_R2 = 2,   /* round 2 (2019) */
-    MLDSA_V_R3 = 3,   /* round 3 spec v3.1 */
-    MLDSA_V_FIPS = 4  /* FIPS 204 */
+    MLDSA_V_R2 = 2,  /* round 2 (2019) */
+    MLDSA_V_R3 = 3,  /* round 3 spec v3.1 */
+    MLDSA_V_FIPS = 4 /* FIPS 204 */
 } mldsa_version;
 
 typedef struct {
@@ -36,8 +36,8 @@ typedef struct {
     uint8_t rhoprime_bytes; /* seed of ExpandS */
     uint8_t rhopp_bytes;    /* seed of ExpandMask (rho'' / rho') */
     uint8_t eta_bits, t1_bits, z_bits, w1_bits;
-    uint8_t seed_bytes;     /* keygen input length */
-    uint8_t rnd_bytes;      /* signing randomness length */
+    uint8_t seed_bytes; /* keygen input length */
+    uint8_t rnd_bytes;  /* signing randomness length */
     uint16_t pk_bytes, sk_bytes, sig_bytes;
 } mldsa_params;
 
@@ -48,8 +48,15 @@ const mldsa_params *mldsa_params_get(mldsa_set set);
 #define MLDSA_POLY_BYTES(bits) ((MLDSA_N * (bits)) / 8)
 
 /* Offsets inside an expanded secret key rho || K || tr || s1 || s2 || t0. */
-static inline unsigned mldsa_sk_off_tr(const mldsa_params *p) { (void)p; return 2 * MLDSA_SEEDBYTES; }
-static inline unsigned mldsa_sk_off_s1(const mldsa_params *p) { return 2 * MLDSA_SEEDBYTES + p->tr_bytes; }
+static inline unsigned mldsa_sk_off_tr(const mldsa_params *p)
+{
+    (void)p;
+    return 2 * MLDSA_SEEDBYTES;
+}
+static inline unsigned mldsa_sk_off_s1(const mldsa_params *p)
+{
+    return 2 * MLDSA_SEEDBYTES + p->tr_bytes;
+}
 static inline unsigned mldsa_sk_off_s2(const mldsa_params *p)
 {
     return mldsa_sk_off_s1(p) + p->l * MLDSA_POLY_BYTES(p->eta_bits);

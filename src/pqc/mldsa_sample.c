@@ -15,8 +15,8 @@
  * the loop below squeezes one when it is. */
 #define UNIFORM_BLOCKS 5
 
-void mldsa_sample_uniform(mldsa_poly *a, const uint8_t rho[MLDSA_SEEDBYTES],
-                          unsigned row, unsigned col)
+void mldsa_sample_uniform(mldsa_poly *a, const uint8_t rho[MLDSA_SEEDBYTES], unsigned row,
+                          unsigned col)
 {
     uint8_t buf[UNIFORM_BLOCKS * SHAKE128_RATE + 2];
     uint8_t seed[MLDSA_SEEDBYTES + 2];
@@ -77,8 +77,7 @@ static inline int eta_candidate(unsigned eta, unsigned t, int32_t *out)
     }
 }
 
-void mldsa_sample_eta(mldsa_poly *a, const mldsa_params *p, const uint8_t *rhoprime,
-                      uint16_t nonce)
+void mldsa_sample_eta(mldsa_poly *a, const mldsa_params *p, const uint8_t *rhoprime, uint16_t nonce)
 {
     uint8_t buf[SHAKE128_RATE]; /* the larger of the two rates */
     uint8_t nb[2] = {(uint8_t)nonce, (uint8_t)(nonce >> 8)};
@@ -145,8 +144,9 @@ static void mask_reject_r2(mldsa_poly *y, keccak_state *st, int32_t gamma1)
     keccak_squeezeblocks(st, buf, 5);
     for (;;) {
         while (ctr < MLDSA_N && pos + 5 <= len) {
-            uint32_t t0 = ((uint32_t)buf[pos] | (uint32_t)buf[pos + 1] << 8 |
-                           (uint32_t)buf[pos + 2] << 16) & 0xFFFFF;
+            uint32_t t0 =
+                ((uint32_t)buf[pos] | (uint32_t)buf[pos + 1] << 8 | (uint32_t)buf[pos + 2] << 16) &
+                0xFFFFF;
             uint32_t t1 = (uint32_t)buf[pos + 2] >> 4 | (uint32_t)buf[pos + 3] << 4 |
                           (uint32_t)buf[pos + 4] << 12;
             pos += 5;
@@ -171,8 +171,7 @@ static void mask_reject_r2(mldsa_poly *y, keccak_state *st, int32_t gamma1)
     PQC_WIPE(buf, sizeof(buf));
 }
 
-void mldsa_sample_mask(mldsa_poly *y, const mldsa_params *p, const uint8_t *rhopp,
-                       uint16_t nonce)
+void mldsa_sample_mask(mldsa_poly *y, const mldsa_params *p, const uint8_t *rhopp, uint16_t nonce)
 {
     uint8_t nb[2] = {(uint8_t)nonce, (uint8_t)(nonce >> 8)};
     keccak_state st;

@@ -169,9 +169,8 @@ out:
 
 /* Argument checks common to all signing entry points; on failure the
  * signature buffer is cleared when it is large enough to hold one. */
-static pqc_rv sign_prologue(mldsa_set set, const uint8_t *sk, size_t sklen,
-                            const uint8_t *rnd, size_t rndlen, uint8_t *sig, size_t sigcap,
-                            const mldsa_params **pp)
+static pqc_rv sign_prologue(mldsa_set set, const uint8_t *sk, size_t sklen, const uint8_t *rnd,
+                            size_t rndlen, uint8_t *sig, size_t sigcap, const mldsa_params **pp)
 {
     pqc_rv rv = mldsa_lookup(set, pp);
     if (rv)
@@ -199,10 +198,8 @@ static pqc_rv sign_finish(const mldsa_params *p, const uint8_t *sk, const uint8_
     return rv ? fail_clear(p, sig, rv) : rv;
 }
 
-pqc_rv mldsa_sign(mldsa_set set, const uint8_t *sk, size_t sklen,
-                  const uint8_t *msg, size_t msglen,
-                  const uint8_t *ctx, size_t ctxlen,
-                  const uint8_t *rnd, size_t rndlen,
+pqc_rv mldsa_sign(mldsa_set set, const uint8_t *sk, size_t sklen, const uint8_t *msg, size_t msglen,
+                  const uint8_t *ctx, size_t ctxlen, const uint8_t *rnd, size_t rndlen,
                   uint8_t *sig, size_t sigcap)
 {
     const mldsa_params *p;
@@ -216,11 +213,9 @@ pqc_rv mldsa_sign(mldsa_set set, const uint8_t *sk, size_t sklen,
     return sign_finish(p, sk, mu, rnd, sig);
 }
 
-pqc_rv mldsa_hash_sign(mldsa_set set, const uint8_t *sk, size_t sklen,
-                       pqc_hash ph, const uint8_t *msg, size_t msglen,
-                       const uint8_t *ctx, size_t ctxlen,
-                       const uint8_t *rnd, size_t rndlen,
-                       uint8_t *sig, size_t sigcap)
+pqc_rv mldsa_hash_sign(mldsa_set set, const uint8_t *sk, size_t sklen, pqc_hash ph,
+                       const uint8_t *msg, size_t msglen, const uint8_t *ctx, size_t ctxlen,
+                       const uint8_t *rnd, size_t rndlen, uint8_t *sig, size_t sigcap)
 {
     const mldsa_params *p;
     uint8_t mu[MLDSA_CRH_MAX], digest[64];
@@ -241,10 +236,9 @@ pqc_rv mldsa_hash_sign(mldsa_set set, const uint8_t *sk, size_t sklen,
     return sign_finish(p, sk, mu, rnd, sig);
 }
 
-pqc_rv mldsa_sign_internal(mldsa_set set, const uint8_t *sk, size_t sklen,
-                           const uint8_t *mprime, size_t mlen,
-                           const uint8_t *rnd, size_t rndlen,
-                           uint8_t *sig, size_t sigcap)
+pqc_rv mldsa_sign_internal(mldsa_set set, const uint8_t *sk, size_t sklen, const uint8_t *mprime,
+                           size_t mlen, const uint8_t *rnd, size_t rndlen, uint8_t *sig,
+                           size_t sigcap)
 {
     const mldsa_params *p;
     uint8_t mu[MLDSA_CRH_MAX];
@@ -257,10 +251,8 @@ pqc_rv mldsa_sign_internal(mldsa_set set, const uint8_t *sk, size_t sklen,
     return sign_finish(p, sk, mu, rnd, sig);
 }
 
-pqc_rv mldsa_sign_mu(mldsa_set set, const uint8_t *sk, size_t sklen,
-                     const uint8_t *mu, size_t mulen,
-                     const uint8_t *rnd, size_t rndlen,
-                     uint8_t *sig, size_t sigcap)
+pqc_rv mldsa_sign_mu(mldsa_set set, const uint8_t *sk, size_t sklen, const uint8_t *mu,
+                     size_t mulen, const uint8_t *rnd, size_t rndlen, uint8_t *sig, size_t sigcap)
 {
     const mldsa_params *p;
     pqc_rv rv = sign_prologue(set, sk, sklen, rnd, rndlen, sig, sigcap, &p);

@@ -69,8 +69,8 @@ pqc_rv mldsa_verify_mu_core(const mldsa_params *p, const uint8_t *pk, const uint
     return memcmp(check, sig, p->ctilde_bytes) ? PQC_ERR_VERIFY_FAILED : PQC_OK;
 }
 
-static pqc_rv verify_prologue(mldsa_set set, const uint8_t *pk, size_t pklen,
-                              const uint8_t *sig, size_t siglen, const mldsa_params **pp)
+static pqc_rv verify_prologue(mldsa_set set, const uint8_t *pk, size_t pklen, const uint8_t *sig,
+                              size_t siglen, const mldsa_params **pp)
 {
     pqc_rv rv = mldsa_lookup(set, pp);
     if (rv)
@@ -82,10 +82,9 @@ static pqc_rv verify_prologue(mldsa_set set, const uint8_t *pk, size_t pklen,
     return PQC_OK;
 }
 
-pqc_rv mldsa_verify(mldsa_set set, const uint8_t *pk, size_t pklen,
-                    const uint8_t *msg, size_t msglen,
-                    const uint8_t *ctx, size_t ctxlen,
-                    const uint8_t *sig, size_t siglen)
+pqc_rv mldsa_verify(mldsa_set set, const uint8_t *pk, size_t pklen, const uint8_t *msg,
+                    size_t msglen, const uint8_t *ctx, size_t ctxlen, const uint8_t *sig,
+                    size_t siglen)
 {
     const mldsa_params *p;
     uint8_t tr[MLDSA_CRH_MAX], mu[MLDSA_CRH_MAX];
@@ -99,9 +98,8 @@ pqc_rv mldsa_verify(mldsa_set set, const uint8_t *pk, size_t pklen,
     return mldsa_verify_mu_core(p, pk, mu, sig);
 }
 
-pqc_rv mldsa_hash_verify(mldsa_set set, const uint8_t *pk, size_t pklen,
-                         pqc_hash ph, const uint8_t *msg, size_t msglen,
-                         const uint8_t *ctx, size_t ctxlen,
+pqc_rv mldsa_hash_verify(mldsa_set set, const uint8_t *pk, size_t pklen, pqc_hash ph,
+                         const uint8_t *msg, size_t msglen, const uint8_t *ctx, size_t ctxlen,
                          const uint8_t *sig, size_t siglen)
 {
     const mldsa_params *p;
@@ -124,9 +122,8 @@ pqc_rv mldsa_hash_verify(mldsa_set set, const uint8_t *pk, size_t pklen,
     return mldsa_verify_mu_core(p, pk, mu, sig);
 }
 
-pqc_rv mldsa_verify_internal(mldsa_set set, const uint8_t *pk, size_t pklen,
-                             const uint8_t *mprime, size_t mlen,
-                             const uint8_t *sig, size_t siglen)
+pqc_rv mldsa_verify_internal(mldsa_set set, const uint8_t *pk, size_t pklen, const uint8_t *mprime,
+                             size_t mlen, const uint8_t *sig, size_t siglen)
 {
     const mldsa_params *p;
     uint8_t tr[MLDSA_CRH_MAX], mu[MLDSA_CRH_MAX];
@@ -140,9 +137,8 @@ pqc_rv mldsa_verify_internal(mldsa_set set, const uint8_t *pk, size_t pklen,
     return mldsa_verify_mu_core(p, pk, mu, sig);
 }
 
-pqc_rv mldsa_verify_mu(mldsa_set set, const uint8_t *pk, size_t pklen,
-                       const uint8_t *mu, size_t mulen,
-                       const uint8_t *sig, size_t siglen)
+pqc_rv mldsa_verify_mu(mldsa_set set, const uint8_t *pk, size_t pklen, const uint8_t *mu,
+                       size_t mulen, const uint8_t *sig, size_t siglen)
 {
     const mldsa_params *p;
     pqc_rv rv = verify_prologue(set, pk, pklen, sig, siglen, &p);

@@ -23,9 +23,8 @@ static pqc_rv lookup(mlkem_set set, const mlkem_params **p)
     return *p ? PQC_OK : PQC_ERR_BAD_PARAM;
 }
 
-pqc_rv mlkem_keygen_internal(mlkem_set set, const uint8_t *d, size_t dlen,
-                             const uint8_t *z, size_t zlen,
-                             uint8_t *ek, size_t ekcap, uint8_t *dk, size_t dkcap)
+pqc_rv mlkem_keygen_internal(mlkem_set set, const uint8_t *d, size_t dlen, const uint8_t *z,
+                             size_t zlen, uint8_t *ek, size_t ekcap, uint8_t *dk, size_t dkcap)
 {
     const mlkem_params *p;
     pqc_rv rv = lookup(set, &p);
@@ -44,8 +43,8 @@ pqc_rv mlkem_keygen_internal(mlkem_set set, const uint8_t *d, size_t dlen,
     return PQC_OK;
 }
 
-pqc_rv mlkem_keygen(mlkem_set set, const uint8_t *random, size_t randomlen,
-                    uint8_t *ek, size_t ekcap, uint8_t *dk, size_t dkcap)
+pqc_rv mlkem_keygen(mlkem_set set, const uint8_t *random, size_t randomlen, uint8_t *ek,
+                    size_t ekcap, uint8_t *dk, size_t dkcap)
 {
     if (!random)
         return PQC_ERR_BAD_PARAM;
@@ -99,9 +98,8 @@ static void r2_kdf(uint8_t ss[MLKEM_SS_BYTES], const uint8_t kbar[MLKEM_SYMBYTES
     PQC_WIPE(buf, sizeof(buf));
 }
 
-pqc_rv mlkem_encaps_internal(mlkem_set set, const uint8_t *ek, size_t eklen,
-                             const uint8_t *m, size_t mlen,
-                             uint8_t *ct, size_t ctcap, uint8_t *ss, size_t sscap)
+pqc_rv mlkem_encaps_internal(mlkem_set set, const uint8_t *ek, size_t eklen, const uint8_t *m,
+                             size_t mlen, uint8_t *ct, size_t ctcap, uint8_t *ss, size_t sscap)
 {
     const mlkem_params *p;
     pqc_rv rv = lookup(set, &p);
@@ -137,15 +135,14 @@ pqc_rv mlkem_encaps_internal(mlkem_set set, const uint8_t *ek, size_t eklen,
     return PQC_OK;
 }
 
-pqc_rv mlkem_encaps(mlkem_set set, const uint8_t *ek, size_t eklen,
-                    const uint8_t *random, size_t randomlen,
-                    uint8_t *ct, size_t ctcap, uint8_t *ss, size_t sscap)
+pqc_rv mlkem_encaps(mlkem_set set, const uint8_t *ek, size_t eklen, const uint8_t *random,
+                    size_t randomlen, uint8_t *ct, size_t ctcap, uint8_t *ss, size_t sscap)
 {
     return mlkem_encaps_internal(set, ek, eklen, random, randomlen, ct, ctcap, ss, sscap);
 }
 
-pqc_rv mlkem_decaps(mlkem_set set, const uint8_t *dk, size_t dklen,
-                    const uint8_t *ct, size_t ctlen, uint8_t *ss, size_t sscap)
+pqc_rv mlkem_decaps(mlkem_set set, const uint8_t *dk, size_t dklen, const uint8_t *ct, size_t ctlen,
+                    uint8_t *ss, size_t sscap)
 {
     const mlkem_params *p;
     pqc_rv rv = lookup(set, &p);

@@ -1,7 +1,7 @@
 /* K-PKE key generation, encryption and decryption (FIPS 203 Algorithms
  * 13-15). Work space is on the stack (under 12 KiB for ML-KEM-1024). */
-#include "keccak_internal.h"
 #include "mlkem_kpke.h"
+#include "keccak_internal.h"
 #include "mlkem_poly.h"
 #include "mlkem_sample.h"
 #include "pqc_common.h"

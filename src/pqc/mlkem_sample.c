@@ -1,8 +1,8 @@
 /* SampleNTT (FIPS 203 Algorithm 7), the round-2 Parse rule, and the PRF
  * noise. Matrix entries are public, so the rejection loops may branch; the
  * noise path is straight-line. */
-#include "keccak_internal.h"
 #include "mlkem_sample.h"
+#include "keccak_internal.h"
 #include "pqc_common.h"
 
 /* Three SHAKE128 blocks hold 336 FIPS candidates (about 273 accepted on
@@ -29,8 +29,7 @@ static unsigned parse_fips(int16_t *a, unsigned ctr, const uint8_t *buf, unsigne
 
 /* Round 2: 16-bit little-endian candidates accepted below 19q, reduced
  * mod q (the only round-2 change that alters Kyber768/1024 outputs). */
-static unsigned parse_r2(int16_t *a, unsigned ctr, const uint8_t *buf, unsigned len,
-                         unsigned *pos)
+static unsigned parse_r2(int16_t *a, unsigned ctr, const uint8_t *buf, unsigned len, unsigned *pos)
 {
     unsigned i = *pos;
     while (ctr < MLKEM_N && i + 2 <= len) {

@@ -53,11 +53,11 @@ const char *pqc_rv_str(pqc_rv rv);
  * ---------------------------------------------------------------------- */
 
 typedef struct {
-    uint64_t s[25];   /* Keccak lanes, host order */
-    uint32_t pos;     /* byte offset inside the current rate block */
-    uint16_t rate;    /* rate in bytes: 168 SHAKE128, 136 SHAKE256, ... */
-    uint8_t dsbyte;   /* domain bits + first pad bit: 0x06 SHA-3, 0x1F SHAKE */
-    uint8_t squeezing;/* 0 while absorbing, 1 once finalized */
+    uint64_t s[25];    /* Keccak lanes, host order */
+    uint32_t pos;      /* byte offset inside the current rate block */
+    uint16_t rate;     /* rate in bytes: 168 SHAKE128, 136 SHAKE256, ... */
+    uint8_t dsbyte;    /* domain bits + first pad bit: 0x06 SHA-3, 0x1F SHAKE */
+    uint8_t squeezing; /* 0 while absorbing, 1 once finalized */
 } keccak_state;
 
 /* rate_bytes must be < 200 and a multiple of 8; returns PQC_ERR_BAD_PARAM else. */
@@ -103,8 +103,8 @@ typedef enum {
 size_t pqc_hash_bytes(pqc_hash ph);
 /* One-shot PH(msg). SHA-2 goes through libcrypto (nothing of it is kept
  * between calls); SHA-3/SHAKE use the Keccak above. */
-pqc_rv pqc_prehash(pqc_hash ph, const uint8_t *msg, size_t msglen,
-                   uint8_t *digest, size_t digest_cap);
+pqc_rv pqc_prehash(pqc_hash ph, const uint8_t *msg, size_t msglen, uint8_t *digest,
+                   size_t digest_cap);
 
 /* ------------------------------------------------------------------------
  * ML-DSA and CRYSTALS-Dilithium.
@@ -146,13 +146,13 @@ const char *mldsa_set_name(mldsa_set set);
 
 /* KeyGen_internal: the whole key pair is a function of seed (xi for ML-DSA,
  * zeta for round 3, rho||rho'||K for round 2). */
-pqc_rv mldsa_keygen_internal(mldsa_set set, const uint8_t *seed, size_t seedlen,
-                             uint8_t *pk, size_t pkcap, uint8_t *sk, size_t skcap);
+pqc_rv mldsa_keygen_internal(mldsa_set set, const uint8_t *seed, size_t seedlen, uint8_t *pk,
+                             size_t pkcap, uint8_t *sk, size_t skcap);
 /* KeyGen: same computation, named for the normal path where the engine
  * passes mldsa_seed_bytes() fresh bytes from its DRBG. Keep the bytes
  * secret (they are the private key) and wipe them after the call. */
-pqc_rv mldsa_keygen(mldsa_set set, const uint8_t *random, size_t randomlen,
-                    uint8_t *pk, size_t pkcap, uint8_t *sk, size_t skcap);
+pqc_rv mldsa_keygen(mldsa_set set, const uint8_t *random, size_t randomlen, uint8_t *pk,
+                    size_t pkcap, uint8_t *sk, size_t skcap);
 
 /* Key and signature decoders used as validity checks on import.
  * pk: any bit pattern of the right length decodes (length only).
@@ -163,59 +163,47 @@ pqc_rv mldsa_sk_check(mldsa_set set, const uint8_t *sk, size_t sklen);
 pqc_rv mldsa_sig_check(mldsa_set set, const uint8_t *sig, size_t siglen);
 /* Recomputes the public key from an expanded secret key; PQC_ERR_BAD_KEY if
  * the sk's own t0 or tr disagree with it (catches tampered/mismatched keys). */
-pqc_rv mldsa_pk_from_sk(mldsa_set set, const uint8_t *sk, size_t sklen,
-                        uint8_t *pk, size_t pkcap);
+pqc_rv mldsa_pk_from_sk(mldsa_set set, const uint8_t *sk, size_t sklen, uint8_t *pk, size_t pkcap);
 
 /* Pure ML-DSA with a context (ctxlen <= 255). Legacy sets: ctxlen must be 0
  * and msg is the whole signed message. */
-pqc_rv mldsa_sign(mldsa_set set, const uint8_t *sk, size_t sklen,
-                  const uint8_t *msg, size_t msglen,
-                  const uint8_t *ctx, size_t ctxlen,
-                  const uint8_t *rnd, size_t rndlen,
+pqc_rv mldsa_sign(mldsa_set set, const uint8_t *sk, size_t sklen, const uint8_t *msg, size_t msglen,
+                  const uint8_t *ctx, size_t ctxlen, const uint8_t *rnd, size_t rndlen,
                   uint8_t *sig, size_t sigcap);
-pqc_rv mldsa_verify(mldsa_set set, const uint8_t *pk, size_t pklen,
-                    const uint8_t *msg, size_t msglen,
-                    const uint8_t *ctx, size_t ctxlen,
-                    const uint8_t *sig, size_t siglen);
+pqc_rv mldsa_verify(mldsa_set set, const uint8_t *pk, size_t pklen, const uint8_t *msg,
+                    size_t msglen, const uint8_t *ctx, size_t ctxlen, const uint8_t *sig,
+                    size_t siglen);
 
 /* HashML-DSA: M' = 0x01 || len(ctx) || ctx || OID(ph) || PH(msg).
  * ML-DSA sets only (PQC_ERR_BAD_PARAM for legacy sets). */
-pqc_rv mldsa_hash_sign(mldsa_set set, const uint8_t *sk, size_t sklen,
-                       pqc_hash ph, const uint8_t *msg, size_t msglen,
-                       const uint8_t *ctx, size_t ctxlen,
-                       const uint8_t *rnd, size_t rndlen,
-                       uint8_t *sig, size_t sigcap);
-pqc_rv mldsa_hash_verify(mldsa_set set, const uint8_t *pk, size_t pklen,
-                         pqc_hash ph, const uint8_t *msg, size_t msglen,
-                         const uint8_t *ctx, size_t ctxlen,
+pqc_rv mldsa_hash_sign(mldsa_set set, const uint8_t *sk, size_t sklen, pqc_hash ph,
+                       const uint8_t *msg, size_t msglen, const uint8_t *ctx, size_t ctxlen,
+                       const uint8_t *rnd, size_t rndlen, uint8_t *sig, size_t sigcap);
+pqc_rv mldsa_hash_verify(mldsa_set set, const uint8_t *pk, size_t pklen, pqc_hash ph,
+                         const uint8_t *msg, size_t msglen, const uint8_t *ctx, size_t ctxlen,
                          const uint8_t *sig, size_t siglen);
 
 /* Sign_internal / Verify_internal: mprime is M' exactly as given (no
  * domain prefix is added; for legacy sets this is the plain message). */
-pqc_rv mldsa_sign_internal(mldsa_set set, const uint8_t *sk, size_t sklen,
-                           const uint8_t *mprime, size_t mlen,
-                           const uint8_t *rnd, size_t rndlen,
-                           uint8_t *sig, size_t sigcap);
-pqc_rv mldsa_verify_internal(mldsa_set set, const uint8_t *pk, size_t pklen,
-                             const uint8_t *mprime, size_t mlen,
-                             const uint8_t *sig, size_t siglen);
+pqc_rv mldsa_sign_internal(mldsa_set set, const uint8_t *sk, size_t sklen, const uint8_t *mprime,
+                           size_t mlen, const uint8_t *rnd, size_t rndlen, uint8_t *sig,
+                           size_t sigcap);
+pqc_rv mldsa_verify_internal(mldsa_set set, const uint8_t *pk, size_t pklen, const uint8_t *mprime,
+                             size_t mlen, const uint8_t *sig, size_t siglen);
 
 /* External-mu: mu = H(tr || M', mldsa_mu_bytes). Signing and verifying
  * given mu lets the message be hashed elsewhere or in pieces. */
-pqc_rv mldsa_sign_mu(mldsa_set set, const uint8_t *sk, size_t sklen,
-                     const uint8_t *mu, size_t mulen,
-                     const uint8_t *rnd, size_t rndlen,
-                     uint8_t *sig, size_t sigcap);
-pqc_rv mldsa_verify_mu(mldsa_set set, const uint8_t *pk, size_t pklen,
-                       const uint8_t *mu, size_t mulen,
-                       const uint8_t *sig, size_t siglen);
+pqc_rv mldsa_sign_mu(mldsa_set set, const uint8_t *sk, size_t sklen, const uint8_t *mu,
+                     size_t mulen, const uint8_t *rnd, size_t rndlen, uint8_t *sig, size_t sigcap);
+pqc_rv mldsa_verify_mu(mldsa_set set, const uint8_t *pk, size_t pklen, const uint8_t *mu,
+                       size_t mulen, const uint8_t *sig, size_t siglen);
 
 /* Incremental mu. The whole state is this struct (no pointers, no libcrypto
  * objects): seal it between update calls and resume anywhere. */
 typedef struct {
-    keccak_state ks;  /* SHAKE256 that has absorbed tr || prefix || data */
-    uint32_t magic;   /* MLDSA_MU_MAGIC while usable; 0 after final */
-    uint32_t set;     /* mldsa_set the mu is for */
+    keccak_state ks; /* SHAKE256 that has absorbed tr || prefix || data */
+    uint32_t magic;  /* MLDSA_MU_MAGIC while usable; 0 after final */
+    uint32_t set;    /* mldsa_set the mu is for */
 } mldsa_mu_ctx;
 #define MLDSA_MU_MAGIC 0x6d754d31u
 
@@ -230,16 +218,14 @@ pqc_rv mldsa_mu_init_pk(mldsa_mu_ctx *mc, mldsa_set set, const uint8_t *pk, size
 pqc_rv mldsa_mu_init_sk(mldsa_mu_ctx *mc, mldsa_set set, const uint8_t *sk, size_t sklen,
                         const uint8_t *ctx, size_t ctxlen);
 /* Internal form: absorbs only tr; the caller streams M' itself. */
-pqc_rv mldsa_mu_init_internal(mldsa_mu_ctx *mc, mldsa_set set,
-                              const uint8_t *tr, size_t trlen);
+pqc_rv mldsa_mu_init_internal(mldsa_mu_ctx *mc, mldsa_set set, const uint8_t *tr, size_t trlen);
 pqc_rv mldsa_mu_update(mldsa_mu_ctx *mc, const uint8_t *data, size_t len);
 /* Writes mu and wipes the context; a second final is PQC_ERR_STATE. */
 pqc_rv mldsa_mu_final(mldsa_mu_ctx *mc, uint8_t *mu, size_t mucap);
 /* HashML-DSA mu from an already computed PH(M) (digestlen must match ph),
  * for callers that stream the pre-hash themselves. */
-pqc_rv mldsa_prehash_mu(mldsa_set set, const uint8_t *tr, size_t trlen,
-                        const uint8_t *ctx, size_t ctxlen, pqc_hash ph,
-                        const uint8_t *digest, size_t digestlen,
+pqc_rv mldsa_prehash_mu(mldsa_set set, const uint8_t *tr, size_t trlen, const uint8_t *ctx,
+                        size_t ctxlen, pqc_hash ph, const uint8_t *digest, size_t digestlen,
                         uint8_t *mu, size_t mucap);
 
 /* ------------------------------------------------------------------------
@@ -258,8 +244,8 @@ typedef enum {
     MLKEM_512 = 1,
     MLKEM_768,
     MLKEM_1024,
-    KYBER_R2_768,  /* OID 1.3.6.1.4.1.2.267.5.3.3 */
-    KYBER_R2_1024  /* OID 1.3.6.1.4.1.2.267.5.4.4 */
+    KYBER_R2_768, /* OID 1.3.6.1.4.1.2.267.5.3.3 */
+    KYBER_R2_1024 /* OID 1.3.6.1.4.1.2.267.5.4.4 */
 } mlkem_set;
 
 #define MLKEM_SS_BYTES 32
@@ -271,26 +257,23 @@ size_t mlkem_ct_bytes(mlkem_set set);
 const char *mlkem_set_name(mlkem_set set);
 
 /* KeyGen_internal(d, z): deterministic in (d, z), each 32 bytes. */
-pqc_rv mlkem_keygen_internal(mlkem_set set, const uint8_t *d, size_t dlen,
-                             const uint8_t *z, size_t zlen,
-                             uint8_t *ek, size_t ekcap, uint8_t *dk, size_t dkcap);
+pqc_rv mlkem_keygen_internal(mlkem_set set, const uint8_t *d, size_t dlen, const uint8_t *z,
+                             size_t zlen, uint8_t *ek, size_t ekcap, uint8_t *dk, size_t dkcap);
 /* KeyGen from 64 caller-supplied random bytes, used as d || z. */
-pqc_rv mlkem_keygen(mlkem_set set, const uint8_t *random, size_t randomlen,
-                    uint8_t *ek, size_t ekcap, uint8_t *dk, size_t dkcap);
+pqc_rv mlkem_keygen(mlkem_set set, const uint8_t *random, size_t randomlen, uint8_t *ek,
+                    size_t ekcap, uint8_t *dk, size_t dkcap);
 /* Encaps_internal(ek, m). Runs the ek check first (PQC_ERR_BAD_KEY). */
-pqc_rv mlkem_encaps_internal(mlkem_set set, const uint8_t *ek, size_t eklen,
-                             const uint8_t *m, size_t mlen,
-                             uint8_t *ct, size_t ctcap, uint8_t *ss, size_t sscap);
+pqc_rv mlkem_encaps_internal(mlkem_set set, const uint8_t *ek, size_t eklen, const uint8_t *m,
+                             size_t mlen, uint8_t *ct, size_t ctcap, uint8_t *ss, size_t sscap);
 /* Encaps with 32 caller-supplied random bytes as m. */
-pqc_rv mlkem_encaps(mlkem_set set, const uint8_t *ek, size_t eklen,
-                    const uint8_t *random, size_t randomlen,
-                    uint8_t *ct, size_t ctcap, uint8_t *ss, size_t sscap);
+pqc_rv mlkem_encaps(mlkem_set set, const uint8_t *ek, size_t eklen, const uint8_t *random,
+                    size_t randomlen, uint8_t *ct, size_t ctcap, uint8_t *ss, size_t sscap);
 /* Decaps with implicit rejection: a well-sized but wrong ciphertext gives
  * PQC_OK and the pseudo-random rejection key, never an error, so callers
  * cannot become a decryption-failure oracle. Errors only for lengths and a
  * dk that fails its check. */
-pqc_rv mlkem_decaps(mlkem_set set, const uint8_t *dk, size_t dklen,
-                    const uint8_t *ct, size_t ctlen, uint8_t *ss, size_t sscap);
+pqc_rv mlkem_decaps(mlkem_set set, const uint8_t *dk, size_t dklen, const uint8_t *ct, size_t ctlen,
+                    uint8_t *ss, size_t sscap);
 
 pqc_rv mlkem_ek_check(mlkem_set set, const uint8_t *ek, size_t eklen);
 pqc_rv mlkem_dk_check(mlkem_set set, const uint8_t *dk, size_t dklen);

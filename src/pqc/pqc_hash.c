@@ -10,7 +10,10 @@
 
 /* DER of each OID (tag 06, length 09, 2.16.840.1.101.3.4.2.x): FIPS 204
  * puts the full encoding, not just the arc, into M'. */
-#define NIST_HASH_OID(last) {0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, last}
+#define NIST_HASH_OID(last)                                                                        \
+    {                                                                                              \
+        0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, last                           \
+    }
 
 static const struct {
     pqc_hash id;
@@ -52,8 +55,8 @@ const uint8_t *pqc_hash_oid(pqc_hash ph)
     return i < 0 ? NULL : hash_table[i].oid;
 }
 
-pqc_rv pqc_prehash(pqc_hash ph, const uint8_t *msg, size_t msglen,
-                   uint8_t *digest, size_t digest_cap)
+pqc_rv pqc_prehash(pqc_hash ph, const uint8_t *msg, size_t msglen, uint8_t *digest,
+                   size_t digest_cap)
 {
     int i = hash_index(ph);
     if (i < 0 || !digest || (!msg && msglen))
@@ -73,13 +76,26 @@ pqc_rv pqc_prehash(pqc_hash ph, const uint8_t *msg, size_t msglen,
         return (ok == 1 && outlen == dlen) ? PQC_OK : PQC_ERR_INTERNAL;
     }
     switch (ph) {
-    case PQC_HASH_SHA3_224: sha3_224(digest, msg, msglen); break;
-    case PQC_HASH_SHA3_256: sha3_256(digest, msg, msglen); break;
-    case PQC_HASH_SHA3_384: sha3_384(digest, msg, msglen); break;
-    case PQC_HASH_SHA3_512: sha3_512(digest, msg, msglen); break;
-    case PQC_HASH_SHAKE128: shake128(digest, dlen, msg, msglen); break;
-    case PQC_HASH_SHAKE256: shake256(digest, dlen, msg, msglen); break;
-    default: return PQC_ERR_BAD_PARAM;
+    case PQC_HASH_SHA3_224:
+        sha3_224(digest, msg, msglen);
+        break;
+    case PQC_HASH_SHA3_256:
+        sha3_256(digest, msg, msglen);
+        break;
+    case PQC_HASH_SHA3_384:
+        sha3_384(digest, msg, msglen);
+        break;
+    case PQC_HASH_SHA3_512:
+        sha3_512(digest, msg, msglen);
+        break;
+    case PQC_HASH_SHAKE128:
+        shake128(digest, dlen, msg, msglen);
+        break;
+    case PQC_HASH_SHAKE256:
+        shake256(digest, dlen, msg, msglen);
+        break;
+    default:
+        return PQC_ERR_BAD_PARAM;
     }
     return PQC_OK;
 }
@@ -87,16 +103,26 @@ pqc_rv pqc_prehash(pqc_hash ph, const uint8_t *msg, size_t msglen,
 const char *pqc_rv_str(pqc_rv rv)
 {
     switch (rv) {
-    case PQC_OK: return "ok";
-    case PQC_ERR_BAD_PARAM: return "bad parameter";
-    case PQC_ERR_BAD_LENGTH: return "bad length";
-    case PQC_ERR_BAD_KEY: return "malformed key";
-    case PQC_ERR_BAD_SIGNATURE: return "malformed signature";
-    case PQC_ERR_VERIFY_FAILED: return "signature verification failed";
-    case PQC_ERR_CONTEXT_TOO_LONG: return "context string longer than 255 bytes";
-    case PQC_ERR_UNSUPPORTED: return "parameter set not supported";
-    case PQC_ERR_STATE: return "streaming context used out of order";
-    case PQC_ERR_INTERNAL: return "internal digest failure";
+    case PQC_OK:
+        return "ok";
+    case PQC_ERR_BAD_PARAM:
+        return "bad parameter";
+    case PQC_ERR_BAD_LENGTH:
+        return "bad length";
+    case PQC_ERR_BAD_KEY:
+        return "malformed key";
+    case PQC_ERR_BAD_SIGNATURE:
+        return "malformed signature";
+    case PQC_ERR_VERIFY_FAILED:
+        return "signature verification failed";
+    case PQC_ERR_CONTEXT_TOO_LONG:
+        return "context string longer than 255 bytes";
+    case PQC_ERR_UNSUPPORTED:
+        return "parameter set not supported";
+    case PQC_ERR_STATE:
+        return "streaming context used out of order";
+    case PQC_ERR_INTERNAL:
+        return "internal digest failure";
     }
     return "unknown error";
 }

@@ -110,8 +110,8 @@ int main(int argc, char **argv)
 
     if (secs <= 0)
         secs = 0.5;
-    printf("%-12s %12s %12s %12s   (ops/s, one core, hedged signing)\n", "ML-DSA", "keygen",
-           "sign", "verify");
+    printf("%-12s %12s %12s %12s   (ops/s, one core, hedged signing)\n", "ML-DSA", "keygen", "sign",
+           "verify");
     for (size_t i = 0; i < sizeof(dsets) / sizeof(dsets[0]); i++) {
         memset(&db, 0, sizeof(db));
         db.set = dsets[i];
@@ -123,8 +123,7 @@ int main(int argc, char **argv)
         double vf = rate(dsa_verify, &db, secs);
         printf("%-12s %12.0f %12.0f %12.0f\n", mldsa_set_name(dsets[i]), kg, sg, vf);
     }
-    printf("%-12s %12s %12s %12s %14s\n", "ML-KEM", "keygen", "encaps", "decaps",
-           "encaps+decaps");
+    printf("%-12s %12s %12s %12s %14s\n", "ML-KEM", "keygen", "encaps", "decaps", "encaps+decaps");
     for (size_t i = 0; i < sizeof(ksets) / sizeof(ksets[0]); i++) {
         memset(&kb, 0, sizeof(kb));
         kb.set = ksets[i];

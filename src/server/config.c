@@ -75,8 +75,8 @@ static int parse_size(const char *s, size_t *out)
 
 /* Applies one "section.key = value" setting; -1 with a reason if unknown or
  * invalid. The YAML reader flattens nesting into dotted keys. */
-static int config_apply(server_config *cfg, const char *key, const char *value,
-                        char *err, size_t errlen)
+static int config_apply(server_config *cfg, const char *key, const char *value, char *err,
+                        size_t errlen)
 {
     if (strcmp(key, "listen") == 0) {
         set_string(&cfg->listen, value);
@@ -282,8 +282,8 @@ int config_parse_args(server_config *cfg, int argc, char **argv)
             break;
         case OPT_WORKERS:
         case OPT_LOG_LEVEL:
-            if (config_apply(cfg, c == OPT_WORKERS ? "workers" : "log_level", optarg,
-                             err, sizeof(err)) != 0) {
+            if (config_apply(cfg, c == OPT_WORKERS ? "workers" : "log_level", optarg, err,
+                             sizeof(err)) != 0) {
                 fprintf(stderr, "grep11d: %s\n", err);
                 return -1;
             }

@@ -13,20 +13,20 @@
 #define CONFIG_DEFAULT_TOKEN_TTL 1200u
 
 typedef struct {
-    char *listen;           /* host:port; port 0 picks a free port */
+    char *listen; /* host:port; port 0 picks a free port */
     char *data_dir;
-    char *tls_cert;         /* PEM server certificate chain */
-    char *tls_key;          /* PEM private key */
-    char *tls_client_ca;    /* set: mutual TLS required */
-    char *master_key_file;  /* 32-byte WK (until custody replaces it) */
+    char *tls_cert;        /* PEM server certificate chain */
+    char *tls_key;         /* PEM private key */
+    char *tls_client_ca;   /* set: mutual TLS required */
+    char *master_key_file; /* 32-byte WK (until custody replaces it) */
     log_level log_level;
-    int workers;            /* 0: one per core */
-    size_t max_message;     /* bytes, both directions */
-    char *store_url;        /* "sqlite:FILE" or a PostgreSQL URI; NULL: DIR/keystore.db */
-    int auth_enabled;       /* bearer tokens required (default on) */
-    unsigned token_ttl_s;   /* bearer token lifetime (default 1200) */
-    int dev;                /* --dev: create WK, CA and certs on first start */
-    int insecure;           /* --insecure: plaintext; explicit only */
+    int workers;          /* 0: one per core */
+    size_t max_message;   /* bytes, both directions */
+    char *store_url;      /* "sqlite:FILE" or a PostgreSQL URI; NULL: DIR/keystore.db */
+    int auth_enabled;     /* bearer tokens required (default on) */
+    unsigned token_ttl_s; /* bearer token lifetime (default 1200) */
+    int dev;              /* --dev: create WK, CA and certs on first start */
+    int insecure;         /* --insecure: plaintext; explicit only */
 } server_config;
 
 /* Fills compiled-in defaults. */

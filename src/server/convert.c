@@ -53,8 +53,7 @@ CK_RV conv_mech(rpc_ctx *ctx, const Grep11__Mechanism *m, engine_mech *out)
         break;
     }
     default:
-        return rpc_fail(ctx, CKR_MECHANISM_PARAM_INVALID,
-                        "mechanism parameter type not supported");
+        return rpc_fail(ctx, CKR_MECHANISM_PARAM_INVALID, "mechanism parameter type not supported");
     }
     return CKR_OK;
 }
@@ -75,8 +74,8 @@ CK_RV conv_keyblob(rpc_ctx *ctx, const Grep11__KeyBlob *kb, const char *what, en
     return CKR_OK;
 }
 
-CK_RV conv_attr_in(rpc_ctx *ctx, uint64_t type, const Grep11__AttributeValue *v,
-                   CK_ATTRIBUTE *out, uint8_t scratch[8])
+CK_RV conv_attr_in(rpc_ctx *ctx, uint64_t type, const Grep11__AttributeValue *v, CK_ATTRIBUTE *out,
+                   uint8_t scratch[8])
 {
     out->type = (CK_ATTRIBUTE_TYPE)type;
     if (!v || v->one_attr_case == GREP11__ATTRIBUTE_VALUE__ONE_ATTR__NOT_SET)
@@ -92,8 +91,8 @@ CK_RV conv_attr_in(rpc_ctx *ctx, uint64_t type, const Grep11__AttributeValue *v,
     }
     case GREP11__ATTRIBUTE_VALUE__ONE_ATTR_ATTRIBUTE_I: {
         if (v->attributei < 0)
-            return rpc_fail(ctx, CKR_ATTRIBUTE_VALUE_INVALID,
-                            "attribute 0x%llx: negative integer", (unsigned long long)type);
+            return rpc_fail(ctx, CKR_ATTRIBUTE_VALUE_INVALID, "attribute 0x%llx: negative integer",
+                            (unsigned long long)type);
         CK_ULONG u = (CK_ULONG)v->attributei;
         memcpy(scratch, &u, sizeof(u));
         out->pValue = scratch;

@@ -20,8 +20,8 @@ CK_RV store_resolve_keyblob(rpc_ctx *ctx, ProtobufCBinaryData id, engine_bytes *
 
 /* Attribute map entry -> CK_ATTRIBUTE; the value points into the message
  * except for booleans and integers, stored in *scratch (8 bytes). */
-CK_RV conv_attr_in(rpc_ctx *ctx, uint64_t type, const Grep11__AttributeValue *v,
-                   CK_ATTRIBUTE *out, uint8_t scratch[8]);
+CK_RV conv_attr_in(rpc_ctx *ctx, uint64_t type, const Grep11__AttributeValue *v, CK_ATTRIBUTE *out,
+                   uint8_t scratch[8]);
 
 /* A template map (any message's map<uint64, AttributeValue>) as a CK_ATTRIBUTE
  * array. The entries of every map type share one layout, which protoc-c

@@ -22,7 +22,7 @@ int dev_mkdirs(const char *dir, char *err, size_t errlen)
         snprintf(err, errlen, "path too long");
         return -1;
     }
-    for (char *p = path + 1; ; p++) {
+    for (char *p = path + 1;; p++) {
         if (*p == '/' || *p == '\0') {
             char saved = *p;
             *p = '\0';
@@ -58,8 +58,8 @@ char *file_read_all(const char *path, size_t max, size_t *len_out)
 
 /* Writes data to path atomically (temp file + rename) with the given mode,
  * so a crash never leaves a half-written key behind. */
-static int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-                             char *err, size_t errlen)
+static int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, char *err,
+                             size_t errlen)
 {
     char tmp[4300];
     if (snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
@@ -108,8 +108,10 @@ int masterkey_read_file(const char *path, uint8_t wk[32], char *err, size_t errl
         goto out;
     }
     if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-        snprintf(err, errlen, "master key %s is accessible by group or others "
-                 "(chmod 600 it)", path);
+        snprintf(err, errlen,
+                 "master key %s is accessible by group or others "
+                 "(chmod 600 it)",
+                 path);
         goto out;
     }
     if (st.st_size != 32) {
@@ -160,8 +162,7 @@ static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 
 /* Issues a certificate for key, signed by issuer_key (self-signed when
  * issuer is NULL). kind: 0 CA, 1 server, 2 client. */
-static X509 *issue_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
-                        int kind)
+static X509 *issue_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key, int kind)
 {
     X509 *cert = X509_new();
     uint8_t serial[16];

@@ -5,7 +5,6 @@
 #include "handlers.h"
 #include "health.pb-c.h"
 
-
 CK_RV h_health_check(rpc_ctx *ctx)
 {
     const Grpc__Health__V1__HealthCheckRequest *req = (const void *)ctx->req;

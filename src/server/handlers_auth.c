@@ -137,9 +137,9 @@ CK_RV h_admin_create_api_key(rpc_ctx *ctx)
 
     char key[AUTH_API_KEY_MAX], keyid[32];
     directory_entry e;
-    CK_RV rv = directory_create_key(ctx->svc->dir, req->principal, roles,
-                                    (const uint8_t(*)[16])grants, req->n_grants,
-                                    req->certidentity, key, &e);
+    CK_RV rv =
+        directory_create_key(ctx->svc->dir, req->principal, roles, (const uint8_t(*)[16])grants,
+                             req->n_grants, req->certidentity, key, &e);
     if (rv != CKR_OK)
         return rv;
     Grep11__CreateApiKeyResponse resp = GREP11__CREATE_API_KEY_RESPONSE__INIT;
@@ -192,9 +192,8 @@ CK_RV h_admin_revoke_api_key(rpc_ctx *ctx)
 {
     const Grep11__RevokeApiKeyRequest *req = (const void *)ctx->req;
     uint8_t key_id[AUTH_KEY_ID_LEN];
-    if (!req->keyid ||
-        auth_b64url_decode(req->keyid, strlen(req->keyid), key_id, sizeof(key_id)) !=
-            sizeof(key_id))
+    if (!req->keyid || auth_b64url_decode(req->keyid, strlen(req->keyid), key_id, sizeof(key_id)) !=
+                           sizeof(key_id))
         return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "KeyID is the 16-character id of an API key");
     CK_RV rv = directory_revoke(ctx->svc->dir, key_id);
     if (rv == CKR_GREP11_MISSING)

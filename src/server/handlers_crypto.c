@@ -6,7 +6,6 @@
 #include "convert.h"
 #include "handlers.h"
 
-
 #define ENGINE(ctx) ((ctx)->eng)
 #define BYTES(bin) ((engine_bytes){(bin).data, (bin).len})
 
@@ -196,8 +195,7 @@ CK_RV h_encrypt_update(rpc_ctx *ctx)
 {
     const Grep11__EncryptUpdateRequest *req = (const void *)ctx->req;
     engine_buf st = {0}, out = {0};
-    CK_RV rv =
-        engine_encrypt_update(ENGINE(ctx), BYTES(req->state), BYTES(req->plain), &st, &out);
+    CK_RV rv = engine_encrypt_update(ENGINE(ctx), BYTES(req->state), BYTES(req->plain), &st, &out);
     if (rv != CKR_OK)
         return rv;
     Grep11__EncryptUpdateResponse resp = GREP11__ENCRYPT_UPDATE_RESPONSE__INIT;
@@ -288,8 +286,8 @@ CK_RV h_encrypt_single(rpc_ctx *ctx)
 {
     const Grep11__EncryptSingleRequest *req = (const void *)ctx->req;
     engine_buf out = {0};
-    CK_RV rv = keyed_single(ctx, req->key, "Key", req->mech, req->plain, engine_encrypt_single,
-                            &out);
+    CK_RV rv =
+        keyed_single(ctx, req->key, "Key", req->mech, req->plain, engine_encrypt_single, &out);
     if (rv != CKR_OK)
         return rv;
     REPLY_ONE(ctx, Grep11__EncryptSingleResponse, GREP11__ENCRYPT_SINGLE_RESPONSE__INIT, ciphered,
@@ -300,8 +298,8 @@ CK_RV h_decrypt_single(rpc_ctx *ctx)
 {
     const Grep11__DecryptSingleRequest *req = (const void *)ctx->req;
     engine_buf out = {0};
-    CK_RV rv = keyed_single(ctx, req->key, "Key", req->mech, req->ciphered,
-                            engine_decrypt_single, &out);
+    CK_RV rv =
+        keyed_single(ctx, req->key, "Key", req->mech, req->ciphered, engine_decrypt_single, &out);
     if (rv != CKR_OK)
         return rv;
     REPLY_ONE(ctx, Grep11__DecryptSingleResponse, GREP11__DECRYPT_SINGLE_RESPONSE__INIT, plain,
@@ -395,12 +393,11 @@ CK_RV h_sign_single(rpc_ctx *ctx)
 {
     const Grep11__SignSingleRequest *req = (const void *)ctx->req;
     engine_buf sig = {0};
-    CK_RV rv = keyed_single(ctx, req->privkey, "PrivKey", req->mech, req->data,
-                            engine_sign_single, &sig);
+    CK_RV rv =
+        keyed_single(ctx, req->privkey, "PrivKey", req->mech, req->data, engine_sign_single, &sig);
     if (rv != CKR_OK)
         return rv;
-    REPLY_ONE(ctx, Grep11__SignSingleResponse, GREP11__SIGN_SINGLE_RESPONSE__INIT, signature,
-              sig);
+    REPLY_ONE(ctx, Grep11__SignSingleResponse, GREP11__SIGN_SINGLE_RESPONSE__INIT, signature, sig);
 }
 
 static CK_RV reply_empty(rpc_ctx *ctx, const ProtobufCMessageDescriptor *d)
@@ -421,8 +418,8 @@ CK_RV h_verify_final(rpc_ctx *ctx)
 CK_RV h_verify(rpc_ctx *ctx)
 {
     const Grep11__VerifyRequest *req = (const void *)ctx->req;
-    CK_RV rv = engine_verify(ENGINE(ctx), BYTES(req->state), BYTES(req->data),
-                             BYTES(req->signature));
+    CK_RV rv =
+        engine_verify(ENGINE(ctx), BYTES(req->state), BYTES(req->data), BYTES(req->signature));
     return rv != CKR_OK ? rv : reply_empty(ctx, &grep11__verify_response__descriptor);
 }
 

@@ -5,15 +5,14 @@
 #include "convert.h"
 #include "handlers.h"
 
-
 #define ENGINE(ctx) ((ctx)->eng)
 #define BYTES(bin) ((engine_bytes){(bin).data, (bin).len})
-#define TEMPLATE(ctx, req, field, out)                                                            \
+#define TEMPLATE(ctx, req, field, out)                                                             \
     conv_template_in((ctx), (req)->n_##field, (void *const *)(req)->field, (out))
 
 /* GenerateKey, UnwrapKey and DeriveKey all answer with the new blob twice
  * (raw bytes for old clients, a KeyBlob for current ones) and a checksum. */
-#define REPLY_NEW_KEY(ctx, type, init, bytes_f, sum_f, blob_f, key, sum)                          \
+#define REPLY_NEW_KEY(ctx, type, init, bytes_f, sum_f, blob_f, key, sum)                           \
     do {                                                                                           \
         type r_ = init;                                                                            \
         Grep11__KeyBlob kb_;                                                                       \
@@ -134,8 +133,8 @@ CK_RV h_unwrap_key(rpc_ctx *ctx)
     conv_template_free(&t);
     if (rv != CKR_OK)
         return rv;
-    REPLY_NEW_KEY(ctx, Grep11__UnwrapKeyResponse, GREP11__UNWRAP_KEY_RESPONSE__INIT,
-                  unwrappedbytes, checksum, unwrapped, key, sum);
+    REPLY_NEW_KEY(ctx, Grep11__UnwrapKeyResponse, GREP11__UNWRAP_KEY_RESPONSE__INIT, unwrappedbytes,
+                  checksum, unwrapped, key, sum);
 }
 
 CK_RV h_derive_key(rpc_ctx *ctx)
@@ -163,8 +162,8 @@ CK_RV h_derive_key(rpc_ctx *ctx)
 static CK_RV reply_attributes(rpc_ctx *ctx, const CK_ATTRIBUTE *attrs, CK_ULONG n)
 {
     conv_map_out m;
-    CK_RV rv = conv_attrs_out(attrs, n,
-                              &grep11__get_attribute_value_response__attributes_entry__descriptor, &m);
+    CK_RV rv = conv_attrs_out(
+        attrs, n, &grep11__get_attribute_value_response__attributes_entry__descriptor, &m);
     if (rv != CKR_OK)
         return rv;
     Grep11__GetAttributeValueResponse resp = GREP11__GET_ATTRIBUTE_VALUE_RESPONSE__INIT;

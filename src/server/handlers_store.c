@@ -14,7 +14,7 @@
 #include "services.h"
 #include "store.pb-c.h"
 
-#define TEMPLATE(ctx, req, field, out)                                                            \
+#define TEMPLATE(ctx, req, field, out)                                                             \
     conv_template_in((ctx), (req)->n_##field, (void *const *)(req)->field, (out))
 
 static CK_RV uuid_in(rpc_ctx *ctx, ProtobufCBinaryData b, const char *what, store_uuid *out)
@@ -170,8 +170,8 @@ CK_RV h_store_create_object(rpc_ctx *ctx)
     if (rv == CKR_OK)
         rv = private_object_check(ctx, &t);
     if (rv == CKR_OK)
-        rv = store_object_create(ctx->svc->st, &ks, password_in(req->password, &pw),
-                                 req->blob.data, req->blob.len, t.attrs, t.n, &id, &version);
+        rv = store_object_create(ctx->svc->st, &ks, password_in(req->password, &pw), req->blob.data,
+                                 req->blob.len, t.attrs, t.n, &id, &version);
     conv_template_free(&t);
     if (rv != CKR_OK)
         return rv;

@@ -21,9 +21,8 @@ int log_level_parse(const char *s, log_level *out)
         const char *name;
         log_level level;
     } names[] = {
-        {"panic", LOG_LEVEL_ERROR}, {"fatal", LOG_LEVEL_ERROR},
-        {"error", LOG_LEVEL_ERROR}, {"warn", LOG_LEVEL_WARN},
-        {"warning", LOG_LEVEL_WARN}, {"info", LOG_LEVEL_INFO},
+        {"panic", LOG_LEVEL_ERROR}, {"fatal", LOG_LEVEL_ERROR},  {"error", LOG_LEVEL_ERROR},
+        {"warn", LOG_LEVEL_WARN},   {"warning", LOG_LEVEL_WARN}, {"info", LOG_LEVEL_INFO},
         {"debug", LOG_LEVEL_DEBUG}, {"trace", LOG_LEVEL_DEBUG},
     };
     for (size_t i = 0; s && i < sizeof(names) / sizeof(names[0]); i++) {
@@ -53,7 +52,10 @@ void log_init(log_level level)
     gpr_set_log_function(grpc_log_hook);
 }
 
-log_level log_get_level(void) { return logger.level; }
+log_level log_get_level(void)
+{
+    return logger.level;
+}
 
 void log_write(log_level level, const char *fmt, ...)
 {
@@ -64,11 +66,9 @@ void log_write(log_level level, const char *fmt, ...)
     struct tm tm;
     gettimeofday(&tv, NULL);
     gmtime_r(&tv.tv_sec, &tm);
-    int n = snprintf(line, sizeof(line),
-                     "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec, (long)tv.tv_usec / 1000,
-                     level_names[level]);
+    int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     (long)tv.tv_usec / 1000, level_names[level]);
     va_list ap;
     va_start(ap, fmt);
     if (n > 0 && (size_t)n < sizeof(line))

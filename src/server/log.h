@@ -19,8 +19,7 @@ int log_level_parse(const char *s, log_level *out);
 void log_init(log_level level);
 log_level log_get_level(void);
 
-void log_write(log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void log_write(log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_write(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warn(...) log_write(LOG_LEVEL_WARN, __VA_ARGS__)

@@ -1,4 +1,5 @@
 /* grep11d: configuration, master key, engine, transport, signals. */
+#include <fcntl.h>
 #include <grpc/grpc.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
@@ -6,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -24,12 +24,13 @@ static void warn_dev_key(const char *data_dir, int created)
              "Anyone who can read it can unwrap every key this server made. Never use --dev "
              "for real keys.\"%s",
              data_dir, DEV_WK_FILE, created ? " created=1" : "");
-    fprintf(stderr, "\n"
-                    "  ***************************************************************\n"
-                    "  *  DEVELOPMENT MASTER KEY %-7s                             *\n"
-                    "  *  It is stored unprotected in the data directory. Never keep *\n"
-                    "  *  production keys under it.                                  *\n"
-                    "  ***************************************************************\n\n",
+    fprintf(stderr,
+            "\n"
+            "  ***************************************************************\n"
+            "  *  DEVELOPMENT MASTER KEY %-7s                             *\n"
+            "  *  It is stored unprotected in the data directory. Never keep *\n"
+            "  *  production keys under it.                                  *\n"
+            "  ***************************************************************\n\n",
             created ? "CREATED" : "IN USE");
 }
 
@@ -63,15 +64,14 @@ static int dev_bootstrap_key(const server_config *cfg, services *svc, char *err,
     if (access(path, F_OK) == 0)
         return 0;
     char key[AUTH_API_KEY_MAX];
-    CK_RV rv = directory_create_key(svc->dir, "dev-admin", AUTH_ROLE_ALL, NULL, 0, NULL, key,
-                                    NULL);
+    CK_RV rv = directory_create_key(svc->dir, "dev-admin", AUTH_ROLE_ALL, NULL, 0, NULL, key, NULL);
     if (rv != CKR_OK) {
         snprintf(err, errlen, "cannot create the development API key (0x%lx)", (unsigned long)rv);
         return -1;
     }
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    int ok = fd >= 0 && write(fd, key, strlen(key)) == (ssize_t)strlen(key) &&
-             write(fd, "\n", 1) == 1;
+    int ok =
+        fd >= 0 && write(fd, key, strlen(key)) == (ssize_t)strlen(key) && write(fd, "\n", 1) == 1;
     if (fd >= 0)
         close(fd);
     if (ok)
@@ -100,7 +100,9 @@ static void write_addr_file(const server_config *cfg, const char *addr)
 static void print_connect_help(const server_config *cfg, const char *addr)
 {
     printf("grep11d listening on %s (%s)\n", addr,
-           cfg->insecure ? "plaintext, --insecure" : cfg->tls_client_ca ? "mutual TLS" : "TLS");
+           cfg->insecure        ? "plaintext, --insecure"
+           : cfg->tls_client_ca ? "mutual TLS"
+                                : "TLS");
     if (!cfg->insecure && !cfg->tls_cert)
         printf("  clients trust the CA in %s/%s/ca.pem\n", cfg->data_dir, DEV_TLS_DIR);
     printf("  try: grep11ctl --address %s%s%s%s random 32\n", addr,
@@ -183,7 +185,9 @@ int main(int argc, char **argv)
     snprintf(addr, sizeof(addr), "%.*s:%d", (int)(strrchr(cfg.listen, ':') - cfg.listen),
              cfg.listen, port);
     log_info("msg=\"serving\" addr=%s tls=%s", addr,
-             cfg.insecure ? "off" : cfg.tls_client_ca ? "mutual" : "on");
+             cfg.insecure        ? "off"
+             : cfg.tls_client_ca ? "mutual"
+                                 : "on");
     write_addr_file(&cfg, addr);
     print_connect_help(&cfg, addr);
 

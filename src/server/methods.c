@@ -1,12 +1,14 @@
 /* The method tables: one row per RPC, path -> request type -> handler. */
-#include "handlers.h"
 #include "admin.pb-c.h"
 #include "auth.pb-c.h"
+#include "handlers.h"
 #include "health.pb-c.h"
 #include "store.pb-c.h"
 
 #define CRYPTO(name, msg, fn)                                                                      \
-    {"/grep11.Crypto/" name, &grep11__##msg##_request__descriptor, fn, AUTH_ROLE_CRYPTO}
+    {                                                                                              \
+        "/grep11.Crypto/" name, &grep11__##msg##_request__descriptor, fn, AUTH_ROLE_CRYPTO         \
+    }
 
 const rpc_method crypto_methods[] = {
     CRYPTO("GenerateRandom", generate_random, h_generate_random),
@@ -64,7 +66,9 @@ const rpc_method auth_methods[] = {
 const size_t auth_method_count = sizeof(auth_methods) / sizeof(auth_methods[0]);
 
 #define ADMIN(name, msg, fn)                                                                       \
-    {"/grep11.Admin/" name, &grep11__##msg##_request__descriptor, fn, AUTH_ROLE_ADMIN}
+    {                                                                                              \
+        "/grep11.Admin/" name, &grep11__##msg##_request__descriptor, fn, AUTH_ROLE_ADMIN           \
+    }
 
 const rpc_method admin_methods[] = {
     ADMIN("CreateApiKey", create_api_key, h_admin_create_api_key),
@@ -74,8 +78,10 @@ const rpc_method admin_methods[] = {
 const size_t admin_method_count = sizeof(admin_methods) / sizeof(admin_methods[0]);
 
 #define STORE(name, msg, fn)                                                                       \
-    {"/grep11.Store/" name, &grep11__##msg##_request__descriptor, fn,                             \
-     AUTH_ROLE_KEYSTORE_SO | AUTH_ROLE_KEYSTORE_USER | AUTH_ROLE_KEYSTORE_ANONYMOUS}
+    {                                                                                              \
+        "/grep11.Store/" name, &grep11__##msg##_request__descriptor, fn,                           \
+            AUTH_ROLE_KEYSTORE_SO | AUTH_ROLE_KEYSTORE_USER | AUTH_ROLE_KEYSTORE_ANONYMOUS         \
+    }
 
 const rpc_method store_methods[] = {
     STORE("InitKeystores", init_keystores, h_store_init_keystores),

@@ -18,20 +18,20 @@ struct services;
 
 typedef struct rpc_ctx {
     engine *eng;
-    struct services *svc;          /* store, identities, tokens (NULL in fuzzers) */
-    int draining;                  /* server is shutting down */
-    const char *peer;              /* "ipv4:127.0.0.1:5555" for rate limiting, or NULL */
+    struct services *svc; /* store, identities, tokens (NULL in fuzzers) */
+    int draining;         /* server is shutting down */
+    const char *peer;     /* "ipv4:127.0.0.1:5555" for rate limiting, or NULL */
     const struct rpc_method *method;
-    const ProtobufCMessage *req;   /* decoded request, owned by the transport */
-    uint8_t *resp;                 /* encoded reply, set by rpc_reply */
+    const ProtobufCMessage *req; /* decoded request, owned by the transport */
+    uint8_t *resp;               /* encoded reply, set by rpc_reply */
     size_t resp_len;
-    char detail[256];              /* client-facing error text: no secrets */
+    char detail[256];               /* client-facing error text: no secrets */
     grpc_status_code code_override; /* non-OK: use this gRPC code as is */
-    const char *peer_identity;     /* mutual-TLS certificate identity, or NULL */
-    const char *authorization;     /* "authorization" metadata value, or NULL */
-    auth_identity who;             /* the verified caller, when authenticated */
+    const char *peer_identity;      /* mutual-TLS certificate identity, or NULL */
+    const char *authorization;      /* "authorization" metadata value, or NULL */
+    auth_identity who;              /* the verified caller, when authenticated */
     int authenticated;
-    void *kept[4];                 /* buffers that live until the call ends */
+    void *kept[4]; /* buffers that live until the call ends */
     size_t kept_len[4];
     int nkept;
 } rpc_ctx;
@@ -39,10 +39,10 @@ typedef struct rpc_ctx {
 typedef CK_RV (*rpc_handler_fn)(rpc_ctx *ctx);
 
 typedef struct rpc_method {
-    const char *path;              /* "/grep11.Crypto/GenerateRandom" */
+    const char *path; /* "/grep11.Crypto/GenerateRandom" */
     const ProtobufCMessageDescriptor *request;
     rpc_handler_fn handler;
-    uint32_t roles;                /* AUTH_ROLE_* of which the caller needs one; 0: public */
+    uint32_t roles; /* AUTH_ROLE_* of which the caller needs one; 0: public */
 } rpc_method;
 
 /* Encodes msg as the call's reply. Returns CKR_OK or CKR_HOST_MEMORY. */
@@ -50,8 +50,7 @@ CK_RV rpc_reply(rpc_ctx *ctx, const ProtobufCMessage *msg);
 
 /* Records a client-facing error text and returns rv, so handlers can write
  * `return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "Len must be 1..%d", max);`. */
-CK_RV rpc_fail(rpc_ctx *ctx, CK_RV rv, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+CK_RV rpc_fail(rpc_ctx *ctx, CK_RV rv, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Decodes req as m's request type and runs m's handler. The transport and
  * the fuzz targets share this one path. */

@@ -15,8 +15,8 @@ typedef struct server server;
 
 /* Starts listening; on success *out is running and *bound_port holds the
  * actual port (useful with port 0). svc stays owned by the caller. */
-int server_start(const server_config *cfg, services *svc, server **out, int *bound_port,
-                 char *err, size_t errlen);
+int server_start(const server_config *cfg, services *svc, server **out, int *bound_port, char *err,
+                 size_t errlen);
 
 /* Stops accepting calls, lets in-flight calls finish (cancelling them after
  * grace_ms), joins the workers and frees everything. */

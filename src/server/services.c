@@ -14,8 +14,7 @@ static void store_log(void *ctx, const char *msg)
     log_warn("component=store msg=\"%s\"", msg);
 }
 
-CK_RV services_open(const server_config *cfg, engine *eng, services **out, char *err,
-                    size_t errlen)
+CK_RV services_open(const server_config *cfg, engine *eng, services **out, char *err, size_t errlen)
 {
     services *svc = calloc(1, sizeof(*svc));
     char url[4200];
@@ -75,7 +74,10 @@ void services_close(services *svc)
     free(svc);
 }
 
-static uint64_t now_s(void) { return (uint64_t)time(NULL); }
+static uint64_t now_s(void)
+{
+    return (uint64_t)time(NULL);
+}
 
 /* Reloads the revoked ids from the directory; one thread at a time, and a
  * failed reload keeps the old list (a database outage must not un-revoke). */
@@ -124,7 +126,8 @@ int services_is_revoked(services *svc, const uint8_t key_id[AUTH_KEY_ID_LEN])
 void services_note_revoked(services *svc, const uint8_t key_id[AUTH_KEY_ID_LEN])
 {
     pthread_mutex_lock(&svc->rev_lock);
-    uint8_t(*bigger)[AUTH_KEY_ID_LEN] = realloc(svc->revoked, (svc->nrevoked + 1) * AUTH_KEY_ID_LEN);
+    uint8_t(*bigger)[AUTH_KEY_ID_LEN] =
+        realloc(svc->revoked, (svc->nrevoked + 1) * AUTH_KEY_ID_LEN);
     if (bigger) {
         svc->revoked = bigger;
         memcpy(svc->revoked[svc->nrevoked++], key_id, AUTH_KEY_ID_LEN);

@@ -72,8 +72,8 @@ int status_rv_retryable(CK_RV rv)
            rv == CKR_GREP11_RATE_LIMITED || rv == CKR_IBM_GREP11_CONFLICT;
 }
 
-int status_encode_details(grpc_status_code code, CK_RV rv, const char *detail,
-                          uint8_t **out, size_t *out_len)
+int status_encode_details(grpc_status_code code, CK_RV rv, const char *detail, uint8_t **out,
+                          size_t *out_len)
 {
     Grep11__Grep11Error g11 = GREP11__GREP11_ERROR__INIT;
     Google__Rpc__Any any = GOOGLE__RPC__ANY__INIT;
@@ -113,4 +113,7 @@ out:
     return rc;
 }
 
-const char *status_rv_name(CK_RV rv) { return grep11_rv_name(rv); }
+const char *status_rv_name(CK_RV rv)
+{
+    return grep11_rv_name(rv);
+}

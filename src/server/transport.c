@@ -36,8 +36,8 @@ enum call_stage { CALL_REQUESTED, CALL_SENDING };
 
 typedef struct call {
     worker *w;
-    const rpc_method *method;  /* NULL: generic (unknown method) */
-    void *method_handle;       /* registered-method handle */
+    const rpc_method *method; /* NULL: generic (unknown method) */
+    void *method_handle;      /* registered-method handle */
     enum call_stage stage;
     grpc_call *call;
     gpr_timespec deadline;
@@ -78,11 +78,10 @@ struct server {
     size_t nmethods;
     size_t max_message;
     grpc_completion_queue *shutdown_cq;
-    atomic_int draining;    /* stop re-posting requests */
-    atomic_int stopped;     /* server shutdown complete: workers close queues */
+    atomic_int draining; /* stop re-posting requests */
+    atomic_int stopped;  /* server shutdown complete: workers close queues */
     atomic_uint_fast64_t next_call_id;
 };
-
 
 static void free_cleansed(void *p, size_t len)
 {
@@ -222,8 +221,7 @@ static void call_dispatch(call *c)
     gpr_free(addr);
 
 status:
-    c->code = ctx.code_override != GRPC_STATUS_OK ? ctx.code_override
-                                                  : status_code_for_rv(c->rv);
+    c->code = ctx.code_override != GRPC_STATUS_OK ? ctx.code_override : status_code_for_rv(c->rv);
     if (c->code == GRPC_STATUS_OK && !ctx.resp) {
         /* A handler that succeeds must have encoded a reply. */
         c->rv = rpc_fail(&ctx, CKR_GENERAL_ERROR, "internal error: no reply");
@@ -241,8 +239,8 @@ out:
             snprintf(ctx.detail, sizeof(ctx.detail), "%s", name ? name : "error");
         }
         c->status_text = grpc_slice_from_copied_string(ctx.detail);
-        if (status_encode_details(c->code, c->rv, ctx.detail, &c->status_bin,
-                                  &c->status_bin_len) == 0) {
+        if (status_encode_details(c->code, c->rv, ctx.detail, &c->status_bin, &c->status_bin_len) ==
+            0) {
             c->trailer.key = grpc_slice_from_static_string(GREP11_STATUS_DETAILS_KEY);
             c->trailer.value = grpc_slice_from_static_buffer(c->status_bin, c->status_bin_len);
         }
@@ -289,8 +287,8 @@ static void call_log(const call *c)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    long long us = (now.tv_sec - c->started.tv_sec) * 1000000LL +
-                   (now.tv_nsec - c->started.tv_nsec) / 1000;
+    long long us =
+        (now.tv_sec - c->started.tv_sec) * 1000000LL + (now.tv_nsec - c->started.tv_nsec) / 1000;
     char method[160];
     if (c->method) {
         snprintf(method, sizeof(method), "%s", c->method->path);
@@ -342,7 +340,8 @@ static void *worker_main(void *arg)
     server *srv = w->srv;
     for (;;) {
         grpc_event ev = grpc_completion_queue_next(
-            w->cq, gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(100, GPR_TIMESPAN)),
+            w->cq,
+            gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(100, GPR_TIMESPAN)),
             NULL);
         if (ev.type == GRPC_QUEUE_SHUTDOWN)
             break;
@@ -372,8 +371,7 @@ static void *worker_main(void *arg)
 
 /* ---- start and stop -------------------------------------------------- */
 
-static grpc_server_credentials *make_credentials(const server_config *cfg, char *err,
-                                                 size_t errlen)
+static grpc_server_credentials *make_credentials(const server_config *cfg, char *err, size_t errlen)
 {
     if (cfg->insecure)
         return grpc_insecure_server_credentials_create();
@@ -433,8 +431,8 @@ static void server_free(server *srv)
     free(srv);
 }
 
-int server_start(const server_config *cfg, services *svc, server **out, int *bound_port,
-                 char *err, size_t errlen)
+int server_start(const server_config *cfg, services *svc, server **out, int *bound_port, char *err,
+                 size_t errlen)
 {
     server *srv = calloc(1, sizeof(*srv));
     grpc_server_credentials *creds = NULL;
@@ -477,9 +475,9 @@ int server_start(const server_config *cfg, services *svc, server **out, int *bou
     for (size_t s = 0; s < sizeof(tables) / sizeof(tables[0]); s++)
         for (size_t i = 0; i < tables[s].n; i++, k++) {
             srv->methods[k].method = &tables[s].table[i];
-            srv->methods[k].handle = grpc_server_register_method(
-                srv->grpc, tables[s].table[i].path, NULL,
-                GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+            srv->methods[k].handle =
+                grpc_server_register_method(srv->grpc, tables[s].table[i].path, NULL,
+                                            GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
         }
     for (int i = 0; i < srv->nworkers; i++) {
         srv->workers[i].srv = srv;

@@ -6,7 +6,7 @@
 
 typedef struct {
     const char *data_dir;
-    const char *config;   /* grep11d.yaml for --offline */
+    const char *config; /* grep11d.yaml for --offline */
     int offline;
 } ctl_context;
 

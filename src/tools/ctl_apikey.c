@@ -37,8 +37,10 @@ static void print_info(const char *key_id, const char *principal, const char *ro
 static int parse_create(int argc, char **argv, create_args *a)
 {
     static const struct option opts[] = {
-        {"principal", required_argument, NULL, 'p'}, {"role", required_argument, NULL, 'r'},
-        {"grant", required_argument, NULL, 'g'},     {"cert-identity", required_argument, NULL, 'c'},
+        {"principal", required_argument, NULL, 'p'},
+        {"role", required_argument, NULL, 'r'},
+        {"grant", required_argument, NULL, 'g'},
+        {"cert-identity", required_argument, NULL, 'c'},
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof(*a));

@@ -54,9 +54,8 @@ static const CK_BBOOL yes = CK_TRUE;
 static CK_RV gen_key(const target *t, CK_MECHANISM_TYPE mech, CK_ULONG len, CK_ATTRIBUTE_TYPE use1,
                      CK_ATTRIBUTE_TYPE use2, uint8_t **out, size_t *out_len)
 {
-    CK_ATTRIBUTE tmpl[] = {{CKA_VALUE_LEN, &len, sizeof(len)},
-                           {use1, (void *)&yes, 1},
-                           {use2, (void *)&yes, 1}};
+    CK_ATTRIBUTE tmpl[] = {
+        {CKA_VALUE_LEN, &len, sizeof(len)}, {use1, (void *)&yes, 1}, {use2, (void *)&yes, 1}};
     if (t->kind == TARGET_ENGINE) {
         engine_mech m = {.type = mech};
         engine_buf key = {0}, sum = {0};
@@ -75,8 +74,8 @@ static CK_RV gen_key(const target *t, CK_MECHANISM_TYPE mech, CK_ULONG len, CK_A
     return rv;
 }
 
-static uint8_t gcm_param[4 + 12 + 4 + 4] = {0, 0, 0, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
-                                            0, 0, 0, 0, 0, 0, 0, 128};
+static uint8_t gcm_param[4 + 12 + 4 + 4] = {0, 0,  0,  12, 1, 2, 3, 4, 5, 6, 7, 8,
+                                            9, 10, 11, 12, 0, 0, 0, 0, 0, 0, 0, 128};
 
 static CK_RV one_shot(const target *t, CK_MECHANISM_TYPE mech, const uint8_t *param, size_t plen,
                       const uint8_t *key, size_t klen, int sign, const uint8_t *msg, size_t len,
@@ -84,7 +83,8 @@ static CK_RV one_shot(const target *t, CK_MECHANISM_TYPE mech, const uint8_t *pa
 {
     CK_RV rv;
     if (t->kind == TARGET_ENGINE) {
-        engine_mech m = {.type = mech, .kind = plen ? ENGINE_PARAM_BYTES : ENGINE_PARAM_NONE,
+        engine_mech m = {.type = mech,
+                         .kind = plen ? ENGINE_PARAM_BYTES : ENGINE_PARAM_NONE,
                          .bytes = {param, plen}};
         engine_buf o = {0};
         rv = sign ? engine_sign_single(t->eng, (engine_bytes){key, klen}, &m,
@@ -95,8 +95,8 @@ static CK_RV one_shot(const target *t, CK_MECHANISM_TYPE mech, const uint8_t *pa
         *out_len = o.len;
         return rv;
     }
-    g11c_mech m = {.type = mech, .kind = plen ? G11C_PARAM_BYTES : G11C_PARAM_NONE,
-                   .bytes = {param, plen}};
+    g11c_mech m = {
+        .type = mech, .kind = plen ? G11C_PARAM_BYTES : G11C_PARAM_NONE, .bytes = {param, plen}};
     g11c_buf o = {0};
     rv = sign ? g11c_sign_single(t->conn, (g11c_bytes){key, klen}, &m, (g11c_bytes){msg, len}, &o)
               : g11c_encrypt_single(t->conn, (g11c_bytes){key, klen}, &m, (g11c_bytes){msg, len},
@@ -132,7 +132,8 @@ static CK_RV check_gcm(const target *t, const keys *k, const uint8_t *msg, size_
                         len, &o, &ol);
     if (rv == CKR_OK) {
         if (t->kind == TARGET_ENGINE) {
-            engine_mech m = {.type = CKM_AES_GCM, .kind = ENGINE_PARAM_BYTES,
+            engine_mech m = {.type = CKM_AES_GCM,
+                             .kind = ENGINE_PARAM_BYTES,
                              .bytes = {gcm_param, sizeof(gcm_param)}};
             engine_buf b = {0};
             rv = engine_decrypt_single(t->eng, (engine_bytes){k->aes, k->aes_len}, &m,
@@ -140,7 +141,8 @@ static CK_RV check_gcm(const target *t, const keys *k, const uint8_t *msg, size_
             back = b.ptr;
             bl = b.len;
         } else {
-            g11c_mech m = {.type = CKM_AES_GCM, .kind = G11C_PARAM_BYTES,
+            g11c_mech m = {.type = CKM_AES_GCM,
+                           .kind = G11C_PARAM_BYTES,
                            .bytes = {gcm_param, sizeof(gcm_param)}};
             g11c_buf b = {0};
             rv = g11c_decrypt_single(t->conn, (g11c_bytes){k->aes, k->aes_len}, &m,
@@ -203,9 +205,9 @@ static CK_RV op_sha256(const target *t, const keys *k, const uint8_t *msg, size_
 }
 
 static const op ops[] = {
-    {"aes-gcm-1k", 1024, op_gcm, check_gcm},     {"aes-gcm-16k", 16384, op_gcm, check_gcm},
-    {"hmac-sha256-1k", 1024, op_hmac, op_hmac},  {"sha256-1k", 1024, op_sha256, op_sha256},
-    {"aes-keygen", 0, op_keygen, op_keygen},     {"random-32", 0, op_random, op_random},
+    {"aes-gcm-1k", 1024, op_gcm, check_gcm},    {"aes-gcm-16k", 16384, op_gcm, check_gcm},
+    {"hmac-sha256-1k", 1024, op_hmac, op_hmac}, {"sha256-1k", 1024, op_sha256, op_sha256},
+    {"aes-keygen", 0, op_keygen, op_keygen},    {"random-32", 0, op_random, op_random},
 };
 
 /* ---- timing ------------------------------------------------------------ */
@@ -317,8 +319,7 @@ static int measure(const target *t, const keys *k, const op *o, int threads, dou
 static int make_keys(const target *t, keys *k)
 {
     return gen_key(t, CKM_AES_KEY_GEN, 32, CKA_ENCRYPT, CKA_DECRYPT, &k->aes, &k->aes_len) ||
-           gen_key(t, CKM_GENERIC_SECRET_KEY_GEN, 32, CKA_SIGN, CKA_VERIFY, &k->hmac,
-                   &k->hmac_len);
+           gen_key(t, CKM_GENERIC_SECRET_KEY_GEN, 32, CKA_SIGN, CKA_VERIFY, &k->hmac, &k->hmac_len);
 }
 
 static CK_RV give_token(void *arg, char *buf, size_t cap)
@@ -373,9 +374,12 @@ static int open_engine(target *t, const char *data_dir)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"target", required_argument, NULL, 't'}, {"threads", required_argument, NULL, 'n'},
-        {"seconds", required_argument, NULL, 's'}, {"address", required_argument, NULL, 'a'},
-        {"data-dir", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
+        {"target", required_argument, NULL, 't'},
+        {"threads", required_argument, NULL, 'n'},
+        {"seconds", required_argument, NULL, 's'},
+        {"address", required_argument, NULL, 'a'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *which = "both", *address = "127.0.0.1:9876", *data_dir = "grep11-data";

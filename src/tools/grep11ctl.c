@@ -86,11 +86,19 @@ static void print_flags(CK_FLAGS f)
         CK_FLAGS bit;
         const char *name;
     } names[] = {
-        {CKF_HW, "HW"},           {CKF_ENCRYPT, "ENCRYPT"},   {CKF_DECRYPT, "DECRYPT"},
-        {CKF_DIGEST, "DIGEST"},   {CKF_SIGN, "SIGN"},         {CKF_VERIFY, "VERIFY"},
-        {CKF_GENERATE, "GENERATE"}, {CKF_GENERATE_KEY_PAIR, "GENERATE_KEY_PAIR"},
-        {CKF_WRAP, "WRAP"},       {CKF_UNWRAP, "UNWRAP"},     {CKF_DERIVE, "DERIVE"},
-        {CKF_EC_F_P, "EC_F_P"},   {CKF_EC_NAMEDCURVE, "EC_NAMEDCURVE"},
+        {CKF_HW, "HW"},
+        {CKF_ENCRYPT, "ENCRYPT"},
+        {CKF_DECRYPT, "DECRYPT"},
+        {CKF_DIGEST, "DIGEST"},
+        {CKF_SIGN, "SIGN"},
+        {CKF_VERIFY, "VERIFY"},
+        {CKF_GENERATE, "GENERATE"},
+        {CKF_GENERATE_KEY_PAIR, "GENERATE_KEY_PAIR"},
+        {CKF_WRAP, "WRAP"},
+        {CKF_UNWRAP, "UNWRAP"},
+        {CKF_DERIVE, "DERIVE"},
+        {CKF_EC_F_P, "EC_F_P"},
+        {CKF_EC_NAMEDCURVE, "EC_NAMEDCURVE"},
         {CKF_EC_UNCOMPRESS, "EC_UNCOMPRESS"},
     };
     const char *sep = "";
@@ -172,17 +180,29 @@ static int authenticate(g11c_conn *c, ctl_options *o, const char *data_dir)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_CA = 256, OPT_CERT, OPT_KEY, OPT_INSECURE, OPT_TIMEOUT, OPT_API_KEY, OPT_OFFLINE,
-           OPT_CONFIG };
+    enum {
+        OPT_CA = 256,
+        OPT_CERT,
+        OPT_KEY,
+        OPT_INSECURE,
+        OPT_TIMEOUT,
+        OPT_API_KEY,
+        OPT_OFFLINE,
+        OPT_CONFIG
+    };
     static const struct option opts[] = {
-        {"address", required_argument, NULL, 'a'}, {"data-dir", required_argument, NULL, 'd'},
-        {"ca", required_argument, NULL, OPT_CA},   {"cert", required_argument, NULL, OPT_CERT},
-        {"key", required_argument, NULL, OPT_KEY}, {"insecure", no_argument, NULL, OPT_INSECURE},
+        {"address", required_argument, NULL, 'a'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"ca", required_argument, NULL, OPT_CA},
+        {"cert", required_argument, NULL, OPT_CERT},
+        {"key", required_argument, NULL, OPT_KEY},
+        {"insecure", no_argument, NULL, OPT_INSECURE},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"api-key", required_argument, NULL, OPT_API_KEY},
         {"offline", no_argument, NULL, OPT_OFFLINE},
         {"config", required_argument, NULL, OPT_CONFIG},
-        {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     ctl_options o;
@@ -268,7 +288,8 @@ int main(int argc, char **argv)
     g11c_conn *conn = NULL;
     CK_RV rv = g11c_connect(&copt, &conn);
     if (rv != CKR_OK) {
-        fprintf(stderr, "grep11ctl: cannot set up a connection to %s (%s): check --ca/--cert/--key\n",
+        fprintf(stderr,
+                "grep11ctl: cannot set up a connection to %s (%s): check --ca/--cert/--key\n",
                 o.address, g11c_rv_name(rv) ? g11c_rv_name(rv) : "error");
         return 1;
     }

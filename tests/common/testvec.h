@@ -4,9 +4,9 @@
 #ifndef GREP11_TESTVEC_H
 #define GREP11_TESTVEC_H
 
+#include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cjson/cJSON.h>
 
 /* Directory holding the shared vectors: $GREP11_VECTORS_DIR if set, else the
  * path baked in at configure time (TESTVEC_DEFAULT_DIR). */

@@ -52,14 +52,17 @@ static void aes_key(g11c_conn *c, CK_ULONG bytes, CK_BBOOL encrypt, g11c_buf *ke
 {
     g11c_mech m = {.type = CKM_AES_KEY_GEN};
     CK_ATTRIBUTE t[] = {
-        {CKA_VALUE_LEN, &bytes, sizeof(bytes)},   {CKA_ENCRYPT, (void *)&encrypt, 1},
-        {CKA_DECRYPT, (void *)&yes, 1},           {CKA_WRAP, (void *)&yes, 1},
-        {CKA_UNWRAP, (void *)&yes, 1},            {CKA_EXTRACTABLE, (void *)&yes, 1},
+        {CKA_VALUE_LEN, &bytes, sizeof(bytes)}, {CKA_ENCRYPT, (void *)&encrypt, 1},
+        {CKA_DECRYPT, (void *)&yes, 1},         {CKA_WRAP, (void *)&yes, 1},
+        {CKA_UNWRAP, (void *)&yes, 1},          {CKA_EXTRACTABLE, (void *)&yes, 1},
     };
     assert_int_equal(g11c_generate_key(c, &m, t, 6, key, sum), CKR_OK);
 }
 
-static g11c_bytes B(const g11c_buf *b) { return g11c_bytes_of(b); }
+static g11c_bytes B(const g11c_buf *b)
+{
+    return g11c_bytes_of(b);
+}
 
 static void generate_key_reports_check_value_and_attributes(void **state)
 {
@@ -128,8 +131,8 @@ static void digest_matches_openssl_in_every_flow(void **state)
 static void cbc_pad_multipart_on_two_replicas_equals_single(void **state)
 {
     fixture *f = *state;
-    g11c_buf key = {0}, sum = {0}, single = {0}, st = {0}, st2 = {0}, o1 = {0}, o2 = {0},
-             o3 = {0}, plain = {0};
+    g11c_buf key = {0}, sum = {0}, single = {0}, st = {0}, st2 = {0}, o1 = {0}, o2 = {0}, o3 = {0},
+             plain = {0};
     aes_key(f->ca, 32, CK_TRUE, &key, &sum);
     uint8_t iv[16], msg[1000];
     RAND_bytes(iv, sizeof(iv));
@@ -201,8 +204,7 @@ static void hmac_sign_verify_across_replicas(void **state)
     assert_int_equal(g11c_verify_init(f->cb, &m, B(&key), &st), CKR_OK);
     assert_int_equal(g11c_verify_update(f->ca, B(&st), (g11c_bytes){msg, 200}, &st2), CKR_OK);
     g11c_buf_free(&st);
-    assert_int_equal(g11c_verify_update(f->cb, B(&st2), (g11c_bytes){msg + 200, 300}, &st),
-                     CKR_OK);
+    assert_int_equal(g11c_verify_update(f->cb, B(&st2), (g11c_bytes){msg + 200, 300}, &st), CKR_OK);
     assert_int_equal(g11c_verify_final(f->ca, B(&st), B(&sig)), CKR_OK);
     sig.ptr[0] ^= 1;
     assert_int_equal(g11c_verify_single(f->cb, B(&key), &m, (g11c_bytes){msg, 500}, B(&sig)),

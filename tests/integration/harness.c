@@ -189,8 +189,10 @@ int test_server_stop(test_server *ts)
 
 g11c_conn *test_connect_anonymous(const test_server *ts, int insecure)
 {
-    g11c_options o = {.address = ts->addr, .insecure = insecure,
-                      .ca_file = insecure ? NULL : ts->ca, .timeout_ms = 20000};
+    g11c_options o = {.address = ts->addr,
+                      .insecure = insecure,
+                      .ca_file = insecure ? NULL : ts->ca,
+                      .timeout_ms = 20000};
     g11c_conn *c = NULL;
     return g11c_connect(&o, &c) == CKR_OK ? c : NULL;
 }

@@ -9,12 +9,12 @@
 
 typedef struct {
     pid_t pid;
-    char dir[256];      /* the server's data directory (a fresh temp dir) */
-    char addr[128];     /* "127.0.0.1:PORT" */
-    char ca[320];       /* DIR/tls/ca.pem */
-    char log[320];      /* server's stdout+stderr */
-    char apikey[160];   /* DIR/dev-apikey: every role */
-    char yaml[1024];    /* the configuration it was started with ("" none) */
+    char dir[256];    /* the server's data directory (a fresh temp dir) */
+    char addr[128];   /* "127.0.0.1:PORT" */
+    char ca[320];     /* DIR/tls/ca.pem */
+    char log[320];    /* server's stdout+stderr */
+    char apikey[160]; /* DIR/dev-apikey: every role */
+    char yaml[1024];  /* the configuration it was started with ("" none) */
     const char *const *args;
 } test_server;
 

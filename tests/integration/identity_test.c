@@ -131,7 +131,8 @@ static void failed_token_requests_are_rate_limited(void **state)
     CK_RV rv = CKR_OK;
     int i;
     for (i = 0; i < 50; i++) {
-        rv = test_authenticate(c, "g11k_AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+        rv = test_authenticate(c,
+                               "g11k_AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
         if (rv == CKR_GREP11_RATE_LIMITED)
             break;
         assert_int_equal(rv, CKR_IBM_GREP11_NOT_AUTHENTICATED);
@@ -165,8 +166,11 @@ static void keys_bound_to_a_certificate(void **state)
     char cert[400], keyf[400], bound[160], other[160];
     snprintf(cert, sizeof(cert), "%s/tls/client.pem", srv.dir);
     snprintf(keyf, sizeof(keyf), "%s/tls/client-key.pem", srv.dir);
-    g11c_options o = {.address = srv.addr, .ca_file = srv.ca, .cert_file = cert,
-                      .key_file = keyf, .timeout_ms = 10000};
+    g11c_options o = {.address = srv.addr,
+                      .ca_file = srv.ca,
+                      .cert_file = cert,
+                      .key_file = keyf,
+                      .timeout_ms = 10000};
     g11c_conn *admin = NULL;
     assert_int_equal(g11c_connect(&o, &admin), CKR_OK);
     assert_int_equal(test_authenticate(admin, srv.apikey), CKR_OK);
@@ -197,8 +201,9 @@ static void secrets_stay_out_of_the_log(void **state)
     g11c_conn *c = test_connect_anonymous(&srv, 0);
     char token[2048];
     assert_int_equal(g11c_auth_token(c, srv.apikey, token, sizeof(token), NULL), CKR_OK);
-    assert_int_equal(test_authenticate(c, "g11k_AAAAAAAAAAAAAAAA.wrongwrongwrongwrongwrongwrongwrongwrongwro"),
-                     CKR_IBM_GREP11_NOT_AUTHENTICATED);
+    assert_int_equal(
+        test_authenticate(c, "g11k_AAAAAAAAAAAAAAAA.wrongwrongwrongwrongwrongwrongwrongwrongwro"),
+        CKR_IBM_GREP11_NOT_AUTHENTICATED);
     assert_int_equal(test_authenticate(c, srv.apikey), CKR_OK);
     assert_int_equal(random_rv(c), CKR_OK);
     g11c_close(c);

@@ -107,9 +107,9 @@ static void unsupported_call_is_function_not_supported(void **state)
     fixture *f = *state;
     g11c_buf pin_blob = {0};
     uint8_t id[16] = {0}, pin[4] = {1, 2, 3, 4};
-    assert_int_equal(g11c_login(f->conn, (g11c_bytes){id, sizeof(id)}, (g11c_bytes){pin, 4},
-                                &pin_blob),
-                     CKR_FUNCTION_NOT_SUPPORTED);
+    assert_int_equal(
+        g11c_login(f->conn, (g11c_bytes){id, sizeof(id)}, (g11c_bytes){pin, 4}, &pin_blob),
+        CKR_FUNCTION_NOT_SUPPORTED);
     assert_int_equal(g11c_logout(f->conn), CKR_FUNCTION_NOT_SUPPORTED);
 }
 
@@ -131,8 +131,8 @@ static void malformed_message_is_rejected(void **state)
 {
     fixture *f = *state;
     /* A truncated varint, a field with a wrong wire type, and garbage. */
-    static const uint8_t bad[][4] = {{0x08, 0xff, 0xff, 0xff}, {0x0a, 0x05, 0x01, 0x02},
-                                     {0xff, 0xff, 0xff, 0xff}};
+    static const uint8_t bad[][4] = {
+        {0x08, 0xff, 0xff, 0xff}, {0x0a, 0x05, 0x01, 0x02}, {0xff, 0xff, 0xff, 0xff}};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         g11c_buf reply = {0};
         assert_int_equal(g11c_raw_call(f->conn, "/grep11.Crypto/GenerateRandom", bad[i], 4, &reply),
@@ -237,9 +237,9 @@ static void thousand_mixed_calls(void **state)
             assert_int_equal(g11c_health(f->conn, &serving), CKR_OK);
             break;
         default:
-            assert_int_equal(g11c_raw_call(f->conn, "/grep11.Crypto/GenerateRandom", junk,
-                                           sizeof(junk), &reply),
-                             CKR_ARGUMENTS_BAD);
+            assert_int_equal(
+                g11c_raw_call(f->conn, "/grep11.Crypto/GenerateRandom", junk, sizeof(junk), &reply),
+                CKR_ARGUMENTS_BAD);
             break;
         }
     }
@@ -280,8 +280,11 @@ static void mutual_tls_requires_client_certificate(void **state)
     char cert[400], key[400];
     snprintf(cert, sizeof(cert), "%s/tls/client.pem", srv.dir);
     snprintf(key, sizeof(key), "%s/tls/client-key.pem", srv.dir);
-    g11c_options o = {.address = srv.addr, .ca_file = srv.ca, .cert_file = cert,
-                      .key_file = key, .timeout_ms = 10000};
+    g11c_options o = {.address = srv.addr,
+                      .ca_file = srv.ca,
+                      .cert_file = cert,
+                      .key_file = key,
+                      .timeout_ms = 10000};
     g11c_conn *c = NULL;
     assert_int_equal(g11c_connect(&o, &c), CKR_OK);
     assert_int_equal(test_authenticate(c, srv.apikey), CKR_OK);

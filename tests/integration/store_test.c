@@ -26,9 +26,8 @@ typedef struct {
     g11c_conn *so, *user, *anon, *stranger;
 } fixture;
 
-static g11c_conn *with_key(fixture *f, g11c_conn *admin, const char *name,
-                           const char *const *roles, size_t nroles, const uint8_t (*grants)[16],
-                           size_t ngrants)
+static g11c_conn *with_key(fixture *f, g11c_conn *admin, const char *name, const char *const *roles,
+                           size_t nroles, const uint8_t (*grants)[16], size_t ngrants)
 {
     char key[160];
     if (g11c_admin_create_api_key(admin, name, roles, nroles, grants, ngrants, NULL, key,
@@ -123,9 +122,9 @@ static void find_get_update_destroy(void **state)
     g11c_stored_object *objs = NULL;
     size_t n = 0;
     char next[64];
-    assert_int_equal(g11c_store_find_objects(f->user, PRIV, NULL, &by_label, 1, NULL, 0, &objs, &n,
-                                             next),
-                     CKR_OK);
+    assert_int_equal(
+        g11c_store_find_objects(f->user, PRIV, NULL, &by_label, 1, NULL, 0, &objs, &n, next),
+        CKR_OK);
     assert_int_equal(n, 1);
     uint8_t found[16];
     memcpy(found, objs[0].id, 16);
@@ -136,9 +135,9 @@ static void find_get_update_destroy(void **state)
     size_t total = 0;
     char cursor[64] = "";
     do {
-        assert_int_equal(g11c_store_find_objects(f->user, PRIV, NULL, NULL, 0, cursor, 10, &objs,
-                                                 &n, next),
-                         CKR_OK);
+        assert_int_equal(
+            g11c_store_find_objects(f->user, PRIV, NULL, NULL, 0, cursor, 10, &objs, &n, next),
+            CKR_OK);
         assert_true(n <= 10);
         total += n;
         g11c_stored_objects_free(objs, n);
@@ -177,8 +176,8 @@ static void *race(void *arg)
     racer *r = arg;
     g11c_conn *c = test_connect_as(r->srv, 0, r->key);
     CK_ATTRIBUTE a = {CKA_LABEL, "winner", 6};
-    r->rv = c ? g11c_store_update_object(c, PUB, NULL, r->id, r->version, (g11c_bytes){NULL, 0},
-                                         &a, 1, NULL)
+    r->rv = c ? g11c_store_update_object(c, PUB, NULL, r->id, r->version, (g11c_bytes){NULL, 0}, &a,
+                                         1, NULL)
               : CKR_GENERAL_ERROR;
     g11c_close(c);
     return NULL;
@@ -198,9 +197,9 @@ static void concurrent_updates_have_one_winner(void **state)
     char key[160];
     static const char *const roles[] = {"keystore-anonymous"};
     const uint8_t pub[1][16] = {{0x22, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}};
-    assert_int_equal(g11c_admin_create_api_key(admin, "racer", roles, 1, pub, 1, NULL, key,
-                                               sizeof(key), NULL),
-                     CKR_OK);
+    assert_int_equal(
+        g11c_admin_create_api_key(admin, "racer", roles, 1, pub, 1, NULL, key, sizeof(key), NULL),
+        CKR_OK);
     g11c_close(admin);
     racer r[8];
     pthread_t th[8];
@@ -230,23 +229,22 @@ static void crypto_calls_may_name_stored_keys(void **state)
     CK_BBOOL priv = CK_TRUE;
     CK_ATTRIBUTE a[] = {{CKA_LABEL, "stored-aes", 10}, {CKA_PRIVATE, &priv, 1}};
     assert_int_equal(
-        g11c_store_create_object(f->user, PRIV, NULL, g11c_bytes_of(&key), a, 2, id, NULL),
-        CKR_OK);
+        g11c_store_create_object(f->user, PRIV, NULL, g11c_bytes_of(&key), a, 2, id, NULL), CKR_OK);
     uint8_t ref[G11C_KEY_REF_LEN];
     g11c_mech ecb = {.type = CKM_AES_ECB};
     uint8_t block[16] = "sixteen byte msg";
-    assert_int_equal(g11c_encrypt_single(f->user, g11c_bytes_of(&key), &ecb,
-                                         (g11c_bytes){block, 16}, &c1),
-                     CKR_OK);
-    assert_int_equal(g11c_encrypt_single(f->user, g11c_key_ref(id, ref), &ecb,
-                                         (g11c_bytes){block, 16}, &c2),
-                     CKR_OK);
+    assert_int_equal(
+        g11c_encrypt_single(f->user, g11c_bytes_of(&key), &ecb, (g11c_bytes){block, 16}, &c1),
+        CKR_OK);
+    assert_int_equal(
+        g11c_encrypt_single(f->user, g11c_key_ref(id, ref), &ecb, (g11c_bytes){block, 16}, &c2),
+        CKR_OK);
     assert_memory_equal(c1.ptr, c2.ptr, 16);
     g11c_buf_free(&c2);
     /* The anonymous user cannot reach a private keystore's key by name. */
-    assert_int_equal(g11c_encrypt_single(f->anon, g11c_key_ref(id, ref), &ecb,
-                                         (g11c_bytes){block, 16}, &c2),
-                     CKR_KEY_HANDLE_INVALID);
+    assert_int_equal(
+        g11c_encrypt_single(f->anon, g11c_key_ref(id, ref), &ecb, (g11c_bytes){block, 16}, &c2),
+        CKR_KEY_HANDLE_INVALID);
     g11c_buf_free(&key);
     g11c_buf_free(&sum);
     g11c_buf_free(&c1);
@@ -260,9 +258,9 @@ static void password_protected_keystores(void **state)
     uint8_t id[16];
     CK_ATTRIBUTE a = {CKA_LABEL, "locked-obj", 10};
     uint8_t blob[4] = {9, 9, 9, 9};
-    assert_int_equal(g11c_store_create_object(f->user, PRIV, "wrong-pw", (g11c_bytes){blob, 4}, &a,
-                                              1, id, NULL),
-                     CKR_PIN_INCORRECT);
+    assert_int_equal(
+        g11c_store_create_object(f->user, PRIV, "wrong-pw", (g11c_bytes){blob, 4}, &a, 1, id, NULL),
+        CKR_PIN_INCORRECT);
     assert_int_equal(g11c_store_create_object(f->user, PRIV, "s3cret-pw", (g11c_bytes){blob, 4}, &a,
                                               1, id, NULL),
                      CKR_OK);

@@ -16,8 +16,7 @@
 #define SCRYPT_R 8u
 #define SCRYPT_P 1u
 
-static CK_RV scrypt_hash(const uint8_t *secret, size_t len, const uint8_t salt[16],
-                         uint8_t out[32])
+static CK_RV scrypt_hash(const uint8_t *secret, size_t len, const uint8_t salt[16], uint8_t out[32])
 {
     CK_RV rv = CKR_GENERAL_ERROR;
     EVP_KDF *kdf = EVP_KDF_fetch(NULL, "SCRYPT", NULL);

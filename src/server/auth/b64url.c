@@ -3,8 +3,7 @@
  * trailing bits are errors, so each value has exactly one text form. */
 #include "auth.h"
 
-static const char alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 size_t auth_b64url_encode(const uint8_t *in, size_t len, char *out, size_t cap)
 {

@@ -10,11 +10,12 @@
 #include <time.h>
 
 #define RECORD_VERSION 1
-#define RECORD_MAX (1 + 16 + 32 + 4 + 8 + 1 + 1 + AUTH_MAX_PRINCIPAL + 1 + 16 * AUTH_MAX_GRANTS + \
-                    1 + AUTH_MAX_CERT_ID + 32)
+#define RECORD_MAX                                                                                 \
+    (1 + 16 + 32 + 4 + 8 + 1 + 1 + AUTH_MAX_PRINCIPAL + 1 + 16 * AUTH_MAX_GRANTS + 1 +             \
+     AUTH_MAX_CERT_ID + 32)
 
-const store_uuid directory_keystore = {{0x67, 0x72, 0x65, 0x70, 0x31, 0x31, 0x49, 0x64, 0x65,
-                                         0x6e, 0x74, 0x69, 0x74, 0x69, 0x65, 0x73}};
+const store_uuid directory_keystore = {{0x67, 0x72, 0x65, 0x70, 0x31, 0x31, 0x49, 0x64, 0x65, 0x6e,
+                                        0x74, 0x69, 0x74, 0x69, 0x65, 0x73}};
 
 struct directory {
     store *st;
@@ -59,11 +60,9 @@ static int record_mac(const directory *d, const uint8_t *key_id, const uint8_t *
            outlen == 32;
 }
 
-
 /* version | salt | hash | roles | created | revoked | principal | grants |
  * cert | HMAC(key_id ‖ everything before) */
-static CK_RV record_encode(const directory *d, const directory_entry *e, uint8_t *buf,
-                           size_t *len)
+static CK_RV record_encode(const directory *d, const directory_entry *e, uint8_t *buf, size_t *len)
 {
     size_t pl = strlen(e->principal), cl = strlen(e->cert_identity), n = 0;
     if (pl > AUTH_MAX_PRINCIPAL || cl > AUTH_MAX_CERT_ID || e->ngrants > AUTH_MAX_GRANTS)
@@ -205,8 +204,8 @@ CK_RV directory_list(directory *d, directory_entry **out, size_t *n)
     do {
         store_object *objs = NULL;
         size_t got = 0;
-        CK_RV rv = store_find_objects(d->st, &directory_keystore, NULL, NULL, 0, cursor, 500,
-                                      &objs, &got, next);
+        CK_RV rv = store_find_objects(d->st, &directory_keystore, NULL, NULL, 0, cursor, 500, &objs,
+                                      &got, next);
         if (rv != CKR_OK) {
             free(*out);
             *out = NULL;

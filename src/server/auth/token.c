@@ -13,9 +13,9 @@
 #include "be.h"
 
 #define TOKEN_PREFIX "g11t1."
-#define PAYLOAD_MAX (AUTH_KEY_ID_LEN + 4 + 8 + 1 + AUTH_MAX_PRINCIPAL + 1 + \
-                     16 * AUTH_MAX_GRANTS + 1 + AUTH_MAX_CERT_ID)
-
+#define PAYLOAD_MAX                                                                                \
+    (AUTH_KEY_ID_LEN + 4 + 8 + 1 + AUTH_MAX_PRINCIPAL + 1 + 16 * AUTH_MAX_GRANTS + 1 +             \
+     AUTH_MAX_CERT_ID)
 
 static int mac(const uint8_t key[32], const uint8_t *msg, size_t len, uint8_t out[32])
 {
@@ -23,8 +23,7 @@ static int mac(const uint8_t key[32], const uint8_t *msg, size_t len, uint8_t ou
     return HMAC(EVP_sha256(), key, 32, msg, len, out, &outlen) != NULL && outlen == 32;
 }
 
-CK_RV auth_token_issue(const uint8_t mac_key[32], const auth_identity *id,
-                       char out[AUTH_TOKEN_MAX])
+CK_RV auth_token_issue(const uint8_t mac_key[32], const auth_identity *id, char out[AUTH_TOKEN_MAX])
 {
     uint8_t p[PAYLOAD_MAX], tag[32];
     size_t plen = strlen(id->principal), clen = strlen(id->cert_identity), n = 0;

@@ -11,11 +11,10 @@
 
 #include "pqc.h"
 
-static const mldsa_set dsa_sets[] = {MLDSA_44,       MLDSA_65,       MLDSA_87,
-                                     DILITHIUM_R3_2, DILITHIUM_R3_3, DILITHIUM_R3_5,
+static const mldsa_set dsa_sets[] = {MLDSA_44,        MLDSA_65,       MLDSA_87,
+                                     DILITHIUM_R3_2,  DILITHIUM_R3_3, DILITHIUM_R3_5,
                                      DILITHIUM_R2_65, DILITHIUM_R2_87};
-static const mlkem_set kem_sets[] = {MLKEM_512, MLKEM_768, MLKEM_1024, KYBER_R2_768,
-                                     KYBER_R2_1024};
+static const mlkem_set kem_sets[] = {MLKEM_512, MLKEM_768, MLKEM_1024, KYBER_R2_768, KYBER_R2_1024};
 
 /* Takes n bytes (or what is left) from the cursor. */
 static const uint8_t *take(const uint8_t **p, size_t *left, size_t n, size_t *got)

@@ -55,8 +55,8 @@ static void dsa(mldsa_set set)
         PUBLIC(sig, sigl);
         PUBLIC(sk, skl);
         PUBLIC(rnd, sizeof(rnd));
-        check(rv == PQC_OK && mldsa_verify(set, pk, pkl, msg, sizeof(msg), NULL, 0, sig, sigl) ==
-                                  PQC_OK,
+        check(rv == PQC_OK &&
+                  mldsa_verify(set, pk, pkl, msg, sizeof(msg), NULL, 0, sig, sigl) == PQC_OK,
               hedged ? "hedged sign" : "deterministic sign", nm);
     }
 }
@@ -109,7 +109,8 @@ int main(void)
     for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++)
         kem(ks[i]);
     printf("pqc_ct_valgrind: %u passed, %u failed, 0 skipped (secret-dependence is reported "
-           "by valgrind)\n", passed, failed);
+           "by valgrind)\n",
+           passed, failed);
     if (!RUNNING_ON_VALGRIND)
         printf("  note: not running under valgrind, so only functional results were checked\n");
     return failed || passed == 0;

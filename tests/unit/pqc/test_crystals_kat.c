@@ -149,8 +149,8 @@ static void dsa_entry(const kat_entry *e, tcount *tc, void *arg)
     }
     kat_drbg_init(&d, seed);
     kat_drbg_bytes(&d, kseed, mldsa_seed_bytes(k->set));
-    pqc_rv rv = mldsa_keygen(k->set, kseed, mldsa_seed_bytes(k->set), opk, sizeof(opk), osk,
-                             sizeof(osk));
+    pqc_rv rv =
+        mldsa_keygen(k->set, kseed, mldsa_seed_bytes(k->set), opk, sizeof(opk), osk, sizeof(osk));
     if (rv || pkl != mldsa_pk_bytes(k->set) || skl != mldsa_sk_bytes(k->set) ||
         memcmp(opk, pk, pkl) || memcmp(osk, sk, skl)) {
         tc_fail(tc, e->count, "keygen mismatch (rv %d)", rv);
@@ -246,22 +246,58 @@ static void run_kem(const char *file, mlkem_set set)
     assert_true(tc_report(&tc));
 }
 
-static void dil_r2_65(void **s) { (void)s; run_dsa("dilithium-r2-6x5.rsp", DILITHIUM_R2_65, 0); }
-static void dil_r3_2(void **s) { (void)s; run_dsa("dilithium-r3-2.rsp", DILITHIUM_R3_2, 0); }
-static void dil_r3_3(void **s) { (void)s; run_dsa("dilithium-r3-3.rsp", DILITHIUM_R3_3, 0); }
-static void dil_r3_5(void **s) { (void)s; run_dsa("dilithium-r3-5.rsp", DILITHIUM_R3_5, 0); }
-static void dil_r3_2r(void **s) { (void)s; run_dsa("dilithium-r3-2-randomized.rsp", DILITHIUM_R3_2, 1); }
-static void dil_r3_3r(void **s) { (void)s; run_dsa("dilithium-r3-3-randomized.rsp", DILITHIUM_R3_3, 1); }
-static void dil_r3_5r(void **s) { (void)s; run_dsa("dilithium-r3-5-randomized.rsp", DILITHIUM_R3_5, 1); }
-static void kyb_r2_768(void **s) { (void)s; run_kem("kyber-r2-768.rsp", KYBER_R2_768); }
-static void kyb_r2_1024(void **s) { (void)s; run_kem("kyber-r2-1024.rsp", KYBER_R2_1024); }
+static void dil_r2_65(void **s)
+{
+    (void)s;
+    run_dsa("dilithium-r2-6x5.rsp", DILITHIUM_R2_65, 0);
+}
+static void dil_r3_2(void **s)
+{
+    (void)s;
+    run_dsa("dilithium-r3-2.rsp", DILITHIUM_R3_2, 0);
+}
+static void dil_r3_3(void **s)
+{
+    (void)s;
+    run_dsa("dilithium-r3-3.rsp", DILITHIUM_R3_3, 0);
+}
+static void dil_r3_5(void **s)
+{
+    (void)s;
+    run_dsa("dilithium-r3-5.rsp", DILITHIUM_R3_5, 0);
+}
+static void dil_r3_2r(void **s)
+{
+    (void)s;
+    run_dsa("dilithium-r3-2-randomized.rsp", DILITHIUM_R3_2, 1);
+}
+static void dil_r3_3r(void **s)
+{
+    (void)s;
+    run_dsa("dilithium-r3-3-randomized.rsp", DILITHIUM_R3_3, 1);
+}
+static void dil_r3_5r(void **s)
+{
+    (void)s;
+    run_dsa("dilithium-r3-5-randomized.rsp", DILITHIUM_R3_5, 1);
+}
+static void kyb_r2_768(void **s)
+{
+    (void)s;
+    run_kem("kyber-r2-768.rsp", KYBER_R2_768);
+}
+static void kyb_r2_1024(void **s)
+{
+    (void)s;
+    run_kem("kyber-r2-1024.rsp", KYBER_R2_1024);
+}
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(dil_r2_65),  cmocka_unit_test(dil_r3_2),   cmocka_unit_test(dil_r3_3),
-        cmocka_unit_test(dil_r3_5),   cmocka_unit_test(dil_r3_2r),  cmocka_unit_test(dil_r3_3r),
-        cmocka_unit_test(dil_r3_5r),  cmocka_unit_test(kyb_r2_768), cmocka_unit_test(kyb_r2_1024),
+        cmocka_unit_test(dil_r2_65), cmocka_unit_test(dil_r3_2),   cmocka_unit_test(dil_r3_3),
+        cmocka_unit_test(dil_r3_5),  cmocka_unit_test(dil_r3_2r),  cmocka_unit_test(dil_r3_3r),
+        cmocka_unit_test(dil_r3_5r), cmocka_unit_test(kyb_r2_768), cmocka_unit_test(kyb_r2_1024),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

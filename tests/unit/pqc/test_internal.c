@@ -20,13 +20,13 @@
 static tcount tc;
 static long check_id;
 
-#define CHECK(cond, ...)                                                                         \
-    do {                                                                                         \
-        check_id++;                                                                              \
-        if (cond)                                                                                \
-            tc_pass(&tc);                                                                        \
-        else                                                                                     \
-            tc_fail(&tc, check_id, __VA_ARGS__);                                                 \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        check_id++;                                                                                \
+        if (cond)                                                                                  \
+            tc_pass(&tc);                                                                          \
+        else                                                                                       \
+            tc_fail(&tc, check_id, __VA_ARGS__);                                                   \
     } while (0)
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
@@ -173,8 +173,8 @@ static void kem_reduce_compress(void **state)
         bad = 0;
         for (uint32_t x = 0; x < MLKEM_Q; x++) {
             /* round(2^d x / q) with ties up = floor((2^(d+1) x + q) / 2q). */
-            uint32_t want = (uint32_t)((((uint64_t)x << (d + 1)) + MLKEM_Q) / (2 * MLKEM_Q)) &
-                            ((1u << d) - 1);
+            uint32_t want =
+                (uint32_t)((((uint64_t)x << (d + 1)) + MLKEM_Q) / (2 * MLKEM_Q)) & ((1u << d) - 1);
             bad += mlkem_compress_value(x, d) != want;
         }
         CHECK(bad == 0, "compress d=%u: %u mismatches", d, bad);
@@ -204,8 +204,8 @@ static void all_checks_passed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(dsa_ntt_mul),         cmocka_unit_test(dsa_rounding),
-        cmocka_unit_test(kem_ntt_mul),         cmocka_unit_test(kem_reduce_compress),
+        cmocka_unit_test(dsa_ntt_mul),       cmocka_unit_test(dsa_rounding),
+        cmocka_unit_test(kem_ntt_mul),       cmocka_unit_test(kem_reduce_compress),
         cmocka_unit_test(all_checks_passed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

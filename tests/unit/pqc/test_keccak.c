@@ -43,10 +43,18 @@ static void streamed(keccak_state *init, const uint8_t *msg, size_t len, uint8_t
 static void sha3_oneshot(unsigned bits, const uint8_t *in, size_t len, uint8_t *out)
 {
     switch (bits) {
-    case 224: sha3_224(out, in, len); break;
-    case 256: sha3_256(out, in, len); break;
-    case 384: sha3_384(out, in, len); break;
-    default: sha3_512(out, in, len); break;
+    case 224:
+        sha3_224(out, in, len);
+        break;
+    case 256:
+        sha3_256(out, in, len);
+        break;
+    case 384:
+        sha3_384(out, in, len);
+        break;
+    default:
+        sha3_512(out, in, len);
+        break;
     }
 }
 
@@ -65,7 +73,7 @@ static void run_sha3(unsigned bits)
     snprintf(p2, sizeof(p2), "acvp/%s", dir);
     tc_init(&tc, strdup(p2));
     cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(prompt, "testGroups"))
-    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(g, "tests"))
+        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(g, "tests"))
     {
         long tg = testvec_int_field(g, "tgId", -1), id = testvec_int_field(t, "tcId", -1);
         const char *type = testvec_str_field(g, "testType");
@@ -131,7 +139,7 @@ static void run_shake(unsigned bits)
     snprintf(p2, sizeof(p2), "acvp/SHAKE-%u-FIPS202.subset", bits);
     tc_init(&tc, strdup(p2));
     cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(prompt, "testGroups"))
-    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(g, "tests"))
+        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(g, "tests"))
     {
         long id = testvec_int_field(t, "tcId", -1);
         const cJSON *e = tu_acvp_expected(exp, testvec_int_field(g, "tgId", -1), id);
@@ -198,12 +206,36 @@ static void api_misuse(void **s)
     assert_int_equal(keccak_squeeze(&st, out, 1), PQC_ERR_BAD_PARAM);
 }
 
-static void sha3_224_t(void **s) { (void)s; run_sha3(224); }
-static void sha3_256_t(void **s) { (void)s; run_sha3(256); }
-static void sha3_384_t(void **s) { (void)s; run_sha3(384); }
-static void sha3_512_t(void **s) { (void)s; run_sha3(512); }
-static void shake128_t(void **s) { (void)s; run_shake(128); }
-static void shake256_t(void **s) { (void)s; run_shake(256); }
+static void sha3_224_t(void **s)
+{
+    (void)s;
+    run_sha3(224);
+}
+static void sha3_256_t(void **s)
+{
+    (void)s;
+    run_sha3(256);
+}
+static void sha3_384_t(void **s)
+{
+    (void)s;
+    run_sha3(384);
+}
+static void sha3_512_t(void **s)
+{
+    (void)s;
+    run_sha3(512);
+}
+static void shake128_t(void **s)
+{
+    (void)s;
+    run_shake(128);
+}
+static void shake256_t(void **s)
+{
+    (void)s;
+    run_shake(256);
+}
 
 int main(void)
 {

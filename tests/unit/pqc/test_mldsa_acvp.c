@@ -71,8 +71,8 @@ static void unload(acvp_set *a)
     cJSON_Delete(a->expected);
 }
 
-#define FOR_EACH_CASE(a, g, t)                                                                   \
-    cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive((a).prompt, "testGroups"))            \
+#define FOR_EACH_CASE(a, g, t)                                                                     \
+    cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive((a).prompt, "testGroups"))              \
         cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(g, "tests"))
 
 static void test_keygen(void **state)

@@ -112,7 +112,8 @@ static void run_sign_file(const char *file, mldsa_set set, int seeded)
                     tc_fail(&tc, id, "public key from seed differs");
                 else if (rv != PQC_OK || sigl != mldsa_sig_bytes(set) || memcmp(out, sig, sigl))
                     tc_fail(&tc, id, "signature mismatch (rv %d)", rv);
-                else if (mldsa_verify_mu(set, pk, mldsa_pk_bytes(set), mu, mul, out, sigl) != PQC_OK)
+                else if (mldsa_verify_mu(set, pk, mldsa_pk_bytes(set), mu, mul, out, sigl) !=
+                         PQC_OK)
                     tc_fail(&tc, id, "signature does not verify against mu");
                 else if (!internal && (streamed_mu(set, sk, skl, ctx, cl, msg, ml, mu2) != PQC_OK ||
                                        mul != mldsa_mu_bytes(set) || memcmp(mu2, mu, mul)))
@@ -184,20 +185,48 @@ static void run_verify_file(const char *file, mldsa_set set)
     assert_true(tc_report(&tc));
 }
 
-static void test_sign_seed_44(void **s) { (void)s; run_sign_file("wycheproof/mldsa_44_sign_seed_test.json", MLDSA_44, 1); }
-static void test_sign_seed_65(void **s) { (void)s; run_sign_file("wycheproof/mldsa_65_sign_seed_test.json", MLDSA_65, 1); }
-static void test_sign_seed_87(void **s) { (void)s; run_sign_file("wycheproof/mldsa_87_sign_seed_test.json", MLDSA_87, 1); }
-static void test_sign_noseed_44(void **s) { (void)s; run_sign_file("wycheproof/mldsa_44_sign_noseed_test.json", MLDSA_44, 0); }
-static void test_verify_44(void **s) { (void)s; run_verify_file("wycheproof/mldsa_44_verify_test.json", MLDSA_44); }
-static void test_verify_65(void **s) { (void)s; run_verify_file("wycheproof/mldsa_65_verify_test.json", MLDSA_65); }
-static void test_verify_87(void **s) { (void)s; run_verify_file("wycheproof/mldsa_87_verify_test.json", MLDSA_87); }
+static void test_sign_seed_44(void **s)
+{
+    (void)s;
+    run_sign_file("wycheproof/mldsa_44_sign_seed_test.json", MLDSA_44, 1);
+}
+static void test_sign_seed_65(void **s)
+{
+    (void)s;
+    run_sign_file("wycheproof/mldsa_65_sign_seed_test.json", MLDSA_65, 1);
+}
+static void test_sign_seed_87(void **s)
+{
+    (void)s;
+    run_sign_file("wycheproof/mldsa_87_sign_seed_test.json", MLDSA_87, 1);
+}
+static void test_sign_noseed_44(void **s)
+{
+    (void)s;
+    run_sign_file("wycheproof/mldsa_44_sign_noseed_test.json", MLDSA_44, 0);
+}
+static void test_verify_44(void **s)
+{
+    (void)s;
+    run_verify_file("wycheproof/mldsa_44_verify_test.json", MLDSA_44);
+}
+static void test_verify_65(void **s)
+{
+    (void)s;
+    run_verify_file("wycheproof/mldsa_65_verify_test.json", MLDSA_65);
+}
+static void test_verify_87(void **s)
+{
+    (void)s;
+    run_verify_file("wycheproof/mldsa_87_verify_test.json", MLDSA_87);
+}
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sign_seed_44),   cmocka_unit_test(test_sign_seed_65),
-        cmocka_unit_test(test_sign_seed_87),   cmocka_unit_test(test_sign_noseed_44),
-        cmocka_unit_test(test_verify_44),      cmocka_unit_test(test_verify_65),
+        cmocka_unit_test(test_sign_seed_44), cmocka_unit_test(test_sign_seed_65),
+        cmocka_unit_test(test_sign_seed_87), cmocka_unit_test(test_sign_noseed_44),
+        cmocka_unit_test(test_verify_44),    cmocka_unit_test(test_verify_65),
         cmocka_unit_test(test_verify_87),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -49,7 +49,7 @@ static void test_keygen(void **state)
     assert_non_null(exp);
     tc_init(&tc, "acvp/ML-KEM-keyGen-FIPS203");
     cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(prompt, "testGroups"))
-    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(g, "tests"))
+        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(g, "tests"))
     {
         long id = testvec_int_field(t, "tcId", -1);
         const cJSON *e = tu_acvp_expected(exp, testvec_int_field(g, "tgId", -1), id);
@@ -62,7 +62,8 @@ static void test_keygen(void **state)
             !dk) {
             tc_fail(&tc, id, "malformed vector");
         } else {
-            pqc_rv rv = mlkem_keygen_internal(set, d, dl, z, zl, oek, sizeof(oek), odk, sizeof(odk));
+            pqc_rv rv =
+                mlkem_keygen_internal(set, d, dl, z, zl, oek, sizeof(oek), odk, sizeof(odk));
             if (rv || el != mlkem_ek_bytes(set) || kl != mlkem_dk_bytes(set) ||
                 memcmp(oek, ek, el) || memcmp(odk, dk, kl))
                 tc_fail(&tc, id, "keygen mismatch (rv %d)", rv);
@@ -91,7 +92,7 @@ static void test_encapdecap(void **state)
     assert_non_null(exp);
     tc_init(&tc, "acvp/ML-KEM-encapDecap-FIPS203");
     cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(prompt, "testGroups"))
-    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(g, "tests"))
+        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(g, "tests"))
     {
         long id = testvec_int_field(t, "tcId", -1);
         const cJSON *e = tu_acvp_expected(exp, testvec_int_field(g, "tgId", -1), id);

@@ -71,7 +71,7 @@ static void run_file(const char *file, mlkem_set set, file_kind kind)
     assert_non_null(root);
     tc_init(&tc, file);
     cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(root, "testGroups"))
-    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(g, "tests"))
+        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(g, "tests"))
     {
         long id = testvec_int_field(t, "tcId", -1);
         const char *res = testvec_str_field(t, "result");
@@ -97,11 +97,11 @@ static void run_file(const char *file, mlkem_set set, file_kind kind)
     assert_true(tc_report(&tc));
 }
 
-#define WF(name, set, kind, file)                                                                \
-    static void name(void **s)                                                                   \
-    {                                                                                            \
-        (void)s;                                                                                 \
-        run_file("wycheproof/" file, set, kind);                                                 \
+#define WF(name, set, kind, file)                                                                  \
+    static void name(void **s)                                                                     \
+    {                                                                                              \
+        (void)s;                                                                                   \
+        run_file("wycheproof/" file, set, kind);                                                   \
     }
 WF(test_512, MLKEM_512, KIND_TEST, "mlkem_512_test.json")
 WF(test_768, MLKEM_768, KIND_TEST, "mlkem_768_test.json")
@@ -116,9 +116,9 @@ WF(decaps_1024, MLKEM_1024, KIND_DECAPS, "mlkem_1024_semi_expanded_decaps_test.j
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_512),    cmocka_unit_test(test_768),    cmocka_unit_test(test_1024),
-        cmocka_unit_test(encaps_512),  cmocka_unit_test(encaps_768),  cmocka_unit_test(encaps_1024),
-        cmocka_unit_test(decaps_512),  cmocka_unit_test(decaps_768),  cmocka_unit_test(decaps_1024),
+        cmocka_unit_test(test_512),   cmocka_unit_test(test_768),   cmocka_unit_test(test_1024),
+        cmocka_unit_test(encaps_512), cmocka_unit_test(encaps_768), cmocka_unit_test(encaps_1024),
+        cmocka_unit_test(decaps_512), cmocka_unit_test(decaps_768), cmocka_unit_test(decaps_1024),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

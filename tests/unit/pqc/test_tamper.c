@@ -20,13 +20,13 @@
 static tcount tc;
 static long check_id;
 
-#define CHECK(cond, ...)                                                                         \
-    do {                                                                                         \
-        check_id++;                                                                              \
-        if (cond)                                                                                \
-            tc_pass(&tc);                                                                        \
-        else                                                                                     \
-            tc_fail(&tc, check_id, __VA_ARGS__);                                                 \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        check_id++;                                                                                \
+        if (cond)                                                                                  \
+            tc_pass(&tc);                                                                          \
+        else                                                                                       \
+            tc_fail(&tc, check_id, __VA_ARGS__);                                                   \
     } while (0)
 
 static const mldsa_set all_dsa[] = {MLDSA_44,       MLDSA_65,       MLDSA_87,       DILITHIUM_R3_2,
@@ -51,11 +51,15 @@ static dims dims_of(mldsa_set s)
 {
     switch (s) {
     case MLDSA_44:
-    case DILITHIUM_R3_2: return (dims){4, 4, 3};
+    case DILITHIUM_R3_2:
+        return (dims){4, 4, 3};
     case MLDSA_65:
-    case DILITHIUM_R3_3: return (dims){6, 5, 4};
-    case DILITHIUM_R2_65: return (dims){6, 5, 3};
-    default: return (dims){8, 7, 3};
+    case DILITHIUM_R3_3:
+        return (dims){6, 5, 4};
+    case DILITHIUM_R2_65:
+        return (dims){6, 5, 3};
+    default:
+        return (dims){8, 7, 3};
     }
 }
 
@@ -67,9 +71,9 @@ static void make_keys(mldsa_set set, dsa_keys *k)
     uint8_t seed[96];
     for (size_t i = 0; i < sizeof(seed); i++)
         seed[i] = (uint8_t)(i * 7 + set);
-    assert_int_equal(mldsa_keygen(set, seed, mldsa_seed_bytes(set), k->pk, sizeof(k->pk), k->sk,
-                                  sizeof(k->sk)),
-                     PQC_OK);
+    assert_int_equal(
+        mldsa_keygen(set, seed, mldsa_seed_bytes(set), k->pk, sizeof(k->pk), k->sk, sizeof(k->sk)),
+        PQC_OK);
     size_t cl = is_fips(set) ? sizeof(ctx) : 0;
     assert_int_equal(mldsa_sign(set, k->sk, mldsa_sk_bytes(set), msg, sizeof(msg), ctx, cl, NULL, 0,
                                 k->sig, sizeof(k->sig)),
@@ -198,8 +202,8 @@ static void dsa_tamper(void **state)
             CHECK(mldsa_sk_check(set, bsk, skl) == PQC_ERR_BAD_KEY, "%s: s%d out of range", nm,
                   which + 1);
             memset(sig, 0x55, sizeof(sig));
-            pqc_rv rv = mldsa_sign(set, bsk, skl, msg, sizeof(msg), NULL, 0, NULL, 0, sig,
-                                   sizeof(sig));
+            pqc_rv rv =
+                mldsa_sign(set, bsk, skl, msg, sizeof(msg), NULL, 0, NULL, 0, sig, sizeof(sig));
             unsigned nz = 0;
             for (size_t i = 0; i < sigl; i++)
                 nz |= sig[i];
@@ -316,10 +320,10 @@ static void dsa_prehash(void **state)
 {
     (void)state;
     static dsa_keys k;
-    const pqc_hash hs[] = {PQC_HASH_SHA224,     PQC_HASH_SHA256,   PQC_HASH_SHA384,
-                           PQC_HASH_SHA512,     PQC_HASH_SHA512_224, PQC_HASH_SHA512_256,
-                           PQC_HASH_SHA3_224,   PQC_HASH_SHA3_256, PQC_HASH_SHA3_384,
-                           PQC_HASH_SHA3_512,   PQC_HASH_SHAKE128, PQC_HASH_SHAKE256};
+    const pqc_hash hs[] = {PQC_HASH_SHA224,   PQC_HASH_SHA256,     PQC_HASH_SHA384,
+                           PQC_HASH_SHA512,   PQC_HASH_SHA512_224, PQC_HASH_SHA512_256,
+                           PQC_HASH_SHA3_224, PQC_HASH_SHA3_256,   PQC_HASH_SHA3_384,
+                           PQC_HASH_SHA3_512, PQC_HASH_SHAKE128,   PQC_HASH_SHAKE256};
     const mldsa_set set = MLDSA_65;
     const size_t pkl = mldsa_pk_bytes(set), skl = mldsa_sk_bytes(set), sigl = mldsa_sig_bytes(set);
     uint8_t sig[4627], dig[64], mu[64];
@@ -370,17 +374,14 @@ static void dsa_unsupported(void **state)
     CHECK(mldsa_keygen((mldsa_set)99, buf, 32, buf, sizeof(buf), buf, sizeof(buf)) ==
               PQC_ERR_BAD_PARAM,
           "unknown set");
-    CHECK(mldsa_keygen(MLDSA_44, buf, 31, buf, sizeof(buf), buf, sizeof(buf)) ==
-              PQC_ERR_BAD_LENGTH,
+    CHECK(mldsa_keygen(MLDSA_44, buf, 31, buf, sizeof(buf), buf, sizeof(buf)) == PQC_ERR_BAD_LENGTH,
           "short seed");
-    CHECK(mldsa_keygen(MLDSA_44, NULL, 32, buf, sizeof(buf), buf, sizeof(buf)) ==
-              PQC_ERR_BAD_PARAM,
+    CHECK(mldsa_keygen(MLDSA_44, NULL, 32, buf, sizeof(buf), buf, sizeof(buf)) == PQC_ERR_BAD_PARAM,
           "NULL seed");
     CHECK(pqc_rv_str(PQC_ERR_VERIFY_FAILED) && pqc_rv_str((pqc_rv)1234), "rv strings");
 }
 
-static const mlkem_set all_kem[] = {MLKEM_512, MLKEM_768, MLKEM_1024, KYBER_R2_768,
-                                    KYBER_R2_1024};
+static const mlkem_set all_kem[] = {MLKEM_512, MLKEM_768, MLKEM_1024, KYBER_R2_768, KYBER_R2_1024};
 
 /* The rejection key the spec prescribes for a ciphertext c. */
 static void expected_reject(mlkem_set set, const uint8_t *dk, const uint8_t *c, uint8_t out[32])
@@ -461,15 +462,18 @@ static void kem_tamper(void **state)
                   mlkem_decaps(set, dk, dkl, c, cl + 1, ss2, 32) == PQC_ERR_BAD_LENGTH,
               "%s: ciphertext length", nm);
         CHECK(mlkem_keygen(set, seed, 63, ek, sizeof(ek), dk, sizeof(dk)) == PQC_ERR_BAD_LENGTH &&
-                  mlkem_encaps(set, ek, ekl, m, 31, c2, sizeof(c2), ss2, 32) == PQC_ERR_BAD_LENGTH &&
+                  mlkem_encaps(set, ek, ekl, m, 31, c2, sizeof(c2), ss2, 32) ==
+                      PQC_ERR_BAD_LENGTH &&
                   mlkem_encaps(set, ek, ekl, m, 32, c2, cl - 1, ss2, 32) == PQC_ERR_BAD_LENGTH,
               "%s: seed/m/output lengths", nm);
 
         /* Same-size key under the other generation (ML-KEM vs round 2):
          * no error, but a different (rejection) secret. */
-        mlkem_set twin = set == MLKEM_768 ? KYBER_R2_768 : set == KYBER_R2_768 ? MLKEM_768
-                        : set == MLKEM_1024 ? KYBER_R2_1024 : set == KYBER_R2_1024 ? MLKEM_1024
-                                                                                   : MLKEM_512;
+        mlkem_set twin = set == MLKEM_768       ? KYBER_R2_768
+                         : set == KYBER_R2_768  ? MLKEM_768
+                         : set == MLKEM_1024    ? KYBER_R2_1024
+                         : set == KYBER_R2_1024 ? MLKEM_1024
+                                                : MLKEM_512;
         if (twin != set) {
             CHECK(mlkem_decaps(twin, dk, dkl, c, cl, ss2, 32) == PQC_OK && memcmp(ss2, ss, 32),
                   "%s: decaps under %s", nm, mlkem_set_name(twin));
@@ -503,9 +507,9 @@ static void all_checks_passed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(dsa_tamper),      cmocka_unit_test(dsa_mu_stream),
-        cmocka_unit_test(dsa_prehash),     cmocka_unit_test(dsa_unsupported),
-        cmocka_unit_test(kem_tamper),      cmocka_unit_test(all_checks_passed),
+        cmocka_unit_test(dsa_tamper),  cmocka_unit_test(dsa_mu_stream),
+        cmocka_unit_test(dsa_prehash), cmocka_unit_test(dsa_unsupported),
+        cmocka_unit_test(kem_tamper),  cmocka_unit_test(all_checks_passed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

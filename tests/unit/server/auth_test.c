@@ -9,9 +9,8 @@
 #include "auth.h"
 #include "ratelimit.h"
 
-static const uint8_t mac_key[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-                                    17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
-                                    31, 32};
+static const uint8_t mac_key[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
+                                    17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 
 static void b64url_round_trips_and_is_strict(void **state)
 {
@@ -29,7 +28,7 @@ static void b64url_round_trips_and_is_strict(void **state)
     assert_int_equal(auth_b64url_decode("a", 1, back, sizeof(back)), (size_t)-1);
     assert_int_equal(auth_b64url_decode("ab+/", 4, back, sizeof(back)), (size_t)-1);
     assert_int_equal(auth_b64url_decode("AB", 2, back, sizeof(back)), (size_t)-1); /* bits */
-    assert_int_equal(auth_b64url_decode("AAAAAAAA", 8, back, 5), (size_t)-1);    /* cap */
+    assert_int_equal(auth_b64url_decode("AAAAAAAA", 8, back, 5), (size_t)-1);      /* cap */
 }
 
 static void apikey_verifies_only_its_secret(void **state)
@@ -46,8 +45,8 @@ static void apikey_verifies_only_its_secret(void **state)
     secret[5] ^= 1;
     assert_int_equal(auth_apikey_verify(&rec, secret), CKR_IBM_GREP11_NOT_AUTHENTICATED);
 
-    static const char *const bad[] = {"", "g11k_", "g11k_abc", "g11x_AAAAAAAAAAAAAAAA.AAAA",
-                                      "g11k_AAAAAAAAAAAAAAAA.short", NULL};
+    static const char *const bad[] = {
+        "", "g11k_", "g11k_abc", "g11x_AAAAAAAAAAAAAAAA.AAAA", "g11k_AAAAAAAAAAAAAAAA.short", NULL};
     for (size_t i = 0; bad[i]; i++)
         assert_int_equal(auth_apikey_parse(bad[i], id, secret), CKR_IBM_GREP11_NOT_AUTHENTICATED);
     assert_int_equal(auth_apikey_parse(NULL, id, secret), CKR_IBM_GREP11_NOT_AUTHENTICATED);

@@ -63,9 +63,9 @@ static void config_rejects_bad_input(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "nonsense_key: 1\n",         "workers: many\n",        "log_level: loud\n",
-        "max_message_size: 0\n",     "tls:\n  pin: 1234\n",    "listen: [a, b]\n",
-        "tls:\n  a:\n    b: c\n",    "listen: \"unterminated\n",
+        "nonsense_key: 1\n",      "workers: many\n",          "log_level: loud\n",
+        "max_message_size: 0\n",  "tls:\n  pin: 1234\n",      "listen: [a, b]\n",
+        "tls:\n  a:\n    b: c\n", "listen: \"unterminated\n",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         server_config cfg;
@@ -123,8 +123,8 @@ static void status_details_decode_as_grep11_error(void **state)
     assert_string_equal(st->message, "bad template");
     assert_int_equal(st->n_details, 1);
     assert_string_equal(st->details[0]->type_url, "type.googleapis.com/grep11.Grep11Error");
-    Grep11__Grep11Error *ge = grep11__grep11_error__unpack(NULL, st->details[0]->value.len,
-                                                           st->details[0]->value.data);
+    Grep11__Grep11Error *ge =
+        grep11__grep11_error__unpack(NULL, st->details[0]->value.len, st->details[0]->value.data);
     assert_non_null(ge);
     assert_int_equal(ge->code, CKR_TEMPLATE_INCONSISTENT);
     assert_string_equal(ge->detail, "bad template");
@@ -176,8 +176,7 @@ static void attribute_values_convert_by_kind(void **state)
                      CKR_ATTRIBUTE_VALUE_INVALID);
     v.one_attr_case = GREP11__ATTRIBUTE_VALUE__ONE_ATTR__NOT_SET;
     assert_int_equal(conv_attr_in(&ctx, CKA_LABEL, &v, &a, scratch), CKR_ATTRIBUTE_VALUE_INVALID);
-    assert_int_equal(conv_attr_in(&ctx, CKA_LABEL, NULL, &a, scratch),
-                     CKR_ATTRIBUTE_VALUE_INVALID);
+    assert_int_equal(conv_attr_in(&ctx, CKA_LABEL, NULL, &a, scratch), CKR_ATTRIBUTE_VALUE_INVALID);
 
     assert_int_equal(grep11_attr_kind_of(CKA_TOKEN), GREP11_ATTR_BOOL);
     assert_int_equal(grep11_attr_kind_of(CKA_CLASS), GREP11_ATTR_ULONG);
