@@ -7,6 +7,7 @@
 #include <openssl/crypto.h>
 
 #include "ctl.h"
+#include "engine.h"
 #include "grep11_client.h"
 #include "version.h"
 
@@ -116,14 +117,15 @@ static int cmd_mechanisms(g11c_conn *c)
     CK_RV rv = g11c_get_mechanism_list(c, &mechs, &n);
     if (rv != CKR_OK)
         return 1;
-    printf("%-12s %-8s %-8s %s\n", "MECHANISM", "MIN", "MAX", "FLAGS");
+    printf("%-12s %-28s %-8s %-8s %s\n", "MECHANISM", "NAME", "MIN", "MAX", "FLAGS");
     for (size_t i = 0; i < n && rv == CKR_OK; i++) {
         CK_MECHANISM_INFO info;
         rv = g11c_get_mechanism_info(c, mechs[i], &info);
         if (rv != CKR_OK)
             break;
-        printf("0x%-10lx %-8lu %-8lu ", (unsigned long)mechs[i], (unsigned long)info.ulMinKeySize,
-               (unsigned long)info.ulMaxKeySize);
+        const char *name = engine_mechanism_name(mechs[i]);
+        printf("0x%-10lx %-28s %-8lu %-8lu ", (unsigned long)mechs[i], name ? name : "-",
+               (unsigned long)info.ulMinKeySize, (unsigned long)info.ulMaxKeySize);
         print_flags(info.flags);
         printf("\n");
     }
