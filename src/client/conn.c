@@ -1,6 +1,9 @@
-/* Connections and the unary call. Each call gets its own pluck queue: pluck
- * allows only a handful of concurrent pluckers per queue, and a connection
- * is shared by any number of application threads. */
+/* Connections and the unary call. Each call in flight has a pluck queue of
+ * its own (pluck allows only a handful of concurrent pluckers per queue, and
+ * a connection is shared by any number of application threads); finished
+ * calls return their queue to a small per-connection pool, because creating
+ * and shutting down a queue per call costs more than the rest of the client
+ * side of a call. */
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc_security.h>
@@ -13,7 +16,10 @@
 
 #include "internal.h"
 
+#include <pthread.h>
+
 #define DEFAULT_TIMEOUT_MS 30000
+#define CQ_POOL 64
 #define DEFAULT_MAX_MESSAGE (64u * 1024u * 1024u)
 
 struct g11c_conn {
@@ -25,7 +31,42 @@ struct g11c_conn {
     void *token_arg;
     void (*on_close)(void *);
     void *on_close_arg;
+    pthread_mutex_t cq_lock;
+    grpc_completion_queue *cq_free[CQ_POOL];
+    int ncq_free;
 };
+
+static grpc_completion_queue *cq_take(g11c_conn *c)
+{
+    grpc_completion_queue *cq = NULL;
+    pthread_mutex_lock(&c->cq_lock);
+    if (c->ncq_free > 0)
+        cq = c->cq_free[--c->ncq_free];
+    pthread_mutex_unlock(&c->cq_lock);
+    return cq ? cq : grpc_completion_queue_create_for_pluck(NULL);
+}
+
+static void cq_destroy(grpc_completion_queue *cq)
+{
+    grpc_completion_queue_shutdown(cq);
+    while (grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
+           GRPC_QUEUE_SHUTDOWN) {
+    }
+    grpc_completion_queue_destroy(cq);
+}
+
+/* A queue comes back empty: its only call has completed and been plucked. */
+static void cq_give(g11c_conn *c, grpc_completion_queue *cq)
+{
+    pthread_mutex_lock(&c->cq_lock);
+    if (c->ncq_free < CQ_POOL) {
+        c->cq_free[c->ncq_free++] = cq;
+        cq = NULL;
+    }
+    pthread_mutex_unlock(&c->cq_lock);
+    if (cq)
+        cq_destroy(cq);
+}
 
 void g11c_buf_free(g11c_buf *b)
 {
@@ -71,6 +112,7 @@ CK_RV g11c_connect(const g11c_options *opt, g11c_conn **out)
     if (!c)
         return CKR_HOST_MEMORY;
     c->timeout_ms = opt->timeout_ms > 0 ? opt->timeout_ms : DEFAULT_TIMEOUT_MS;
+    pthread_mutex_init(&c->cq_lock, NULL);
 
     char *ca = NULL, *cert = NULL, *key = NULL;
     CK_RV rv = CKR_OK;
@@ -113,6 +155,7 @@ out:
     free(cert);
     free_secret_pem(key);
     if (rv != CKR_OK) {
+        pthread_mutex_destroy(&c->cq_lock);
         free(c);
         return rv;
     }
@@ -126,6 +169,9 @@ void g11c_close(g11c_conn *c)
         return;
     if (c->on_close)
         c->on_close(c->on_close_arg);
+    for (int i = 0; i < c->ncq_free; i++)
+        cq_destroy(c->cq_free[i]);
+    pthread_mutex_destroy(&c->cq_lock);
     grpc_channel_destroy(c->channel);
     grpc_shutdown();
     free(c);
@@ -179,7 +225,7 @@ static CK_RV unary_bytes(g11c_conn *c, const char *method, const uint8_t *req, s
         nmd = 1;
     }
 
-    grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
+    grpc_completion_queue *cq = cq_take(c);
     gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
                                          gpr_time_from_millis(c->timeout_ms, GPR_TIMESPAN));
     grpc_slice path = grpc_slice_from_static_string(method);
@@ -250,11 +296,10 @@ static CK_RV unary_bytes(g11c_conn *c, const char *method, const uint8_t *req, s
     grpc_slice_unref(status_text);
     gpr_free((void *)error_string);
     grpc_call_unref(call);
-    grpc_completion_queue_shutdown(cq);
-    while (grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
-           GRPC_QUEUE_SHUTDOWN) {
-    }
-    grpc_completion_queue_destroy(cq);
+    if (e == GRPC_CALL_OK)
+        cq_give(c, cq);
+    else
+        cq_destroy(cq); /* nothing was queued, but do not reuse a queue in doubt */
     return rv;
 }
 
