@@ -11,6 +11,7 @@ PACKAGES=(
   clang libclang-rt-14-dev valgrind
   python3 python3-grpcio python3-grpc-tools
   postgresql
+  opensc gnutls-bin softhsm2 gnuplot-nox
 )
 
 missing=()

@@ -1,0 +1,76 @@
+/* grep11client.yaml (DESIGN §6): the schema as C values, the search order
+ * and the loader. */
+#ifndef P11_CONFIG_H
+#define P11_CONFIG_H
+
+#include <p11-kit/pkcs11.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Log levels, most severe first (logging.loglevel). */
+typedef enum {
+    P11_LOG_PANIC,
+    P11_LOG_FATAL,
+    P11_LOG_ERROR,
+    P11_LOG_WARN,
+    P11_LOG_INFO,
+    P11_LOG_DEBUG,
+    P11_LOG_TRACE,
+} p11_loglevel;
+
+/* Users by index under `users:` (the PKCS #11 user types CKU_SO, CKU_USER,
+ * and the anonymous user the module acts as without login). */
+#define P11_USER_SO 0
+#define P11_USER_NORMAL 1
+#define P11_USER_ANON 2
+
+typedef struct {
+    int present;
+    char *name;
+    char *tokenspace_id; /* keystore UUID (users 1 and 2) */
+    int iam_enabled;     /* iamauth.enabled: API keys and bearer tokens in use */
+    char *iam_endpoint;  /* iamauth.endpoint as host:port, NULL: the token's address */
+    char *apikey;        /* iamauth.apikey (the anonymous user's key); secret */
+    int sessionauth_enabled;
+    char *tokenspace_password; /* sessionauth.tokenspaceIDPassword; secret */
+} p11_user_cfg;
+
+typedef struct {
+    CK_SLOT_ID slot; /* the key under tokens: */
+    char *label;     /* tokens.N.label, default "grep11 token N" */
+    char *address;   /* host:port */
+    int tls_enabled; /* default true */
+    int tls_mutual;
+    char *cacert, *certfile, *keyfile;
+    int timeout_ms;  /* grep11connection.timeout (ms), default 30000 */
+    int remotestore; /* storage.remotestore.enabled */
+    p11_user_cfg users[3];
+} p11_token_cfg;
+
+typedef struct {
+    p11_token_cfg *tokens; /* sorted by slot */
+    size_t ntokens;
+    p11_loglevel loglevel; /* default warning */
+    char *logpath;         /* NULL: stderr */
+    int grpc_log;          /* logging.grpc: route gRPC's log into ours (default true) */
+    char *source;          /* the file it came from */
+} p11_config;
+
+/* Parses a document held in memory. On failure returns CKR_ARGUMENTS_BAD
+ * (invalid setting) or CKR_GENERAL_ERROR (unreadable YAML) with one message
+ * naming the key (or the line) in err. */
+CK_RV p11_config_parse(const uint8_t *buf, size_t len, p11_config *cfg, char *err, size_t cap);
+
+/* Finds and loads grep11client.yaml: $GREP11_CLIENT_CONFIG, ./, the running
+ * program's directory, /etc/ep11client/. */
+CK_RV p11_config_load(p11_config *cfg, char *err, size_t cap);
+
+/* The files the configuration names (TLS material) are readable. */
+CK_RV p11_config_check_files(const p11_config *cfg, char *err, size_t cap);
+
+/* Frees everything, zeroizing secrets. */
+void p11_config_free(p11_config *cfg);
+
+const p11_token_cfg *p11_config_token(const p11_config *cfg, CK_SLOT_ID slot);
+
+#endif

@@ -1,0 +1,313 @@
+/* pkcs11-grep11 internals: the one module context, slots, sessions,
+ * objects and the helpers the entry points share.
+ *
+ * Locks (never held across an RPC unless said so):
+ *   P11.init_lock   C_Initialize / C_Finalize only (pthread; exists before
+ *                   the application's mutex callbacks are known).
+ *   st->lock        the session and object tables and the handle counter.
+ *   s->lock         one session: its operations and search (held across that
+ *                   session's own RPCs: a session is used by one thread at a
+ *                   time, and this makes concurrent misuse safe).
+ *   o->lock         one object's attributes and blob.
+ *   slot->lock      login state, bearer token, mechanism caches.
+ *   slot->refresh   serializes bearer-token refreshes of that slot (held
+ *                   across the Auth RPC so that N threads do not refresh N
+ *                   times; it blocks only calls that need a new token).
+ * Order: s->lock before st->lock; st->lock before o->lock; slot locks last. */
+#ifndef P11_INTERNAL_H
+#define P11_INTERNAL_H
+
+#include <p11-kit/pkcs11.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "grep11/ck_ext.h"
+#include "grep11_client.h"
+#include "log.h"
+#include "p11_ck3.h"
+
+#define P11_LIBRARY_VERSION_MAJOR 0
+#define P11_LIBRARY_VERSION_MINOR 1
+#define P11_TOKEN_MAX 4096
+#define P11_NOT_LOGGED_IN ((CK_ULONG)-1)
+#define P11_MAX_ATTR_LEN (1u << 20)
+
+/* ---- locking.c: OS locking or the application's callbacks ---------------- */
+typedef struct {
+    CK_CREATEMUTEX create;
+    CK_DESTROYMUTEX destroy;
+    CK_LOCKMUTEX lock;
+    CK_UNLOCKMUTEX unlock;
+} p11_lockops;
+
+CK_RV p11_locking_choose(const CK_C_INITIALIZE_ARGS *args, p11_lockops *out);
+CK_RV p11_mutex_new(void **m);
+void p11_mutex_free(void *m);
+void p11_mutex_lock(void *m);
+void p11_mutex_unlock(void *m);
+
+/* ---- htab.c: handle -> pointer ------------------------------------------ */
+typedef struct p11_hent p11_hent;
+typedef struct {
+    p11_hent **buckets;
+    size_t nbuckets, count;
+} p11_htab;
+
+CK_RV p11_htab_put(p11_htab *t, CK_ULONG key, void *val);
+void *p11_htab_get(const p11_htab *t, CK_ULONG key);
+void *p11_htab_del(p11_htab *t, CK_ULONG key);
+/* Calls fn for every entry; fn may not modify the table. */
+void p11_htab_each(const p11_htab *t, void (*fn)(CK_ULONG key, void *val, void *arg), void *arg);
+void p11_htab_free(p11_htab *t);
+
+/* ---- attrs.c: attribute lists with owned values -------------------------- */
+typedef struct {
+    CK_ATTRIBUTE *a;
+    CK_ULONG n, cap;
+} p11_attrs;
+
+CK_RV p11_attrs_set(p11_attrs *l, CK_ATTRIBUTE_TYPE type, const void *val, CK_ULONG len);
+CK_RV p11_attrs_set_bool(p11_attrs *l, CK_ATTRIBUTE_TYPE type, CK_BBOOL v);
+CK_RV p11_attrs_set_ulong(p11_attrs *l, CK_ATTRIBUTE_TYPE type, CK_ULONG v);
+const CK_ATTRIBUTE *p11_attrs_find(const p11_attrs *l, CK_ATTRIBUTE_TYPE type);
+int p11_attrs_bool(const p11_attrs *l, CK_ATTRIBUTE_TYPE type, int dflt);
+CK_ULONG p11_attrs_ulong(const p11_attrs *l, CK_ATTRIBUTE_TYPE type, CK_ULONG dflt);
+void p11_attrs_free(p11_attrs *l);
+const CK_ATTRIBUTE *p11_tmpl_find(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUTE_TYPE type);
+/* Checks a template's shape: lengths of booleans and integers, NULL values. */
+CK_RV p11_tmpl_check(const CK_ATTRIBUTE *t, CK_ULONG n);
+int p11_tmpl_bool(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUTE_TYPE type, int dflt);
+
+/* ---- slots ---------------------------------------------------------------- */
+typedef struct {
+    CK_MECHANISM_TYPE type;
+    CK_MECHANISM_INFO info;
+} p11_mechinfo;
+
+typedef struct p11_slot {
+    const p11_token_cfg *cfg;
+    g11c_conn *conn;      /* Crypto calls */
+    g11c_conn *auth_conn; /* grep11.Auth: conn, or its own when iamauth.endpoint differs */
+    void *lock;
+    void *refresh;
+    CK_ULONG login;  /* P11_NOT_LOGGED_IN, CKU_SO or CKU_USER */
+    char *login_key; /* the PIN (API key) while logged in, to refresh tokens; secret */
+    char token[P11_TOKEN_MAX];
+    int64_t token_exp;  /* unix seconds */
+    int64_t token_life; /* seconds it was valid for when received */
+    int token_user;     /* whose token: -1 none, else P11_USER_* */
+    CK_MECHANISM_TYPE *mechs;
+    size_t nmechs;
+    int mechs_loaded;
+    p11_mechinfo *infos;
+    size_t ninfos, capinfos;
+    CK_ULONG nsessions, nrw_sessions;
+} p11_slot;
+
+/* ---- operations and sessions ---------------------------------------------- */
+typedef enum {
+    P11_OP_ENCRYPT,
+    P11_OP_DECRYPT,
+    P11_OP_DIGEST,
+    P11_OP_SIGN,
+    P11_OP_VERIFY,
+    P11_OP_COUNT
+} p11_opkind;
+
+/* A mechanism translated for the wire, owning its parameter bytes. */
+typedef struct {
+    g11c_mech m;
+    uint8_t *param;
+    size_t param_len;
+    uint8_t *label; /* OAEP source data */
+} p11_mech;
+
+enum { P11_PEND_NONE, P11_PEND_SINGLE, P11_PEND_UPDATE, P11_PEND_FINAL };
+
+typedef struct {
+    int active;
+    int started; /* a state blob exists: multi-part under way */
+    p11_mech mech;
+    g11c_buf key;   /* the key blob (copied at Init) */
+    g11c_buf state; /* the current state blob */
+    /* A result computed for a length query or a too-small buffer, handed out
+     * when the same call comes again with the same input. */
+    int pend;
+    uint8_t pend_hash[32];
+    g11c_buf pend_out, pend_state;
+} p11_op;
+
+typedef struct p11_session {
+    CK_SESSION_HANDLE handle;
+    size_t slot_idx;
+    CK_FLAGS flags;
+    void *lock;
+    int refs; /* guarded by st->lock */
+    int closed;
+    p11_op ops[P11_OP_COUNT];
+    int finding;
+    CK_OBJECT_HANDLE *found;
+    size_t nfound, pos;
+} p11_session;
+
+/* ---- objects ---------------------------------------------------------------- */
+typedef struct p11_object {
+    CK_OBJECT_HANDLE handle;
+    CK_SESSION_HANDLE owner;
+    size_t slot_idx;
+    int refs; /* guarded by st->lock */
+    void *lock;
+    CK_OBJECT_CLASS cls;
+    int is_private;
+    p11_attrs attrs;  /* everything known locally (never CKA_VALUE of a key) */
+    g11c_buf blob;    /* sealed key blob (keys) */
+    int bound_cached; /* the blob's bound attributes are in attrs */
+} p11_object;
+
+/* ---- the module context ------------------------------------------------------ */
+typedef struct p11_state {
+    p11_config cfg;
+    p11_slot *slots;
+    size_t nslots;
+    void *lock;
+    p11_htab sessions;
+    p11_htab objects;
+    CK_ULONG next_handle;
+    struct p11_state *next_orphan;
+} p11_state;
+
+typedef struct {
+    p11_state *st;       /* non-NULL while initialized */
+    pid_t pid;           /* the process that initialized */
+    p11_lockops lockops; /* chosen at C_Initialize */
+    p11_state *orphans;  /* states left behind by fork (never touched again) */
+} p11_module;
+
+extern p11_module P11;
+
+/* module.c */
+p11_state *p11_state_get(void);         /* NULL: not initialized (or in a forked child) */
+CK_ULONG p11_new_handle(p11_state *st); /* with st->lock held */
+
+/* fork.c */
+void p11_fork_setup(void);
+void p11_fork_orphan_state(void); /* module.c */
+void p11_pad(CK_UTF8CHAR *dst, size_t cap, const char *src);
+
+/* PKCS #11 3.0 entry points (p11-kit's header declares only 2.40). */
+CK_RV C_GetInterfaceList(P11_CK_INTERFACE *list, CK_ULONG *count);
+CK_RV C_GetInterface(CK_UTF8CHAR *name, CK_VERSION *version, P11_CK_INTERFACE **iface,
+                     CK_FLAGS flags);
+CK_RV C_LoginUser(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR *pin, CK_ULONG pin_len,
+                  CK_UTF8CHAR *username, CK_ULONG username_len);
+CK_RV C_SessionCancel(CK_SESSION_HANDLE s, CK_FLAGS flags);
+CK_RV C_MessageEncryptInit(CK_SESSION_HANDLE s, CK_MECHANISM *mech, CK_OBJECT_HANDLE key);
+CK_RV C_EncryptMessage(CK_SESSION_HANDLE s, void *param, CK_ULONG param_len, CK_BYTE *aad,
+                       CK_ULONG aad_len, CK_BYTE *in, CK_ULONG in_len, CK_BYTE *out,
+                       CK_ULONG *out_len);
+CK_RV C_EncryptMessageBegin(CK_SESSION_HANDLE s, void *param, CK_ULONG param_len, CK_BYTE *aad,
+                            CK_ULONG aad_len);
+CK_RV C_EncryptMessageNext(CK_SESSION_HANDLE s, void *param, CK_ULONG param_len, CK_BYTE *in,
+                           CK_ULONG in_len, CK_BYTE *out, CK_ULONG *out_len, CK_FLAGS flags);
+CK_RV C_MessageEncryptFinal(CK_SESSION_HANDLE s);
+CK_RV C_MessageDecryptInit(CK_SESSION_HANDLE s, CK_MECHANISM *mech, CK_OBJECT_HANDLE key);
+CK_RV C_DecryptMessage(CK_SESSION_HANDLE s, void *param, CK_ULONG param_len, CK_BYTE *aad,
+                       CK_ULONG aad_len, CK_BYTE *in, CK_ULONG in_len, CK_BYTE *out,
+                       CK_ULONG *out_len);
+CK_RV C_DecryptMessageBegin(CK_SESSION_HANDLE s, void *param, CK_ULONG param_len, CK_BYTE *aad,
+                            CK_ULONG aad_len);
+CK_RV C_DecryptMessageNext(CK_SESSION_HANDLE s, void *param, CK_ULONG param_len, CK_BYTE *in,
+                           CK_ULONG in_len, CK_BYTE *out, CK_ULONG *out_len, CK_FLAGS flags);
+CK_RV C_MessageDecryptFinal(CK_SESSION_HANDLE s);
+CK_RV C_MessageSignInit(CK_SESSION_HANDLE s, CK_MECHANISM *mech, CK_OBJECT_HANDLE key);
+CK_RV C_SignMessage(CK_SESSION_HANDLE s, void *param, CK_ULONG param_len, CK_BYTE *data,
+                    CK_ULONG data_len, CK_BYTE *sig, CK_ULONG *sig_len);
+CK_RV C_SignMessageBegin(CK_SESSION_HANDLE s, void *param, CK_ULONG param_len);
+CK_RV C_SignMessageNext(CK_SESSION_HANDLE s, void *param, CK_ULONG param_len, CK_BYTE *data,
+                        CK_ULONG data_len, CK_BYTE *sig, CK_ULONG *sig_len);
+CK_RV C_MessageSignFinal(CK_SESSION_HANDLE s);
+CK_RV C_MessageVerifyInit(CK_SESSION_HANDLE s, CK_MECHANISM *mech, CK_OBJECT_HANDLE key);
+CK_RV C_VerifyMessage(CK_SESSION_HANDLE s, void *param, CK_ULONG param_len, CK_BYTE *data,
+                      CK_ULONG data_len, CK_BYTE *sig, CK_ULONG sig_len);
+CK_RV C_VerifyMessageBegin(CK_SESSION_HANDLE s, void *param, CK_ULONG param_len);
+CK_RV C_VerifyMessageNext(CK_SESSION_HANDLE s, void *param, CK_ULONG param_len, CK_BYTE *data,
+                          CK_ULONG data_len, CK_BYTE *sig, CK_ULONG sig_len);
+CK_RV C_MessageVerifyFinal(CK_SESSION_HANDLE s);
+
+/* slots.c */
+CK_RV p11_slots_open(p11_state *st);
+void p11_slots_close(p11_state *st);
+CK_RV p11_slot_get(p11_state *st, CK_SLOT_ID id, p11_slot **slot, size_t *idx);
+CK_RV p11_slot_mech_check(p11_slot *slot, CK_MECHANISM_TYPE type, CK_FLAGS need);
+
+/* auth.c */
+CK_RV p11_auth_token_hook(void *arg, char *buf, size_t cap);
+CK_RV p11_auth_login(p11_state *st, p11_slot *slot, CK_USER_TYPE user, const CK_UTF8CHAR *pin,
+                     CK_ULONG pin_len);
+void p11_auth_logout(p11_slot *slot);
+int p11_slot_user_logged_in(p11_slot *slot);
+CK_ULONG p11_slot_login_state(p11_slot *slot);
+int p11_slot_needs_token(const p11_token_cfg *cfg);
+
+/* session.c */
+CK_RV p11_session_get(p11_state *st, CK_SESSION_HANDLE h, p11_session **out);
+void p11_session_put(p11_state *st, p11_session *s);
+void p11_op_clear(p11_op *op);
+void p11_sessions_close_slot(p11_state *st, size_t slot_idx);
+void p11_state_free_sessions(p11_state *st);
+
+/* objects.c */
+CK_RV p11_object_get(p11_state *st, p11_session *s, CK_OBJECT_HANDLE h, p11_object **out);
+void p11_object_put(p11_state *st, p11_object *o);
+CK_RV p11_object_add(p11_state *st, p11_session *s, p11_object *o, CK_OBJECT_HANDLE *h);
+p11_object *p11_object_new(CK_OBJECT_CLASS cls);
+void p11_object_free(p11_object *o);
+void p11_objects_drop_session(p11_state *st, CK_SESSION_HANDLE owner);
+void p11_objects_drop_private(p11_state *st, size_t slot_idx);
+void p11_state_free_objects(p11_state *st);
+/* Copies the key blob out (caller frees). */
+CK_RV p11_object_blob(p11_object *o, g11c_buf *out);
+/* Makes sure the bound attributes are cached (one GetAttributeValue RPC). */
+CK_RV p11_object_load_bound(p11_state *st, p11_object *o);
+/* A key object from a fresh blob: local attributes from the template, bound
+ * ones from the server. */
+CK_RV p11_key_from_blob(p11_state *st, p11_session *s, g11c_buf *blob, const g11c_buf *checksum,
+                        const CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *h);
+/* Splits a key template into the part the server sees; *out is malloc'd and
+ * borrows the values. */
+CK_RV p11_key_template_for_server(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUTE **out,
+                                  CK_ULONG *nout);
+/* DESIGN §5: CKA_TOKEN / CKA_PRIVATE against the login state. */
+CK_RV p11_object_placement(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, CK_ULONG n,
+                           int *is_private);
+
+/* import.c: a clear secret key (template with CKA_VALUE) into a sealed blob */
+CK_RV p11_import_secret(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, CK_ULONG n,
+                        CK_OBJECT_HANDLE *h);
+
+/* tokstore.c: token objects (waits for grep11.Store) */
+CK_RV p11_tokstore_create(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, CK_ULONG n);
+
+/* mech_params.c */
+CK_RV p11_mech_from_ck(const CK_MECHANISM *in, p11_mech *out);
+void p11_mech_free(p11_mech *m);
+CK_RV p11_mech_key_check(CK_MECHANISM_TYPE mech, p11_opkind op, CK_KEY_TYPE kt);
+
+/* Output to a caller's buffer per PKCS #11 §5.2: NULL -> length; short ->
+ * CKR_BUFFER_TOO_SMALL; both keep the result for the next call. */
+CK_RV p11_copy_out(const g11c_buf *res, CK_BYTE *out, CK_ULONG *out_len);
+
+static inline g11c_bytes p11_bytes(const void *p, CK_ULONG n)
+{
+    g11c_bytes b = {(const uint8_t *)p, (size_t)n};
+    return b;
+}
+
+#define P11_STATE_OR_RETURN(st)                                                                    \
+    p11_state *st = p11_state_get();                                                               \
+    if (!st)                                                                                       \
+    return CKR_CRYPTOKI_NOT_INITIALIZED
+
+#endif

@@ -1,0 +1,253 @@
+/* Key management through the server: C_GenerateKey, C_WrapKey,
+ * C_UnwrapKey, C_DeriveKey; and C_GenerateRandom / C_SeedRandom. New keys
+ * become session objects (token objects wait for grep11.Store). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define RANDOM_CHUNK (1u << 20)
+
+/* A key handle as a usable key: visible, a blob, bound attributes cached,
+ * the usage flag set. bad: the CK_RV for an unusable handle. */
+static CK_RV use_key(p11_state *st, p11_session *s, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE usage,
+                     CK_RV bad, g11c_buf *blob)
+{
+    p11_object *o;
+    CK_RV rv = p11_object_get(st, s, h, &o);
+    if (rv != CKR_OK)
+        return bad;
+    if (!o->bound_cached && (rv = p11_object_load_bound(st, o)) != CKR_OK) {
+        rv = rv == CKR_OBJECT_HANDLE_INVALID || rv == CKR_KEY_HANDLE_INVALID ? bad : rv;
+        goto out;
+    }
+    p11_mutex_lock(o->lock);
+    int ok = p11_attrs_bool(&o->attrs, usage, 0);
+    p11_mutex_unlock(o->lock);
+    if (!ok) {
+        rv = CKR_KEY_FUNCTION_NOT_PERMITTED;
+        goto out;
+    }
+    if (p11_object_blob(o, blob) != CKR_OK)
+        rv = bad;
+out:
+    p11_object_put(st, o);
+    return rv;
+}
+
+/* Shared start of the calls that make a key from a template. */
+static CK_RV new_key_prep(p11_state *st, p11_session *s, const CK_MECHANISM *m, CK_FLAGS need,
+                          const CK_ATTRIBUTE *t, CK_ULONG n, p11_mech *pm, CK_ATTRIBUTE **srv,
+                          CK_ULONG *nsrv)
+{
+    int priv;
+    CK_RV rv = p11_tmpl_check(t, n);
+    if (rv == CKR_OK)
+        rv = p11_object_placement(st, s, t, n, &priv);
+    if (rv == CKR_OK)
+        rv = p11_slot_mech_check(&st->slots[s->slot_idx], m->mechanism, need);
+    if (rv == CKR_OK)
+        rv = p11_mech_from_ck(m, pm);
+    if (rv == CKR_OK)
+        rv = p11_key_template_for_server(t, n, srv, nsrv);
+    return rv;
+}
+
+CK_RV C_GenerateKey(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_ATTRIBUTE *t, CK_ULONG n,
+                    CK_OBJECT_HANDLE *out)
+{
+    P11_STATE_OR_RETURN(st);
+    p11_session *s;
+    p11_mech pm = {0};
+    CK_ATTRIBUTE *srv = NULL;
+    CK_ULONG nsrv = 0;
+    g11c_buf blob = {0}, sum = {0};
+    if (!m || !out)
+        return CKR_ARGUMENTS_BAD;
+    CK_RV rv = p11_session_get(st, h, &s);
+    if (rv != CKR_OK)
+        return rv;
+    if ((rv = new_key_prep(st, s, m, CKF_GENERATE, t, n, &pm, &srv, &nsrv)) != CKR_OK)
+        goto out;
+    rv = g11c_generate_key(st->slots[s->slot_idx].conn, &pm.m, srv, nsrv, &blob, &sum);
+    if (rv == CKR_OK)
+        rv = p11_key_from_blob(st, s, &blob, &sum, t, n, out);
+out:
+    free(srv);
+    p11_mech_free(&pm);
+    g11c_buf_free(&blob);
+    g11c_buf_free(&sum);
+    p11_session_put(st, s);
+    return rv;
+}
+
+CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_ATTRIBUTE *pub, CK_ULONG npub,
+                        CK_ATTRIBUTE *priv, CK_ULONG npriv, CK_OBJECT_HANDLE *hpub,
+                        CK_OBJECT_HANDLE *hpriv)
+{
+    P11_STATE_OR_RETURN(st);
+    p11_session *s;
+    (void)pub, (void)npub, (void)priv, (void)npriv;
+    if (!m || !hpub || !hpriv)
+        return CKR_ARGUMENTS_BAD;
+    CK_RV rv = p11_session_get(st, h, &s);
+    if (rv != CKR_OK)
+        return rv;
+    /* Key pairs (public-key objects from MACed SPKIs) come with the
+     * engine's RSA/EC/EdDSA support. */
+    rv = p11_slot_mech_check(&st->slots[s->slot_idx], m->mechanism, CKF_GENERATE_KEY_PAIR);
+    if (rv == CKR_OK)
+        rv = CKR_FUNCTION_NOT_SUPPORTED;
+    p11_session_put(st, s);
+    return rv;
+}
+
+CK_RV C_WrapKey(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_OBJECT_HANDLE hwrap, CK_OBJECT_HANDLE hkey,
+                CK_BYTE *out, CK_ULONG *out_len)
+{
+    P11_STATE_OR_RETURN(st);
+    p11_session *s;
+    p11_mech pm = {0};
+    g11c_buf kek = {0}, key = {0}, wrapped = {0};
+    if (!m || !out_len)
+        return CKR_ARGUMENTS_BAD;
+    CK_RV rv = p11_session_get(st, h, &s);
+    if (rv != CKR_OK)
+        return rv;
+    if ((rv = p11_slot_mech_check(&st->slots[s->slot_idx], m->mechanism, CKF_WRAP)) != CKR_OK ||
+        (rv = use_key(st, s, hwrap, CKA_WRAP, CKR_WRAPPING_KEY_HANDLE_INVALID, &kek)) != CKR_OK)
+        goto out;
+    p11_object *o;
+    if ((rv = p11_object_get(st, s, hkey, &o)) != CKR_OK) {
+        rv = CKR_KEY_HANDLE_INVALID;
+        goto out;
+    }
+    rv = p11_object_blob(o, &key);
+    p11_object_put(st, o);
+    if (rv != CKR_OK) {
+        rv = CKR_KEY_HANDLE_INVALID;
+        goto out;
+    }
+    if ((rv = p11_mech_from_ck(m, &pm)) != CKR_OK)
+        goto out;
+    /* Wrapping is deterministic for the mechanisms grep11d offers, so a
+     * length query simply wraps twice. */
+    g11c_bytes none = {NULL, 0};
+    rv = g11c_wrap_key(st->slots[s->slot_idx].conn, g11c_bytes_of(&key), g11c_bytes_of(&kek), none,
+                       &pm.m, &wrapped);
+    if (rv == CKR_OK) {
+        if (!out)
+            *out_len = wrapped.len;
+        else if (*out_len < wrapped.len) {
+            *out_len = wrapped.len;
+            rv = CKR_BUFFER_TOO_SMALL;
+        } else {
+            memcpy(out, wrapped.ptr, wrapped.len);
+            *out_len = wrapped.len;
+        }
+    }
+out:
+    p11_mech_free(&pm);
+    g11c_buf_free(&kek);
+    g11c_buf_free(&key);
+    g11c_buf_free(&wrapped);
+    p11_session_put(st, s);
+    return rv;
+}
+
+CK_RV C_UnwrapKey(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_OBJECT_HANDLE hunwrap, CK_BYTE *in,
+                  CK_ULONG in_len, CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_HANDLE *out)
+{
+    P11_STATE_OR_RETURN(st);
+    p11_session *s;
+    p11_mech pm = {0};
+    CK_ATTRIBUTE *srv = NULL;
+    CK_ULONG nsrv = 0;
+    g11c_buf kek = {0}, blob = {0}, sum = {0};
+    if (!m || !in || !out)
+        return CKR_ARGUMENTS_BAD;
+    CK_RV rv = p11_session_get(st, h, &s);
+    if (rv != CKR_OK)
+        return rv;
+    if ((rv = new_key_prep(st, s, m, CKF_UNWRAP, t, n, &pm, &srv, &nsrv)) != CKR_OK ||
+        (rv = use_key(st, s, hunwrap, CKA_UNWRAP, CKR_UNWRAPPING_KEY_HANDLE_INVALID, &kek)) !=
+            CKR_OK)
+        goto out;
+    g11c_bytes none = {NULL, 0};
+    rv = g11c_unwrap_key(st->slots[s->slot_idx].conn, p11_bytes(in, in_len), g11c_bytes_of(&kek),
+                         none, &pm.m, srv, nsrv, &blob, &sum);
+    if (rv == CKR_OK)
+        rv = p11_key_from_blob(st, s, &blob, &sum, t, n, out);
+out:
+    free(srv);
+    p11_mech_free(&pm);
+    g11c_buf_free(&kek);
+    g11c_buf_free(&blob);
+    g11c_buf_free(&sum);
+    p11_session_put(st, s);
+    return rv;
+}
+
+CK_RV C_DeriveKey(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_OBJECT_HANDLE hbase, CK_ATTRIBUTE *t,
+                  CK_ULONG n, CK_OBJECT_HANDLE *out)
+{
+    P11_STATE_OR_RETURN(st);
+    p11_session *s;
+    p11_mech pm = {0};
+    CK_ATTRIBUTE *srv = NULL;
+    CK_ULONG nsrv = 0;
+    g11c_buf base = {0}, blob = {0}, sum = {0};
+    if (!m || !out)
+        return CKR_ARGUMENTS_BAD;
+    CK_RV rv = p11_session_get(st, h, &s);
+    if (rv != CKR_OK)
+        return rv;
+    if ((rv = new_key_prep(st, s, m, CKF_DERIVE, t, n, &pm, &srv, &nsrv)) != CKR_OK ||
+        (rv = use_key(st, s, hbase, CKA_DERIVE, CKR_KEY_HANDLE_INVALID, &base)) != CKR_OK)
+        goto out;
+    g11c_bytes none = {NULL, 0};
+    rv = g11c_derive_key(st->slots[s->slot_idx].conn, &pm.m, srv, nsrv, g11c_bytes_of(&base), none,
+                         &blob, &sum);
+    if (rv == CKR_OK)
+        rv = p11_key_from_blob(st, s, &blob, &sum, t, n, out);
+out:
+    free(srv);
+    p11_mech_free(&pm);
+    g11c_buf_free(&base);
+    g11c_buf_free(&blob);
+    g11c_buf_free(&sum);
+    p11_session_put(st, s);
+    return rv;
+}
+
+CK_RV C_GenerateRandom(CK_SESSION_HANDLE h, CK_BYTE *out, CK_ULONG len)
+{
+    P11_STATE_OR_RETURN(st);
+    p11_session *s;
+    if (!out && len)
+        return CKR_ARGUMENTS_BAD;
+    CK_RV rv = p11_session_get(st, h, &s);
+    if (rv != CKR_OK)
+        return rv;
+    g11c_conn *c = st->slots[s->slot_idx].conn;
+    for (CK_ULONG done = 0; rv == CKR_OK && done < len;) {
+        size_t n = len - done > RANDOM_CHUNK ? RANDOM_CHUNK : (size_t)(len - done);
+        rv = g11c_generate_random(c, out + done, n);
+        done += n;
+    }
+    p11_session_put(st, s);
+    return rv;
+}
+
+CK_RV C_SeedRandom(CK_SESSION_HANDLE h, CK_BYTE *seed, CK_ULONG len)
+{
+    P11_STATE_OR_RETURN(st);
+    p11_session *s;
+    if (!seed && len)
+        return CKR_ARGUMENTS_BAD;
+    CK_RV rv = p11_session_get(st, h, &s);
+    if (rv != CKR_OK)
+        return rv;
+    p11_session_put(st, s);
+    return CKR_RANDOM_SEED_NOT_SUPPORTED; /* the server's DRBG takes no seed from clients */
+}

@@ -1,0 +1,306 @@
+/* CK_MECHANISM -> GREP11 Mechanism (g11c_mech), with the parameter
+ * encodings grep11d expects (src/engine/README.md, "Mechanism parameters"),
+ * and the local Init-time checks of mechanism against key type. Mechanisms
+ * this file does not know pass through with their parameter bytes as they
+ * are (IBM vendor mechanisms and whatever the server adds later). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define OP_ENC (1u << P11_OP_ENCRYPT)
+#define OP_DEC (1u << P11_OP_DECRYPT)
+#define OP_SIGN (1u << P11_OP_SIGN)
+#define OP_VERIFY (1u << P11_OP_VERIFY)
+
+typedef enum { P_NONE, P_IV16, P_IV8, P_CTR, P_GCM, P_MACLEN, P_HKDF, P_OAEP, P_PSS } pkind;
+
+typedef struct {
+    CK_MECHANISM_TYPE mech;
+    pkind param;
+    unsigned ops;      /* the key operations it serves (0: none) */
+    CK_KEY_TYPE kt[2]; /* the key types it takes */
+} mech_row;
+
+#define ENCDEC (OP_ENC | OP_DEC)
+#define MAC (OP_SIGN | OP_VERIFY)
+#define GEN                                                                                        \
+    {                                                                                              \
+        CKK_GENERIC_SECRET, CKK_GENERIC_SECRET                                                     \
+    }
+
+static const mech_row rows[] = {
+    {CKM_AES_ECB, P_NONE, ENCDEC, {CKK_AES, CKK_AES}},
+    {CKM_AES_CBC, P_IV16, ENCDEC, {CKK_AES, CKK_AES}},
+    {CKM_AES_CBC_PAD, P_IV16, ENCDEC, {CKK_AES, CKK_AES}},
+    {CKM_AES_CTR, P_CTR, ENCDEC, {CKK_AES, CKK_AES}},
+    {CKM_AES_GCM, P_GCM, ENCDEC, {CKK_AES, CKK_AES}},
+    {CKM_DES3_ECB, P_NONE, ENCDEC, {CKK_DES3, CKK_DES2}},
+    {CKM_DES3_CBC, P_IV8, ENCDEC, {CKK_DES3, CKK_DES2}},
+    {CKM_DES3_CBC_PAD, P_IV8, ENCDEC, {CKK_DES3, CKK_DES2}},
+    {CKM_AES_CMAC, P_NONE, MAC, {CKK_AES, CKK_AES}},
+    {CKM_AES_CMAC_GENERAL, P_MACLEN, MAC, {CKK_AES, CKK_AES}},
+    {CKM_IBM_CMAC, P_NONE, MAC, {CKK_AES, CKK_AES}},
+    {CKM_SHA_1_HMAC, P_NONE, MAC, GEN},
+    {CKM_SHA224_HMAC, P_NONE, MAC, GEN},
+    {CKM_SHA256_HMAC, P_NONE, MAC, GEN},
+    {CKM_SHA384_HMAC, P_NONE, MAC, GEN},
+    {CKM_SHA512_HMAC, P_NONE, MAC, GEN},
+    {CKM_SHA512_224_HMAC, P_NONE, MAC, GEN},
+    {CKM_SHA512_256_HMAC, P_NONE, MAC, GEN},
+    {CKM_SHA3_224_HMAC, P_NONE, MAC, GEN},
+    {CKM_SHA3_256_HMAC, P_NONE, MAC, GEN},
+    {CKM_SHA3_384_HMAC, P_NONE, MAC, GEN},
+    {CKM_SHA3_512_HMAC, P_NONE, MAC, GEN},
+    {CKM_IBM_SHA512_224_HMAC, P_NONE, MAC, GEN},
+    {CKM_IBM_SHA512_256_HMAC, P_NONE, MAC, GEN},
+    {CKM_IBM_SHA3_224_HMAC, P_NONE, MAC, GEN},
+    {CKM_IBM_SHA3_256_HMAC, P_NONE, MAC, GEN},
+    {CKM_IBM_SHA3_384_HMAC, P_NONE, MAC, GEN},
+    {CKM_IBM_SHA3_512_HMAC, P_NONE, MAC, GEN},
+    {CKM_SHA_1_HMAC_GENERAL, P_MACLEN, MAC, GEN},
+    {CKM_SHA224_HMAC_GENERAL, P_MACLEN, MAC, GEN},
+    {CKM_SHA256_HMAC_GENERAL, P_MACLEN, MAC, GEN},
+    {CKM_SHA384_HMAC_GENERAL, P_MACLEN, MAC, GEN},
+    {CKM_SHA512_HMAC_GENERAL, P_MACLEN, MAC, GEN},
+    {CKM_SHA512_224_HMAC_GENERAL, P_MACLEN, MAC, GEN},
+    {CKM_SHA512_256_HMAC_GENERAL, P_MACLEN, MAC, GEN},
+    {CKM_SHA3_224_HMAC_GENERAL, P_MACLEN, MAC, GEN},
+    {CKM_SHA3_256_HMAC_GENERAL, P_MACLEN, MAC, GEN},
+    {CKM_SHA3_384_HMAC_GENERAL, P_MACLEN, MAC, GEN},
+    {CKM_SHA3_512_HMAC_GENERAL, P_MACLEN, MAC, GEN},
+    /* no parameter, not an encrypt/sign mechanism */
+    {CKM_SHA_1, P_NONE, 0, {0, 0}},
+    {CKM_SHA224, P_NONE, 0, {0, 0}},
+    {CKM_SHA256, P_NONE, 0, {0, 0}},
+    {CKM_SHA384, P_NONE, 0, {0, 0}},
+    {CKM_SHA512, P_NONE, 0, {0, 0}},
+    {CKM_SHA512_224, P_NONE, 0, {0, 0}},
+    {CKM_SHA512_256, P_NONE, 0, {0, 0}},
+    {CKM_SHA3_224, P_NONE, 0, {0, 0}},
+    {CKM_SHA3_256, P_NONE, 0, {0, 0}},
+    {CKM_SHA3_384, P_NONE, 0, {0, 0}},
+    {CKM_SHA3_512, P_NONE, 0, {0, 0}},
+    {CKM_AES_KEY_GEN, P_NONE, 0, {0, 0}},
+    {CKM_DES2_KEY_GEN, P_NONE, 0, {0, 0}},
+    {CKM_DES3_KEY_GEN, P_NONE, 0, {0, 0}},
+    {CKM_GENERIC_SECRET_KEY_GEN, P_NONE, 0, {0, 0}},
+    {CKM_AES_KEY_WRAP, P_NONE, 0, {0, 0}},
+    {CKM_AES_KEY_WRAP_PAD, P_NONE, 0, {0, 0}},
+    {CKM_AES_KEY_WRAP_KWP, P_NONE, 0, {0, 0}},
+    {CKM_HKDF_DERIVE, P_HKDF, 0, {0, 0}},
+    {CKM_RSA_PKCS_OAEP, P_OAEP, ENCDEC, {CKK_RSA, CKK_RSA}},
+    {CKM_RSA_PKCS_PSS, P_PSS, MAC, {CKK_RSA, CKK_RSA}},
+    {CKM_SHA1_RSA_PKCS_PSS, P_PSS, MAC, {CKK_RSA, CKK_RSA}},
+    {CKM_SHA224_RSA_PKCS_PSS, P_PSS, MAC, {CKK_RSA, CKK_RSA}},
+    {CKM_SHA256_RSA_PKCS_PSS, P_PSS, MAC, {CKK_RSA, CKK_RSA}},
+    {CKM_SHA384_RSA_PKCS_PSS, P_PSS, MAC, {CKK_RSA, CKK_RSA}},
+    {CKM_SHA512_RSA_PKCS_PSS, P_PSS, MAC, {CKK_RSA, CKK_RSA}},
+};
+
+static const mech_row *row_of(CK_MECHANISM_TYPE m)
+{
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        if (rows[i].mech == m)
+            return &rows[i];
+    return NULL;
+}
+
+static uint8_t *put_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+    return p + 4;
+}
+
+static uint8_t *put_u64(uint8_t *p, uint64_t v)
+{
+    p = put_u32(p, (uint32_t)(v >> 32));
+    return put_u32(p, (uint32_t)v);
+}
+
+static CK_RV set_bytes(p11_mech *out, const void *src, size_t len)
+{
+    out->param = malloc(len ? len : 1);
+    if (!out->param)
+        return CKR_HOST_MEMORY;
+    if (len)
+        memcpy(out->param, src, len);
+    out->param_len = len;
+    return CKR_OK;
+}
+
+/* The 2.40 errata layout without ulIvBits, which some applications send. */
+typedef struct {
+    CK_BYTE *pIv;
+    CK_ULONG ulIvLen;
+    CK_BYTE *pAAD;
+    CK_ULONG ulAADLen;
+    CK_ULONG ulTagBits;
+} gcm_params_240;
+
+static CK_RV enc_gcm(const CK_MECHANISM *in, p11_mech *out)
+{
+    const CK_BYTE *iv, *aad;
+    CK_ULONG ivlen, aadlen, tagbits;
+    if (in->ulParameterLen == sizeof(CK_GCM_PARAMS)) {
+        const CK_GCM_PARAMS *g = in->pParameter;
+        iv = g->pIv, ivlen = g->ulIvLen, aad = g->pAAD, aadlen = g->ulAADLen;
+        tagbits = g->ulTagBits;
+    } else if (in->ulParameterLen == sizeof(gcm_params_240)) {
+        const gcm_params_240 *g = in->pParameter;
+        iv = g->pIv, ivlen = g->ulIvLen, aad = g->pAAD, aadlen = g->ulAADLen;
+        tagbits = g->ulTagBits;
+    } else {
+        return CKR_MECHANISM_PARAM_INVALID;
+    }
+    if (ivlen < 1 || ivlen > 256 || !iv || aadlen > (1u << 20) || (aadlen && !aad) || tagbits > 128)
+        return CKR_MECHANISM_PARAM_INVALID;
+    size_t len = 4 + ivlen + 4 + aadlen + 4;
+    if (!(out->param = malloc(len)))
+        return CKR_HOST_MEMORY;
+    uint8_t *p = put_u32(out->param, (uint32_t)ivlen);
+    memcpy(p, iv, ivlen);
+    p = put_u32(p + ivlen, (uint32_t)aadlen);
+    if (aadlen)
+        memcpy(p, aad, aadlen);
+    put_u32(p + aadlen, (uint32_t)tagbits);
+    out->param_len = len;
+    return CKR_OK;
+}
+
+static CK_RV enc_hkdf(const CK_MECHANISM *in, p11_mech *out)
+{
+    if (in->ulParameterLen != sizeof(GREP11_CK_HKDF_PARAMS))
+        return CKR_MECHANISM_PARAM_INVALID;
+    const GREP11_CK_HKDF_PARAMS *h = in->pParameter;
+    if (h->ulSaltType == CKF_HKDF_SALT_KEY) /* the engine refuses it */
+        return CKR_MECHANISM_PARAM_INVALID;
+    CK_ULONG slen = h->ulSaltType == CKF_HKDF_SALT_DATA ? h->ulSaltLen : 0;
+    if ((slen && !h->pSalt) || (h->ulInfoLen && !h->pInfo) || slen > (1u << 20) ||
+        h->ulInfoLen > (1u << 20))
+        return CKR_MECHANISM_PARAM_INVALID;
+    size_t len = 2 + 8 + 8 + 4 + slen + 4 + h->ulInfoLen;
+    if (!(out->param = malloc(len)))
+        return CKR_HOST_MEMORY;
+    uint8_t *p = out->param;
+    *p++ = h->bExtract ? 1 : 0;
+    *p++ = h->bExpand ? 1 : 0;
+    p = put_u64(p, h->prfHashMechanism);
+    p = put_u64(p, h->ulSaltType);
+    p = put_u32(p, (uint32_t)slen);
+    if (slen)
+        memcpy(p, h->pSalt, slen);
+    p = put_u32(p + slen, (uint32_t)h->ulInfoLen);
+    if (h->ulInfoLen)
+        memcpy(p, h->pInfo, h->ulInfoLen);
+    out->param_len = len;
+    return CKR_OK;
+}
+
+static CK_RV enc_param(const mech_row *r, const CK_MECHANISM *in, p11_mech *out)
+{
+    uint8_t buf[20];
+    switch (r->param) {
+    case P_NONE:
+        return in->ulParameterLen == 0 ? CKR_OK : CKR_MECHANISM_PARAM_INVALID;
+    case P_IV16:
+    case P_IV8:
+        if (in->ulParameterLen != (r->param == P_IV16 ? 16u : 8u))
+            return CKR_MECHANISM_PARAM_INVALID;
+        return set_bytes(out, in->pParameter, in->ulParameterLen);
+    case P_CTR: {
+        if (in->ulParameterLen != sizeof(CK_AES_CTR_PARAMS))
+            return CKR_MECHANISM_PARAM_INVALID;
+        const CK_AES_CTR_PARAMS *c = in->pParameter;
+        if (c->ulCounterBits < 1 || c->ulCounterBits > 128)
+            return CKR_MECHANISM_PARAM_INVALID;
+        put_u32(buf, (uint32_t)c->ulCounterBits);
+        memcpy(buf + 4, c->cb, 16);
+        return set_bytes(out, buf, 20);
+    }
+    case P_GCM:
+        return enc_gcm(in, out);
+    case P_MACLEN: {
+        CK_ULONG l;
+        if (in->ulParameterLen != sizeof(CK_ULONG))
+            return CKR_MECHANISM_PARAM_INVALID;
+        memcpy(&l, in->pParameter, sizeof(l));
+        if (l == 0 || l > 64)
+            return CKR_MECHANISM_PARAM_INVALID;
+        put_u32(buf, (uint32_t)l);
+        return set_bytes(out, buf, 4);
+    }
+    case P_HKDF:
+        return enc_hkdf(in, out);
+    case P_OAEP: {
+        if (in->ulParameterLen != sizeof(CK_RSA_PKCS_OAEP_PARAMS))
+            return CKR_MECHANISM_PARAM_INVALID;
+        const CK_RSA_PKCS_OAEP_PARAMS *o = in->pParameter;
+        out->m.kind = G11C_PARAM_RSA_OAEP;
+        out->m.oaep.hash = o->hashAlg;
+        out->m.oaep.mgf = o->mgf;
+        if (o->ulSourceDataLen) {
+            if (!o->pSourceData || !(out->label = malloc(o->ulSourceDataLen)))
+                return o->pSourceData ? CKR_HOST_MEMORY : CKR_MECHANISM_PARAM_INVALID;
+            memcpy(out->label, o->pSourceData, o->ulSourceDataLen);
+            out->m.oaep.label = p11_bytes(out->label, o->ulSourceDataLen);
+        }
+        return CKR_OK;
+    }
+    case P_PSS: {
+        if (in->ulParameterLen != sizeof(CK_RSA_PKCS_PSS_PARAMS))
+            return CKR_MECHANISM_PARAM_INVALID;
+        const CK_RSA_PKCS_PSS_PARAMS *p = in->pParameter;
+        out->m.kind = G11C_PARAM_RSA_PSS;
+        out->m.pss.hash = p->hashAlg;
+        out->m.pss.mgf = p->mgf;
+        out->m.pss.salt_len = p->sLen;
+        return CKR_OK;
+    }
+    }
+    return CKR_MECHANISM_PARAM_INVALID;
+}
+
+CK_RV p11_mech_from_ck(const CK_MECHANISM *in, p11_mech *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!in || (in->ulParameterLen && !in->pParameter))
+        return CKR_ARGUMENTS_BAD;
+    out->m.type = in->mechanism;
+    const mech_row *r = row_of(in->mechanism);
+    CK_RV rv =
+        r ? enc_param(r, in, out)
+          : (in->ulParameterLen ? set_bytes(out, in->pParameter, in->ulParameterLen) : CKR_OK);
+    if (rv != CKR_OK) {
+        p11_mech_free(out);
+        return rv;
+    }
+    if (out->param) {
+        out->m.kind = G11C_PARAM_BYTES;
+        out->m.bytes = p11_bytes(out->param, out->param_len);
+    }
+    return CKR_OK;
+}
+
+void p11_mech_free(p11_mech *m)
+{
+    if (m->param) {
+        explicit_bzero(m->param, m->param_len);
+        free(m->param);
+    }
+    free(m->label);
+    memset(m, 0, sizeof(*m));
+}
+
+CK_RV p11_mech_key_check(CK_MECHANISM_TYPE mech, p11_opkind op, CK_KEY_TYPE kt)
+{
+    const mech_row *r = row_of(mech);
+    if (!r)
+        return CKR_OK; /* a mechanism we do not know: the server decides */
+    if (!(r->ops & (1u << op)))
+        return CKR_MECHANISM_INVALID;
+    if (kt != r->kt[0] && kt != r->kt[1])
+        return CKR_KEY_TYPE_INCONSISTENT;
+    return CKR_OK;
+}

@@ -1,0 +1,457 @@
+/* Object attributes: C_GetAttributeValue / C_SetAttributeValue /
+ * C_CopyObject, and key objects made from fresh blobs. A key's bound
+ * attributes (DESIGN §3) are cached from the server's GetAttributeValue;
+ * label, ID and dates live only here. CKA_VALUE of a key is never cached. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Attributes of a key that live beside its blob, never sent to the server. */
+static const CK_ATTRIBUTE_TYPE local_key_attrs[] = {
+    CKA_TOKEN,    CKA_PRIVATE,     CKA_LABEL,   CKA_ID,        CKA_START_DATE,  CKA_END_DATE,
+    CKA_COPYABLE, CKA_DESTROYABLE, CKA_SUBJECT, CKA_UNIQUE_ID, CKA_APPLICATION,
+};
+
+/* What GetAttributeValue is asked for to cache a secret key's bound attributes. */
+static const CK_ATTRIBUTE_TYPE bound_secret[] = {
+    CKA_CLASS,
+    CKA_KEY_TYPE,
+    CKA_VALUE_LEN,
+    CKA_KEY_GEN_MECHANISM,
+    CKA_ENCRYPT,
+    CKA_DECRYPT,
+    CKA_SIGN,
+    CKA_VERIFY,
+    CKA_WRAP,
+    CKA_UNWRAP,
+    CKA_DERIVE,
+    CKA_SENSITIVE,
+    CKA_EXTRACTABLE,
+    CKA_ALWAYS_SENSITIVE,
+    CKA_NEVER_EXTRACTABLE,
+    CKA_LOCAL,
+    CKA_TRUSTED,
+    CKA_WRAP_WITH_TRUSTED,
+    CKA_MODIFIABLE,
+};
+#define NBOUND (sizeof(bound_secret) / sizeof(bound_secret[0]))
+
+/* Never changed after creation. */
+static const CK_ATTRIBUTE_TYPE read_only[] = {
+    CKA_CLASS,
+    CKA_TOKEN,
+    CKA_PRIVATE,
+    CKA_KEY_TYPE,
+    CKA_CERTIFICATE_TYPE,
+    CKA_LOCAL,
+    CKA_ALWAYS_SENSITIVE,
+    CKA_NEVER_EXTRACTABLE,
+    CKA_KEY_GEN_MECHANISM,
+    CKA_VALUE_LEN,
+    CKA_UNIQUE_ID,
+    CKA_CHECK_VALUE,
+};
+
+static int in_list(const CK_ATTRIBUTE_TYPE *l, size_t n, CK_ATTRIBUTE_TYPE t)
+{
+    for (size_t i = 0; i < n; i++)
+        if (l[i] == t)
+            return 1;
+    return 0;
+}
+
+#define IN(list, t) in_list((list), sizeof(list) / sizeof((list)[0]), (t))
+
+static int is_key(const p11_object *o)
+{
+    return o->blob.ptr != NULL;
+}
+
+CK_RV p11_key_template_for_server(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUTE **out,
+                                  CK_ULONG *nout)
+{
+    *out = calloc(n ? n : 1, sizeof(**out));
+    *nout = 0;
+    if (!*out)
+        return CKR_HOST_MEMORY;
+    for (CK_ULONG i = 0; i < n; i++)
+        if (!IN(local_key_attrs, t[i].type))
+            (*out)[(*nout)++] = t[i];
+    return CKR_OK;
+}
+
+CK_RV p11_object_placement(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, CK_ULONG n,
+                           int *is_private)
+{
+    int user = p11_slot_user_logged_in(&st->slots[s->slot_idx]);
+    *is_private = p11_tmpl_bool(t, n, CKA_PRIVATE, user);
+    if (*is_private && !user)
+        return CKR_USER_NOT_LOGGED_IN; /* DESIGN §5: only the normal user owns private objects */
+    if (p11_tmpl_bool(t, n, CKA_TOKEN, 0)) {
+        if (!(s->flags & CKF_RW_SESSION))
+            return CKR_SESSION_READ_ONLY;
+        return p11_tokstore_create(st, s, t, n);
+    }
+    return CKR_OK;
+}
+
+static CK_RV cache_attrs(p11_object *o, const CK_ATTRIBUTE *a, CK_ULONG n)
+{
+    CK_RV rv = CKR_OK;
+    p11_mutex_lock(o->lock);
+    for (CK_ULONG i = 0; i < n && rv == CKR_OK; i++)
+        if (a[i].ulValueLen != CK_UNAVAILABLE_INFORMATION && a[i].type != CKA_VALUE)
+            rv = p11_attrs_set(&o->attrs, a[i].type, a[i].pValue, a[i].ulValueLen);
+    if (rv == CKR_OK) {
+        CK_ULONG cls = p11_attrs_ulong(&o->attrs, CKA_CLASS, o->cls);
+        o->cls = cls;
+    }
+    p11_mutex_unlock(o->lock);
+    return rv;
+}
+
+CK_RV p11_object_load_bound(p11_state *st, p11_object *o)
+{
+    g11c_buf blob = {0};
+    CK_ATTRIBUTE *got = NULL;
+    CK_ULONG ngot = 0;
+    (void)st;
+    CK_RV rv = p11_object_blob(o, &blob);
+    if (rv != CKR_OK)
+        return rv;
+    g11c_conn *conn = st->slots[o->slot_idx].conn;
+    rv = g11c_get_attribute_value(conn, g11c_bytes_of(&blob), bound_secret, NBOUND, &got, &ngot);
+    if (rv == CKR_ATTRIBUTE_TYPE_INVALID) {
+        /* A server that binds fewer attributes: ask one by one. */
+        rv = CKR_OK;
+        for (size_t i = 0; i < NBOUND && rv == CKR_OK; i++) {
+            CK_RV one = g11c_get_attribute_value(conn, g11c_bytes_of(&blob), &bound_secret[i], 1,
+                                                 &got, &ngot);
+            if (one == CKR_OK)
+                rv = cache_attrs(o, got, ngot);
+            else if (one != CKR_ATTRIBUTE_TYPE_INVALID)
+                rv = one;
+            g11c_attrs_free(got, ngot);
+            got = NULL;
+            ngot = 0;
+        }
+    } else if (rv == CKR_OK) {
+        rv = cache_attrs(o, got, ngot);
+    }
+    if (rv == CKR_OK) {
+        p11_mutex_lock(o->lock);
+        o->bound_cached = 1;
+        p11_mutex_unlock(o->lock);
+    }
+    g11c_attrs_free(got, ngot);
+    g11c_buf_free(&blob);
+    return rv;
+}
+
+CK_RV p11_key_from_blob(p11_state *st, p11_session *s, g11c_buf *blob, const g11c_buf *checksum,
+                        const CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_HANDLE *h)
+{
+    static const CK_BYTE empty[1] = {0};
+    int priv;
+    CK_RV rv = p11_object_placement(st, s, t, n, &priv);
+    if (rv != CKR_OK)
+        return rv;
+    p11_object *o = p11_object_new(CKO_SECRET_KEY);
+    if (!o)
+        return CKR_HOST_MEMORY;
+    o->is_private = priv;
+    o->slot_idx = s->slot_idx;
+    o->blob = *blob;
+    blob->ptr = NULL;
+    blob->len = 0;
+    p11_attrs *a = &o->attrs;
+    for (CK_ULONG i = 0; i < n && rv == CKR_OK; i++)
+        if (IN(local_key_attrs, t[i].type))
+            rv = p11_attrs_set(a, t[i].type, t[i].pValue, t[i].ulValueLen);
+    if (rv == CKR_OK)
+        rv = p11_attrs_set_bool(a, CKA_PRIVATE, priv ? CK_TRUE : CK_FALSE);
+    static const CK_ATTRIBUTE_TYPE empties[] = {CKA_LABEL, CKA_ID, CKA_START_DATE, CKA_END_DATE};
+    for (size_t i = 0; i < 4 && rv == CKR_OK; i++)
+        if (!p11_attrs_find(a, empties[i]))
+            rv = p11_attrs_set(a, empties[i], empty, 0);
+    if (rv == CKR_OK && !p11_attrs_find(a, CKA_TOKEN))
+        rv = p11_attrs_set_bool(a, CKA_TOKEN, CK_FALSE);
+    if (rv == CKR_OK && !p11_attrs_find(a, CKA_COPYABLE))
+        rv = p11_attrs_set_bool(a, CKA_COPYABLE, CK_TRUE);
+    if (rv == CKR_OK && !p11_attrs_find(a, CKA_DESTROYABLE))
+        rv = p11_attrs_set_bool(a, CKA_DESTROYABLE, CK_TRUE);
+    if (rv == CKR_OK && checksum && checksum->len >= 3)
+        rv = p11_attrs_set(a, CKA_CHECK_VALUE, checksum->ptr, 3);
+    if (rv == CKR_OK)
+        rv = p11_object_load_bound(st, o);
+    if (rv == CKR_OK)
+        rv = p11_object_add(st, s, o, h);
+    if (rv != CKR_OK)
+        p11_object_free(o);
+    return rv;
+}
+
+/* ---- C_GetAttributeValue ----------------------------------------------------- */
+
+/* One attribute of a key the cache lacks, from the server. */
+static CK_RV server_attr(p11_state *st, p11_object *o, CK_ATTRIBUTE *want)
+{
+    g11c_buf blob = {0};
+    CK_ATTRIBUTE *got = NULL;
+    CK_ULONG ngot = 0;
+    CK_RV rv = p11_object_blob(o, &blob);
+    if (rv != CKR_OK)
+        return rv;
+    rv = g11c_get_attribute_value(st->slots[o->slot_idx].conn, g11c_bytes_of(&blob), &want->type, 1,
+                                  &got, &ngot);
+    if (rv == CKR_OK) {
+        if (ngot != 1 || got[0].type != want->type)
+            rv = CKR_ATTRIBUTE_TYPE_INVALID;
+        else if (!want->pValue)
+            want->ulValueLen = got[0].ulValueLen;
+        else if (want->ulValueLen < got[0].ulValueLen)
+            rv = CKR_BUFFER_TOO_SMALL;
+        else {
+            memcpy(want->pValue, got[0].pValue, got[0].ulValueLen);
+            want->ulValueLen = got[0].ulValueLen;
+        }
+    }
+    g11c_attrs_free(got, ngot);
+    g11c_buf_free(&blob);
+    return rv;
+}
+
+/* One attribute from the cache: CKR_OK, CKR_BUFFER_TOO_SMALL,
+ * CKR_ATTRIBUTE_SENSITIVE, or CKR_ATTRIBUTE_TYPE_INVALID when the cache does
+ * not have it. */
+static CK_RV cached_attr(p11_object *o, CK_ATTRIBUTE *want)
+{
+    CK_RV rv = CKR_OK;
+    p11_mutex_lock(o->lock);
+    const CK_ATTRIBUTE *a = p11_attrs_find(&o->attrs, want->type);
+    if (is_key(o) && want->type == CKA_VALUE)
+        rv = p11_attrs_bool(&o->attrs, CKA_SENSITIVE, 0) ||
+                     !p11_attrs_bool(&o->attrs, CKA_EXTRACTABLE, 1)
+                 ? CKR_ATTRIBUTE_SENSITIVE
+                 : CKR_ATTRIBUTE_TYPE_INVALID; /* ask the server */
+    else if (!a)
+        rv = CKR_ATTRIBUTE_TYPE_INVALID;
+    else if (!want->pValue)
+        want->ulValueLen = a->ulValueLen;
+    else if (want->ulValueLen < a->ulValueLen)
+        rv = CKR_BUFFER_TOO_SMALL;
+    else {
+        if (a->ulValueLen)
+            memcpy(want->pValue, a->pValue, a->ulValueLen);
+        want->ulValueLen = a->ulValueLen;
+    }
+    p11_mutex_unlock(o->lock);
+    return rv;
+}
+
+CK_RV C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh, CK_ATTRIBUTE *t, CK_ULONG n)
+{
+    P11_STATE_OR_RETURN(st);
+    p11_session *s;
+    p11_object *o = NULL;
+    CK_RV rv, result = CKR_OK;
+    if (n && !t)
+        return CKR_ARGUMENTS_BAD;
+    if ((rv = p11_session_get(st, h, &s)) != CKR_OK)
+        return rv;
+    if ((rv = p11_object_get(st, s, oh, &o)) != CKR_OK)
+        goto out;
+    if (is_key(o) && !o->bound_cached && (rv = p11_object_load_bound(st, o)) != CKR_OK)
+        goto out;
+    for (CK_ULONG i = 0; i < n; i++) {
+        CK_RV one = cached_attr(o, &t[i]);
+        if (one == CKR_ATTRIBUTE_TYPE_INVALID && is_key(o)) {
+            one = server_attr(st, o, &t[i]);
+            if (one != CKR_OK && one != CKR_ATTRIBUTE_SENSITIVE &&
+                one != CKR_ATTRIBUTE_TYPE_INVALID && one != CKR_BUFFER_TOO_SMALL) {
+                rv = one; /* the server is gone: the whole call fails */
+                goto out;
+            }
+        }
+        if (one != CKR_OK) {
+            t[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
+            /* §5.7: any of the three may be returned; sensitivity first. */
+            if (result == CKR_OK || one == CKR_ATTRIBUTE_SENSITIVE)
+                result = one;
+        }
+    }
+    rv = result;
+out:
+    p11_object_put(st, o);
+    p11_session_put(st, s);
+    return rv;
+}
+
+/* ---- C_SetAttributeValue and C_CopyObject -------------------------------------- */
+
+/* Checks a change against the object (o->lock held); copy: C_CopyObject,
+ * where CKA_TOKEN and CKA_PRIVATE may be given. */
+static CK_RV check_change(p11_object *o, const CK_ATTRIBUTE *t, CK_ULONG n, int copy)
+{
+    if (!p11_attrs_bool(&o->attrs, CKA_MODIFIABLE, 1) && !copy)
+        return CKR_ACTION_PROHIBITED;
+    for (CK_ULONG i = 0; i < n; i++) {
+        CK_ATTRIBUTE_TYPE ty = t[i].type;
+        if (copy && (ty == CKA_TOKEN || ty == CKA_PRIVATE))
+            continue;
+        if (IN(read_only, ty))
+            return CKR_ATTRIBUTE_READ_ONLY;
+        if (ty == CKA_COPYABLE && p11_tmpl_bool(t, n, CKA_COPYABLE, 0))
+            return CKR_ATTRIBUTE_READ_ONLY; /* may only turn off */
+        if (is_key(o) && ty == CKA_VALUE)
+            return CKR_ATTRIBUTE_READ_ONLY;
+    }
+    return CKR_OK;
+}
+
+/* Applies a checked change: bound attributes through the server (a new
+ * blob), the rest locally. */
+static CK_RV apply_change(p11_state *st, p11_object *o, const CK_ATTRIBUTE *t, CK_ULONG n)
+{
+    CK_ATTRIBUTE *srv = NULL;
+    CK_ULONG nsrv = 0;
+    g11c_buf blob = {0}, fresh = {0};
+    CK_RV rv = CKR_OK;
+    if (is_key(o)) {
+        if ((rv = p11_key_template_for_server(t, n, &srv, &nsrv)) != CKR_OK)
+            goto out;
+        for (CK_ULONG i = 0; i < nsrv; i++)
+            if (srv[i].type == CKA_TOKEN || srv[i].type == CKA_PRIVATE)
+                srv[i] = srv[--nsrv], i--;
+    }
+    if (nsrv) {
+        if ((rv = p11_object_blob(o, &blob)) != CKR_OK)
+            goto out;
+        rv = g11c_set_attribute_value(st->slots[o->slot_idx].conn, g11c_bytes_of(&blob), srv, nsrv,
+                                      &fresh);
+        if (rv == CKR_OBJECT_HANDLE_INVALID || rv == CKR_KEY_HANDLE_INVALID)
+            rv = CKR_OBJECT_HANDLE_INVALID;
+        if (rv != CKR_OK)
+            goto out;
+        p11_mutex_lock(o->lock);
+        g11c_buf_free(&o->blob);
+        o->blob = fresh;
+        fresh.ptr = NULL;
+        p11_mutex_unlock(o->lock);
+        if ((rv = p11_object_load_bound(st, o)) != CKR_OK)
+            goto out;
+    }
+    p11_mutex_lock(o->lock);
+    for (CK_ULONG i = 0; i < n && rv == CKR_OK; i++)
+        if (!is_key(o) ||
+            in_list(local_key_attrs, sizeof(local_key_attrs) / sizeof(CK_ULONG), t[i].type))
+            rv = p11_attrs_set(&o->attrs, t[i].type, t[i].pValue, t[i].ulValueLen);
+    p11_mutex_unlock(o->lock);
+out:
+    free(srv);
+    g11c_buf_free(&blob);
+    g11c_buf_free(&fresh);
+    return rv;
+}
+
+CK_RV C_SetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh, CK_ATTRIBUTE *t, CK_ULONG n)
+{
+    P11_STATE_OR_RETURN(st);
+    p11_session *s;
+    p11_object *o = NULL;
+    CK_RV rv = p11_tmpl_check(t, n);
+    if (rv != CKR_OK)
+        return rv;
+    if ((rv = p11_session_get(st, h, &s)) != CKR_OK)
+        return rv;
+    if ((rv = p11_object_get(st, s, oh, &o)) != CKR_OK)
+        goto out;
+    p11_mutex_lock(o->lock);
+    rv = check_change(o, t, n, 0);
+    p11_mutex_unlock(o->lock);
+    if (rv == CKR_OK)
+        rv = apply_change(st, o, t, n);
+out:
+    p11_object_put(st, o);
+    p11_session_put(st, s);
+    return rv;
+}
+
+static CK_RV duplicate(p11_object *src, p11_object **out)
+{
+    CK_RV rv = CKR_OK;
+    p11_object *o = p11_object_new(src->cls);
+    if (!o)
+        return CKR_HOST_MEMORY;
+    p11_mutex_lock(src->lock);
+    o->is_private = src->is_private;
+    o->slot_idx = src->slot_idx;
+    o->bound_cached = src->bound_cached;
+    for (CK_ULONG i = 0; i < src->attrs.n && rv == CKR_OK; i++)
+        rv = p11_attrs_set(&o->attrs, src->attrs.a[i].type, src->attrs.a[i].pValue,
+                           src->attrs.a[i].ulValueLen);
+    if (rv == CKR_OK && src->blob.ptr) {
+        o->blob.ptr = malloc(src->blob.len);
+        if (o->blob.ptr) {
+            memcpy(o->blob.ptr, src->blob.ptr, src->blob.len);
+            o->blob.len = src->blob.len;
+        } else {
+            rv = CKR_HOST_MEMORY;
+        }
+    }
+    p11_mutex_unlock(src->lock);
+    if (rv != CKR_OK)
+        p11_object_free(o);
+    else
+        *out = o;
+    return rv;
+}
+
+CK_RV C_CopyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh, CK_ATTRIBUTE *t, CK_ULONG n,
+                   CK_OBJECT_HANDLE *out)
+{
+    P11_STATE_OR_RETURN(st);
+    p11_session *s;
+    p11_object *o = NULL, *copy = NULL;
+    int priv;
+    if (!out)
+        return CKR_ARGUMENTS_BAD;
+    CK_RV rv = p11_tmpl_check(t, n);
+    if (rv != CKR_OK)
+        return rv;
+    if ((rv = p11_session_get(st, h, &s)) != CKR_OK)
+        return rv;
+    if ((rv = p11_object_get(st, s, oh, &o)) != CKR_OK)
+        goto out;
+    p11_mutex_lock(o->lock);
+    int copyable = p11_attrs_bool(&o->attrs, CKA_COPYABLE, 1);
+    int was_private = o->is_private;
+    if (copyable)
+        rv = check_change(o, t, n, 1);
+    p11_mutex_unlock(o->lock);
+    if (!copyable) {
+        rv = CKR_ACTION_PROHIBITED;
+        goto out;
+    }
+    if (rv != CKR_OK)
+        goto out;
+    if ((rv = p11_object_placement(st, s, t, n, &priv)) != CKR_OK)
+        goto out;
+    if (!p11_tmpl_find(t, n, CKA_PRIVATE))
+        priv = was_private;
+    if ((rv = duplicate(o, &copy)) != CKR_OK)
+        goto out;
+    copy->is_private = priv;
+    if ((rv = p11_attrs_set_bool(&copy->attrs, CKA_PRIVATE, priv ? CK_TRUE : CK_FALSE)) != CKR_OK)
+        goto out;
+    if ((rv = apply_change(st, copy, t, n)) != CKR_OK)
+        goto out;
+    if ((rv = p11_object_add(st, s, copy, out)) == CKR_OK)
+        copy = NULL;
+out:
+    p11_object_free(copy);
+    p11_object_put(st, o);
+    p11_session_put(st, s);
+    return rv;
+}

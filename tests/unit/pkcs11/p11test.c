@@ -1,0 +1,144 @@
+#include "p11test.h"
+
+#include <dlfcn.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#ifndef P11_MODULE_PATH
+#error "P11_MODULE_PATH must name pkcs11-grep11.so"
+#endif
+
+int p11t_server(p11t *t, const char *server_yaml)
+{
+    char path[400];
+    if (test_server_start(&t->srv, server_yaml, NULL) != 0)
+        return -1;
+    t->have_srv = 1;
+    snprintf(path, sizeof(path), "%s/dev-apikey", t->srv.dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int ok = fgets(t->apikey, sizeof(t->apikey), f) != NULL;
+    fclose(f);
+    t->apikey[strcspn(t->apikey, "\r\n")] = '\0';
+    return ok ? 0 : -1;
+}
+
+int p11t_config(p11t *t, const char *address, const char *extra)
+{
+    const char *colon = strrchr(address, ':');
+    if (!colon)
+        return -1;
+    snprintf(t->cfg, sizeof(t->cfg), "%s/grep11client.yaml", t->srv.dir);
+    FILE *f = fopen(t->cfg, "w");
+    if (!f)
+        return -1;
+    fprintf(f,
+            "conn: &conn\n"
+            "  address: \"%.*s\"\n"
+            "  port: %s\n"
+            "  tls: {enabled: true, cacert: \"%s\"}\n"
+            "anon: &anon {enabled: true, apikey: \"%s\"}\n"
+            "tokens:\n"
+            "  0:\n"
+            "    label: \"grep11 test\"\n"
+            "    grep11connection:\n"
+            "      <<: *conn\n"
+            "%s"
+            "    users:\n"
+            "      0: {name: so, iamauth: {enabled: true}}\n"
+            "      1: {name: user, iamauth: {enabled: true}}\n"
+            "      2: {name: anonymous, iamauth: *anon}\n"
+            "  5:\n"
+            "    grep11connection: *conn\n"
+            "    users: {2: {name: anonymous, iamauth: *anon}}\n"
+            "logging: {loglevel: debug, logpath: \"%s/module.log\"}\n",
+            (int)(colon - address), address, colon + 1, t->srv.ca, t->apikey, extra ? extra : "",
+            t->srv.dir);
+    fclose(f);
+    setenv("GREP11_CLIENT_CONFIG", t->cfg, 1);
+    return 0;
+}
+
+int p11t_load(p11t *t, int init)
+{
+    CK_RV (*get)(CK_FUNCTION_LIST **);
+    t->dl = dlopen(P11_MODULE_PATH, RTLD_NOW | RTLD_LOCAL);
+    if (!t->dl) {
+        fprintf(stderr, "dlopen: %s\n", dlerror());
+        return -1;
+    }
+    *(void **)&get = dlsym(t->dl, "C_GetFunctionList");
+    if (!get || get(&t->f) != CKR_OK)
+        return -1;
+    if (init && t->f->C_Initialize(NULL) != CKR_OK)
+        return -1;
+    return 0;
+}
+
+void p11t_unload(p11t *t)
+{
+    if (t->dl)
+        dlclose(t->dl);
+    t->dl = NULL;
+    t->f = NULL;
+}
+
+int p11t_start(p11t *t)
+{
+    memset(t, 0, sizeof(*t));
+    if (p11t_server(t, NULL) != 0 || p11t_config(t, t->srv.addr, NULL) != 0)
+        return -1;
+    return p11t_load(t, 1);
+}
+
+int p11t_stop(p11t *t)
+{
+    int rc = 0;
+    if (t->f && t->f->C_Finalize(NULL) != CKR_OK)
+        rc = -1;
+    p11t_unload(t);
+    if (t->have_srv && test_server_stop(&t->srv) != 0)
+        rc = -1;
+    return rc;
+}
+
+CK_SESSION_HANDLE p11t_session(p11t *t, CK_SLOT_ID slot, int rw)
+{
+    CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+    CK_FLAGS fl = CKF_SERIAL_SESSION | (rw ? CKF_RW_SESSION : 0);
+    assert_int_equal(t->f->C_OpenSession(slot, fl, NULL, NULL, &s), CKR_OK);
+    return s;
+}
+
+CK_OBJECT_HANDLE p11t_secret_key(p11t *t, CK_SESSION_HANDLE s, CK_MECHANISM_TYPE gen,
+                                 CK_KEY_TYPE kt, CK_ULONG len, int clear)
+{
+    CK_MECHANISM m = {gen, NULL, 0};
+    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+    CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+    CK_ATTRIBUTE tmpl[] = {
+        {CKA_CLASS, &cls, sizeof(cls)},
+        {CKA_KEY_TYPE, &kt, sizeof(kt)},
+        {CKA_VALUE_LEN, &len, sizeof(len)},
+        {CKA_SENSITIVE, clear ? &no : &yes, sizeof(CK_BBOOL)},
+        {CKA_EXTRACTABLE, &yes, sizeof(CK_BBOOL)},
+    };
+    CK_OBJECT_HANDLE k = CK_INVALID_HANDLE;
+    assert_int_equal(t->f->C_GenerateKey(s, &m, tmpl, 5, &k), CKR_OK);
+    return k;
+}
+
+void p11t_key_value(p11t *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE k, unsigned char *out,
+                    CK_ULONG *len)
+{
+    CK_ATTRIBUTE a = {CKA_VALUE, out, *len};
+    assert_int_equal(t->f->C_GetAttributeValue(s, k, &a, 1), CKR_OK);
+    *len = a.ulValueLen;
+}

@@ -1,0 +1,44 @@
+/* Test support for the PKCS #11 module: a real grep11d from the harness, a
+ * generated grep11client.yaml, and the module loaded with dlopen as an
+ * application would load it. */
+#ifndef P11TEST_H
+#define P11TEST_H
+
+#include <p11-kit/pkcs11.h>
+
+#include "harness.h"
+
+typedef struct {
+    test_server srv;
+    int have_srv;
+    char cfg[400];    /* the generated grep11client.yaml */
+    char apikey[256]; /* the dev server's all-roles API key */
+    void *dl;
+    CK_FUNCTION_LIST *f;
+} p11t;
+
+/* Starts grep11d --dev (server_yaml: its configuration, or NULL). */
+int p11t_server(p11t *t, const char *server_yaml);
+/* Writes the configuration: two tokens (slots 0 and 5) on the server, the
+ * dev key as the anonymous user's key; extra is appended under slot 0's
+ * grep11connection (e.g. "      timeout: 2000\n") and may be NULL. Sets
+ * GREP11_CLIENT_CONFIG. */
+int p11t_config(p11t *t, const char *address, const char *extra);
+/* dlopen + C_GetFunctionList (+ C_Initialize when init). */
+int p11t_load(p11t *t, int init);
+void p11t_unload(p11t *t);
+/* All of it, for group setups; and the reverse. */
+int p11t_start(p11t *t);
+int p11t_stop(p11t *t);
+
+CK_SESSION_HANDLE p11t_session(p11t *t, CK_SLOT_ID slot, int rw);
+
+/* An AES or generic secret session key; extractable and readable when
+ * clear is set (for known-answer checks). */
+CK_OBJECT_HANDLE p11t_secret_key(p11t *t, CK_SESSION_HANDLE s, CK_MECHANISM_TYPE gen,
+                                 CK_KEY_TYPE kt, CK_ULONG len, int clear);
+/* CKA_VALUE of a clear key. */
+void p11t_key_value(p11t *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE k, unsigned char *out,
+                    CK_ULONG *len);
+
+#endif
