@@ -20,6 +20,7 @@
 
 #define DEFAULT_TIMEOUT_MS 30000
 #define CQ_POOL 64
+#define GRACE_MS 2000
 #define DEFAULT_MAX_MESSAGE (64u * 1024u * 1024u)
 
 struct g11c_conn {
@@ -217,12 +218,15 @@ static CK_RV unary_bytes(g11c_conn *c, const char *method, const uint8_t *req, s
             report(c, method, rv, "no bearer token");
             return rv;
         }
-        snprintf(auth, sizeof(auth), "Bearer %s", token);
+        /* An empty token means "no credentials for this call". */
+        if (token[0]) {
+            snprintf(auth, sizeof(auth), "Bearer %s", token);
+            md[0].key = grpc_slice_from_static_string("authorization");
+            md[0].value = grpc_slice_from_copied_string(auth);
+            OPENSSL_cleanse(auth, sizeof(auth));
+            nmd = 1;
+        }
         OPENSSL_cleanse(token, sizeof(token));
-        md[0].key = grpc_slice_from_static_string("authorization");
-        md[0].value = grpc_slice_from_copied_string(auth);
-        OPENSSL_cleanse(auth, sizeof(auth));
-        nmd = 1;
     }
 
     grpc_completion_queue *cq = cq_take(c);
@@ -262,10 +266,26 @@ static CK_RV unary_bytes(g11c_conn *c, const char *method, const uint8_t *req, s
 
     grpc_call_error e = grpc_call_start_batch(call, ops, 6, (void *)call, NULL);
     if (e == GRPC_CALL_OK) {
-        grpc_event ev =
-            grpc_completion_queue_pluck(cq, (void *)call, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-        (void)ev; /* the status op always completes; its status says the rest */
-        rv = g11c_status_to_rv(status, &trailing, detail, sizeof(detail));
+        /* gRPC enforces the deadline itself; the pluck is bounded too, a
+         * little later, so that a call never hangs its caller even if gRPC's
+         * timers cannot run (a forked child without fork support). */
+        gpr_timespec limit = gpr_time_add(deadline, gpr_time_from_millis(GRACE_MS, GPR_TIMESPAN));
+        grpc_event ev = grpc_completion_queue_pluck(cq, (void *)call, limit, NULL);
+        if (ev.type == GRPC_OP_COMPLETE) {
+            rv = g11c_status_to_rv(status, &trailing, detail, sizeof(detail));
+        } else {
+            /* Cancel, then collect the batch so the queue can be reused; if
+             * even that does not come back, the queue is abandoned (a leak
+             * beats a hang). */
+            grpc_call_cancel(call, NULL);
+            limit = gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
+                                 gpr_time_from_millis(GRACE_MS, GPR_TIMESPAN));
+            if (grpc_completion_queue_pluck(cq, (void *)call, limit, NULL).type !=
+                GRPC_OP_COMPLETE)
+                cq = NULL;
+            rv = CKR_DEVICE_ERROR;
+            snprintf(detail, sizeof(detail), "no answer within the deadline");
+        }
     } else {
         rv = CKR_DEVICE_ERROR;
         snprintf(detail, sizeof(detail), "cannot start call (%d)", (int)e);
@@ -296,9 +316,9 @@ static CK_RV unary_bytes(g11c_conn *c, const char *method, const uint8_t *req, s
     grpc_slice_unref(status_text);
     gpr_free((void *)error_string);
     grpc_call_unref(call);
-    if (e == GRPC_CALL_OK)
+    if (e == GRPC_CALL_OK && cq)
         cq_give(c, cq);
-    else
+    else if (cq)
         cq_destroy(cq); /* nothing was queued, but do not reuse a queue in doubt */
     return rv;
 }
