@@ -240,6 +240,77 @@ CK_RV g11c_store_find_objects(g11c_conn *c, const uint8_t ks[16], const char *pa
 #define G11C_KEY_REF_LEN 22
 g11c_bytes g11c_key_ref(const uint8_t id[16], uint8_t buf[G11C_KEY_REF_LEN]);
 
+/* ---- grep11.Custody: master-key custody (docs/internals/custody.md) ---- */
+
+#define G11C_CUSTODY_MAX_ADMINS 16
+#define G11C_CUSTODY_MAX_PARTS 8
+typedef struct {
+    char keyid[17];
+    char name[65];
+    char alg[16];
+    uint8_t spki[160];
+    size_t spki_len;
+} g11c_custody_admin;
+
+typedef struct {
+    uint8_t instance[16];
+    int imprinted, locked;
+    uint64_t epoch;
+    unsigned threshold;
+    g11c_custody_admin admins[G11C_CUSTODY_MAX_ADMINS];
+    size_t nadmins;
+    char mode[16];          /* "custody" | "development" */
+    char current_vp[17];    /* verification patterns: 16 hex digits, "" none */
+    char new_state[16];     /* "empty" | "loading" | "committed" */
+    char new_scheme[8];     /* "xor" | "shamir" */
+    char part_vps[G11C_CUSTODY_MAX_PARTS][17];
+    size_t nparts;          /* recorded in the log */
+    unsigned parts_held;    /* held in this server's memory */
+    unsigned shares_needed;
+    char new_vp[17];
+    char previous_vp[17];
+    int64_t grace_until;
+    char rewrap_phase[16];  /* "idle" | "running" | "done" | "failed" */
+    uint64_t rewrap_done, rewrap_skipped, rewrap_failed;
+    char rewrap_error[160];
+    unsigned unlock_parts_held;
+} g11c_custody_info;
+
+typedef struct {
+    char keyid[17];
+    uint8_t sig[160];
+    size_t len;
+} g11c_custody_sig;
+
+typedef struct {
+    uint64_t epoch;
+    char message[400];
+    char part_vp[17];
+    char assembled_vp[17];
+    char api_key[160]; /* create-apikey: shown once */
+} g11c_custody_result;
+
+typedef struct {
+    int intact;
+    char problem[256];
+    uint64_t entries, maced, unmaced, orphans, head_seq;
+    uint8_t head_hash[32];
+} g11c_audit_report;
+
+CK_RV g11c_custody_status(g11c_conn *c, g11c_custody_info *out);
+/* A fresh single-use nonce and the instance's id and epoch, to build a
+ * command from. */
+CK_RV g11c_custody_prepare(g11c_conn *c, uint8_t instance[16], uint64_t *epoch,
+                           uint8_t nonce[16], unsigned *parts_held);
+/* cmd: the canonical encoding; secret: the part or share of a load. */
+CK_RV g11c_custody_submit(g11c_conn *c, const uint8_t *cmd, size_t len,
+                          const g11c_custody_sig *sigs, size_t nsigs, g11c_bytes secret,
+                          g11c_custody_result *out);
+CK_RV g11c_custody_unlock(g11c_conn *c, const uint8_t (*parts)[32], size_t nparts,
+                          const g11c_bytes *shares, size_t nshares, int reset, int *unlocked,
+                          unsigned *held, char *msg, size_t cap);
+CK_RV g11c_audit_verify(g11c_conn *c, g11c_audit_report *out);
+
 /* ---- other services --------------------------------------------------- */
 
 /* grpc.health.v1: *serving is 1 when the server reports SERVING. */

@@ -29,6 +29,7 @@ void config_free(server_config *cfg)
     free(cfg->tls_key);
     free(cfg->tls_client_ca);
     free(cfg->master_key_file);
+    free(cfg->custody_admin);
     free(cfg->store_url);
     memset(cfg, 0, sizeof(*cfg));
 }
@@ -90,6 +91,13 @@ static int config_apply(server_config *cfg, const char *key, const char *value, 
         set_string(&cfg->tls_client_ca, value);
     } else if (strcmp(key, "master_key_file") == 0) {
         set_string(&cfg->master_key_file, value);
+    } else if (strcmp(key, "custody.admin") == 0) {
+        set_string(&cfg->custody_admin, value);
+    } else if (strcmp(key, "custody.enabled") == 0) {
+        if (parse_bool(value, &cfg->custody_enabled) != 0) {
+            snprintf(err, errlen, "%s: expected true or false", key);
+            return -1;
+        }
     } else if (strcmp(key, "log_level") == 0) {
         if (log_level_parse(value, &cfg->log_level) != 0) {
             snprintf(err, errlen, "log_level: unknown level '%s'", value);
@@ -329,11 +337,6 @@ int config_validate(const server_config *cfg, char *err, size_t errlen)
     }
     if (cfg->insecure && cfg->tls_client_ca) {
         snprintf(err, errlen, "tls.client_ca (mutual TLS) cannot be used with --insecure");
-        return -1;
-    }
-    if (!cfg->dev && !cfg->master_key_file) {
-        snprintf(err, errlen,
-                 "master_key_file must be set (or --dev for a development master key)");
         return -1;
     }
     return 0;

@@ -18,7 +18,9 @@ typedef struct {
     char *tls_cert;        /* PEM server certificate chain */
     char *tls_key;         /* PEM private key */
     char *tls_client_ca;   /* set: mutual TLS required */
-    char *master_key_file; /* 32-byte WK (until custody replaces it) */
+    char *master_key_file; /* 32-byte WK in a plain file: --dev only */
+    int custody_enabled;   /* custody.enabled: with --dev, custody instead of the dev key */
+    char *custody_admin;   /* custody.admin: imprint this administrator at first start */
     log_level log_level;
     int workers;          /* 0: one per core */
     size_t max_message;   /* bytes, both directions */

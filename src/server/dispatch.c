@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rpc.h"
+#include "custody/custody.h"
 #include "services.h"
 
 CK_RV rpc_reply(rpc_ctx *ctx, const ProtobufCMessage *msg)
@@ -85,17 +86,34 @@ static void wipe_free(void *unused, void *ptr)
 CK_RV rpc_invoke(rpc_ctx *ctx, const rpc_method *m, const uint8_t *req, size_t len)
 {
     ProtobufCAllocator wiping = {wipe_alloc, wipe_free, NULL};
+    custody *cust = ctx->svc ? ctx->svc->cust : NULL;
+    custody_pass pass;
     ctx->method = m;
-    if (ctx->svc) {
-        CK_RV rv = services_authorize(ctx->svc, ctx);
-        if (rv != CKR_OK)
-            return rv;
+    /* Custody first: a locked instance answers here, and the register lock
+     * it takes keeps the engine of this call alive until the call ends. */
+    CK_RV rv = custody_enter(cust, ctx, &pass);
+    if (rv == CKR_OK && ctx->svc)
+        rv = services_authorize(ctx->svc, ctx);
+    if (rv != CKR_OK) {
+        custody_leave(cust, &pass);
+        return rv;
     }
     ProtobufCMessage *msg = protobuf_c_message_unpack(m->request, &wiping, len, req);
-    if (!msg)
+    if (!msg) {
+        custody_leave(cust, &pass);
         return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "malformed %s message", m->request->short_name);
+    }
     ctx->req = msg;
-    CK_RV rv = m->handler(ctx);
+    rv = custody_check_request(cust, ctx, msg);
+    if (rv == CKR_OK)
+        rv = m->handler(ctx);
+    if (custody_retry(cust, ctx, rv)) { /* blob under the committed new key */
+        release_kept(ctx);
+        rv = m->handler(ctx);
+        custody_retry(cust, ctx, rv);
+    }
+    rv = custody_after(cust, ctx, msg, rv);
+    custody_leave(cust, &pass);
     release_kept(ctx);
     ctx->req = NULL;
     protobuf_c_message_free_unpacked(msg, &wiping);

@@ -60,6 +60,11 @@ HANDLER(h_store_get_object)
 HANDLER(h_store_update_object)
 HANDLER(h_store_destroy_object)
 HANDLER(h_store_find_objects)
+HANDLER(h_custody_status)
+HANDLER(h_custody_prepare)
+HANDLER(h_custody_submit)
+HANDLER(h_custody_unlock)
+HANDLER(h_custody_audit_verify)
 #undef HANDLER
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "custody/custody.h"
 #include "devsetup.h"
 #include "engine.h"
 #include "log.h"
@@ -148,7 +149,7 @@ int main(int argc, char **argv)
             log_error("msg=\"development setup failed: %s\"", err);
             goto out;
         }
-        if (!cfg.master_key_file)
+        if (!cfg.master_key_file && !cfg.custody_enabled)
             warn_dev_key(cfg.data_dir, created);
     } else if (dev_mkdirs(cfg.data_dir, err, sizeof(err)) != 0) {
         log_error("msg=\"%s\"", err);
@@ -158,19 +159,28 @@ int main(int argc, char **argv)
         log_error("msg=\"engine self-test failed: refusing to start\"");
         goto out;
     }
-    if (open_engine(&cfg, &eng, err, sizeof(err)) != 0) {
+    /* Outside --dev (or with custody.enabled) the WK is held under custody:
+     * no engine until key owners unlock the instance. */
+    int custody_mode = !cfg.dev || cfg.custody_enabled;
+    if (!cfg.dev && cfg.master_key_file) {
+        log_error("msg=\"master_key_file (a plain-file master key) is for --dev only: outside it "
+                  "the master key is held under custody (README, Master-key custody)\"");
+        goto out;
+    }
+    if (!custody_mode && open_engine(&cfg, &eng, err, sizeof(err)) != 0) {
         log_error("msg=\"%s\"", err);
         goto out;
     }
 
-    if (services_open(&cfg, eng, &svc, err, sizeof(err)) != CKR_OK) {
+    if (services_open(&cfg, eng, &svc, err, sizeof(err)) != CKR_OK ||
+        custody_open(&cfg, svc, eng, &svc->cust, err, sizeof(err)) != CKR_OK) {
         log_error("msg=\"%s\"", err);
         goto out;
     }
     if (!cfg.auth_enabled)
         log_warn("msg=\"authentication is OFF (auth.enabled: false): every caller may do "
                  "everything\"");
-    if (cfg.dev && dev_bootstrap_key(&cfg, svc, err, sizeof(err)) != 0) {
+    if (cfg.dev && !custody_mode && dev_bootstrap_key(&cfg, svc, err, sizeof(err)) != 0) {
         log_error("msg=\"%s\"", err);
         goto out;
     }
@@ -199,6 +209,8 @@ int main(int argc, char **argv)
     log_info("msg=\"stopped\"");
     rc = 0;
 out:
+    if (svc)
+        custody_close(svc->cust);
     services_close(svc);
     if (eng)
         engine_destroy(eng);

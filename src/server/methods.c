@@ -1,6 +1,7 @@
 /* The method tables: one row per RPC, path -> request type -> handler. */
 #include "admin.pb-c.h"
 #include "auth.pb-c.h"
+#include "custody.pb-c.h"
 #include "handlers.h"
 #include "health.pb-c.h"
 #include "store.pb-c.h"
@@ -70,10 +71,24 @@ const size_t auth_method_count = sizeof(auth_methods) / sizeof(auth_methods[0]);
         "/grep11.Admin/" name, &grep11__##msg##_request__descriptor, fn, AUTH_ROLE_ADMIN           \
     }
 
+#define ADMIN_RAW(path, msg, fn)                                                                   \
+    {                                                                                              \
+        path, &grep11__##msg##_request__descriptor, fn, AUTH_ROLE_ADMIN                            \
+    }
+
 const rpc_method admin_methods[] = {
     ADMIN("CreateApiKey", create_api_key, h_admin_create_api_key),
     ADMIN("ListApiKeys", list_api_keys, h_admin_list_api_keys),
     ADMIN("RevokeApiKey", revoke_api_key, h_admin_revoke_api_key),
+    /* grep11.Custody shares this table (the administration services). Its
+     * commands carry their own authorisation (administrators' signatures,
+     * key parts), so they need no token: the instance may be locked. */
+    {"/grep11.Custody/Status", &grep11__custody_status_request__descriptor, h_custody_status, 0},
+    {"/grep11.Custody/Prepare", &grep11__custody_prepare_request__descriptor, h_custody_prepare,
+     0},
+    {"/grep11.Custody/Submit", &grep11__custody_submit_request__descriptor, h_custody_submit, 0},
+    {"/grep11.Custody/Unlock", &grep11__custody_unlock_request__descriptor, h_custody_unlock, 0},
+    ADMIN_RAW("/grep11.Custody/AuditVerify", audit_verify, h_custody_audit_verify),
 };
 const size_t admin_method_count = sizeof(admin_methods) / sizeof(admin_methods[0]);
 

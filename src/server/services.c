@@ -38,6 +38,14 @@ CK_RV services_open(const server_config *cfg, engine *eng, services **out, char 
                  strncmp(url, "sqlite:", 7) == 0 ? url : "postgresql");
         goto fail;
     }
+    if (!eng) { /* custody: the identity keys come at unlock */
+        if (!svc->rl) {
+            rv = CKR_HOST_MEMORY;
+            goto fail;
+        }
+        *out = svc;
+        return CKR_OK;
+    }
     if ((rv = engine_derive_purpose_key(eng, "auth-token", svc->token_key)) != CKR_OK ||
         (rv = engine_derive_purpose_key(eng, "identity-records", dir_key)) != CKR_OK) {
         snprintf(err, errlen, "cannot derive authentication keys");
@@ -58,6 +66,25 @@ CK_RV services_open(const server_config *cfg, engine *eng, services **out, char 
 fail:
     services_close(svc);
     return rv;
+}
+
+CK_RV services_set_identity(services *svc, const uint8_t token_key[32], const uint8_t dir_key[32])
+{
+    directory *d = NULL;
+    CK_RV rv = directory_open(svc->st, dir_key, &d);
+    if (rv != CKR_OK)
+        return rv;
+    directory_close(svc->dir);
+    svc->dir = d;
+    memcpy(svc->token_key, token_key, 32);
+    return CKR_OK;
+}
+
+void services_clear_identity(services *svc)
+{
+    directory_close(svc->dir);
+    svc->dir = NULL;
+    OPENSSL_cleanse(svc->token_key, sizeof(svc->token_key));
 }
 
 void services_close(services *svc)

@@ -19,8 +19,10 @@
 #define REVOCATION_REFRESH_S 5
 #define REVOCATION_MAX 4096
 
+struct custody;
+
 typedef struct services {
-    engine *eng;
+    engine *eng; /* development mode; NULL under custody (see custody->cur_eng) */
     store *st;
     directory *dir;
     uint8_t token_key[32];
@@ -34,11 +36,17 @@ typedef struct services {
     uint8_t (*revoked)[AUTH_KEY_ID_LEN];
     size_t nrevoked;
     uint64_t rev_refreshed_s;
+    struct custody *cust; /* master-key custody and audit (custody/custody.h) */
 } services;
 
 CK_RV services_open(const server_config *cfg, engine *eng, services **out, char *err,
                     size_t errlen);
 void services_close(services *svc);
+
+/* Custody mode: services open without an engine (locked); the token and
+ * directory keys arrive at unlock and leave at zeroize. */
+CK_RV services_set_identity(services *svc, const uint8_t token_key[32], const uint8_t dir_key[32]);
+void services_clear_identity(services *svc);
 
 /* Checks the caller of ctx->method: token, revocation, certificate binding
  * and role. Sets ctx->who on success. */

@@ -6,6 +6,7 @@
 #include "errors.pb-c.h"
 #include "grep11/rv_name.h"
 #include "status.pb-c.h"
+#include "custody/custody_codes.h"
 
 grpc_status_code status_code_for_rv(CK_RV rv)
 {
@@ -69,7 +70,8 @@ grpc_status_code status_code_for_rv(CK_RV rv)
 int status_rv_retryable(CK_RV rv)
 {
     return rv == CKR_DEVICE_ERROR || rv == CKR_DEVICE_MEMORY || rv == CKR_HOST_MEMORY ||
-           rv == CKR_GREP11_RATE_LIMITED || rv == CKR_IBM_GREP11_CONFLICT;
+           rv == CKR_GREP11_RATE_LIMITED || rv == CKR_IBM_GREP11_CONFLICT ||
+           rv == CKR_GREP11_LOCKED;
 }
 
 int status_encode_details(grpc_status_code code, CK_RV rv, const char *detail, uint8_t **out,

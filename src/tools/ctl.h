@@ -14,4 +14,12 @@ typedef struct {
  * against a data directory. */
 int ctl_apikey(const ctl_context *cx, g11c_conn *c, int argc, char **argv);
 
+/* Master-key custody (ctl_custody.c). */
+int ctl_admin(int argc, char **argv);                                  /* offline */
+int ctl_keypart(int argc, char **argv);                                /* offline */
+int ctl_custody_offline(const ctl_context *cx, int argc, char **argv); /* -1: not offline */
+int ctl_custody(g11c_conn *c, int argc, char **argv);
+int ctl_unlock(g11c_conn *c, int argc, char **argv);
+int ctl_audit(g11c_conn *c, int argc, char **argv);
+
 #endif

@@ -31,6 +31,15 @@ static void usage(FILE *to)
             "                [--cert-identity ID]     make an API key (printed once)\n"
             "  apikey list     list API keys (never their secrets)\n"
             "  apikey revoke KEYID\n"
+            "Master-key custody (docs/internals/custody.md):\n"
+            "  admin keygen --out FILE [--alg ed25519|p256] [--name NAME]\n"
+            "  keypart generate --out FILE | split --threshold M --shares N --out PREFIX\n"
+            "                [--in PART] | show FILE\n"
+            "  custody imprint --admin-pub FILE.pub   (offline, against --data-dir)\n"
+            "  custody status | prepare COMMAND [--ARG V...] --out cmd.json\n"
+            "  custody sign cmd.json --key ADMIN.key | submit cmd.json [--part F|--share F]\n"
+            "  unlock [--reset] --part FILE... | --share FILE...\n"
+            "  audit verify\n"
             "Options:\n"
             "  -a, --address HOST:PORT  server (default $GREP11_ADDRESS or 127.0.0.1:9876)\n"
             "  -d, --data-dir DIR       trust DIR/tls/ca.pem (a --dev server's CA;\n"
@@ -267,6 +276,16 @@ int main(int argc, char **argv)
     }
     cx.data_dir = data_dir;
     const char *cmd = argv[optind];
+    /* Custody commands that never talk to a server. */
+    if (strcmp(cmd, "admin") == 0)
+        return ctl_admin(argc - optind - 1, argv + optind + 1);
+    if (strcmp(cmd, "keypart") == 0)
+        return ctl_keypart(argc - optind - 1, argv + optind + 1);
+    if (strcmp(cmd, "custody") == 0) {
+        int r = ctl_custody_offline(&cx, argc - optind - 1, argv + optind + 1);
+        if (r >= 0)
+            return r;
+    }
     if (cx.offline) {
         if (strcmp(cmd, "apikey") != 0) {
             fprintf(stderr, "grep11ctl: --offline works with apikey commands only\n");
@@ -297,7 +316,10 @@ int main(int argc, char **argv)
     }
     g11c_set_error_hook(conn, on_error, NULL);
     int rc;
-    if (strcmp(cmd, "health") != 0 && authenticate(conn, &o, data_dir) != 0) {
+    /* Custody commands carry their own authorisation (signatures, parts). */
+    int needs_token =
+        strcmp(cmd, "health") != 0 && strcmp(cmd, "custody") != 0 && strcmp(cmd, "unlock") != 0;
+    if (needs_token && authenticate(conn, &o, data_dir) != 0) {
         g11c_close(conn);
         return 1;
     }
@@ -309,6 +331,12 @@ int main(int argc, char **argv)
         rc = cmd_health(conn);
     else if (strcmp(cmd, "apikey") == 0)
         rc = ctl_apikey(&cx, conn, argc - optind - 1, argv + optind + 1);
+    else if (strcmp(cmd, "custody") == 0)
+        rc = ctl_custody(conn, argc - optind - 1, argv + optind + 1);
+    else if (strcmp(cmd, "unlock") == 0)
+        rc = ctl_unlock(conn, argc - optind - 1, argv + optind + 1);
+    else if (strcmp(cmd, "audit") == 0)
+        rc = ctl_audit(conn, argc - optind - 1, argv + optind + 1);
     else {
         fprintf(stderr, "grep11ctl: unknown command '%s'\n", cmd);
         usage(stderr);

@@ -1,0 +1,325 @@
+#include "audit.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bytes.h"
+#include "journal.h"
+
+#define ENTRY_MAX 4096
+#define TEXT_MAX 1024
+
+struct audit {
+    store *st;
+    pthread_mutex_t mu;
+    int have_key, loaded, have_head;
+    uint8_t key[32];
+    uint64_t seq; /* of the head entry */
+    uint8_t hash[32];
+    store_uuid head_uuid;
+    uint64_t head_version;
+};
+
+CK_RV audit_open(store *st, audit **out)
+{
+    audit *a = calloc(1, sizeof(*a));
+    if (!a)
+        return CKR_HOST_MEMORY;
+    a->st = st;
+    pthread_mutex_init(&a->mu, NULL);
+    *out = a;
+    return CKR_OK;
+}
+
+void audit_close(audit *a)
+{
+    if (!a)
+        return;
+    pthread_mutex_destroy(&a->mu);
+    OPENSSL_cleanse(a->key, sizeof(a->key));
+    free(a);
+}
+
+void audit_set_key(audit *a, const uint8_t key[32])
+{
+    pthread_mutex_lock(&a->mu);
+    a->have_key = key != NULL;
+    if (key)
+        memcpy(a->key, key, 32);
+    else
+        OPENSSL_cleanse(a->key, sizeof(a->key));
+    pthread_mutex_unlock(&a->mu);
+}
+
+static void hmac(const uint8_t key[32], const uint8_t *d, size_t n, uint8_t out[32])
+{
+    unsigned int l = 0;
+    HMAC(EVP_sha256(), key, 32, d, n, out, &l);
+}
+
+static void seq_id(uint64_t seq, uint8_t id[8])
+{
+    for (int i = 0; i < 8; i++)
+        id[i] = (uint8_t)(seq >> (56 - 8 * i));
+}
+
+static CK_RV find_label(store *st, const char *label, const char *cursor, size_t limit,
+                        store_object **o, size_t *n, char next[STORE_CURSOR_SIZE])
+{
+    CK_ATTRIBUTE t = {CKA_LABEL, (void *)label, strlen(label)};
+    return store_find_objects(st, &audit_keystore, NULL, &t, 1, cursor, limit, o, n, next);
+}
+
+/* head blob: u64 seq | hash[32] */
+static CK_RV load_head(audit *a)
+{
+    store_object *o = NULL;
+    size_t n = 0;
+    char next[STORE_CURSOR_SIZE];
+    CK_RV rv = find_label(a->st, "head", NULL, 2, &o, &n, next);
+    if (rv != CKR_OK)
+        return rv;
+    a->have_head = n > 0;
+    a->seq = 0;
+    memset(a->hash, 0, 32);
+    if (n > 0) {
+        if (o[0].blob_len != 40) {
+            store_objects_free(o, n);
+            return CKR_IBM_GREP11_DBINTERNAL;
+        }
+        cr_buf r;
+        cr_init(&r, o[0].blob, 40);
+        a->seq = cr_u64(&r);
+        memcpy(a->hash, cr_ptr(&r, 32), 32);
+        a->head_uuid = o[0].uuid;
+        a->head_version = o[0].version;
+    }
+    store_objects_free(o, n);
+    a->loaded = 1;
+    return CKR_OK;
+}
+
+/* The entry bytes (without the MAC trailer) for seq after prev. */
+static int entry_encode(cw_buf *w, uint64_t seq, const uint8_t prev[32], const char *event,
+                        const char *actor, const char *detail)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    cw_init(w, ENTRY_MAX);
+    cw_u64(w, seq);
+    cw_u64(w, (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
+    cw_put(w, prev, 32);
+    cw_lv(w, event, strnlen(event, TEXT_MAX));
+    cw_lv(w, actor, strnlen(actor, TEXT_MAX));
+    cw_lv(w, detail, strnlen(detail, TEXT_MAX));
+    return w->err ? -1 : 0;
+}
+
+static CK_RV append_once(audit *a, const char *event, const char *actor, const char *detail)
+{
+    cw_buf w;
+    uint8_t h[32], id[8], head[40];
+    CK_ATTRIBUTE at[2];
+    store_uuid entry_uuid;
+    uint64_t v;
+    uint64_t seq = a->have_head ? a->seq + 1 : 0;
+    if (entry_encode(&w, seq, a->hash, event, actor, detail) != 0) {
+        cw_free(&w);
+        return CKR_HOST_MEMORY;
+    }
+    custody_sha256(w.p, w.len, h);
+    if (a->have_key) {
+        uint8_t mac[32];
+        hmac(a->key, h, 32, mac);
+        cw_u8(&w, 32);
+        cw_put(&w, mac, 32);
+    } else {
+        cw_u8(&w, 0);
+    }
+    seq_id(seq, id);
+    at[0] = (CK_ATTRIBUTE){CKA_LABEL, (void *)"e", 1};
+    at[1] = (CK_ATTRIBUTE){CKA_ID, id, 8};
+    CK_RV rv = w.err ? CKR_HOST_MEMORY
+                     : store_object_create(a->st, &audit_keystore, NULL, w.p, w.len, at, 2,
+                                           &entry_uuid, &v);
+    cw_free(&w);
+    if (rv != CKR_OK)
+        return rv;
+    seq_id(seq, head);
+    memcpy(head + 8, h, 32);
+    if (a->have_head) {
+        rv = store_object_update(a->st, &audit_keystore, NULL, &a->head_uuid, a->head_version, head,
+                                 40, NULL, 0, &v);
+    } else {
+        at[0] = (CK_ATTRIBUTE){CKA_LABEL, (void *)"head", 4};
+        rv = store_object_create(a->st, &audit_keystore, NULL, head, 40, at, 1, &a->head_uuid, &v);
+    }
+    if (rv != CKR_OK) {
+        /* Another replica appended first: withdraw ours and retry. */
+        store_object_destroy(a->st, &audit_keystore, NULL, &entry_uuid);
+        return rv;
+    }
+    a->have_head = 1;
+    a->seq = seq;
+    a->head_version = v;
+    memcpy(a->hash, h, 32);
+    return CKR_OK;
+}
+
+CK_RV audit_append(audit *a, const char *event, const char *actor, const char *detail)
+{
+    CK_RV rv = CKR_OK;
+    if (!a)
+        return CKR_OK;
+    pthread_mutex_lock(&a->mu);
+    for (int attempt = 0; attempt < 8; attempt++) {
+        if (!a->loaded && (rv = load_head(a)) != CKR_OK)
+            break;
+        rv = append_once(a, event, actor ? actor : "", detail ? detail : "");
+        if (rv != CKR_IBM_GREP11_CONFLICT)
+            break;
+        a->loaded = 0;
+    }
+    if (rv != CKR_OK)
+        a->loaded = 0;
+    pthread_mutex_unlock(&a->mu);
+    return rv;
+}
+
+/* ---- verification ----------------------------------------------------- */
+
+typedef struct {
+    uint64_t seq;
+    uint8_t prev[32], hash[32], mac[32];
+    int has_mac;
+} vent;
+
+static int by_seq(const void *x, const void *y)
+{
+    const vent *a = x, *b = y;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int decode_entry(const store_object *o, vent *e)
+{
+    cr_buf r;
+    size_t n;
+    memset(e, 0, sizeof(*e));
+    cr_init(&r, o->blob, o->blob_len);
+    e->seq = cr_u64(&r);
+    cr_u64(&r);
+    const uint8_t *prev = cr_ptr(&r, 32);
+    cr_lv(&r, TEXT_MAX, &n);
+    cr_lv(&r, TEXT_MAX, &n);
+    cr_lv(&r, TEXT_MAX, &n);
+    if (r.err || !prev)
+        return -1;
+    memcpy(e->prev, prev, 32);
+    custody_sha256(o->blob, r.off, e->hash);
+    uint8_t ml = cr_u8(&r);
+    if (ml == 32) {
+        memcpy(e->mac, cr_ptr(&r, 32), 32);
+        e->has_mac = 1;
+    } else if (ml != 0) {
+        return -1;
+    }
+    return cr_done(&r) ? 0 : -1;
+}
+
+static CK_RV load_all(store *st, vent **out, size_t *n, uint64_t *damaged)
+{
+    char cursor[STORE_CURSOR_SIZE] = "", next[STORE_CURSOR_SIZE];
+    size_t cap = 0;
+    CK_RV rv;
+    *out = NULL;
+    *n = 0;
+    do {
+        store_object *o = NULL;
+        size_t got = 0;
+        if ((rv = find_label(st, "e", cursor, 1000, &o, &got, next)) != CKR_OK)
+            return rv;
+        for (size_t i = 0; i < got; i++) {
+            if (*n == cap) {
+                cap = cap ? cap * 2 : 256;
+                vent *b = realloc(*out, cap * sizeof(*b));
+                if (!b) {
+                    store_objects_free(o, got);
+                    return CKR_HOST_MEMORY;
+                }
+                *out = b;
+            }
+            if (decode_entry(&o[i], &(*out)[*n]) == 0)
+                (*n)++;
+            else
+                (*damaged)++;
+        }
+        store_objects_free(o, got);
+        memcpy(cursor, next, sizeof(cursor));
+    } while (cursor[0]);
+    qsort(*out, *n, sizeof(**out), by_seq);
+    return CKR_OK;
+}
+
+CK_RV audit_verify(store *st, const uint8_t *key, audit_report *rep)
+{
+    audit head = {.st = st};
+    vent *e = NULL;
+    size_t n = 0;
+    uint64_t damaged = 0;
+    memset(rep, 0, sizeof(*rep));
+    CK_RV rv = load_head(&head);
+    if (rv == CKR_OK)
+        rv = load_all(st, &e, &n, &damaged);
+    if (rv != CKR_OK)
+        goto out;
+    if (damaged)
+        snprintf(rep->problem, sizeof(rep->problem), "%llu entries are malformed (edited)",
+                 (unsigned long long)damaged);
+    uint8_t prev[32] = {0};
+    size_t i = 0;
+    for (uint64_t seq = 0; head.have_head && seq <= head.seq && !rep->problem[0]; seq++) {
+        int found = 0;
+        for (; i < n && e[i].seq == seq; i++) {
+            if (found || CRYPTO_memcmp(e[i].prev, prev, 32) != 0) {
+                rep->orphans++;
+                continue;
+            }
+            found = 1;
+            memcpy(prev, e[i].hash, 32);
+            rep->entries++;
+            if (e[i].has_mac && key) {
+                uint8_t mac[32];
+                hmac(key, e[i].hash, 32, mac);
+                if (CRYPTO_memcmp(mac, e[i].mac, 32) != 0)
+                    snprintf(rep->problem, sizeof(rep->problem),
+                             "entry %llu: MAC does not verify (edited)", (unsigned long long)seq);
+                else
+                    rep->maced++;
+            } else if (!e[i].has_mac) {
+                rep->unmaced++;
+            }
+        }
+        if (!found && !rep->problem[0])
+            snprintf(rep->problem, sizeof(rep->problem),
+                     "entry %llu is missing or does not follow entry %llu (dropped, edited or "
+                     "reordered)",
+                     (unsigned long long)seq, (unsigned long long)(seq ? seq - 1 : 0));
+    }
+    if (!rep->problem[0] && head.have_head && CRYPTO_memcmp(prev, head.hash, 32) != 0)
+        snprintf(rep->problem, sizeof(rep->problem), "the head does not match the last entry");
+    for (; i < n; i++)
+        rep->orphans++;
+    if (!head.have_head && n > 0 && !rep->problem[0])
+        snprintf(rep->problem, sizeof(rep->problem), "entries exist but the head is missing");
+    rep->head_seq = head.seq;
+    memcpy(rep->head_hash, head.hash, 32);
+out:
+    free(e);
+    return rv;
+}

@@ -1,0 +1,38 @@
+/* The audit trail: a hash-chained log in the keystore database (reserved
+ * keystore "grep11AuditTrail"). Entry k holds seq, time, the hash of entry
+ * k-1, event, actor and detail (never a secret); its hash is SHA-256 over
+ * those bytes. While a master key is loaded each entry also carries an
+ * HMAC of its hash under a key derived from the instance's identity root,
+ * so a database writer cannot re-compute a consistent chain. A head record
+ * names the last entry. Appends are written (synchronously) before the call
+ * they record is answered. */
+#ifndef GREP11_CUSTODY_AUDIT_H
+#define GREP11_CUSTODY_AUDIT_H
+
+#include <stdint.h>
+
+#include "store.h"
+
+typedef struct audit audit;
+
+CK_RV audit_open(store *st, audit **out);
+void audit_close(audit *a);
+/* The MAC key (NULL: entries are written without MAC, e.g. while locked). */
+void audit_set_key(audit *a, const uint8_t key[32]);
+CK_RV audit_append(audit *a, const char *event, const char *actor, const char *detail);
+
+typedef struct {
+    uint64_t entries; /* on the chain */
+    uint64_t maced;   /* with a MAC that verified */
+    uint64_t unmaced; /* written while no key was loaded */
+    uint64_t orphans; /* written but never acknowledged (crash, lost race) */
+    uint64_t head_seq;
+    uint8_t head_hash[32];
+    char problem[256]; /* "" when the chain is intact */
+} audit_report;
+
+/* Walks the whole chain. key NULL: MACs are not checked. CKR_OK with
+ * problem[0] set when the log was tampered with. */
+CK_RV audit_verify(store *st, const uint8_t *key, audit_report *rep);
+
+#endif
