@@ -169,6 +169,87 @@ typedef struct grep11_ck_hkdf_params {
 #define CKP_ML_KEM_1024 (0x3UL)
 #endif
 
+
+/* ---- PKCS #11 3.0/3.2 additions used by the engine's public-key work ----- */
+#ifndef CKK_EC_MONTGOMERY
+#define CKK_EC_MONTGOMERY (0x41UL)
+#endif
+#ifndef CKM_EC_MONTGOMERY_KEY_PAIR_GEN
+#define CKM_EC_MONTGOMERY_KEY_PAIR_GEN (0x1056UL)
+#endif
+#ifndef CKM_ECDSA_SHA3_224
+#define CKM_ECDSA_SHA3_224 (0x1047UL)
+#define CKM_ECDSA_SHA3_256 (0x1048UL)
+#define CKM_ECDSA_SHA3_384 (0x1049UL)
+#define CKM_ECDSA_SHA3_512 (0x104aUL)
+#endif
+#ifndef CKM_SHA3_256_RSA_PKCS
+#define CKM_SHA3_256_RSA_PKCS (0x60UL)
+#define CKM_SHA3_384_RSA_PKCS (0x61UL)
+#define CKM_SHA3_512_RSA_PKCS (0x62UL)
+#define CKM_SHA3_256_RSA_PKCS_PSS (0x63UL)
+#define CKM_SHA3_384_RSA_PKCS_PSS (0x64UL)
+#define CKM_SHA3_512_RSA_PKCS_PSS (0x65UL)
+#define CKM_SHA3_224_RSA_PKCS (0x66UL)
+#define CKM_SHA3_224_RSA_PKCS_PSS (0x67UL)
+#endif
+#ifndef CKG_MGF1_SHA3_224
+#define CKG_MGF1_SHA3_224 (0x6UL)
+#define CKG_MGF1_SHA3_256 (0x7UL)
+#define CKG_MGF1_SHA3_384 (0x8UL)
+#define CKG_MGF1_SHA3_512 (0x9UL)
+#endif
+#ifndef CKD_SHA3_224_KDF
+#define CKD_SHA3_224_KDF (0xaUL)
+#define CKD_SHA3_256_KDF (0xbUL)
+#define CKD_SHA3_384_KDF (0xcUL)
+#define CKD_SHA3_512_KDF (0xdUL)
+#endif
+#ifndef CKM_DSA_SHA3_224
+#define CKM_DSA_SHA3_224 (0x18UL)
+#define CKM_DSA_SHA3_256 (0x19UL)
+#define CKM_DSA_SHA3_384 (0x1aUL)
+#define CKM_DSA_SHA3_512 (0x1bUL)
+#endif
+/* IBM hybrid KDFs (GREP11 ECDH1DeriveParm / KyberKEMParm Kdf values: 0x800001..6). */
+#ifndef CKD_IBM_HYBRID_NULL
+#define CKD_IBM_HYBRID_NULL (0x800001UL)
+#define CKD_IBM_HYBRID_SHA1_KDF (0x800002UL)
+#define CKD_IBM_HYBRID_SHA224_KDF (0x800003UL)
+#define CKD_IBM_HYBRID_SHA256_KDF (0x800004UL)
+#define CKD_IBM_HYBRID_SHA384_KDF (0x800005UL)
+#define CKD_IBM_HYBRID_SHA512_KDF (0x800006UL)
+#endif
+/* IBM KEM modes (KyberKEMParm.Mode). */
+#ifndef CK_IBM_KEM_ENCAPSULATE
+#define CK_IBM_KEM_ENCAPSULATE (1UL)
+#define CK_IBM_KEM_DECAPSULATE (2UL)
+#endif
+/* PKCS #11 3.2 HashML-DSA with the digest computed by the token. */
+#ifndef CKM_HASH_ML_DSA_SHA224
+#define CKM_HASH_ML_DSA_SHA224 (0x23UL)
+#define CKM_HASH_ML_DSA_SHA256 (0x24UL)
+#define CKM_HASH_ML_DSA_SHA384 (0x25UL)
+#define CKM_HASH_ML_DSA_SHA512 (0x26UL)
+#define CKM_HASH_ML_DSA_SHA3_224 (0x27UL)
+#define CKM_HASH_ML_DSA_SHA3_256 (0x28UL)
+#define CKM_HASH_ML_DSA_SHA3_384 (0x29UL)
+#define CKM_HASH_ML_DSA_SHA3_512 (0x2aUL)
+#define CKM_HASH_ML_DSA_SHAKE128 (0x2bUL)
+#define CKM_HASH_ML_DSA_SHAKE256 (0x2cUL)
+#endif
+/* PKCS #11 3.2 mechanism flags for KEMs. */
+#ifndef CKF_ENCAPSULATE
+#define CKF_ENCAPSULATE (0x10000000UL)
+#define CKF_DECAPSULATE (0x20000000UL)
+#endif
+/* PKCS #11 3.2 CK_HEDGE_TYPE (CK_SIGN_ADDITIONAL_CONTEXT.hedgeVariant). */
+#ifndef CKH_HEDGE_PREFERRED
+#define CKH_HEDGE_PREFERRED (0x0UL)
+#define CKH_HEDGE_REQUIRED (0x1UL)
+#define CKH_DETERMINISTIC_REQUIRED (0x2UL)
+#endif
+
 /* ---- IBM EP11 vendor mechanisms (CKM_VENDOR_DEFINED + n) ---------------- */
 #define GREP11_CKM_IBM(n) (CKM_VENDOR_DEFINED + (n))
 #ifndef CKM_IBM_SHA3_224

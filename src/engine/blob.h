@@ -9,13 +9,13 @@ typedef enum { BLOB_KEY = 1, BLOB_STATE = 2 } blob_type;
 /* Why an unseal failed. Callers map the class to a CK_RV with
  * blob_key_rv() / blob_state_rv(). */
 typedef enum {
-  BLOB_OK = 0,
-  BLOB_E_MALFORMED, /* too short, bad magic, bad lengths, trailing bytes */
-  BLOB_E_VERSION,   /* a version this engine does not know */
-  BLOB_E_TYPE,      /* a key blob where a state is expected, or the reverse */
-  BLOB_E_WKID,      /* sealed under another master key */
-  BLOB_E_AUTH,      /* AEAD tag does not verify: some bit was changed */
-  BLOB_E_NOMEM,
+    BLOB_OK = 0,
+    BLOB_E_MALFORMED, /* too short, bad magic, bad lengths, trailing bytes */
+    BLOB_E_VERSION,   /* a version this engine does not know */
+    BLOB_E_TYPE,      /* a key blob where a state is expected, or the reverse */
+    BLOB_E_WKID,      /* sealed under another master key */
+    BLOB_E_AUTH,      /* AEAD tag does not verify: some bit was changed */
+    BLOB_E_NOMEM,
 } blob_err;
 
 #define BLOB_MAX_ATTRS 4096u

@@ -11,9 +11,9 @@
 /* Reader: a window over borrowed bytes. Any read past the end sets err and
  * returns zeros, so a parse can read everything and check err once. */
 typedef struct {
-  const uint8_t *p;
-  size_t len, off;
-  bool err;
+    const uint8_t *p;
+    size_t len, off;
+    bool err;
 } rbuf;
 
 void rbuf_init(rbuf *r, const uint8_t *p, size_t len);
@@ -32,9 +32,9 @@ bool rbuf_done(const rbuf *r); /* no error and nothing left */
 /* Writer: a growing heap buffer with a hard cap; overflow or allocation
  * failure sets err. Freed with zeroization (it may hold secrets). */
 typedef struct {
-  uint8_t *p;
-  size_t len, cap, max;
-  bool err;
+    uint8_t *p;
+    size_t len, cap, max;
+    bool err;
 } wbuf;
 
 void wbuf_init(wbuf *w, size_t max);

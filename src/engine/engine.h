@@ -25,67 +25,67 @@ extern "C" {
 
 typedef struct engine engine;
 typedef struct {
-  const uint8_t *ptr;
-  size_t len;
+    const uint8_t *ptr;
+    size_t len;
 } engine_bytes; /* borrowed input */
 typedef struct {
-  uint8_t *ptr;
-  size_t len;
-} engine_buf; /* output owned by caller */
+    uint8_t *ptr;
+    size_t len;
+} engine_buf;                        /* output owned by caller */
 void engine_buf_free(engine_buf *b); /* zeroizes then frees; ok on empty */
 
 typedef enum {
-  ENGINE_PARAM_NONE,
-  ENGINE_PARAM_BYTES,
-  ENGINE_PARAM_RSA_OAEP,
-  ENGINE_PARAM_RSA_PSS,
-  ENGINE_PARAM_ECDH1,
-  ENGINE_PARAM_KYBER
-  /* …add as needed */
+    ENGINE_PARAM_NONE,
+    ENGINE_PARAM_BYTES,
+    ENGINE_PARAM_RSA_OAEP,
+    ENGINE_PARAM_RSA_PSS,
+    ENGINE_PARAM_ECDH1,
+    ENGINE_PARAM_KYBER
+    /* …add as needed */
 } engine_param_kind;
 
 /* A mechanism as the wire carries it. For ENGINE_PARAM_BYTES the engine
  * parses Mechanism.ParameterB itself; the encodings per mechanism are listed
  * in src/engine/README.md ("Mechanism parameters"). */
 typedef struct {
-  CK_MECHANISM_TYPE type;
-  engine_param_kind kind;
-  engine_bytes bytes; /* ENGINE_PARAM_BYTES: Mechanism.ParameterB as sent */
-  struct {
-    CK_MECHANISM_TYPE hash;
-    CK_ULONG mgf;
-    engine_bytes label;
-  } oaep;
-  struct {
-    CK_MECHANISM_TYPE hash;
-    CK_ULONG mgf;
-    CK_ULONG salt_len;
-  } pss;
-  struct { /* ENGINE_PARAM_ECDH1: GREP11 ECDH1DeriveParm */
-    CK_ULONG kdf;              /* CKD_* (IBM hybrid values included) */
-    engine_bytes shared_data;
-    engine_bytes public_data;  /* the peer's public point or key */
-  } ecdh;
-  struct { /* ENGINE_PARAM_KYBER: GREP11 KyberKEMParm */
-    CK_ULONG version;
-    CK_ULONG mode;             /* 1 encapsulate, 2 decapsulate */
-    CK_ULONG kdf;              /* CKD_* (IBM hybrid values included) */
-    CK_BBOOL prepend;
-    engine_bytes cipher_text;  /* decapsulation input */
-    engine_bytes shared_data;
-    engine_bytes blob;         /* hybrid: a secret key blob to combine with */
-  } kyber;
-  /* further parameter structs for later mechanisms */
+    CK_MECHANISM_TYPE type;
+    engine_param_kind kind;
+    engine_bytes bytes; /* ENGINE_PARAM_BYTES: Mechanism.ParameterB as sent */
+    struct {
+        CK_MECHANISM_TYPE hash;
+        CK_ULONG mgf;
+        engine_bytes label;
+    } oaep;
+    struct {
+        CK_MECHANISM_TYPE hash;
+        CK_ULONG mgf;
+        CK_ULONG salt_len;
+    } pss;
+    struct {          /* ENGINE_PARAM_ECDH1: GREP11 ECDH1DeriveParm */
+        CK_ULONG kdf; /* CKD_* (IBM hybrid values included) */
+        engine_bytes shared_data;
+        engine_bytes public_data; /* the peer's public point or key */
+    } ecdh;
+    struct { /* ENGINE_PARAM_KYBER: GREP11 KyberKEMParm */
+        CK_ULONG version;
+        CK_ULONG mode; /* 1 encapsulate, 2 decapsulate */
+        CK_ULONG kdf;  /* CKD_* (IBM hybrid values included) */
+        CK_BBOOL prepend;
+        engine_bytes cipher_text; /* decapsulation input */
+        engine_bytes shared_data;
+        engine_bytes blob; /* hybrid: a secret key blob to combine with */
+    } kyber;
+    /* further parameter structs for later mechanisms */
 } engine_mech;
 
 /* Policy knobs. A zero field means "use the default" (given in brackets), so
  * a zero-initialised struct is the default policy. */
 typedef struct {
-  CK_ULONG min_rsa_bits;             /* [2048] */
-  CK_ULONG min_generic_secret_bytes; /* [14] HMAC/generic secrets: 112 bits */
-  CK_ULONG max_generic_secret_bytes; /* [512] */
-  CK_ULONG max_gcm_buffer;           /* [64 MiB] GCM decrypt buffers until Final */
-  CK_ULONG flags;                    /* ENGINE_POLICY_* below */
+    CK_ULONG min_rsa_bits;             /* [2048] */
+    CK_ULONG min_generic_secret_bytes; /* [14] HMAC/generic secrets: 112 bits */
+    CK_ULONG max_generic_secret_bytes; /* [512] */
+    CK_ULONG max_gcm_buffer;           /* [64 MiB] GCM decrypt buffers until Final */
+    CK_ULONG flags;                    /* ENGINE_POLICY_* below */
 } engine_policy;
 /* Refuse CKA_TRUSTED = TRUE in templates and SetAttributeValue (set it when
  * the caller cannot prove it is a security officer). */
@@ -116,7 +116,8 @@ void engine_clear_new_wk(engine *e);
  * a short ASCII label (1..64 bytes); the blob purposes are reserved. */
 CK_RV engine_derive_purpose_key(const engine *e, const char *purpose, uint8_t out[32]);
 
-CK_RV engine_generate_random(engine *e, uint8_t *out, size_t len); /* len 0 or > 1 MiB -> CKR_ARGUMENTS_BAD */
+CK_RV engine_generate_random(engine *e, uint8_t *out,
+                             size_t len); /* len 0 or > 1 MiB -> CKR_ARGUMENTS_BAD */
 
 /* Mechanisms are data (mech_table.c): list and info come from one table. */
 CK_RV engine_mechanism_list(const engine *e, CK_MECHANISM_TYPE *out, CK_ULONG *nmech);
@@ -130,27 +131,44 @@ CK_RV engine_generate_key(engine *e, const engine_mech *m, const CK_ATTRIBUTE *t
 /* C_CreateObject for a secret key: the template carries CKA_CLASS =
  * CKO_SECRET_KEY, CKA_KEY_TYPE and CKA_VALUE; policy applies as for unwrap
  * (CKA_LOCAL, CKA_ALWAYS_SENSITIVE, CKA_NEVER_EXTRACTABLE are FALSE). */
-CK_RV engine_import_secret_key(engine *e, const CK_ATTRIBUTE *tmpl, CK_ULONG n, engine_buf *key_blob,
-                               engine_buf *checksum);
+CK_RV engine_import_secret_key(engine *e, const CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                               engine_buf *key_blob, engine_buf *checksum);
+/* C_CreateObject for a private key (CKA_CLASS = CKO_PRIVATE_KEY,
+ * CKA_KEY_TYPE, and the key: RSA CKA_MODULUS, CKA_PUBLIC_EXPONENT and the
+ * six private components; EC/Edwards/Montgomery CKA_EC_PARAMS + CKA_VALUE;
+ * ML-DSA/ML-KEM CKA_PARAMETER_SET + CKA_VALUE (expanded key); IBM sets
+ * CKA_IBM_PQC_PARAMS + CKA_VALUE). The key passes a pairwise test; it is
+ * never LOCAL, ALWAYS_SENSITIVE or NEVER_EXTRACTABLE. Returns a key blob. */
+CK_RV engine_import_private_key(engine *e, const CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                                engine_buf *key_blob);
+/* C_CreateObject for a public key (RSA CKA_MODULUS + CKA_PUBLIC_EXPONENT;
+ * EC CKA_EC_PARAMS + CKA_EC_POINT; PQC parameter + CKA_VALUE). Returns a
+ * MACed SPKI carrying the template's attributes (CKA_TRUSTED subject to
+ * ENGINE_POLICY_NO_TRUSTED). */
+CK_RV engine_import_public_key(engine *e, const CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                               engine_buf *pub_key);
 CK_RV engine_generate_key_pair(engine *e, const engine_mech *m, const CK_ATTRIBUTE *pub_tmpl,
                                CK_ULONG npub, const CK_ATTRIBUTE *priv_tmpl, CK_ULONG npriv,
                                engine_buf *priv_blob, engine_buf *pub_key);
 
 CK_RV engine_digest_init(engine *e, const engine_mech *m, engine_buf *state);
 CK_RV engine_digest_update(engine *e, engine_bytes state, engine_bytes data, engine_buf *new_state);
-CK_RV engine_digest_key(engine *e, engine_bytes state, engine_bytes key_blob, engine_buf *new_state);
+CK_RV engine_digest_key(engine *e, engine_bytes state, engine_bytes key_blob,
+                        engine_buf *new_state);
 CK_RV engine_digest_final(engine *e, engine_bytes state, engine_buf *digest);
 CK_RV engine_digest(engine *e, engine_bytes state, engine_bytes data, engine_buf *digest);
 CK_RV engine_digest_single(engine *e, const engine_mech *m, engine_bytes data, engine_buf *digest);
 
-CK_RV engine_encrypt_init(engine *e, const engine_mech *m, engine_bytes key_blob, engine_buf *state);
+CK_RV engine_encrypt_init(engine *e, const engine_mech *m, engine_bytes key_blob,
+                          engine_buf *state);
 CK_RV engine_encrypt_update(engine *e, engine_bytes state, engine_bytes in, engine_buf *new_state,
                             engine_buf *out);
 CK_RV engine_encrypt_final(engine *e, engine_bytes state, engine_buf *out);
 CK_RV engine_encrypt(engine *e, engine_bytes state, engine_bytes in, engine_buf *out);
 CK_RV engine_encrypt_single(engine *e, engine_bytes key_blob, const engine_mech *m, engine_bytes in,
                             engine_buf *out);
-CK_RV engine_decrypt_init(engine *e, const engine_mech *m, engine_bytes key_blob, engine_buf *state);
+CK_RV engine_decrypt_init(engine *e, const engine_mech *m, engine_bytes key_blob,
+                          engine_buf *state);
 CK_RV engine_decrypt_update(engine *e, engine_bytes state, engine_bytes in, engine_buf *new_state,
                             engine_buf *out);
 CK_RV engine_decrypt_final(engine *e, engine_bytes state, engine_buf *out);
@@ -171,17 +189,31 @@ CK_RV engine_verify_init(engine *e, const engine_mech *m, engine_bytes key_blob,
 CK_RV engine_verify_update(engine *e, engine_bytes state, engine_bytes data, engine_buf *new_state);
 CK_RV engine_verify_final(engine *e, engine_bytes state, engine_bytes sig);
 CK_RV engine_verify(engine *e, engine_bytes state, engine_bytes data, engine_bytes sig);
-CK_RV engine_verify_single(engine *e, engine_bytes key_blob, const engine_mech *m, engine_bytes data,
-                           engine_bytes sig);
+CK_RV engine_verify_single(engine *e, engine_bytes key_blob, const engine_mech *m,
+                           engine_bytes data, engine_bytes sig);
 
-CK_RV engine_wrap_key(engine *e, engine_bytes key_blob, engine_bytes kek_blob, engine_bytes mac_key_blob,
-                      const engine_mech *m, engine_buf *wrapped);
-CK_RV engine_unwrap_key(engine *e, engine_bytes wrapped, engine_bytes kek_blob, engine_bytes mac_key_blob,
-                        const engine_mech *m, const CK_ATTRIBUTE *tmpl, CK_ULONG n, engine_buf *key_blob,
-                        engine_buf *checksum);
+CK_RV engine_wrap_key(engine *e, engine_bytes key_blob, engine_bytes kek_blob,
+                      engine_bytes mac_key_blob, const engine_mech *m, engine_buf *wrapped);
+CK_RV engine_unwrap_key(engine *e, engine_bytes wrapped, engine_bytes kek_blob,
+                        engine_bytes mac_key_blob, const engine_mech *m, const CK_ATTRIBUTE *tmpl,
+                        CK_ULONG n, engine_buf *key_blob, engine_buf *checksum);
 CK_RV engine_derive_key(engine *e, const engine_mech *m, const CK_ATTRIBUTE *tmpl, CK_ULONG n,
                         engine_bytes base_key_blob, engine_bytes data, engine_buf *key_blob,
                         engine_buf *checksum);
+
+/* KEM (PKCS #11 3.2 C_EncapsulateKey / C_DecapsulateKey with CKM_ML_KEM).
+ * Encapsulation takes the public key (MACed or plain SPKI) and the new
+ * secret key's template; it returns the ciphertext and the sealed key.
+ * Decapsulation takes the private key blob and the ciphertext; a wrong
+ * ciphertext of the right length is not an error (implicit rejection gives
+ * an unrelated key). The key is the leading CKA_VALUE_LEN bytes (default
+ * all 32) of the shared secret. */
+CK_RV engine_encapsulate(engine *e, const engine_mech *m, engine_bytes pub_key,
+                         const CK_ATTRIBUTE *tmpl, CK_ULONG n, engine_buf *ciphertext,
+                         engine_buf *key_blob);
+CK_RV engine_decapsulate(engine *e, const engine_mech *m, engine_bytes priv_key,
+                         engine_bytes ciphertext, const CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                         engine_buf *key_blob);
 
 /* GetAttributeValue: the caller passes the attribute types wanted; the engine
  * fills a freshly allocated array (free with engine_attrs_free). Types the
@@ -194,10 +226,15 @@ void engine_attrs_free(CK_ATTRIBUTE *attrs, CK_ULONG n);
 /* How the engine encodes an attribute's value, for converting to and from
  * GREP11's AttributeValue (TF / I / B). ENGINE_ATTR_UNKNOWN: not an attribute
  * the engine accepts. */
-typedef enum { ENGINE_ATTR_UNKNOWN, ENGINE_ATTR_BOOL, ENGINE_ATTR_ULONG, ENGINE_ATTR_BYTES } engine_attr_kind;
+typedef enum {
+    ENGINE_ATTR_UNKNOWN,
+    ENGINE_ATTR_BOOL,
+    ENGINE_ATTR_ULONG,
+    ENGINE_ATTR_BYTES
+} engine_attr_kind;
 engine_attr_kind engine_attribute_kind(CK_ATTRIBUTE_TYPE type);
-CK_RV engine_set_attribute_value(engine *e, engine_bytes object, const CK_ATTRIBUTE *tmpl, CK_ULONG n,
-                                 engine_buf *new_object);
+CK_RV engine_set_attribute_value(engine *e, engine_bytes object, const CK_ATTRIBUTE *tmpl,
+                                 CK_ULONG n, engine_buf *new_object);
 /* Re-seals a key blob under the new register; CKR_IBM_WK_NOT_INITIALIZED
  * when none is loaded. */
 CK_RV engine_rewrap_key_blob(engine *e, engine_bytes blob, engine_buf *new_blob);

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 typedef struct {
-  uint64_t hh, hl; /* H as a big-endian 128-bit number */
+    uint64_t hh, hl; /* H as a big-endian 128-bit number */
 } ghash_key;
 
 void ghash_init(ghash_key *k, const uint8_t h[16]);

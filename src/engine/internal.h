@@ -17,18 +17,18 @@
 /* One master-key register with the subkeys derived from it. The WK itself
  * is kept only to answer WKID questions and to derive purpose keys. */
 typedef struct {
-  bool loaded;
-  uint8_t wk[ENGINE_WK_LEN];
-  uint8_t wkid[ENGINE_WKID_LEN];
-  uint8_t k_key_blob[ENGINE_SUBKEY_LEN];   /* AEAD key for key blobs */
-  uint8_t k_state_blob[ENGINE_SUBKEY_LEN]; /* AEAD key for state blobs */
-  uint8_t k_pub_mac[ENGINE_SUBKEY_LEN];    /* MAC key for MACed SPKIs */
+    bool loaded;
+    uint8_t wk[ENGINE_WK_LEN];
+    uint8_t wkid[ENGINE_WKID_LEN];
+    uint8_t k_key_blob[ENGINE_SUBKEY_LEN];   /* AEAD key for key blobs */
+    uint8_t k_state_blob[ENGINE_SUBKEY_LEN]; /* AEAD key for state blobs */
+    uint8_t k_pub_mac[ENGINE_SUBKEY_LEN];    /* MAC key for MACed SPKIs */
 } mk_register;
 
 struct engine {
-  mk_register cur;
-  mk_register nxt;
-  engine_policy pol; /* defaults already filled in */
+    mk_register cur;
+    mk_register nxt;
+    engine_policy pol; /* defaults already filled in */
 };
 
 /* ---- mkdomain.c ---- */

@@ -17,126 +17,136 @@ static const char MK_SALT[] = "grep11 master-key domain v1";
 
 /* HKDF-SHA256(WK, salt, info) -> out (len bytes). */
 static CK_RV mk_hkdf(const uint8_t wk[ENGINE_WK_LEN], const uint8_t *info, size_t info_len,
-                     uint8_t *out, size_t len) {
-  CK_RV rv = CKR_FUNCTION_FAILED;
-  EVP_KDF *kdf = NULL;
-  EVP_KDF_CTX *kctx = NULL;
-  OSSL_PARAM prm[5];
-  size_t i = 0;
+                     uint8_t *out, size_t len)
+{
+    CK_RV rv = CKR_FUNCTION_FAILED;
+    EVP_KDF *kdf = NULL;
+    EVP_KDF_CTX *kctx = NULL;
+    OSSL_PARAM prm[5];
+    size_t i = 0;
 
-  kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-  if (kdf == NULL)
-    goto out;
-  kctx = EVP_KDF_CTX_new(kdf);
-  if (kctx == NULL)
-    goto out;
-  prm[i++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
-  prm[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)wk, ENGINE_WK_LEN);
-  prm[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)MK_SALT,
-                                                  sizeof(MK_SALT) - 1);
-  prm[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, info_len);
-  prm[i] = OSSL_PARAM_construct_end();
-  if (EVP_KDF_derive(kctx, out, len, prm) != 1)
-    goto out;
-  rv = CKR_OK;
+    kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    if (kdf == NULL)
+        goto out;
+    kctx = EVP_KDF_CTX_new(kdf);
+    if (kctx == NULL)
+        goto out;
+    prm[i++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+    prm[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)wk, ENGINE_WK_LEN);
+    prm[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)MK_SALT,
+                                                 sizeof(MK_SALT) - 1);
+    prm[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, info_len);
+    prm[i] = OSSL_PARAM_construct_end();
+    if (EVP_KDF_derive(kctx, out, len, prm) != 1)
+        goto out;
+    rv = CKR_OK;
 out:
-  EVP_KDF_CTX_free(kctx);
-  EVP_KDF_free(kdf);
-  return rv;
+    EVP_KDF_CTX_free(kctx);
+    EVP_KDF_free(kdf);
+    return rv;
 }
 
-static CK_RV mk_subkey(const uint8_t wk[ENGINE_WK_LEN], const char *label, uint8_t out[32]) {
-  return mk_hkdf(wk, (const uint8_t *)label, strlen(label), out, ENGINE_SUBKEY_LEN);
+static CK_RV mk_subkey(const uint8_t wk[ENGINE_WK_LEN], const char *label, uint8_t out[32])
+{
+    return mk_hkdf(wk, (const uint8_t *)label, strlen(label), out, ENGINE_SUBKEY_LEN);
 }
 
-void mk_register_clear(mk_register *r) {
-  OPENSSL_cleanse(r, sizeof(*r));
-  r->loaded = false;
+void mk_register_clear(mk_register *r)
+{
+    OPENSSL_cleanse(r, sizeof(*r));
+    r->loaded = false;
 }
 
-CK_RV mk_register_load(mk_register *r, const uint8_t wk[ENGINE_WK_LEN]) {
-  CK_RV rv;
-  mk_register tmp;
-  uint8_t h[32];
-  unsigned int hl = 0;
+CK_RV mk_register_load(mk_register *r, const uint8_t wk[ENGINE_WK_LEN])
+{
+    CK_RV rv;
+    mk_register tmp;
+    uint8_t h[32];
+    unsigned int hl = 0;
 
-  memset(&tmp, 0, sizeof(tmp));
-  memcpy(tmp.wk, wk, ENGINE_WK_LEN);
-  if (EVP_Digest(wk, ENGINE_WK_LEN, h, &hl, EVP_sha256(), NULL) != 1 || hl != 32) {
-    rv = CKR_FUNCTION_FAILED;
-    goto out;
-  }
-  memcpy(tmp.wkid, h, ENGINE_WKID_LEN);
-  if ((rv = mk_subkey(wk, "grep11/v1/key-blob", tmp.k_key_blob)) != CKR_OK)
-    goto out;
-  if ((rv = mk_subkey(wk, "grep11/v1/state-blob", tmp.k_state_blob)) != CKR_OK)
-    goto out;
-  if ((rv = mk_subkey(wk, "grep11/v1/public-key-mac", tmp.k_pub_mac)) != CKR_OK)
-    goto out;
-  tmp.loaded = true;
-  mk_register_clear(r);
-  *r = tmp;
+    memset(&tmp, 0, sizeof(tmp));
+    memcpy(tmp.wk, wk, ENGINE_WK_LEN);
+    if (EVP_Digest(wk, ENGINE_WK_LEN, h, &hl, EVP_sha256(), NULL) != 1 || hl != 32) {
+        rv = CKR_FUNCTION_FAILED;
+        goto out;
+    }
+    memcpy(tmp.wkid, h, ENGINE_WKID_LEN);
+    if ((rv = mk_subkey(wk, "grep11/v1/key-blob", tmp.k_key_blob)) != CKR_OK)
+        goto out;
+    if ((rv = mk_subkey(wk, "grep11/v1/state-blob", tmp.k_state_blob)) != CKR_OK)
+        goto out;
+    if ((rv = mk_subkey(wk, "grep11/v1/public-key-mac", tmp.k_pub_mac)) != CKR_OK)
+        goto out;
+    tmp.loaded = true;
+    mk_register_clear(r);
+    *r = tmp;
 out:
-  OPENSSL_cleanse(&tmp, sizeof(tmp));
-  OPENSSL_cleanse(h, sizeof(h));
-  return rv;
+    OPENSSL_cleanse(&tmp, sizeof(tmp));
+    OPENSSL_cleanse(h, sizeof(h));
+    return rv;
 }
 
-CK_RV engine_wkid(const engine *e, uint8_t out[16]) {
-  if (e == NULL || out == NULL)
-    return CKR_ARGUMENTS_BAD;
-  if (!e->cur.loaded)
-    return CKR_IBM_WK_NOT_INITIALIZED;
-  memcpy(out, e->cur.wkid, ENGINE_WKID_LEN);
-  return CKR_OK;
+CK_RV engine_wkid(const engine *e, uint8_t out[16])
+{
+    if (e == NULL || out == NULL)
+        return CKR_ARGUMENTS_BAD;
+    if (!e->cur.loaded)
+        return CKR_IBM_WK_NOT_INITIALIZED;
+    memcpy(out, e->cur.wkid, ENGINE_WKID_LEN);
+    return CKR_OK;
 }
 
-CK_RV engine_load_new_wk(engine *e, const uint8_t wk[32]) {
-  if (e == NULL || wk == NULL)
-    return CKR_ARGUMENTS_BAD;
-  return mk_register_load(&e->nxt, wk);
+CK_RV engine_load_new_wk(engine *e, const uint8_t wk[32])
+{
+    if (e == NULL || wk == NULL)
+        return CKR_ARGUMENTS_BAD;
+    return mk_register_load(&e->nxt, wk);
 }
 
-CK_RV engine_new_wkid(const engine *e, uint8_t out[16]) {
-  if (e == NULL || out == NULL)
-    return CKR_ARGUMENTS_BAD;
-  if (!e->nxt.loaded)
-    return CKR_IBM_WK_NOT_INITIALIZED;
-  memcpy(out, e->nxt.wkid, ENGINE_WKID_LEN);
-  return CKR_OK;
+CK_RV engine_new_wkid(const engine *e, uint8_t out[16])
+{
+    if (e == NULL || out == NULL)
+        return CKR_ARGUMENTS_BAD;
+    if (!e->nxt.loaded)
+        return CKR_IBM_WK_NOT_INITIALIZED;
+    memcpy(out, e->nxt.wkid, ENGINE_WKID_LEN);
+    return CKR_OK;
 }
 
-CK_RV engine_activate_new_wk(engine *e) {
-  if (e == NULL)
-    return CKR_ARGUMENTS_BAD;
-  if (!e->nxt.loaded)
-    return CKR_IBM_WK_NOT_INITIALIZED;
-  mk_register_clear(&e->cur);
-  e->cur = e->nxt;
-  mk_register_clear(&e->nxt);
-  return CKR_OK;
-}
-
-void engine_clear_new_wk(engine *e) {
-  if (e != NULL)
+CK_RV engine_activate_new_wk(engine *e)
+{
+    if (e == NULL)
+        return CKR_ARGUMENTS_BAD;
+    if (!e->nxt.loaded)
+        return CKR_IBM_WK_NOT_INITIALIZED;
+    mk_register_clear(&e->cur);
+    e->cur = e->nxt;
     mk_register_clear(&e->nxt);
+    return CKR_OK;
 }
 
-CK_RV engine_derive_purpose_key(const engine *e, const char *purpose, uint8_t out[32]) {
-  /* Purpose keys live under their own info prefix, so no label a caller
-   * chooses can reproduce a blob subkey. */
-  static const char prefix[] = "grep11/v1/purpose/";
-  uint8_t info[sizeof(prefix) - 1 + 64];
-  size_t plen;
+void engine_clear_new_wk(engine *e)
+{
+    if (e != NULL)
+        mk_register_clear(&e->nxt);
+}
 
-  if (e == NULL || purpose == NULL || out == NULL)
-    return CKR_ARGUMENTS_BAD;
-  plen = strlen(purpose);
-  if (plen == 0 || plen > 64)
-    return CKR_ARGUMENTS_BAD;
-  if (!e->cur.loaded)
-    return CKR_IBM_WK_NOT_INITIALIZED;
-  memcpy(info, prefix, sizeof(prefix) - 1);
-  memcpy(info + sizeof(prefix) - 1, purpose, plen);
-  return mk_hkdf(e->cur.wk, info, sizeof(prefix) - 1 + plen, out, 32);
+CK_RV engine_derive_purpose_key(const engine *e, const char *purpose, uint8_t out[32])
+{
+    /* Purpose keys live under their own info prefix, so no label a caller
+     * chooses can reproduce a blob subkey. */
+    static const char prefix[] = "grep11/v1/purpose/";
+    uint8_t info[sizeof(prefix) - 1 + 64];
+    size_t plen;
+
+    if (e == NULL || purpose == NULL || out == NULL)
+        return CKR_ARGUMENTS_BAD;
+    plen = strlen(purpose);
+    if (plen == 0 || plen > 64)
+        return CKR_ARGUMENTS_BAD;
+    if (!e->cur.loaded)
+        return CKR_IBM_WK_NOT_INITIALIZED;
+    memcpy(info, prefix, sizeof(prefix) - 1);
+    memcpy(info + sizeof(prefix) - 1, purpose, plen);
+    return mk_hkdf(e->cur.wk, info, sizeof(prefix) - 1 + plen, out, 32);
 }

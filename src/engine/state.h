@@ -18,12 +18,12 @@ CK_RV state_seal(const engine *e, wbuf *w, engine_buf *out);
 uint64_t state_new_id(void);
 
 typedef struct {
-  op_kind op;
-  CK_MECHANISM_TYPE mech;
-  uint64_t op_id;
-  uint8_t *payload; /* owned; state_close wipes it */
-  size_t plen;
-  rbuf body;
+    op_kind op;
+    CK_MECHANISM_TYPE mech;
+    uint64_t op_id;
+    uint8_t *payload; /* owned; state_close wipes it */
+    size_t plen;
+    rbuf body;
 } state_in;
 
 /* Unseals and checks the operation kind: a damaged or foreign state is

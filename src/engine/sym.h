@@ -12,28 +12,28 @@
 typedef enum { CM_ECB = 1, CM_CBC, CM_CBC_PAD, CM_CTR, CM_GCM } cipher_mode;
 
 typedef struct {
-  cipher_mode mode;
-  bool enc;
-  CK_KEY_TYPE ktype;
-  uint8_t key[32];
-  size_t klen, bs;
-  uint8_t iv[16];   /* CBC: chaining block; CTR: initial counter; GCM: J0 */
-  uint8_t buf[16];  /* partial input block (GCM encrypt: partial ciphertext) */
-  size_t blen;
-  uint64_t total;   /* CTR and GCM: bytes processed so far */
-  unsigned ctr_bits;
-  /* GCM */
-  uint8_t y[16];    /* GHASH accumulator */
-  uint64_t aad_bytes;
-  unsigned tag_bytes;
-  wbuf held;        /* GCM decrypt: ciphertext kept until the tag verifies */
-  size_t held_max;
-  /* transient, never serialized */
-  const uint8_t *p_iv, *p_aad; /* GCM parameters borrowed from the mechanism */
-  size_t p_ivlen, p_aadlen;
-  EVP_CIPHER_CTX *ecb;
-  ghash_key gk;
-  bool gk_ready;
+    cipher_mode mode;
+    bool enc;
+    CK_KEY_TYPE ktype;
+    uint8_t key[32];
+    size_t klen, bs;
+    uint8_t iv[16];  /* CBC: chaining block; CTR: initial counter; GCM: J0 */
+    uint8_t buf[16]; /* partial input block (GCM encrypt: partial ciphertext) */
+    size_t blen;
+    uint64_t total; /* CTR and GCM: bytes processed so far */
+    unsigned ctr_bits;
+    /* GCM */
+    uint8_t y[16]; /* GHASH accumulator */
+    uint64_t aad_bytes;
+    unsigned tag_bytes;
+    wbuf held; /* GCM decrypt: ciphertext kept until the tag verifies */
+    size_t held_max;
+    /* transient, never serialized */
+    const uint8_t *p_iv, *p_aad; /* GCM parameters borrowed from the mechanism */
+    size_t p_ivlen, p_aadlen;
+    EVP_CIPHER_CTX *ecb;
+    ghash_key gk;
+    bool gk_ready;
 } sym_ctx;
 
 /* Parses the mechanism and its parameter for this key (CK_RVs per PKCS #11:
@@ -61,8 +61,8 @@ CK_RV gcm_parse(const engine_mech *m, const uint8_t **iv, size_t *ivlen, const u
 CK_RV gcm_start(sym_ctx *c, const uint8_t *iv, size_t ivlen, const uint8_t *aad, size_t aadlen);
 CK_RV gcm_update(sym_ctx *c, const uint8_t *in, size_t n, wbuf *out);
 CK_RV gcm_final(sym_ctx *c, wbuf *out);
-CK_RV gcm_single(const sym_ctx *c, const uint8_t *iv, size_t ivlen, const uint8_t *aad, size_t aadlen,
-                 const uint8_t *in, size_t n, wbuf *out);
+CK_RV gcm_single(const sym_ctx *c, const uint8_t *iv, size_t ivlen, const uint8_t *aad,
+                 size_t aadlen, const uint8_t *in, size_t n, wbuf *out);
 /* Encrypts counter blocks for CTR and GCM: keystream for block index
  * `first` onward, counter = low `bits` bits of cb. */
 CK_RV sym_keystream_xor(sym_ctx *c, const uint8_t cb[16], unsigned bits, uint64_t pos,
