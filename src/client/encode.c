@@ -11,9 +11,10 @@ const char *g11c_rv_name(CK_RV rv)
     return grep11_rv_name(rv);
 }
 
-void g11c_mech_encode(const g11c_mech *m, Grep11__Mechanism *wm, Grep11__RSAOAEPParm *oaep,
-                      Grep11__RSAPSSParm *pss)
+void g11c_mech_encode(const g11c_mech *m, Grep11__Mechanism *wm, g11c_mech_params *p)
 {
+    Grep11__RSAOAEPParm *oaep = &p->oaep;
+    Grep11__RSAPSSParm *pss = &p->pss;
     grep11__mechanism__init(wm);
     wm->mechanism = m->type;
     switch (m->kind) {
@@ -41,6 +42,30 @@ void g11c_mech_encode(const g11c_mech *m, Grep11__Mechanism *wm, Grep11__RSAOAEP
         pss->saltbytecount = m->pss.salt_len;
         wm->parameter_case = GREP11__MECHANISM__PARAMETER_RSAPSSPARAMETER;
         wm->rsapssparameter = pss;
+        break;
+    case G11C_PARAM_ECDH1:
+        grep11__ecdh1_derive_parm__init(&p->ecdh);
+        p->ecdh.kdf = (Grep11__ECDH1DeriveParm__KeyDerivationFunction)m->ecdh.kdf;
+        p->ecdh.shareddata =
+            (ProtobufCBinaryData){m->ecdh.shared_data.len, (uint8_t *)m->ecdh.shared_data.ptr};
+        p->ecdh.publicdata =
+            (ProtobufCBinaryData){m->ecdh.public_data.len, (uint8_t *)m->ecdh.public_data.ptr};
+        wm->parameter_case = GREP11__MECHANISM__PARAMETER_ECDH1_DERIVE_PARAMETER;
+        wm->ecdh1deriveparameter = &p->ecdh;
+        break;
+    case G11C_PARAM_KYBER:
+        grep11__kyber_kemparm__init(&p->kyber);
+        p->kyber.version = (uint32_t)m->kyber.version;
+        p->kyber.mode = (Grep11__KyberKEMParm__KyberMode)m->kyber.mode;
+        p->kyber.kdf = (Grep11__KyberKEMParm__KyberDeriveType)m->kyber.kdf;
+        p->kyber.prepend = m->kyber.prepend != CK_FALSE;
+        p->kyber.ciphertext =
+            (ProtobufCBinaryData){m->kyber.cipher_text.len, (uint8_t *)m->kyber.cipher_text.ptr};
+        p->kyber.shareddata =
+            (ProtobufCBinaryData){m->kyber.shared_data.len, (uint8_t *)m->kyber.shared_data.ptr};
+        p->kyber.blob = (ProtobufCBinaryData){m->kyber.blob.len, (uint8_t *)m->kyber.blob.ptr};
+        wm->parameter_case = GREP11__MECHANISM__PARAMETER_KYBER_KEMPARAMETER;
+        wm->kyberkemparameter = &p->kyber;
         break;
     default:
         break;

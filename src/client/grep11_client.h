@@ -56,6 +56,8 @@ typedef enum {
     G11C_PARAM_BYTES, /* Mechanism.ParameterB */
     G11C_PARAM_RSA_OAEP,
     G11C_PARAM_RSA_PSS,
+    G11C_PARAM_ECDH1, /* ECDH1DeriveParm */
+    G11C_PARAM_KYBER, /* KyberKEMParm */
 } g11c_param_kind;
 
 typedef struct {
@@ -72,6 +74,15 @@ typedef struct {
         CK_ULONG mgf;
         CK_ULONG salt_len;
     } pss;
+    struct {
+        CK_ULONG kdf;
+        g11c_bytes shared_data, public_data;
+    } ecdh;
+    struct {
+        CK_ULONG version, mode, kdf; /* mode 1 encapsulate, 2 decapsulate */
+        CK_BBOOL prepend;
+        g11c_bytes cipher_text, shared_data, blob;
+    } kyber;
 } g11c_mech;
 
 /* Called with the server's error text whenever a call fails (for logging). */

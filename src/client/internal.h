@@ -27,8 +27,15 @@ CK_RV g11c_status_to_rv(grpc_status_code code, const grpc_metadata_array *traile
 CK_RV g11c_copy_out(g11c_buf *out, ProtobufCBinaryData d);
 
 /* Wire forms of client values; the encoders borrow, never copy. */
-void g11c_mech_encode(const g11c_mech *m, Grep11__Mechanism *wm, Grep11__RSAOAEPParm *oaep,
-                      Grep11__RSAPSSParm *pss);
+/* Storage for whichever parameter message a mechanism needs. */
+typedef struct {
+    Grep11__RSAOAEPParm oaep;
+    Grep11__RSAPSSParm pss;
+    Grep11__ECDH1DeriveParm ecdh;
+    Grep11__KyberKEMParm kyber;
+} g11c_mech_params;
+
+void g11c_mech_encode(const g11c_mech *m, Grep11__Mechanism *wm, g11c_mech_params *p);
 void g11c_keyblob_encode(g11c_bytes key, Grep11__KeyBlob *kb, ProtobufCBinaryData *slot);
 /* The blob a response carries: KeyBlob.KeyBlobs[0] if present, else raw. */
 ProtobufCBinaryData g11c_keyblob_pick(const Grep11__KeyBlob *kb, ProtobufCBinaryData raw);

@@ -80,9 +80,8 @@ CK_RV g11c_digest_init(g11c_conn *c, const g11c_mech *m, g11c_buf *state)
 {
     Grep11__DigestInitRequest req = GREP11__DIGEST_INIT_REQUEST__INIT;
     Grep11__Mechanism wm;
-    Grep11__RSAOAEPParm oaep;
-    Grep11__RSAPSSParm pss;
-    g11c_mech_encode(m, &wm, &oaep, &pss);
+    g11c_mech_params mp;
+    g11c_mech_encode(m, &wm, &mp);
     req.mech = &wm;
     CALL(c, "DigestInit", req, Grep11__DigestInitResponse, grep11__digest_init_response__descriptor,
          resp);
@@ -149,9 +148,8 @@ CK_RV g11c_digest_single(g11c_conn *c, const g11c_mech *m, g11c_bytes data, g11c
 {
     Grep11__DigestSingleRequest req = GREP11__DIGEST_SINGLE_REQUEST__INIT;
     Grep11__Mechanism wm;
-    Grep11__RSAOAEPParm oaep;
-    Grep11__RSAPSSParm pss;
-    g11c_mech_encode(m, &wm, &oaep, &pss);
+    g11c_mech_params mp;
+    g11c_mech_encode(m, &wm, &mp);
     req.mech = &wm;
     req.data = BIN(data);
     CALL(c, "DigestSingle", req, Grep11__DigestSingleResponse,
@@ -171,11 +169,10 @@ out:
     {                                                                                              \
         Grep11__##Dir##InitRequest req = GREP11__##DIR##_INIT_REQUEST__INIT;                       \
         Grep11__Mechanism wm;                                                                      \
-        Grep11__RSAOAEPParm oaep;                                                                  \
-        Grep11__RSAPSSParm pss;                                                                    \
+        g11c_mech_params mp;                                                                       \
         Grep11__KeyBlob kb;                                                                        \
         ProtobufCBinaryData slot;                                                                  \
-        g11c_mech_encode(m, &wm, &oaep, &pss);                                                     \
+        g11c_mech_encode(m, &wm, &mp);                                                             \
         g11c_keyblob_encode(key, &kb, &slot);                                                      \
         req.mech = &wm;                                                                            \
         req.key = &kb;                                                                             \
@@ -228,11 +225,10 @@ out:
     {                                                                                              \
         Grep11__##Dir##SingleRequest req = GREP11__##DIR##_SINGLE_REQUEST__INIT;                   \
         Grep11__Mechanism wm;                                                                      \
-        Grep11__RSAOAEPParm oaep;                                                                  \
-        Grep11__RSAPSSParm pss;                                                                    \
+        g11c_mech_params mp;                                                                       \
         Grep11__KeyBlob kb;                                                                        \
         ProtobufCBinaryData slot;                                                                  \
-        g11c_mech_encode(m, &wm, &oaep, &pss);                                                     \
+        g11c_mech_encode(m, &wm, &mp);                                                             \
         g11c_keyblob_encode(key, &kb, &slot);                                                      \
         req.mech = &wm;                                                                            \
         req.key = &kb;                                                                             \
@@ -254,12 +250,11 @@ CK_RV g11c_reencrypt_single(g11c_conn *c, g11c_bytes dec_key, g11c_bytes enc_key
 {
     Grep11__ReencryptSingleRequest req = GREP11__REENCRYPT_SINGLE_REQUEST__INIT;
     Grep11__Mechanism dm, em;
-    Grep11__RSAOAEPParm doaep, eoaep;
-    Grep11__RSAPSSParm dpss, epss;
+    g11c_mech_params dmp, emp;
     Grep11__KeyBlob dkb, ekb;
     ProtobufCBinaryData dslot, eslot;
-    g11c_mech_encode(dec_m, &dm, &doaep, &dpss);
-    g11c_mech_encode(enc_m, &em, &eoaep, &epss);
+    g11c_mech_encode(dec_m, &dm, &dmp);
+    g11c_mech_encode(enc_m, &em, &emp);
     g11c_keyblob_encode(dec_key, &dkb, &dslot);
     g11c_keyblob_encode(enc_key, &ekb, &eslot);
     req.decmech = &dm;

@@ -10,9 +10,8 @@
 /* Locals every call with a mechanism (and a key) needs. */
 #define MECH_LOCALS(m)                                                                             \
     Grep11__Mechanism wm;                                                                          \
-    Grep11__RSAOAEPParm oaep;                                                                      \
-    Grep11__RSAPSSParm pss;                                                                        \
-    g11c_mech_encode((m), &wm, &oaep, &pss)
+    g11c_mech_params mp;                                                                           \
+    g11c_mech_encode((m), &wm, &mp)
 #define KEY_LOCALS(name, key)                                                                      \
     Grep11__KeyBlob name##_kb;                                                                     \
     ProtobufCBinaryData name##_slot;                                                               \

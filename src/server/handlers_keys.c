@@ -149,8 +149,18 @@ CK_RV h_derive_key(rpc_ctx *ctx)
         rv = conv_keyblob(ctx, req->basekey, "BaseKey", &base);
     if (rv == CKR_OK)
         rv = TEMPLATE(ctx, req, template_, &t);
-    if (rv == CKR_OK)
+    if (rv == CKR_OK && m.type == CKM_ML_KEM) {
+        /* The GREP11 API has no encapsulation RPC: CKM_ML_KEM rides on
+         * DeriveKey like IBM's Kyber. No Data: encapsulate to BaseKey (a
+         * public key), the ciphertext comes back in CheckSum. Data: the
+         * ciphertext to decapsulate with BaseKey (a private key). */
+        if (req->data.len == 0)
+            rv = engine_encapsulate(ENGINE(ctx), &m, base, t.attrs, t.n, &sum, &key);
+        else
+            rv = engine_decapsulate(ENGINE(ctx), &m, base, BYTES(req->data), t.attrs, t.n, &key);
+    } else if (rv == CKR_OK) {
         rv = engine_derive_key(ENGINE(ctx), &m, t.attrs, t.n, base, BYTES(req->data), &key, &sum);
+    }
     conv_template_free(&t);
     if (rv != CKR_OK)
         return rv;
