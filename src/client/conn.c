@@ -21,6 +21,7 @@
 #define DEFAULT_TIMEOUT_MS 30000
 #define CQ_POOL 64
 #define GRACE_MS 2000
+#define RETRY_WAIT_MS 1000
 #define DEFAULT_MAX_MESSAGE (64u * 1024u * 1024u)
 
 struct g11c_conn {
@@ -202,36 +203,20 @@ static void report(g11c_conn *c, const char *method, CK_RV rv, const char *detai
         c->on_error(c->on_error_arg, method, rv, detail);
 }
 
-/* The raw exchange: bytes in, bytes out, status mapped to CK_RV. */
-static CK_RV unary_bytes(g11c_conn *c, const char *method, const uint8_t *req, size_t len,
-                         grpc_slice *reply)
+/* One attempt of a unary call. *unreachable is set when the call failed in
+ * the transport (UNAVAILABLE without a server answer), which is worth one
+ * retry: a channel reconnecting after a fork or a server restart fails fast
+ * instead of waiting. */
+static CK_RV exchange(g11c_conn *c, const char *method, grpc_metadata *md, size_t nmd,
+                      const uint8_t *req, size_t len, int timeout_ms, int wait_for_ready,
+                      grpc_slice *reply, char *detail, size_t dcap, int *unreachable)
 {
-    char token[4096], auth[4200], detail[512] = "";
-    grpc_metadata md[1];
-    size_t nmd = 0;
     CK_RV rv;
-
-    *reply = grpc_empty_slice();
-    if (c->token && strcmp(method, G11C_AUTH_TOKEN) != 0) {
-        rv = c->token(c->token_arg, token, sizeof(token));
-        if (rv != CKR_OK) {
-            report(c, method, rv, "no bearer token");
-            return rv;
-        }
-        /* An empty token means "no credentials for this call". */
-        if (token[0]) {
-            snprintf(auth, sizeof(auth), "Bearer %s", token);
-            md[0].key = grpc_slice_from_static_string("authorization");
-            md[0].value = grpc_slice_from_copied_string(auth);
-            OPENSSL_cleanse(auth, sizeof(auth));
-            nmd = 1;
-        }
-        OPENSSL_cleanse(token, sizeof(token));
-    }
-
+    *unreachable = 0;
+    detail[0] = '\0';
     grpc_completion_queue *cq = cq_take(c);
-    gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
-                                         gpr_time_from_millis(c->timeout_ms, GPR_TIMESPAN));
+    gpr_timespec deadline =
+        gpr_time_add(gpr_now(GPR_CLOCK_REALTIME), gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
     grpc_slice path = grpc_slice_from_static_string(method);
     grpc_call *call = grpc_channel_create_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq, path,
                                                NULL, deadline, NULL);
@@ -251,6 +236,7 @@ static CK_RV unary_bytes(g11c_conn *c, const char *method, const uint8_t *req, s
     ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
     ops[0].data.send_initial_metadata.count = nmd;
     ops[0].data.send_initial_metadata.metadata = nmd ? md : NULL;
+    ops[0].flags = wait_for_ready ? GRPC_INITIAL_METADATA_WAIT_FOR_READY : 0;
     ops[1].op = GRPC_OP_SEND_MESSAGE;
     ops[1].data.send_message.send_message = send;
     ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
@@ -272,7 +258,8 @@ static CK_RV unary_bytes(g11c_conn *c, const char *method, const uint8_t *req, s
         gpr_timespec limit = gpr_time_add(deadline, gpr_time_from_millis(GRACE_MS, GPR_TIMESPAN));
         grpc_event ev = grpc_completion_queue_pluck(cq, (void *)call, limit, NULL);
         if (ev.type == GRPC_OP_COMPLETE) {
-            rv = g11c_status_to_rv(status, &trailing, detail, sizeof(detail));
+            rv = g11c_status_to_rv(status, &trailing, detail, dcap);
+            *unreachable = status == GRPC_STATUS_UNAVAILABLE && !g11c_has_grep11_error(&trailing);
         } else {
             /* Cancel, then collect the batch so the queue can be reused; if
              * even that does not come back, the queue is abandoned (a leak
@@ -280,15 +267,14 @@ static CK_RV unary_bytes(g11c_conn *c, const char *method, const uint8_t *req, s
             grpc_call_cancel(call, NULL);
             limit = gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
                                  gpr_time_from_millis(GRACE_MS, GPR_TIMESPAN));
-            if (grpc_completion_queue_pluck(cq, (void *)call, limit, NULL).type !=
-                GRPC_OP_COMPLETE)
+            if (grpc_completion_queue_pluck(cq, (void *)call, limit, NULL).type != GRPC_OP_COMPLETE)
                 cq = NULL;
             rv = CKR_DEVICE_ERROR;
-            snprintf(detail, sizeof(detail), "no answer within the deadline");
+            snprintf(detail, dcap, "no answer within the deadline");
         }
     } else {
         rv = CKR_DEVICE_ERROR;
-        snprintf(detail, sizeof(detail), "cannot start call (%d)", (int)e);
+        snprintf(detail, dcap, "cannot start call (%d)", (int)e);
     }
     if (rv == CKR_OK) {
         grpc_byte_buffer_reader reader;
@@ -297,17 +283,12 @@ static CK_RV unary_bytes(g11c_conn *c, const char *method, const uint8_t *req, s
             grpc_byte_buffer_reader_destroy(&reader);
         } else {
             rv = CKR_DEVICE_ERROR;
-            snprintf(detail, sizeof(detail), "server sent no reply message");
+            snprintf(detail, dcap, "server sent no reply message");
         }
     } else if (!detail[0] && !GRPC_SLICE_IS_EMPTY(status_text)) {
-        snprintf(detail, sizeof(detail), "%.*s", (int)GRPC_SLICE_LENGTH(status_text),
+        snprintf(detail, dcap, "%.*s", (int)GRPC_SLICE_LENGTH(status_text),
                  (const char *)GRPC_SLICE_START_PTR(status_text));
     }
-    if (rv != CKR_OK)
-        report(c, method, rv, detail);
-
-    if (nmd)
-        grpc_slice_unref(md[0].value);
     grpc_byte_buffer_destroy(send);
     if (recv)
         grpc_byte_buffer_destroy(recv);
@@ -320,6 +301,47 @@ static CK_RV unary_bytes(g11c_conn *c, const char *method, const uint8_t *req, s
         cq_give(c, cq);
     else if (cq)
         cq_destroy(cq); /* nothing was queued, but do not reuse a queue in doubt */
+    return rv;
+}
+
+/* The raw exchange: bytes in, bytes out, status mapped to CK_RV. */
+static CK_RV unary_bytes(g11c_conn *c, const char *method, const uint8_t *req, size_t len,
+                         grpc_slice *reply)
+{
+    char token[4096], auth[4200], detail[512] = "";
+    grpc_metadata md[1];
+    size_t nmd = 0;
+    int unreachable = 0;
+    CK_RV rv;
+
+    *reply = grpc_empty_slice();
+    if (c->token && strcmp(method, G11C_AUTH_TOKEN) != 0) {
+        rv = c->token(c->token_arg, token, sizeof(token));
+        if (rv != CKR_OK) {
+            report(c, method, rv, "no bearer token");
+            return rv;
+        }
+        /* An empty token means "no credentials for this call". */
+        if (token[0]) {
+            snprintf(auth, sizeof(auth), "Bearer %s", token);
+            md[0].key = grpc_slice_from_static_string("authorization");
+            md[0].value = grpc_slice_from_copied_string(auth);
+            OPENSSL_cleanse(auth, sizeof(auth));
+            nmd = 1;
+        }
+        OPENSSL_cleanse(token, sizeof(token));
+    }
+
+    rv = exchange(c, method, md, nmd, req, len, c->timeout_ms, 0, reply, detail, sizeof(detail),
+                  &unreachable);
+    if (unreachable)
+        rv = exchange(c, method, md, nmd, req, len,
+                      c->timeout_ms < RETRY_WAIT_MS ? c->timeout_ms : RETRY_WAIT_MS, 1, reply,
+                      detail, sizeof(detail), &unreachable);
+    if (rv != CKR_OK)
+        report(c, method, rv, detail);
+    if (nmd)
+        grpc_slice_unref(md[0].value);
     return rv;
 }
 

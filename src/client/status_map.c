@@ -39,6 +39,14 @@ static int decode_grep11_error(const grpc_metadata_array *trailers, CK_RV *rv, c
     return 0;
 }
 
+int g11c_has_grep11_error(const grpc_metadata_array *trailers)
+{
+    for (size_t i = 0; i < trailers->count; i++)
+        if (grpc_slice_str_cmp(trailers->metadata[i].key, GREP11_STATUS_DETAILS_KEY) == 0)
+            return 1;
+    return 0;
+}
+
 CK_RV g11c_status_to_rv(grpc_status_code code, const grpc_metadata_array *trailers, char *detail,
                         size_t cap)
 {
