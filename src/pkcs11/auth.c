@@ -143,6 +143,29 @@ out:
     return rv;
 }
 
+CK_RV p11_auth_key_token(p11_slot *slot, int user, const CK_UTF8CHAR *pin, CK_ULONG pin_len,
+                         char *tok, size_t cap)
+{
+    int64_t exp = 0;
+    const p11_user_cfg *uc = &slot->cfg->users[user];
+    if (!pin)
+        return CKR_ARGUMENTS_BAD;
+    if (pin_len == 0 || pin_len > 256)
+        return CKR_PIN_LEN_RANGE;
+    if (!uc->present || memchr(pin, 0, pin_len))
+        return CKR_PIN_INCORRECT;
+    if (!uc->iam_enabled) {
+        tok[0] = '\0';
+        return CKR_OK;
+    }
+    char *key = strndup((const char *)pin, pin_len);
+    if (!key)
+        return CKR_HOST_MEMORY;
+    CK_RV rv = map_auth_rv(g11c_auth_token(auth_conn(slot), key, tok, cap, &exp));
+    free_key(&key);
+    return rv;
+}
+
 CK_RV p11_auth_login(p11_state *st, p11_slot *slot, CK_USER_TYPE user, const CK_UTF8CHAR *pin,
                      CK_ULONG pin_len)
 {
@@ -195,6 +218,7 @@ CK_RV p11_auth_login(p11_state *st, p11_slot *slot, CK_USER_TYPE user, const CK_
     slot->token_exp = exp;
     slot->token_life = exp - (int64_t)time(NULL);
     slot->token_user = tok[0] ? current_user(slot) : -1;
+    slot->ks_label_state = 0; /* what this login may read differs */
     p11_mutex_unlock(slot->lock);
     P11_INFO("slot %lu: user %lu logged in", (unsigned long)slot->cfg->slot, (unsigned long)user);
 out:
@@ -210,6 +234,7 @@ void p11_auth_logout(p11_slot *slot)
         return;
     p11_mutex_lock(slot->lock);
     slot->login = P11_NOT_LOGGED_IN;
+    slot->ks_label_state = 0;
     free_key(&slot->login_key);
     if (slot->token_user != P11_USER_ANON) {
         explicit_bzero(slot->token, sizeof(slot->token));

@@ -76,7 +76,7 @@ static CK_RV op_init(CK_SESSION_HANDLE h, p11_opkind kind, const CK_MECHANISM *m
     }
     if ((rv = p11_mech_from_ck(m, &op->mech)) != CKR_OK)
         goto out;
-    if (o && (rv = p11_object_blob(o, &op->key)) != CKR_OK) {
+    if (o && (rv = p11_object_key_arg(st, o, &op->key)) != CKR_OK) {
         rv = CKR_KEY_HANDLE_INVALID;
         goto out;
     }

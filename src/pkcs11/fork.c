@@ -65,6 +65,7 @@ static void child(void)
             g_fork.ee_child();
         g_fork.postfork_child();
     }
+    p11_tokmap_after_fork();
     p11_fork_orphan_state();
 }
 

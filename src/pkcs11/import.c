@@ -1,5 +1,6 @@
-/* Clear secret keys into sealed blobs (C_CreateObject with CKA_VALUE). A
- * clear key never travels in a template: the module asks the server for a
+/* Clear keys into sealed blobs (C_CreateObject with the key's values): a
+ * secret key's CKA_VALUE, or a private key as PKCS #8 (pkder.c). A clear
+ * key never travels in a template: the module asks the server for a
  * one-time AES-256 transport key (generated extractable, read once), wraps
  * the value locally with AES key wrap with padding (RFC 5649), and has the
  * server unwrap it with the caller's template. The transport key's blob and
@@ -10,7 +11,15 @@
 
 #include "internal.h"
 
-#define MAX_IMPORT 1024
+#define MAX_IMPORT (64u * 1024u)
+
+/* Key material: never in the template the server sees (the wrapped bytes
+ * carry it). */
+static const CK_ATTRIBUTE_TYPE values[] = {
+    CKA_VALUE,    CKA_MODULUS,       CKA_PUBLIC_EXPONENT, CKA_PRIVATE_EXPONENT, CKA_PRIME_1,
+    CKA_PRIME_2,  CKA_EXPONENT_1,    CKA_EXPONENT_2,      CKA_COEFFICIENT,      CKA_EC_PARAMS,
+    CKA_EC_POINT, CKA_PARAMETER_SET, CKA_PUBLIC_KEY_INFO,
+};
 
 static CK_RV transport_key(g11c_conn *c, g11c_buf *blob, uint8_t value[32])
 {
@@ -42,7 +51,8 @@ static CK_RV transport_key(g11c_conn *c, g11c_buf *blob, uint8_t value[32])
     return rv;
 }
 
-static CK_RV wrap_locally(const uint8_t kek[32], const CK_ATTRIBUTE *val, uint8_t *out, int *outlen)
+static CK_RV wrap_locally(const uint8_t kek[32], const uint8_t *in, size_t len, uint8_t *out,
+                          int *outlen)
 {
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     int n = 0, m = 0;
@@ -51,7 +61,7 @@ static CK_RV wrap_locally(const uint8_t kek[32], const CK_ATTRIBUTE *val, uint8_
         return CKR_HOST_MEMORY;
     EVP_CIPHER_CTX_set_flags(ctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
     if (EVP_EncryptInit_ex(ctx, EVP_aes_256_wrap_pad(), NULL, kek, NULL) == 1 &&
-        EVP_EncryptUpdate(ctx, out, &n, val->pValue, (int)val->ulValueLen) == 1 &&
+        EVP_EncryptUpdate(ctx, out, &n, in, (int)len) == 1 &&
         EVP_EncryptFinal_ex(ctx, out + n, &m) == 1) {
         *outlen = n + m;
         rv = CKR_OK;
@@ -60,47 +70,99 @@ static CK_RV wrap_locally(const uint8_t kek[32], const CK_ATTRIBUTE *val, uint8_
     return rv;
 }
 
+/* Clear bytes in, a sealed blob out (the template already without values
+ * and local attributes); sum: UnwrapKey's checksum (a secret key's check
+ * value, a private key's public key). */
+static CK_RV import_bytes(g11c_conn *c, const uint8_t *clear, size_t len, const CK_ATTRIBUTE *t,
+                          CK_ULONG n, g11c_buf *blob, g11c_buf *sum)
+{
+    g11c_buf tblob = {0};
+    uint8_t kek[32];
+    int wlen = 0;
+    uint8_t *wrapped = malloc(len + 16);
+    if (!wrapped)
+        return CKR_HOST_MEMORY;
+    CK_RV rv = transport_key(c, &tblob, kek);
+    if (rv == CKR_OK)
+        rv = wrap_locally(kek, clear, len, wrapped, &wlen);
+    if (rv == CKR_OK) {
+        g11c_mech kwp = {.type = CKM_AES_KEY_WRAP_KWP};
+        g11c_bytes none = {NULL, 0};
+        rv = g11c_unwrap_key(c, p11_bytes(wrapped, (CK_ULONG)wlen), g11c_bytes_of(&tblob), none,
+                             &kwp, t, n, blob, sum);
+        if (rv == CKR_UNWRAPPING_KEY_HANDLE_INVALID)
+            rv = CKR_DEVICE_ERROR; /* our own transport step failed */
+        else if (rv == CKR_WRAPPED_KEY_INVALID || rv == CKR_WRAPPED_KEY_LEN_RANGE)
+            rv = CKR_ATTRIBUTE_VALUE_INVALID; /* the values do not make a key */
+    }
+    explicit_bzero(kek, sizeof(kek));
+    explicit_bzero(wrapped, len + 16);
+    free(wrapped);
+    g11c_buf_free(&tblob);
+    return rv;
+}
+
+/* The template the server sees: no values, nothing kept beside the blob. */
+static CK_RV server_template(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUTE **out, CK_ULONG *nout)
+{
+    CK_ULONG k = 0;
+    CK_RV rv = p11_key_template_for_server(t, n, out, nout);
+    if (rv != CKR_OK)
+        return rv;
+    for (CK_ULONG i = 0; i < *nout; i++) {
+        int value = 0;
+        for (size_t j = 0; j < sizeof(values) / sizeof(values[0]); j++)
+            value |= (*out)[i].type == values[j];
+        if (!value)
+            (*out)[k++] = (*out)[i];
+    }
+    *nout = k;
+    return CKR_OK;
+}
+
 CK_RV p11_import_secret(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, CK_ULONG n,
                         CK_OBJECT_HANDLE *h)
 {
-    g11c_conn *c = st->slots[s->slot_idx].conn;
-    g11c_buf tblob = {0}, blob = {0}, sum = {0};
-    uint8_t kek[32], wrapped[MAX_IMPORT + 16];
-    int wlen = 0;
-    CK_ATTRIBUTE *srv = NULL, *keep = NULL;
-    CK_ULONG nsrv = 0, nkeep = 0;
+    g11c_buf blob = {0}, sum = {0};
+    CK_ATTRIBUTE *srv = NULL;
+    CK_ULONG nsrv = 0;
     const CK_ATTRIBUTE *val = p11_tmpl_find(t, n, CKA_VALUE);
     if (!val || !p11_tmpl_find(t, n, CKA_KEY_TYPE))
         return CKR_TEMPLATE_INCOMPLETE;
-    if (val->ulValueLen == 0 || val->ulValueLen > MAX_IMPORT)
+    if (val->ulValueLen == 0 || val->ulValueLen > 1024)
         return CKR_ATTRIBUTE_VALUE_INVALID;
-    /* The server sees the template without the value (and without what
-     * lives beside the blob). */
-    CK_RV rv = p11_key_template_for_server(t, n, &srv, &nsrv);
-    if (rv != CKR_OK)
-        return rv;
-    for (CK_ULONG i = 0; i < nsrv; i++)
-        if (srv[i].type != CKA_VALUE)
-            srv[nkeep++] = srv[i];
-    keep = srv;
-    if ((rv = transport_key(c, &tblob, kek)) != CKR_OK)
-        goto out;
-    if ((rv = wrap_locally(kek, val, wrapped, &wlen)) != CKR_OK)
-        goto out;
-    g11c_mech kwp = {.type = CKM_AES_KEY_WRAP_KWP};
-    g11c_bytes none = {NULL, 0};
-    rv = g11c_unwrap_key(c, p11_bytes(wrapped, (CK_ULONG)wlen), g11c_bytes_of(&tblob), none, &kwp,
-                         keep, nkeep, &blob, &sum);
-    if (rv == CKR_UNWRAPPING_KEY_HANDLE_INVALID || rv == CKR_WRAPPED_KEY_INVALID)
-        rv = CKR_DEVICE_ERROR; /* our own transport step failed */
+    CK_RV rv = server_template(t, n, &srv, &nsrv);
+    if (rv == CKR_OK)
+        rv = import_bytes(st->slots[s->slot_idx].conn, val->pValue, val->ulValueLen, srv, nsrv,
+                          &blob, &sum);
     if (rv == CKR_OK)
         rv = p11_key_from_blob(st, s, &blob, &sum, t, n, h);
-out:
-    explicit_bzero(kek, sizeof(kek));
-    explicit_bzero(wrapped, sizeof(wrapped));
     free(srv);
-    g11c_buf_free(&tblob);
     g11c_buf_free(&blob);
     g11c_buf_free(&sum);
+    return rv;
+}
+
+CK_RV p11_import_private(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, CK_ULONG n,
+                         CK_OBJECT_HANDLE *h)
+{
+    g11c_buf der = {0}, blob = {0}, pub = {0};
+    CK_ATTRIBUTE *srv = NULL;
+    CK_ULONG nsrv = 0;
+    if (p11_tmpl_bool(t, n, CKA_ALWAYS_AUTHENTICATE, 0))
+        return CKR_ATTRIBUTE_VALUE_INVALID; /* no context-specific login */
+    CK_RV rv = p11_pkder(t, n, 1, &der);
+    if (rv == CKR_OK && der.len > MAX_IMPORT)
+        rv = CKR_ATTRIBUTE_VALUE_INVALID;
+    if (rv == CKR_OK)
+        rv = server_template(t, n, &srv, &nsrv);
+    if (rv == CKR_OK)
+        rv = import_bytes(st->slots[s->slot_idx].conn, der.ptr, der.len, srv, nsrv, &blob, &pub);
+    if (rv == CKR_OK)
+        rv = p11_key_from_blob(st, s, &blob, NULL, t, n, h);
+    free(srv);
+    g11c_buf_free(&der); /* zeroized */
+    g11c_buf_free(&blob);
+    g11c_buf_free(&pub);
     return rv;
 }

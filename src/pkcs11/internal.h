@@ -4,7 +4,9 @@
  * Locks (never held across an RPC unless said so):
  *   P11.init_lock   C_Initialize / C_Finalize only (pthread; exists before
  *                   the application's mutex callbacks are known).
- *   st->lock        the session and object tables and the handle counter.
+ *   st->lock        the session and object tables.
+ *   (tokmap.c)      the token-object handle map has a lock of its own,
+ *                   taken after st->lock.
  *   s->lock         one session: its operations and search (held across that
  *                   session's own RPCs: a session is used by one thread at a
  *                   time, and this makes concurrent misuse safe).
@@ -33,6 +35,12 @@
 #define P11_TOKEN_MAX 4096
 #define P11_NOT_LOGGED_IN ((CK_ULONG)-1)
 #define P11_MAX_ATTR_LEN (1u << 20)
+/* A token's two keystores (DESIGN §5): the normal user's and everyone's. */
+#define P11_KS_PRIVATE 0
+#define P11_KS_PUBLIC 1
+/* Token keys whose blob is larger than this are named by KeyBlobID in
+ * crypto calls instead of carried (when their keystore has no password). */
+#define P11_KEYREF_MIN 4096
 
 /* ---- locking.c: OS locking or the application's callbacks ---------------- */
 typedef struct {
@@ -61,6 +69,13 @@ void *p11_htab_del(p11_htab *t, CK_ULONG key);
 /* Calls fn for every entry; fn may not modify the table. */
 void p11_htab_each(const p11_htab *t, void (*fn)(CK_ULONG key, void *val, void *arg), void *arg);
 void p11_htab_free(p11_htab *t);
+
+/* ---- tokmap.c: (slot, token object UUID) -> handle, for the process ---- */
+CK_OBJECT_HANDLE p11_tokmap_get(CK_SLOT_ID slot, const uint8_t id[16]);
+CK_RV p11_tokmap_put(CK_SLOT_ID slot, const uint8_t id[16], CK_OBJECT_HANDLE h);
+void p11_tokmap_del(CK_SLOT_ID slot, const uint8_t id[16]);
+void p11_tokmap_del_slot(CK_SLOT_ID slot);
+void p11_tokmap_after_fork(void);
 
 /* ---- attrs.c: attribute lists with owned values -------------------------- */
 typedef struct {
@@ -104,6 +119,13 @@ typedef struct p11_slot {
     p11_mechinfo *infos;
     size_t ninfos, capinfos;
     CK_ULONG nsessions, nrw_sessions;
+    /* Keystores (tokens.N.users.1/2.tokenspaceID) when remotestore is on. */
+    int ks_on[2];
+    uint8_t ks_id[2][16];
+    /* The keystore's label and whether it exists, cached (slot->lock). */
+    char ks_label[33];
+    int ks_label_state; /* 0 unknown, 1 label known, 2 keystore absent, 3 unreadable */
+    int64_t ks_label_at;
 } p11_slot;
 
 /* ---- operations and sessions ---------------------------------------------- */
@@ -149,7 +171,13 @@ typedef struct p11_session {
     p11_op ops[P11_OP_COUNT];
     int finding;
     CK_OBJECT_HANDLE *found;
-    size_t nfound, pos;
+    size_t nfound, capfound, pos;
+    /* Token objects: the search template and a cursor per keystore still
+     * to be paged through (tokfind.c). */
+    CK_ATTRIBUTE *ftmpl;
+    CK_ULONG nftmpl;
+    int fks_more[2];
+    char fks_cursor[2][64];
 } p11_session;
 
 /* ---- objects ---------------------------------------------------------------- */
@@ -164,6 +192,11 @@ typedef struct p11_object {
     p11_attrs attrs;  /* everything known locally (never CKA_VALUE of a key) */
     g11c_buf blob;    /* sealed key blob (keys) */
     int bound_cached; /* the blob's bound attributes are in attrs */
+    /* Token objects: a cached copy of a keystore object. */
+    int is_token;
+    int ks; /* P11_KS_* */
+    uint8_t uuid[16];
+    int64_t version; /* the version last read or written */
 } p11_object;
 
 /* ---- the module context ------------------------------------------------------ */
@@ -174,7 +207,6 @@ typedef struct p11_state {
     void *lock;
     p11_htab sessions;
     p11_htab objects;
-    CK_ULONG next_handle;
     struct p11_state *next_orphan;
 } p11_state;
 
@@ -189,7 +221,7 @@ extern p11_module P11;
 
 /* module.c */
 p11_state *p11_state_get(void);         /* NULL: not initialized (or in a forked child) */
-CK_ULONG p11_new_handle(p11_state *st); /* with st->lock held */
+CK_ULONG p11_new_handle(p11_state *st); /* process-wide: never reused */
 
 /* fork.c */
 void p11_fork_setup(void);
@@ -241,6 +273,10 @@ CK_RV p11_slots_open(p11_state *st);
 void p11_slots_close(p11_state *st);
 CK_RV p11_slot_get(p11_state *st, CK_SLOT_ID id, p11_slot **slot, size_t *idx);
 CK_RV p11_slot_mech_check(p11_slot *slot, CK_MECHANISM_TYPE type, CK_FLAGS need);
+/* A connection of its own to the slot's server that sends token (may be
+ * "") with every call: for C_InitToken, which acts as the SO without a
+ * login. */
+CK_RV p11_slot_connect_with(p11_slot *slot, const char *token, g11c_conn **out);
 
 /* auth.c */
 CK_RV p11_auth_token_hook(void *arg, char *buf, size_t cap);
@@ -250,6 +286,10 @@ void p11_auth_logout(p11_slot *slot);
 int p11_slot_user_logged_in(p11_slot *slot);
 CK_ULONG p11_slot_login_state(p11_slot *slot);
 int p11_slot_needs_token(const p11_token_cfg *cfg);
+/* Exchanges an API key (a PIN) of user (P11_USER_*) for a bearer token; ""
+ * when that user's iamauth is disabled. A refusal is CKR_PIN_INCORRECT. */
+CK_RV p11_auth_key_token(p11_slot *slot, int user, const CK_UTF8CHAR *pin, CK_ULONG pin_len,
+                         char *tok, size_t cap);
 
 /* session.c */
 CK_RV p11_session_get(p11_state *st, CK_SESSION_HANDLE h, p11_session **out);
@@ -266,29 +306,88 @@ p11_object *p11_object_new(CK_OBJECT_CLASS cls);
 void p11_object_free(p11_object *o);
 void p11_objects_drop_session(p11_state *st, CK_SESSION_HANDLE owner);
 void p11_objects_drop_private(p11_state *st, size_t slot_idx);
+/* Destroys an object the caller holds a reference to (token objects in
+ * their keystore too). */
+CK_RV p11_object_destroy(p11_state *st, p11_object *o);
+/* Forgets every cached token object of a slot (C_InitToken). */
+void p11_objects_drop_token(p11_state *st, size_t slot_idx);
+/* Takes a token object out of the tables (destroyed, or gone from its
+ * keystore). */
+void p11_object_forget(p11_state *st, p11_object *o);
 void p11_state_free_objects(p11_state *st);
 /* Copies the key blob out (caller frees). */
 CK_RV p11_object_blob(p11_object *o, g11c_buf *out);
+/* The key as a crypto call's key argument: the blob, or for a large token
+ * key a KeyBlobID reference (caller frees either). */
+CK_RV p11_object_key_arg(p11_state *st, p11_object *o, g11c_buf *out);
 /* Makes sure the bound attributes are cached (one GetAttributeValue RPC). */
 CK_RV p11_object_load_bound(p11_state *st, p11_object *o);
 /* A key object from a fresh blob: local attributes from the template, bound
- * ones from the server. */
+ * ones from the server; p11_key_object does not add it to the tables. */
+CK_RV p11_key_object(p11_state *st, p11_session *s, g11c_buf *blob, const g11c_buf *checksum,
+                     CK_OBJECT_CLASS cls, const CK_ATTRIBUTE *t, CK_ULONG n, p11_object **out);
 CK_RV p11_key_from_blob(p11_state *st, p11_session *s, g11c_buf *blob, const g11c_buf *checksum,
                         const CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *h);
 /* Splits a key template into the part the server sees; *out is malloc'd and
  * borrows the values. */
 CK_RV p11_key_template_for_server(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUTE **out,
                                   CK_ULONG *nout);
-/* DESIGN §5: CKA_TOKEN / CKA_PRIVATE against the login state. */
+/* DESIGN §5: CKA_TOKEN / CKA_PRIVATE against the login state; a token
+ * object also needs a read/write session and a configured keystore.
+ * dflt_token / dflt_private: the values when the template does not say
+ * (dflt_private -1: TRUE when the normal user is logged in). */
 CK_RV p11_object_placement(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, CK_ULONG n,
-                           int *is_private);
+                           int dflt_token, int dflt_private, int *is_private, int *is_token);
+/* Copies an object (attributes, blob; not its keystore identity). */
+CK_RV p11_object_duplicate(p11_object *src, p11_object **out);
 
-/* import.c: a clear secret key (template with CKA_VALUE) into a sealed blob */
+/* import.c: clear keys into sealed blobs (through a transport key) */
 CK_RV p11_import_secret(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, CK_ULONG n,
                         CK_OBJECT_HANDLE *h);
+CK_RV p11_import_private(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, CK_ULONG n,
+                         CK_OBJECT_HANDLE *h);
 
-/* tokstore.c: token objects (waits for grep11.Store) */
-CK_RV p11_tokstore_create(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, CK_ULONG n);
+/* pkder.c: a key's values in a template as DER: SubjectPublicKeyInfo
+ * (priv 0) or PKCS #8 (priv 1); CKR_TEMPLATE_INCOMPLETE when the template
+ * does not hold the key. */
+CK_RV p11_pkder(const CK_ATTRIBUTE *t, CK_ULONG n, int priv, g11c_buf *out);
+
+/* tokstore.c: token objects in the keystores (grep11.Store) */
+/* The slot's keystore UUIDs from the configuration. */
+void p11_tokstore_slot_setup(p11_slot *slot);
+/* May a token object go to keystore ks of the slot? (configuration) */
+CK_RV p11_tokstore_usable(p11_state *st, size_t slot_idx, int ks);
+/* The keystore password (sessionauth), or NULL. */
+const char *p11_tokstore_password(const p11_slot *slot, int ks);
+/* Stores a complete new object (o->is_private picks the keystore) and
+ * adds it to the tables; on failure o stays the caller's. */
+CK_RV p11_tokstore_create(p11_state *st, p11_object *o, CK_OBJECT_HANDLE *h);
+/* A keystore object as a cached object with a stable handle; takes so's
+ * blob and attributes. */
+CK_RV p11_tokstore_adopt(p11_state *st, size_t slot_idx, int ks, g11c_stored_object *so,
+                         CK_OBJECT_HANDLE *h);
+/* C_SetAttributeValue on a token object: the change is applied to a copy
+ * and written back with the version read; a conflict re-reads and retries
+ * once. */
+CK_RV p11_tokstore_set(p11_state *st, p11_object *o, const CK_ATTRIBUTE *t, CK_ULONG n);
+CK_RV p11_tokstore_destroy(p11_state *st, p11_object *o);
+/* A store error as PKCS #11 sees it (logged with what). */
+CK_RV p11_tokstore_rv(CK_RV rv, const char *what);
+
+/* tokfind.c: the keystore half of C_FindObjects */
+CK_RV p11_tokfind_init(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, CK_ULONG n);
+/* Fetches pages until s->found has handles to give or nothing is left. */
+CK_RV p11_tokfind_more(p11_state *st, p11_session *s);
+void p11_tokfind_clear(p11_session *s);
+
+/* keystore.c: C_InitToken and the token label */
+/* The label for C_GetTokenInfo and whether the keystores exist. */
+void p11_keystore_label(p11_state *st, p11_slot *slot, char label[33], int *initialized);
+void p11_keystore_label_forget(p11_slot *slot);
+
+/* object_attrs.c: applying a checked change (C_SetAttributeValue) */
+CK_RV p11_object_check_change(p11_object *o, const CK_ATTRIBUTE *t, CK_ULONG n, int copy);
+CK_RV p11_object_apply_change(p11_state *st, p11_object *o, const CK_ATTRIBUTE *t, CK_ULONG n);
 
 /* mech_params.c */
 CK_RV p11_mech_from_ck(const CK_MECHANISM *in, p11_mech *out);

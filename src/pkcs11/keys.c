@@ -1,6 +1,6 @@
 /* Key management through the server: C_GenerateKey, C_WrapKey,
  * C_UnwrapKey, C_DeriveKey; and C_GenerateRandom / C_SeedRandom. New keys
- * become session objects (token objects wait for grep11.Store). */
+ * become session objects, or token objects in a keystore (CKA_TOKEN). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +28,7 @@ static CK_RV use_key(p11_state *st, p11_session *s, CK_OBJECT_HANDLE h, CK_ATTRI
         rv = CKR_KEY_FUNCTION_NOT_PERMITTED;
         goto out;
     }
-    if (p11_object_blob(o, blob) != CKR_OK)
+    if (p11_object_key_arg(st, o, blob) != CKR_OK)
         rv = bad;
 out:
     p11_object_put(st, o);
@@ -40,10 +40,10 @@ static CK_RV new_key_prep(p11_state *st, p11_session *s, const CK_MECHANISM *m, 
                           const CK_ATTRIBUTE *t, CK_ULONG n, p11_mech *pm, CK_ATTRIBUTE **srv,
                           CK_ULONG *nsrv)
 {
-    int priv;
+    int priv, token;
     CK_RV rv = p11_tmpl_check(t, n);
     if (rv == CKR_OK)
-        rv = p11_object_placement(st, s, t, n, &priv);
+        rv = p11_object_placement(st, s, t, n, 0, -1, &priv, &token);
     if (rv == CKR_OK)
         rv = p11_slot_mech_check(&st->slots[s->slot_idx], m->mechanism, need);
     if (rv == CKR_OK)
@@ -81,27 +81,6 @@ out:
     return rv;
 }
 
-CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_ATTRIBUTE *pub, CK_ULONG npub,
-                        CK_ATTRIBUTE *priv, CK_ULONG npriv, CK_OBJECT_HANDLE *hpub,
-                        CK_OBJECT_HANDLE *hpriv)
-{
-    P11_STATE_OR_RETURN(st);
-    p11_session *s;
-    (void)pub, (void)npub, (void)priv, (void)npriv;
-    if (!m || !hpub || !hpriv)
-        return CKR_ARGUMENTS_BAD;
-    CK_RV rv = p11_session_get(st, h, &s);
-    if (rv != CKR_OK)
-        return rv;
-    /* Key pairs (public-key objects from MACed SPKIs) come with the
-     * engine's RSA/EC/EdDSA support. */
-    rv = p11_slot_mech_check(&st->slots[s->slot_idx], m->mechanism, CKF_GENERATE_KEY_PAIR);
-    if (rv == CKR_OK)
-        rv = CKR_FUNCTION_NOT_SUPPORTED;
-    p11_session_put(st, s);
-    return rv;
-}
-
 CK_RV C_WrapKey(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_OBJECT_HANDLE hwrap, CK_OBJECT_HANDLE hkey,
                 CK_BYTE *out, CK_ULONG *out_len)
 {
@@ -122,7 +101,7 @@ CK_RV C_WrapKey(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_OBJECT_HANDLE hwrap, CK
         rv = CKR_KEY_HANDLE_INVALID;
         goto out;
     }
-    rv = p11_object_blob(o, &key);
+    rv = p11_object_key_arg(st, o, &key);
     p11_object_put(st, o);
     if (rv != CKR_OK) {
         rv = CKR_KEY_HANDLE_INVALID;

@@ -13,7 +13,20 @@
 #define OP_SIGN (1u << P11_OP_SIGN)
 #define OP_VERIFY (1u << P11_OP_VERIFY)
 
-typedef enum { P_NONE, P_IV16, P_IV8, P_CTR, P_GCM, P_MACLEN, P_HKDF, P_OAEP, P_PSS } pkind;
+typedef enum {
+    P_NONE,
+    P_IV16,
+    P_IV8,
+    P_CTR,
+    P_GCM,
+    P_MACLEN,
+    P_HKDF,
+    P_OAEP,
+    P_PSS,
+    P_EDDSA,   /* none, or CK_EDDSA_PARAMS */
+    P_SIGNCTX, /* none, or CK_SIGN_ADDITIONAL_CONTEXT */
+    P_HASHCTX, /* CK_HASH_SIGN_ADDITIONAL_CONTEXT */
+} pkind;
 
 typedef struct {
     CK_MECHANISM_TYPE mech;
@@ -96,6 +109,56 @@ static const mech_row rows[] = {
     {CKM_SHA256_RSA_PKCS_PSS, P_PSS, MAC, {CKK_RSA, CKK_RSA}},
     {CKM_SHA384_RSA_PKCS_PSS, P_PSS, MAC, {CKK_RSA, CKK_RSA}},
     {CKM_SHA512_RSA_PKCS_PSS, P_PSS, MAC, {CKK_RSA, CKK_RSA}},
+    {CKM_SHA3_224_RSA_PKCS_PSS, P_PSS, MAC, {CKK_RSA, CKK_RSA}},
+    {CKM_SHA3_256_RSA_PKCS_PSS, P_PSS, MAC, {CKK_RSA, CKK_RSA}},
+    {CKM_SHA3_384_RSA_PKCS_PSS, P_PSS, MAC, {CKK_RSA, CKK_RSA}},
+    {CKM_SHA3_512_RSA_PKCS_PSS, P_PSS, MAC, {CKK_RSA, CKK_RSA}},
+    /* public-key mechanisms (engine II) */
+    {CKM_RSA_PKCS_KEY_PAIR_GEN, P_NONE, 0, {0, 0}},
+    {CKM_EC_KEY_PAIR_GEN, P_NONE, 0, {0, 0}},
+    {CKM_EC_EDWARDS_KEY_PAIR_GEN, P_NONE, 0, {0, 0}},
+    {CKM_EC_MONTGOMERY_KEY_PAIR_GEN, P_NONE, 0, {0, 0}},
+    {CKM_ML_DSA_KEY_PAIR_GEN, P_NONE, 0, {0, 0}},
+    {CKM_ML_KEM_KEY_PAIR_GEN, P_NONE, 0, {0, 0}},
+    {CKM_RSA_PKCS, P_NONE, ENCDEC | MAC, {CKK_RSA, CKK_RSA}},
+    {CKM_RSA_X_509, P_NONE, ENCDEC | MAC, {CKK_RSA, CKK_RSA}},
+    {CKM_SHA1_RSA_PKCS, P_NONE, MAC, {CKK_RSA, CKK_RSA}},
+    {CKM_SHA224_RSA_PKCS, P_NONE, MAC, {CKK_RSA, CKK_RSA}},
+    {CKM_SHA256_RSA_PKCS, P_NONE, MAC, {CKK_RSA, CKK_RSA}},
+    {CKM_SHA384_RSA_PKCS, P_NONE, MAC, {CKK_RSA, CKK_RSA}},
+    {CKM_SHA512_RSA_PKCS, P_NONE, MAC, {CKK_RSA, CKK_RSA}},
+    {CKM_SHA3_224_RSA_PKCS, P_NONE, MAC, {CKK_RSA, CKK_RSA}},
+    {CKM_SHA3_256_RSA_PKCS, P_NONE, MAC, {CKK_RSA, CKK_RSA}},
+    {CKM_SHA3_384_RSA_PKCS, P_NONE, MAC, {CKK_RSA, CKK_RSA}},
+    {CKM_SHA3_512_RSA_PKCS, P_NONE, MAC, {CKK_RSA, CKK_RSA}},
+    {CKM_ECDSA, P_NONE, MAC, {CKK_EC, CKK_EC}},
+    {CKM_ECDSA_SHA1, P_NONE, MAC, {CKK_EC, CKK_EC}},
+    {CKM_ECDSA_SHA224, P_NONE, MAC, {CKK_EC, CKK_EC}},
+    {CKM_ECDSA_SHA256, P_NONE, MAC, {CKK_EC, CKK_EC}},
+    {CKM_ECDSA_SHA384, P_NONE, MAC, {CKK_EC, CKK_EC}},
+    {CKM_ECDSA_SHA512, P_NONE, MAC, {CKK_EC, CKK_EC}},
+    {CKM_ECDSA_SHA3_224, P_NONE, MAC, {CKK_EC, CKK_EC}},
+    {CKM_ECDSA_SHA3_256, P_NONE, MAC, {CKK_EC, CKK_EC}},
+    {CKM_ECDSA_SHA3_384, P_NONE, MAC, {CKK_EC, CKK_EC}},
+    {CKM_ECDSA_SHA3_512, P_NONE, MAC, {CKK_EC, CKK_EC}},
+    {CKM_IBM_ECDSA_SHA224, P_NONE, MAC, {CKK_EC, CKK_EC}},
+    {CKM_IBM_ECDSA_SHA256, P_NONE, MAC, {CKK_EC, CKK_EC}},
+    {CKM_IBM_ECDSA_SHA384, P_NONE, MAC, {CKK_EC, CKK_EC}},
+    {CKM_IBM_ECDSA_SHA512, P_NONE, MAC, {CKK_EC, CKK_EC}},
+    /* The engine reports Edwards keys as CKK_EC_EDWARDS, however made. */
+    {CKM_EDDSA, P_EDDSA, MAC, {CKK_EC_EDWARDS, CKK_EC_EDWARDS}},
+    {CKM_ML_DSA, P_SIGNCTX, MAC, {CKK_ML_DSA, CKK_ML_DSA}},
+    {CKM_HASH_ML_DSA, P_HASHCTX, MAC, {CKK_ML_DSA, CKK_ML_DSA}},
+    {CKM_HASH_ML_DSA_SHA224, P_SIGNCTX, MAC, {CKK_ML_DSA, CKK_ML_DSA}},
+    {CKM_HASH_ML_DSA_SHA256, P_SIGNCTX, MAC, {CKK_ML_DSA, CKK_ML_DSA}},
+    {CKM_HASH_ML_DSA_SHA384, P_SIGNCTX, MAC, {CKK_ML_DSA, CKK_ML_DSA}},
+    {CKM_HASH_ML_DSA_SHA512, P_SIGNCTX, MAC, {CKK_ML_DSA, CKK_ML_DSA}},
+    {CKM_HASH_ML_DSA_SHA3_224, P_SIGNCTX, MAC, {CKK_ML_DSA, CKK_ML_DSA}},
+    {CKM_HASH_ML_DSA_SHA3_256, P_SIGNCTX, MAC, {CKK_ML_DSA, CKK_ML_DSA}},
+    {CKM_HASH_ML_DSA_SHA3_384, P_SIGNCTX, MAC, {CKK_ML_DSA, CKK_ML_DSA}},
+    {CKM_HASH_ML_DSA_SHA3_512, P_SIGNCTX, MAC, {CKK_ML_DSA, CKK_ML_DSA}},
+    {CKM_HASH_ML_DSA_SHAKE128, P_SIGNCTX, MAC, {CKK_ML_DSA, CKK_ML_DSA}},
+    {CKM_HASH_ML_DSA_SHAKE256, P_SIGNCTX, MAC, {CKK_ML_DSA, CKK_ML_DSA}},
 };
 
 static const mech_row *row_of(CK_MECHANISM_TYPE m)
@@ -198,6 +261,61 @@ static CK_RV enc_hkdf(const CK_MECHANISM *in, p11_mech *out)
     return CKR_OK;
 }
 
+/* hedge u32 || ctxLen u32 || ctx [|| hash u64] (src/engine/README.md). */
+static CK_RV enc_signctx(const CK_MECHANISM *in, p11_mech *out, int with_hash)
+{
+    CK_ULONG hedge, clen;
+    const CK_BYTE *ctx;
+    CK_MECHANISM_TYPE hash = 0;
+    if (with_hash) {
+        if (in->ulParameterLen != sizeof(P11_CK_HASH_SIGN_ADDITIONAL_CONTEXT))
+            return CKR_MECHANISM_PARAM_INVALID;
+        const P11_CK_HASH_SIGN_ADDITIONAL_CONTEXT *p = in->pParameter;
+        hedge = p->hedgeVariant, ctx = p->pContext, clen = p->ulContextLen, hash = p->hash;
+    } else {
+        if (in->ulParameterLen == 0)
+            return CKR_OK; /* hedged, no context */
+        if (in->ulParameterLen != sizeof(P11_CK_SIGN_ADDITIONAL_CONTEXT))
+            return CKR_MECHANISM_PARAM_INVALID;
+        const P11_CK_SIGN_ADDITIONAL_CONTEXT *p = in->pParameter;
+        hedge = p->hedgeVariant, ctx = p->pContext, clen = p->ulContextLen;
+    }
+    if (clen > 255 || (clen && !ctx))
+        return CKR_MECHANISM_PARAM_INVALID;
+    size_t len = 8 + clen + (with_hash ? 8 : 0);
+    if (!(out->param = malloc(len)))
+        return CKR_HOST_MEMORY;
+    uint8_t *p = put_u32(out->param, (uint32_t)hedge);
+    p = put_u32(p, (uint32_t)clen);
+    if (clen)
+        memcpy(p, ctx, clen);
+    if (with_hash)
+        put_u64(p + clen, hash);
+    out->param_len = len;
+    return CKR_OK;
+}
+
+/* phFlag u8 || ctxLen u32 || ctx, or nothing (plain Ed25519/Ed448). */
+static CK_RV enc_eddsa(const CK_MECHANISM *in, p11_mech *out)
+{
+    if (in->ulParameterLen == 0)
+        return CKR_OK;
+    if (in->ulParameterLen != sizeof(P11_CK_EDDSA_PARAMS))
+        return CKR_MECHANISM_PARAM_INVALID;
+    const P11_CK_EDDSA_PARAMS *e = in->pParameter;
+    if (e->ulContextDataLen > 255 || (e->ulContextDataLen && !e->pContextData))
+        return CKR_MECHANISM_PARAM_INVALID;
+    size_t len = 5 + e->ulContextDataLen;
+    if (!(out->param = malloc(len)))
+        return CKR_HOST_MEMORY;
+    out->param[0] = e->phFlag ? 1 : 0;
+    uint8_t *p = put_u32(out->param + 1, (uint32_t)e->ulContextDataLen);
+    if (e->ulContextDataLen)
+        memcpy(p, e->pContextData, e->ulContextDataLen);
+    out->param_len = len;
+    return CKR_OK;
+}
+
 static CK_RV enc_param(const mech_row *r, const CK_MECHANISM *in, p11_mech *out)
 {
     uint8_t buf[20];
@@ -258,6 +376,11 @@ static CK_RV enc_param(const mech_row *r, const CK_MECHANISM *in, p11_mech *out)
         out->m.pss.salt_len = p->sLen;
         return CKR_OK;
     }
+    case P_EDDSA:
+        return enc_eddsa(in, out);
+    case P_SIGNCTX:
+    case P_HASHCTX:
+        return enc_signctx(in, out, r->param == P_HASHCTX);
     }
     return CKR_MECHANISM_PARAM_INVALID;
 }

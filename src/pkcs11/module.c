@@ -18,11 +18,17 @@ p11_state *p11_state_get(void)
     return st;
 }
 
+/* One counter for the process, so that a handle is never reused, not even
+ * across C_Finalize / C_Initialize (token objects keep theirs: tokmap.c). */
+static CK_ULONG next_handle;
+
 CK_ULONG p11_new_handle(p11_state *st)
 {
-    if (++st->next_handle == CK_INVALID_HANDLE)
-        ++st->next_handle;
-    return st->next_handle;
+    (void)st;
+    CK_ULONG h;
+    while ((h = __atomic_add_fetch(&next_handle, 1, __ATOMIC_RELAXED)) == CK_INVALID_HANDLE)
+        ;
+    return h;
 }
 
 static void state_free(p11_state *st)

@@ -1,5 +1,6 @@
 /* Object attributes: C_GetAttributeValue / C_SetAttributeValue /
- * C_CopyObject, and key objects made from fresh blobs. A key's bound
+ * C_CopyObject, and key objects made from fresh blobs (session or token
+ * objects; tokstore.c writes token objects back to their keystore). A key's bound
  * attributes (DESIGN §3) are cached from the server's GetAttributeValue;
  * label, ID and dates live only here. CKA_VALUE of a key is never cached. */
 #include <stdlib.h>
@@ -9,33 +10,10 @@
 
 /* Attributes of a key that live beside its blob, never sent to the server. */
 static const CK_ATTRIBUTE_TYPE local_key_attrs[] = {
-    CKA_TOKEN,    CKA_PRIVATE,     CKA_LABEL,   CKA_ID,        CKA_START_DATE,  CKA_END_DATE,
-    CKA_COPYABLE, CKA_DESTROYABLE, CKA_SUBJECT, CKA_UNIQUE_ID, CKA_APPLICATION,
+    CKA_TOKEN,      CKA_PRIVATE,   CKA_LABEL,       CKA_ID,
+    CKA_START_DATE, CKA_END_DATE,  CKA_COPYABLE,    CKA_DESTROYABLE,
+    CKA_SUBJECT,    CKA_UNIQUE_ID, CKA_APPLICATION, CKA_ALWAYS_AUTHENTICATE,
 };
-
-/* What GetAttributeValue is asked for to cache a secret key's bound attributes. */
-static const CK_ATTRIBUTE_TYPE bound_secret[] = {
-    CKA_CLASS,
-    CKA_KEY_TYPE,
-    CKA_VALUE_LEN,
-    CKA_KEY_GEN_MECHANISM,
-    CKA_ENCRYPT,
-    CKA_DECRYPT,
-    CKA_SIGN,
-    CKA_VERIFY,
-    CKA_WRAP,
-    CKA_UNWRAP,
-    CKA_DERIVE,
-    CKA_SENSITIVE,
-    CKA_EXTRACTABLE,
-    CKA_ALWAYS_SENSITIVE,
-    CKA_NEVER_EXTRACTABLE,
-    CKA_LOCAL,
-    CKA_TRUSTED,
-    CKA_WRAP_WITH_TRUSTED,
-    CKA_MODIFIABLE,
-};
-#define NBOUND (sizeof(bound_secret) / sizeof(bound_secret[0]))
 
 /* Never changed after creation. */
 static const CK_ATTRIBUTE_TYPE read_only[] = {
@@ -82,85 +60,33 @@ CK_RV p11_key_template_for_server(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUT
 }
 
 CK_RV p11_object_placement(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, CK_ULONG n,
-                           int *is_private)
+                           int dflt_token, int dflt_private, int *is_private, int *is_token)
 {
     int user = p11_slot_user_logged_in(&st->slots[s->slot_idx]);
-    *is_private = p11_tmpl_bool(t, n, CKA_PRIVATE, user);
+    *is_private = p11_tmpl_bool(t, n, CKA_PRIVATE, dflt_private < 0 ? user : dflt_private);
+    *is_token = p11_tmpl_bool(t, n, CKA_TOKEN, dflt_token);
     if (*is_private && !user)
         return CKR_USER_NOT_LOGGED_IN; /* DESIGN §5: only the normal user owns private objects */
-    if (p11_tmpl_bool(t, n, CKA_TOKEN, 0)) {
-        if (!(s->flags & CKF_RW_SESSION))
-            return CKR_SESSION_READ_ONLY;
-        return p11_tokstore_create(st, s, t, n);
-    }
-    return CKR_OK;
+    if (!*is_token)
+        return CKR_OK; /* module memory */
+    if (!(s->flags & CKF_RW_SESSION))
+        return CKR_SESSION_READ_ONLY;
+    return p11_tokstore_usable(st, s->slot_idx, *is_private ? P11_KS_PRIVATE : P11_KS_PUBLIC);
 }
 
-static CK_RV cache_attrs(p11_object *o, const CK_ATTRIBUTE *a, CK_ULONG n)
-{
-    CK_RV rv = CKR_OK;
-    p11_mutex_lock(o->lock);
-    for (CK_ULONG i = 0; i < n && rv == CKR_OK; i++)
-        if (a[i].ulValueLen != CK_UNAVAILABLE_INFORMATION && a[i].type != CKA_VALUE)
-            rv = p11_attrs_set(&o->attrs, a[i].type, a[i].pValue, a[i].ulValueLen);
-    if (rv == CKR_OK) {
-        CK_ULONG cls = p11_attrs_ulong(&o->attrs, CKA_CLASS, o->cls);
-        o->cls = cls;
-    }
-    p11_mutex_unlock(o->lock);
-    return rv;
-}
-
-CK_RV p11_object_load_bound(p11_state *st, p11_object *o)
-{
-    g11c_buf blob = {0};
-    CK_ATTRIBUTE *got = NULL;
-    CK_ULONG ngot = 0;
-    (void)st;
-    CK_RV rv = p11_object_blob(o, &blob);
-    if (rv != CKR_OK)
-        return rv;
-    g11c_conn *conn = st->slots[o->slot_idx].conn;
-    rv = g11c_get_attribute_value(conn, g11c_bytes_of(&blob), bound_secret, NBOUND, &got, &ngot);
-    if (rv == CKR_ATTRIBUTE_TYPE_INVALID) {
-        /* A server that binds fewer attributes: ask one by one. */
-        rv = CKR_OK;
-        for (size_t i = 0; i < NBOUND && rv == CKR_OK; i++) {
-            CK_RV one = g11c_get_attribute_value(conn, g11c_bytes_of(&blob), &bound_secret[i], 1,
-                                                 &got, &ngot);
-            if (one == CKR_OK)
-                rv = cache_attrs(o, got, ngot);
-            else if (one != CKR_ATTRIBUTE_TYPE_INVALID)
-                rv = one;
-            g11c_attrs_free(got, ngot);
-            got = NULL;
-            ngot = 0;
-        }
-    } else if (rv == CKR_OK) {
-        rv = cache_attrs(o, got, ngot);
-    }
-    if (rv == CKR_OK) {
-        p11_mutex_lock(o->lock);
-        o->bound_cached = 1;
-        p11_mutex_unlock(o->lock);
-    }
-    g11c_attrs_free(got, ngot);
-    g11c_buf_free(&blob);
-    return rv;
-}
-
-CK_RV p11_key_from_blob(p11_state *st, p11_session *s, g11c_buf *blob, const g11c_buf *checksum,
-                        const CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_HANDLE *h)
+CK_RV p11_key_object(p11_state *st, p11_session *s, g11c_buf *blob, const g11c_buf *checksum,
+                     CK_OBJECT_CLASS cls, const CK_ATTRIBUTE *t, CK_ULONG n, p11_object **out)
 {
     static const CK_BYTE empty[1] = {0};
-    int priv;
-    CK_RV rv = p11_object_placement(st, s, t, n, &priv);
+    int priv, token;
+    CK_RV rv = p11_object_placement(st, s, t, n, 0, -1, &priv, &token);
     if (rv != CKR_OK)
         return rv;
-    p11_object *o = p11_object_new(CKO_SECRET_KEY);
+    p11_object *o = p11_object_new(cls);
     if (!o)
         return CKR_HOST_MEMORY;
     o->is_private = priv;
+    o->is_token = token;
     o->slot_idx = s->slot_idx;
     o->blob = *blob;
     blob->ptr = NULL;
@@ -171,23 +97,42 @@ CK_RV p11_key_from_blob(p11_state *st, p11_session *s, g11c_buf *blob, const g11
             rv = p11_attrs_set(a, t[i].type, t[i].pValue, t[i].ulValueLen);
     if (rv == CKR_OK)
         rv = p11_attrs_set_bool(a, CKA_PRIVATE, priv ? CK_TRUE : CK_FALSE);
-    static const CK_ATTRIBUTE_TYPE empties[] = {CKA_LABEL, CKA_ID, CKA_START_DATE, CKA_END_DATE};
-    for (size_t i = 0; i < 4 && rv == CKR_OK; i++)
+    static const CK_ATTRIBUTE_TYPE empties[] = {CKA_LABEL, CKA_ID, CKA_START_DATE, CKA_END_DATE,
+                                                CKA_SUBJECT};
+    size_t nempty = cls == CKO_SECRET_KEY ? 4 : 5;
+    for (size_t i = 0; i < nempty && rv == CKR_OK; i++)
         if (!p11_attrs_find(a, empties[i]))
             rv = p11_attrs_set(a, empties[i], empty, 0);
-    if (rv == CKR_OK && !p11_attrs_find(a, CKA_TOKEN))
-        rv = p11_attrs_set_bool(a, CKA_TOKEN, CK_FALSE);
+    if (rv == CKR_OK)
+        rv = p11_attrs_set_bool(a, CKA_TOKEN, token ? CK_TRUE : CK_FALSE);
     if (rv == CKR_OK && !p11_attrs_find(a, CKA_COPYABLE))
         rv = p11_attrs_set_bool(a, CKA_COPYABLE, CK_TRUE);
     if (rv == CKR_OK && !p11_attrs_find(a, CKA_DESTROYABLE))
         rv = p11_attrs_set_bool(a, CKA_DESTROYABLE, CK_TRUE);
+    /* No context-specific login: a private key never asks for one. */
+    if (rv == CKR_OK && cls == CKO_PRIVATE_KEY)
+        rv = p11_attrs_set_bool(a, CKA_ALWAYS_AUTHENTICATE, CK_FALSE);
     if (rv == CKR_OK && checksum && checksum->len >= 3)
         rv = p11_attrs_set(a, CKA_CHECK_VALUE, checksum->ptr, 3);
     if (rv == CKR_OK)
         rv = p11_object_load_bound(st, o);
-    if (rv == CKR_OK)
-        rv = p11_object_add(st, s, o, h);
-    if (rv != CKR_OK)
+    if (rv != CKR_OK) {
+        p11_object_free(o);
+        return rv;
+    }
+    *out = o;
+    return CKR_OK;
+}
+
+CK_RV p11_key_from_blob(p11_state *st, p11_session *s, g11c_buf *blob, const g11c_buf *checksum,
+                        const CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_HANDLE *h)
+{
+    p11_object *o = NULL;
+    const CK_ATTRIBUTE *c = p11_tmpl_find(t, n, CKA_CLASS);
+    CK_OBJECT_CLASS cls =
+        c && c->ulValueLen == sizeof(CK_ULONG) ? *(const CK_ULONG *)c->pValue : CKO_SECRET_KEY;
+    CK_RV rv = p11_key_object(st, s, blob, checksum, cls, t, n, &o);
+    if (rv == CKR_OK && (rv = p11_object_add(st, s, o, h)) != CKR_OK)
         p11_object_free(o);
     return rv;
 }
@@ -292,7 +237,7 @@ out:
 
 /* Checks a change against the object (o->lock held); copy: C_CopyObject,
  * where CKA_TOKEN and CKA_PRIVATE may be given. */
-static CK_RV check_change(p11_object *o, const CK_ATTRIBUTE *t, CK_ULONG n, int copy)
+CK_RV p11_object_check_change(p11_object *o, const CK_ATTRIBUTE *t, CK_ULONG n, int copy)
 {
     if (!p11_attrs_bool(&o->attrs, CKA_MODIFIABLE, 1) && !copy)
         return CKR_ACTION_PROHIBITED;
@@ -312,7 +257,7 @@ static CK_RV check_change(p11_object *o, const CK_ATTRIBUTE *t, CK_ULONG n, int 
 
 /* Applies a checked change: bound attributes through the server (a new
  * blob), the rest locally. */
-static CK_RV apply_change(p11_state *st, p11_object *o, const CK_ATTRIBUTE *t, CK_ULONG n)
+CK_RV p11_object_apply_change(p11_state *st, p11_object *o, const CK_ATTRIBUTE *t, CK_ULONG n)
 {
     CK_ATTRIBUTE *srv = NULL;
     CK_ULONG nsrv = 0;
@@ -368,17 +313,19 @@ CK_RV C_SetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh, CK_ATTRIBUTE
     if ((rv = p11_object_get(st, s, oh, &o)) != CKR_OK)
         goto out;
     p11_mutex_lock(o->lock);
-    rv = check_change(o, t, n, 0);
+    rv = p11_object_check_change(o, t, n, 0);
     p11_mutex_unlock(o->lock);
-    if (rv == CKR_OK)
-        rv = apply_change(st, o, t, n);
+    if (rv == CKR_OK && o->is_token)
+        rv = (s->flags & CKF_RW_SESSION) ? p11_tokstore_set(st, o, t, n) : CKR_SESSION_READ_ONLY;
+    else if (rv == CKR_OK)
+        rv = p11_object_apply_change(st, o, t, n);
 out:
     p11_object_put(st, o);
     p11_session_put(st, s);
     return rv;
 }
 
-static CK_RV duplicate(p11_object *src, p11_object **out)
+CK_RV p11_object_duplicate(p11_object *src, p11_object **out)
 {
     CK_RV rv = CKR_OK;
     p11_object *o = p11_object_new(src->cls);
@@ -414,7 +361,7 @@ CK_RV C_CopyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh, CK_ATTRIBUTE *t, CK
     P11_STATE_OR_RETURN(st);
     p11_session *s;
     p11_object *o = NULL, *copy = NULL;
-    int priv;
+    int priv, token;
     if (!out)
         return CKR_ARGUMENTS_BAD;
     CK_RV rv = p11_tmpl_check(t, n);
@@ -426,9 +373,9 @@ CK_RV C_CopyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh, CK_ATTRIBUTE *t, CK
         goto out;
     p11_mutex_lock(o->lock);
     int copyable = p11_attrs_bool(&o->attrs, CKA_COPYABLE, 1);
-    int was_private = o->is_private;
+    int was_private = o->is_private, was_token = o->is_token;
     if (copyable)
-        rv = check_change(o, t, n, 1);
+        rv = p11_object_check_change(o, t, n, 1);
     p11_mutex_unlock(o->lock);
     if (!copyable) {
         rv = CKR_ACTION_PROHIBITED;
@@ -436,16 +383,17 @@ CK_RV C_CopyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh, CK_ATTRIBUTE *t, CK
     }
     if (rv != CKR_OK)
         goto out;
-    if ((rv = p11_object_placement(st, s, t, n, &priv)) != CKR_OK)
+    /* The copy keeps the original's CKA_TOKEN and CKA_PRIVATE unless the
+     * template says otherwise (§4.4: C_CopyObject). */
+    if ((rv = p11_object_placement(st, s, t, n, was_token, was_private, &priv, &token)) != CKR_OK)
         goto out;
-    if (!p11_tmpl_find(t, n, CKA_PRIVATE))
-        priv = was_private;
-    if ((rv = duplicate(o, &copy)) != CKR_OK)
+    if ((rv = p11_object_duplicate(o, &copy)) != CKR_OK)
         goto out;
     copy->is_private = priv;
-    if ((rv = p11_attrs_set_bool(&copy->attrs, CKA_PRIVATE, priv ? CK_TRUE : CK_FALSE)) != CKR_OK)
-        goto out;
-    if ((rv = apply_change(st, copy, t, n)) != CKR_OK)
+    copy->is_token = token;
+    if ((rv = p11_object_apply_change(st, copy, t, n)) != CKR_OK ||
+        (rv = p11_attrs_set_bool(&copy->attrs, CKA_PRIVATE, priv ? CK_TRUE : CK_FALSE)) != CKR_OK ||
+        (rv = p11_attrs_set_bool(&copy->attrs, CKA_TOKEN, token ? CK_TRUE : CK_FALSE)) != CKR_OK)
         goto out;
     if ((rv = p11_object_add(st, s, copy, out)) == CKR_OK)
         copy = NULL;

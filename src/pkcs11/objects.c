@@ -1,5 +1,6 @@
-/* Session objects in module memory: the handle table, visibility, search,
- * C_CreateObject / C_CopyObject / C_DestroyObject / C_GetObjectSize.
+/* Objects in module memory: the handle table (session objects, and cached
+ * copies of token objects), visibility, search, C_CreateObject /
+ * C_DestroyObject / C_GetObjectSize.
  * Objects are reference counted so that a call using one (an RPC with its
  * blob, say) never sees it freed by a concurrent C_DestroyObject. */
 #include <stdlib.h>
@@ -63,8 +64,10 @@ void p11_object_put(p11_state *st, p11_object *o)
 
 CK_RV p11_object_add(p11_state *st, p11_session *s, p11_object *o, CK_OBJECT_HANDLE *h)
 {
-    o->owner = s->handle;
     o->slot_idx = s->slot_idx;
+    if (o->is_token)
+        return p11_tokstore_create(st, o, h); /* lives on beyond the session */
+    o->owner = s->handle;
     o->refs = 1;
     p11_mutex_lock(st->lock);
     o->handle = p11_new_handle(st);
@@ -89,6 +92,27 @@ CK_RV p11_object_blob(p11_object *o, g11c_buf *out)
     }
     p11_mutex_unlock(o->lock);
     return rv;
+}
+
+CK_RV p11_object_key_arg(p11_state *st, p11_object *o, g11c_buf *out)
+{
+    p11_mutex_lock(o->lock);
+    int ref = o->is_token && o->blob.len > P11_KEYREF_MIN &&
+              !p11_tokstore_password(&st->slots[o->slot_idx], o->ks);
+    uint8_t id[16];
+    memcpy(id, o->uuid, 16);
+    p11_mutex_unlock(o->lock);
+    if (!ref)
+        return p11_object_blob(o, out);
+    /* The server reads the key from the keystore: the blob does not travel. */
+    P11_DEBUG("a token key named by KeyBlobID (its blob stays in the keystore)");
+    uint8_t buf[G11C_KEY_REF_LEN];
+    g11c_bytes b = g11c_key_ref(id, buf);
+    if (!(out->ptr = malloc(b.len)))
+        return CKR_HOST_MEMORY;
+    memcpy(out->ptr, b.ptr, b.len);
+    out->len = b.len;
+    return CKR_OK;
 }
 
 /* ---- dropping objects ----------------------------------------------------- */
@@ -135,6 +159,11 @@ static int private_in(const p11_object *o, const void *arg)
     return o->is_private && o->slot_idx == *(const size_t *)arg;
 }
 
+static int token_in(const p11_object *o, const void *arg)
+{
+    return o->is_token && o->slot_idx == *(const size_t *)arg;
+}
+
 void p11_objects_drop_session(p11_state *st, CK_SESSION_HANDLE owner)
 {
     drop_where(st, owned_by, &owner);
@@ -143,6 +172,24 @@ void p11_objects_drop_session(p11_state *st, CK_SESSION_HANDLE owner)
 void p11_objects_drop_private(p11_state *st, size_t slot_idx)
 {
     drop_where(st, private_in, &slot_idx);
+}
+
+void p11_objects_drop_token(p11_state *st, size_t slot_idx)
+{
+    drop_where(st, token_in, &slot_idx);
+    p11_tokmap_del_slot(st->slots[slot_idx].cfg->slot);
+}
+
+void p11_object_forget(p11_state *st, p11_object *o)
+{
+    p11_mutex_lock(st->lock);
+    p11_object *gone =
+        p11_htab_get(&st->objects, o->handle) == o ? p11_htab_del(&st->objects, o->handle) : NULL;
+    if (o->is_token)
+        p11_tokmap_del(st->slots[o->slot_idx].cfg->slot, o->uuid);
+    p11_mutex_unlock(st->lock);
+    if (gone)
+        p11_object_put(st, gone); /* the table's reference */
 }
 
 static void free_one(CK_ULONG key, void *val, void *arg)
@@ -181,10 +228,13 @@ typedef struct {
     size_t nfound;
 } finder;
 
+/* Session objects only: token objects are searched in their keystores
+ * (the copies cached here may be stale or incomplete). */
 static void find_one(CK_ULONG key, void *val, void *arg)
 {
     finder *f = arg;
-    if (visible(f->st, val, f->slot_idx) && matches(val, f->t, f->n))
+    p11_object *o = val;
+    if (!o->is_token && visible(f->st, o, f->slot_idx) && matches(o, f->t, f->n))
         f->found[f->nfound++] = key;
 }
 
@@ -210,8 +260,6 @@ CK_RV C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE *t, CK_ULONG n)
         rv = CKR_OPERATION_ACTIVE;
         goto out;
     }
-    /* Token objects live in the keystores (grep11.Store, not yet): a search
-     * for CKA_TOKEN=TRUE finds none for now. */
     finder f = {st, s->slot_idx, t, n, NULL, 0};
     p11_mutex_lock(st->lock);
     f.found = malloc((st->objects.count + 1) * sizeof(*f.found));
@@ -225,7 +273,16 @@ CK_RV C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE *t, CK_ULONG n)
     qsort(f.found, f.nfound, sizeof(*f.found), by_handle);
     s->found = f.found;
     s->nfound = f.nfound;
+    s->capfound = f.nfound + 1;
     s->pos = 0;
+    /* Then the keystores: the first page now, so that a keystore error is
+     * this call's; later pages as C_FindObjects reaches them. */
+    if ((rv = p11_tokfind_init(st, s, t, n)) != CKR_OK) {
+        free(s->found);
+        s->found = NULL;
+        s->nfound = s->capfound = 0;
+        goto out;
+    }
     s->finding = 1;
 out:
     p11_session_put(st, s);
@@ -245,8 +302,13 @@ CK_RV C_FindObjects(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE *out, CK_ULONG max, CK
         rv = CKR_OPERATION_NOT_INITIALIZED;
     } else {
         CK_ULONG k = 0;
-        while (k < max && s->pos < s->nfound)
+        while (k < max && rv == CKR_OK) {
+            if (s->pos == s->nfound && (rv = p11_tokfind_more(st, s)) != CKR_OK)
+                break;
+            if (s->pos == s->nfound)
+                break;
             out[k++] = s->found[s->pos++];
+        }
         *count = k;
     }
     p11_session_put(st, s);
@@ -265,7 +327,8 @@ CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE h)
     } else {
         free(s->found);
         s->found = NULL;
-        s->nfound = s->pos = 0;
+        s->nfound = s->capfound = s->pos = 0;
+        p11_tokfind_clear(s);
         s->finding = 0;
     }
     p11_session_put(st, s);
@@ -334,12 +397,31 @@ static CK_RV complete_plain_object(p11_object *o)
     return CKR_OK;
 }
 
+/* A public key whose values make an SPKI gets it as its blob: the engine
+ * takes a plain SPKI as an untrusted public key (verify, encrypt). Its
+ * attributes then come from the server, the template's winning. */
+static CK_RV public_key_blob(p11_state *st, p11_object *o, const CK_ATTRIBUTE *t, CK_ULONG n)
+{
+    CK_RV rv = p11_pkder(t, n, 0, &o->blob);
+    if (rv == CKR_TEMPLATE_INCOMPLETE)
+        return CKR_OK; /* attributes only, as given */
+    if (rv != CKR_OK)
+        return rv;
+    if ((rv = p11_object_load_bound(st, o)) != CKR_OK) {
+        P11_INFO("C_CreateObject: the server refused the public key: %s", p11_rv_name(rv));
+        return rv == CKR_HOST_MEMORY || rv == CKR_DEVICE_ERROR ? rv : CKR_ATTRIBUTE_VALUE_INVALID;
+    }
+    for (CK_ULONG i = 0; i < n && rv == CKR_OK; i++)
+        rv = p11_attrs_set(&o->attrs, t[i].type, t[i].pValue, t[i].ulValueLen);
+    return rv;
+}
+
 CK_RV C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_HANDLE *out)
 {
     P11_STATE_OR_RETURN(st);
     p11_session *s;
     p11_object *o = NULL;
-    int priv;
+    int priv, token;
     if (!out)
         return CKR_ARGUMENTS_BAD;
     CK_RV rv = p11_tmpl_check(t, n);
@@ -350,7 +432,7 @@ CK_RV C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT
         return CKR_TEMPLATE_INCOMPLETE;
     if ((rv = p11_session_get(st, h, &s)) != CKR_OK)
         return rv;
-    if ((rv = p11_object_placement(st, s, t, n, &priv)) != CKR_OK)
+    if ((rv = p11_object_placement(st, s, t, n, 0, -1, &priv, &token)) != CKR_OK)
         goto out;
     CK_OBJECT_CLASS c = *(const CK_ULONG *)cls->pValue;
     if (c == CKO_SECRET_KEY) {
@@ -358,9 +440,7 @@ CK_RV C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT
         goto out;
     }
     if (c == CKO_PRIVATE_KEY) {
-        /* Private keys come with the engine's RSA/EC/EdDSA support. */
-        P11_INFO("C_CreateObject: importing private keys is not supported yet");
-        rv = CKR_FUNCTION_NOT_SUPPORTED;
+        rv = p11_import_private(st, s, t, n, out);
         goto out;
     }
     if (!(o = p11_object_new(c))) {
@@ -368,23 +448,41 @@ CK_RV C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT
         goto out;
     }
     o->is_private = priv;
+    o->is_token = token;
     for (CK_ULONG i = 0; i < n && rv == CKR_OK; i++)
         rv = p11_attrs_set(&o->attrs, t[i].type, t[i].pValue, t[i].ulValueLen);
     static const CK_BYTE empty[1] = {0};
     if (rv == CKR_OK)
         rv = complete_plain_object(o);
-    if (rv == CKR_OK && (rv = set_default_bool(&o->attrs, CKA_TOKEN, CK_FALSE)) == CKR_OK &&
+    if (rv == CKR_OK &&
+        (rv = p11_attrs_set_bool(&o->attrs, CKA_TOKEN, token ? CK_TRUE : CK_FALSE)) == CKR_OK &&
         (rv = p11_attrs_set_bool(&o->attrs, CKA_PRIVATE, priv ? CK_TRUE : CK_FALSE)) == CKR_OK &&
         (rv = set_default_bool(&o->attrs, CKA_MODIFIABLE, CK_TRUE)) == CKR_OK &&
         (rv = set_default_bool(&o->attrs, CKA_COPYABLE, CK_TRUE)) == CKR_OK &&
         (rv = set_default_bool(&o->attrs, CKA_DESTROYABLE, CK_TRUE)) == CKR_OK)
         rv = set_default(&o->attrs, CKA_LABEL, empty, 0);
+    if (rv == CKR_OK && c == CKO_PUBLIC_KEY)
+        rv = public_key_blob(st, o, t, n);
     if (rv == CKR_OK && (rv = p11_object_add(st, s, o, out)) == CKR_OK)
         o = NULL;
 out:
     p11_object_free(o);
     p11_session_put(st, s);
     return rv;
+}
+
+CK_RV p11_object_destroy(p11_state *st, p11_object *o)
+{
+    if (o->is_token)
+        return p11_tokstore_destroy(st, o);
+    p11_mutex_lock(st->lock);
+    p11_object *gone =
+        p11_htab_get(&st->objects, o->handle) == o ? p11_htab_del(&st->objects, o->handle) : NULL;
+    p11_mutex_unlock(st->lock);
+    if (!gone)
+        return CKR_OBJECT_HANDLE_INVALID;
+    p11_object_put(st, gone); /* the table's reference */
+    return CKR_OK;
 }
 
 CK_RV C_DestroyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh)
@@ -400,17 +498,12 @@ CK_RV C_DestroyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh)
     p11_mutex_lock(o->lock);
     int destroyable = p11_attrs_bool(&o->attrs, CKA_DESTROYABLE, 1);
     p11_mutex_unlock(o->lock);
-    if (!destroyable) {
+    if (!destroyable)
         rv = CKR_ACTION_PROHIBITED;
-    } else {
-        p11_mutex_lock(st->lock);
-        p11_object *gone = p11_htab_del(&st->objects, oh);
-        p11_mutex_unlock(st->lock);
-        if (gone)
-            p11_object_put(st, gone); /* the table's reference */
-        else
-            rv = CKR_OBJECT_HANDLE_INVALID;
-    }
+    else if (o->is_token && !(s->flags & CKF_RW_SESSION))
+        rv = CKR_SESSION_READ_ONLY;
+    else
+        rv = p11_object_destroy(st, o);
     p11_object_put(st, o);
 out:
     p11_session_put(st, s);

@@ -152,4 +152,25 @@ typedef struct p11_function_list_3_0 {
     P11_C_MessageFinal C_MessageVerifyFinal;
 } P11_FUNCTION_LIST_3_0;
 
+/* Mechanism parameters of PKCS #11 3.0 (EdDSA) and 3.2 (ML-DSA) that
+ * p11-kit's header lacks. */
+typedef struct {
+    CK_BBOOL phFlag;
+    CK_ULONG ulContextDataLen;
+    CK_BYTE_PTR pContextData;
+} P11_CK_EDDSA_PARAMS;
+
+typedef struct {
+    CK_ULONG hedgeVariant;
+    CK_BYTE_PTR pContext;
+    CK_ULONG ulContextLen;
+} P11_CK_SIGN_ADDITIONAL_CONTEXT;
+
+typedef struct {
+    CK_ULONG hedgeVariant;
+    CK_BYTE_PTR pContext;
+    CK_ULONG ulContextLen;
+    CK_MECHANISM_TYPE hash;
+} P11_CK_HASH_SIGN_ADDITIONAL_CONTEXT;
+
 #endif

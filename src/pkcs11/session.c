@@ -21,6 +21,7 @@ static void session_free(p11_session *s)
     for (int i = 0; i < P11_OP_COUNT; i++)
         p11_op_clear(&s->ops[i]);
     free(s->found);
+    p11_tokfind_clear(s);
     p11_mutex_free(s->lock);
     free(s);
 }

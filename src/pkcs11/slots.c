@@ -59,6 +59,7 @@ CK_RV p11_slots_open(p11_state *st)
             return rv;
         if (p11_slot_needs_token(slot->cfg))
             g11c_set_token_hook(slot->conn, p11_auth_token_hook, slot);
+        p11_tokstore_slot_setup(slot);
     }
     return CKR_OK;
 }
@@ -81,6 +82,38 @@ void p11_slots_close(p11_state *st)
     free(st->slots);
     st->slots = NULL;
     st->nslots = 0;
+}
+
+static CK_RV fixed_token(void *arg, char *buf, size_t cap)
+{
+    const char *tok = arg;
+    size_t n = strlen(tok);
+    if (n >= cap)
+        return CKR_GENERAL_ERROR;
+    memcpy(buf, tok, n + 1);
+    return CKR_OK;
+}
+
+static void free_token(void *arg)
+{
+    char *tok = arg;
+    explicit_bzero(tok, strlen(tok));
+    free(tok);
+}
+
+CK_RV p11_slot_connect_with(p11_slot *slot, const char *token, g11c_conn **out)
+{
+    char *copy = strdup(token);
+    if (!copy)
+        return CKR_HOST_MEMORY;
+    CK_RV rv = slot_connect(slot, slot->cfg->address, out);
+    if (rv != CKR_OK) {
+        free_token(copy);
+        return rv;
+    }
+    g11c_set_token_hook(*out, fixed_token, copy);
+    g11c_set_close_hook(*out, free_token, copy);
+    return CKR_OK;
 }
 
 CK_RV p11_slot_get(p11_state *st, CK_SLOT_ID id, p11_slot **slot, size_t *idx)
@@ -148,15 +181,24 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID id, CK_TOKEN_INFO *info)
     if (!info)
         return CKR_ARGUMENTS_BAD;
     const p11_token_cfg *t = slot->cfg;
+    char label[33];
+    int initialized;
+    /* The label the keystores were initialized with (C_InitToken). */
+    p11_keystore_label(st, slot, label, &initialized);
     memset(info, 0, sizeof(*info));
-    p11_pad(info->label, sizeof(info->label), t->label);
+    p11_pad(info->label, sizeof(info->label), label);
     p11_pad(info->manufacturerID, sizeof(info->manufacturerID), "grep11");
     p11_pad(info->model, sizeof(info->model), "grep11d");
     snprintf(serial, sizeof(serial), "%lu", (unsigned long)t->slot);
     p11_pad(info->serialNumber, sizeof(info->serialNumber), serial);
-    info->flags = CKF_TOKEN_INITIALIZED | CKF_RNG | CKF_USER_PIN_INITIALIZED;
-    /* Nothing works without a login when only the normal user has a key. */
-    if (t->users[P11_USER_NORMAL].iam_enabled && !t->users[P11_USER_ANON].iam_enabled)
+    info->flags = CKF_RNG | CKF_USER_PIN_INITIALIZED;
+    if (initialized)
+        info->flags |= CKF_TOKEN_INITIALIZED;
+    /* Nothing works without a login when only the normal user has a key;
+     * and the private keystore's objects need one (GnuTLS logs in to read
+     * private keys only when the token says so). */
+    if ((t->users[P11_USER_NORMAL].iam_enabled && !t->users[P11_USER_ANON].iam_enabled) ||
+        slot->ks_on[P11_KS_PRIVATE])
         info->flags |= CKF_LOGIN_REQUIRED;
     p11_mutex_lock(st->lock);
     info->ulSessionCount = slot->nsessions;
@@ -296,18 +338,4 @@ CK_RV p11_slot_mech_check(p11_slot *slot, CK_MECHANISM_TYPE type, CK_FLAGS need)
     if (need && cached_info(slot, type, &info) && !(info.flags & need))
         return CKR_MECHANISM_INVALID;
     return CKR_OK;
-}
-
-/* Wiping and re-creating the token's keystores needs grep11.Store. */
-CK_RV C_InitToken(CK_SLOT_ID id, CK_UTF8CHAR *pin, CK_ULONG pin_len, CK_UTF8CHAR *label)
-{
-    P11_STATE_OR_RETURN(st);
-    p11_slot *slot;
-    CK_RV rv = p11_slot_get(st, id, &slot, NULL);
-    if (rv != CKR_OK)
-        return rv;
-    if (!pin || !pin_len || !label)
-        return CKR_ARGUMENTS_BAD;
-    P11_INFO("C_InitToken: waits for the grep11.Store keystore service");
-    return CKR_FUNCTION_NOT_SUPPORTED;
 }

@@ -7,6 +7,7 @@
 CK_RV C_InitPIN(CK_SESSION_HANDLE s, CK_UTF8CHAR *pin, CK_ULONG len)
 {
     (void)s, (void)pin, (void)len;
+    P11_WARN("C_InitPIN: not supported: PINs are API keys, managed with grep11ctl apikey");
     NOT_SUPPORTED;
 }
 
@@ -14,6 +15,7 @@ CK_RV C_SetPIN(CK_SESSION_HANDLE s, CK_UTF8CHAR *old, CK_ULONG old_len, CK_UTF8C
                CK_ULONG len)
 {
     (void)s, (void)old, (void)old_len, (void)pin, (void)len;
+    P11_WARN("C_SetPIN: not supported: PINs are API keys, managed with grep11ctl apikey");
     NOT_SUPPORTED;
 }
 

@@ -90,10 +90,13 @@ CK_RV conv_attr_in(rpc_ctx *ctx, uint64_t type, const Grep11__AttributeValue *v,
         break;
     }
     case GREP11__ATTRIBUTE_VALUE__ONE_ATTR_ATTRIBUTE_I: {
-        if (v->attributei < 0)
+        /* -1 is CK_UNAVAILABLE_INFORMATION (~0) as a signed wire integer
+         * (e.g. CKA_KEY_GEN_MECHANISM of an imported key); other negative
+         * values mean nothing for a CK_ULONG. */
+        if (v->attributei < -1)
             return rpc_fail(ctx, CKR_ATTRIBUTE_VALUE_INVALID, "attribute 0x%llx: negative integer",
                             (unsigned long long)type);
-        CK_ULONG u = (CK_ULONG)v->attributei;
+        CK_ULONG u = v->attributei == -1 ? CK_UNAVAILABLE_INFORMATION : (CK_ULONG)v->attributei;
         memcpy(scratch, &u, sizeof(u));
         out->pValue = scratch;
         out->ulValueLen = sizeof(CK_ULONG);

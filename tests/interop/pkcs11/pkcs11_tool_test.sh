@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # OpenSC pkcs11-tool (and GnuTLS p11tool, when installed) drive
 # pkcs11-grep11.so against a real grep11d: slots, mechanisms, random bytes,
-# digests, login with an API key as PIN, a wrong PIN, token objects pending.
-# Usage: pkcs11_tool_test.sh GREP11D MODULE
+# digests, login with an API key as PIN, a wrong PIN; C_InitToken with the
+# SO's key, token objects in the keystores (AES key made, listed by a new
+# process, deleted), EC and RSA key pairs, sign/verify (checked by OpenSSL),
+# pkcs11-tool --test and --test-ec, p11tool --list-all and --test-sign.
+# Usage: pkcs11_tool_test.sh GREP11D MODULE GREP11CTL
 set -euo pipefail
 GREP11D=$1
 MODULE=$2
+GREP11CTL=$3
 command -v pkcs11-tool >/dev/null || { echo "pkcs11-tool missing (Debian package opensc)"; exit 77; }
 
 DIR=$(mktemp -d /tmp/grep11-p11tool-XXXXXX)
@@ -20,31 +24,43 @@ trap cleanup EXIT
 PID=$!
 for _ in $(seq 1 300); do [ -s "$DIR/grep11d.addr" ] && break; sleep 0.1; done
 ADDR=$(cat "$DIR/grep11d.addr")
-KEY=$(cat "$DIR/dev-apikey")
+
+# The token's keystores and an API key for each PKCS #11 user.
+PRIV=5a0c0000-0000-4000-8000-000000000001
+PUB=5a0c0000-0000-4000-8000-000000000002
+CTL() { "$GREP11CTL" -a "$ADDR" -d "$DIR" "$@"; }
+key() { CTL apikey create --principal "$1" "${@:2}" 2>/dev/null | grep '^g11k_'; }
+SO=$(key so --role keystore-so --role crypto --grant $PRIV --grant $PUB)
+USER=$(key user --role keystore-user --role crypto --grant $PRIV --grant $PUB)
+ANON=$(key anonymous --role keystore-anonymous --role crypto --grant $PUB)
+[ -n "$SO" ] && [ -n "$USER" ] && [ -n "$ANON" ] || { echo "FAIL: API keys"; exit 1; }
 
 cat >"$DIR/grep11client.yaml" <<YAML
 iam: &iam {enabled: true}
 tokens:
   0:
-    label: "interop"
+    label: "configured"
     grep11connection:
       address: "127.0.0.1"
       port: ${ADDR##*:}
       tls: {enabled: true, cacert: "$DIR/tls/ca.pem"}
+    storage: {remotestore: {enabled: true}}
     users:
-      1: {name: user, iamauth: *iam}
-      2: {name: anonymous, iamauth: {<<: *iam, apikey: "$KEY"}}
+      0: {name: so, iamauth: *iam}
+      1: {name: user, tokenspaceID: "$PRIV", iamauth: *iam}
+      2: {name: anonymous, tokenspaceID: "$PUB", iamauth: {<<: *iam, apikey: "$ANON"}}
 logging: {loglevel: error, logpath: "$DIR/module.log"}
 YAML
 export GREP11_CLIENT_CONFIG=$DIR/grep11client.yaml
 P11() { pkcs11-tool --module "$MODULE" "$@"; }
+U() { P11 --login --pin "$USER" "$@"; }
 fail() { echo "FAIL: $*"; cat "$DIR/module.log" 2>/dev/null || true; exit 1; }
 passed=0
 ok() { echo "ok: $*"; passed=$((passed + 1)); }
 
 out=$(P11 -L 2>&1) || fail "list slots: $out"
-grep -q "token label *: interop" <<<"$out" || fail "no token label in: $out"
-ok "list slots"
+grep -q "token state: *uninitialized" <<<"$out" || fail "keystores absent, yet: $out"
+ok "list slots (keystores not created yet: uninitialized)"
 
 out=$(P11 -I 2>&1) || fail "module info: $out"
 grep -q "Cryptoki version 3.0" <<<"$out" || fail "no version in: $out"
@@ -69,7 +85,18 @@ want=$(sha512sum "$DIR/msg" | cut -d' ' -f1)
 [ "$got" = "$want" ] || fail "SHA-512 digest"
 ok "digest SHA-256, SHA-512"
 
-out=$(P11 --login --pin "$KEY" --list-objects 2>&1) || fail "login: $out"
+# --- the token: C_InitToken with the SO's API key as SO PIN ---
+if out=$(P11 --init-token --so-pin "$USER" --label interop 2>&1); then
+    fail "the user's key initialised the token: $out"
+fi
+grep -q "CKR_PIN_INCORRECT" <<<"$out" || fail "init-token, wrong SO PIN: $out"
+out=$(P11 --init-token --so-pin "$SO" --label interop 2>&1) || fail "init-token: $out"
+out=$(P11 -L 2>&1) || fail "list slots: $out"
+grep -q "token label *: interop" <<<"$out" || fail "no new token label in: $out"
+grep -q "token initialized" <<<"$out" || fail "not initialized: $out"
+ok "init-token with the SO's API key (a wrong one: CKR_PIN_INCORRECT); label from the keystore"
+
+out=$(U --list-objects 2>&1) || fail "login: $out"
 ok "login with the API key as PIN"
 
 if out=$(P11 --login --pin "g11k_AAAAAAAAAAAAAAAA.wrong" --list-objects 2>&1); then
@@ -78,12 +105,69 @@ fi
 grep -q "CKR_PIN_INCORRECT" <<<"$out" || fail "wrong PIN: $out"
 ok "wrong PIN refused"
 
-# pkcs11-tool makes token objects only; they wait for grep11.Store.
-if out=$(P11 --keygen --key-type AES:32 --label k 2>&1); then
-    fail "token key generation unexpectedly worked: $out"
-fi
-grep -q "CKR_FUNCTION_NOT_SUPPORTED" <<<"$out" || fail "token keygen: $out"
-ok "token objects answer CKR_FUNCTION_NOT_SUPPORTED (grep11.Store pending)"
+# --- token objects: made, seen by another process, deleted ---
+out=$(U --keygen --key-type AES:32 --label aes1 2>&1) || fail "AES token key: $out"
+out=$(U --list-objects --type secrkey 2>&1) || fail "list: $out"
+grep -q "label: *aes1" <<<"$out" || fail "aes1 not listed: $out"
+out=$(U --delete-object --type secrkey --label aes1 2>&1) || fail "delete: $out"
+out=$(U --list-objects --type secrkey 2>&1) || fail "list: $out"
+grep -q "aes1" <<<"$out" && fail "aes1 still listed: $out"
+ok "AES-256 token key: keygen, list-objects (new process), delete-object"
+
+# --- key pairs ---
+out=$(U --keypairgen --key-type EC:prime256v1 --label ec1 --id 01 2>&1) || fail "EC pair: $out"
+U --sign -m ECDSA-SHA256 --id 01 -i "$DIR/msg" -o "$DIR/sig" >/dev/null 2>&1 || fail "sign"
+out=$(U --verify -m ECDSA-SHA256 --id 01 -i "$DIR/msg" --signature-file "$DIR/sig" 2>&1) ||
+    fail "verify: $out"
+grep -q "Signature is valid" <<<"$out" || fail "verify: $out"
+U --sign -m ECDSA-SHA256 --id 01 -i "$DIR/msg" -o "$DIR/sig.der" --signature-format openssl \
+    >/dev/null 2>&1 || fail "sign (DER)"
+P11 --read-object --type pubkey --id 01 -o "$DIR/ec.der" >/dev/null 2>&1 || fail "read pubkey"
+openssl pkey -pubin -inform DER -in "$DIR/ec.der" -out "$DIR/ec.pem" 2>/dev/null ||
+    fail "public key is no SPKI"
+openssl dgst -sha256 -verify "$DIR/ec.pem" -signature "$DIR/sig.der" "$DIR/msg" >/dev/null ||
+    fail "OpenSSL rejects the signature"
+ok "EC P-256 token key pair: keypairgen, sign, verify (and OpenSSL verifies)"
+
+out=$(U --keypairgen --key-type rsa:2048 --label rsa1 --id 02 2>&1) || fail "RSA pair: $out"
+# An OpenSSL key written to the token (C_CreateObject through a transport key).
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -outform DER -out "$DIR/k.der" \
+    2>/dev/null
+openssl pkey -inform DER -in "$DIR/k.der" -pubout -outform DER -out "$DIR/kpub.der"
+openssl pkey -inform DER -in "$DIR/k.der" -pubout -out "$DIR/kpub.pem"
+out=$(U --write-object "$DIR/k.der" --type privkey --id 04 --label imported 2>&1) ||
+    fail "write privkey: $out"
+out=$(U --write-object "$DIR/kpub.der" --type pubkey --id 04 --label imported 2>&1) ||
+    fail "write pubkey: $out"
+U --sign -m ECDSA-SHA256 --id 04 -i "$DIR/msg" -o "$DIR/isig" --signature-format openssl \
+    >/dev/null 2>&1 || fail "sign with the imported key"
+openssl dgst -sha256 -verify "$DIR/kpub.pem" -signature "$DIR/isig" "$DIR/msg" >/dev/null ||
+    fail "OpenSSL rejects the imported key's signature"
+ok "OpenSSL EC key written to the token (write-object privkey/pubkey), signs"
+
+P11 --read-object --type pubkey --id 02 -o "$DIR/rsa.der" >/dev/null 2>&1 || fail "read RSA pubkey"
+openssl pkey -pubin -inform DER -in "$DIR/rsa.der" -out "$DIR/rsa.pem" 2>/dev/null || fail "RSA SPKI"
+printf 'for the token only' >"$DIR/pt"
+openssl pkeyutl -encrypt -pubin -inkey "$DIR/rsa.pem" -in "$DIR/pt" -out "$DIR/ct" 2>/dev/null
+got=$(U --decrypt -m RSA-PKCS --id 02 -i "$DIR/ct" 2>/dev/null) || fail "RSA-PKCS decrypt"
+[ "$got" = "for the token only" ] || fail "RSA-PKCS decrypt: $got"
+openssl pkeyutl -encrypt -pubin -inkey "$DIR/rsa.pem" -in "$DIR/pt" -out "$DIR/ct" \
+    -pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:sha256 -pkeyopt rsa_mgf1_md:sha256
+got=$(U --decrypt -m RSA-PKCS-OAEP --hash-algorithm SHA256 --mgf MGF1-SHA256 --id 02 \
+    -i "$DIR/ct" 2>/dev/null) || fail "RSA-OAEP decrypt"
+[ "$got" = "for the token only" ] || fail "RSA-OAEP decrypt: $got"
+ok "RSA-2048 token key pair: OpenSSL's PKCS #1 v1.5 and OAEP ciphertexts decrypted"
+
+out=$(timeout 240 pkcs11-tool --module "$MODULE" --login --pin "$USER" --test 2>&1) ||
+    fail "--test: $out"
+grep -q "No errors" <<<"$out" || fail "--test: $out"
+grep -q "SHA256-RSA-PKCS: OK" <<<"$out" || fail "--test skipped RSA: $out"
+ok "pkcs11-tool --test (RSA-2048 sign, verify, decrypt)"
+
+out=$(timeout 240 pkcs11-tool --module "$MODULE" --login --pin "$USER" --session-rw --test-ec \
+    --id 03 --key-type EC:secp256r1 2>&1) || fail "--test-ec: $out"
+grep -q "==> OK" <<<"$out" || fail "--test-ec: $out"
+ok "pkcs11-tool --test-ec"
 
 # GnuTLS p11tool through p11-kit (--provider: no system registration needed).
 if command -v p11tool >/dev/null; then
@@ -95,6 +179,25 @@ if command -v p11tool >/dev/null; then
         fail "p11tool mechanisms: $out"
     grep -q "CKM_AES_CBC_PAD" <<<"$out" || fail "p11tool mechanisms: $out"
     ok "GnuTLS p11tool: tokens, random, mechanisms"
+
+    out=$(p11tool --provider "$MODULE" --list-all "pkcs11:token=interop" 2>&1 </dev/null) ||
+        fail "p11tool --list-all: $out"
+    grep -q "Public key (EC/ECDSA-SECP256R1)" <<<"$out" || fail "p11tool --list-all: $out"
+    grep -q "type=private" <<<"$out" && fail "private keys listed without login: $out"
+    out=$(GNUTLS_PIN="$USER" p11tool --provider "$MODULE" --login --list-all \
+        "pkcs11:token=interop" 2>&1 </dev/null) || fail "p11tool --login --list-all: $out"
+    grep -q "Private key (EC/ECDSA-SECP256R1)" <<<"$out" || fail "p11tool --list-all: $out"
+    grep -q "Private key (RSA-2048)" <<<"$out" || fail "p11tool --list-all: $out"
+    ok "GnuTLS p11tool --list-all (public objects; private ones after login)"
+
+    for k in ec1 rsa1; do
+        out=$(GNUTLS_PIN="$USER" p11tool --provider "$MODULE" --login --test-sign \
+            "pkcs11:token=interop;object=$k;type=private" 2>&1 </dev/null) ||
+            fail "p11tool --test-sign $k: $out"
+        grep -q "Verifying against public key in the token... ok" <<<"$out" ||
+            fail "p11tool --test-sign $k: $out"
+    done
+    ok "GnuTLS p11tool --test-sign (EC, RSA)"
 fi
 
 echo "$passed passed, 0 failed"

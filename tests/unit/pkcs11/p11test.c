@@ -66,10 +66,59 @@ int p11t_config(p11t *t, const char *address, const char *extra)
     return 0;
 }
 
-int p11t_load(p11t *t, int init)
+static void replace_all(char *buf, size_t cap, const char *what, const char *with)
+{
+    char *p;
+    size_t wl = strlen(what), nl = strlen(with);
+    while ((p = strstr(buf, what)) != NULL) {
+        size_t rest = strlen(p + wl);
+        if (strlen(buf) - wl + nl >= cap)
+            return;
+        memmove(p + nl, p + wl, rest + 1);
+        memcpy(p, with, nl);
+    }
+}
+
+int p11t_write_config(p11t *t, const char *yaml)
+{
+    size_t cap = strlen(yaml) + 4096;
+    char *text = malloc(cap), host[128];
+    const char *colon = strrchr(t->srv.addr, ':');
+    if (!text || !colon)
+        return free(text), -1;
+    snprintf(host, sizeof(host), "%.*s", (int)(colon - t->srv.addr), t->srv.addr);
+    snprintf(text, cap, "%s", yaml);
+    replace_all(text, cap, "@DIR@", t->srv.dir);
+    replace_all(text, cap, "@HOST@", host);
+    replace_all(text, cap, "@PORT@", colon + 1);
+    replace_all(text, cap, "@CA@", t->srv.ca);
+    snprintf(t->cfg, sizeof(t->cfg), "%s/grep11client.yaml", t->srv.dir);
+    FILE *f = fopen(t->cfg, "w");
+    if (!f)
+        return free(text), -1;
+    fputs(text, f);
+    fclose(f);
+    free(text);
+    setenv("GREP11_CLIENT_CONFIG", t->cfg, 1);
+    return 0;
+}
+
+int p11t_api_key(p11t *t, const char *name, const char *const *roles, size_t nroles,
+                 const uint8_t (*grants)[16], size_t ngrants, char *key, size_t cap)
+{
+    g11c_conn *admin = test_connect(&t->srv, 0);
+    if (!admin)
+        return -1;
+    CK_RV rv = g11c_admin_create_api_key(admin, name, roles, nroles, grants, ngrants, NULL, key,
+                                         cap, NULL);
+    g11c_close(admin);
+    return rv == CKR_OK ? 0 : -1;
+}
+
+static int load_path(p11t *t, const char *path, int init)
 {
     CK_RV (*get)(CK_FUNCTION_LIST **);
-    t->dl = dlopen(P11_MODULE_PATH, RTLD_NOW | RTLD_LOCAL);
+    t->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!t->dl) {
         fprintf(stderr, "dlopen: %s\n", dlerror());
         return -1;
@@ -80,6 +129,27 @@ int p11t_load(p11t *t, int init)
     if (init && t->f->C_Initialize(NULL) != CKR_OK)
         return -1;
     return 0;
+}
+
+int p11t_load(p11t *t, int init)
+{
+    return load_path(t, P11_MODULE_PATH, init);
+}
+
+int p11t_load_copy(p11t *t, const char *dir, int init)
+{
+    char path[400], buf[65536];
+    snprintf(path, sizeof(path), "%s/pkcs11-grep11-copy.so", dir);
+    FILE *in = fopen(P11_MODULE_PATH, "rb"), *out = fopen(path, "wb");
+    size_t n;
+    int ok = in && out;
+    while (ok && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+        ok = fwrite(buf, 1, n, out) == n;
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0)
+        ok = 0;
+    return ok ? load_path(t, path, init) : -1;
 }
 
 void p11t_unload(p11t *t)

@@ -5,6 +5,8 @@
 #define P11TEST_H
 
 #include <p11-kit/pkcs11.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "harness.h"
 
@@ -24,8 +26,17 @@ int p11t_server(p11t *t, const char *server_yaml);
  * grep11connection (e.g. "      timeout: 2000\n") and may be NULL. Sets
  * GREP11_CLIENT_CONFIG. */
 int p11t_config(p11t *t, const char *address, const char *extra);
+/* Writes yaml as the configuration (DIR/grep11client.yaml; @DIR@, @HOST@,
+ * @PORT@ and @CA@ are replaced) and sets GREP11_CLIENT_CONFIG. */
+int p11t_write_config(p11t *t, const char *yaml);
+/* An API key with roles and keystore grants, made with the dev key. */
+int p11t_api_key(p11t *t, const char *name, const char *const *roles, size_t nroles,
+                 const uint8_t (*grants)[16], size_t ngrants, char *key, size_t cap);
 /* dlopen + C_GetFunctionList (+ C_Initialize when init). */
 int p11t_load(p11t *t, int init);
+/* The same from a copy of the module file: a second, independent instance
+ * in this process (a second application, as far as the module can tell). */
+int p11t_load_copy(p11t *t, const char *dir, int init);
 void p11t_unload(p11t *t);
 /* All of it, for group setups; and the reverse. */
 int p11t_start(p11t *t);

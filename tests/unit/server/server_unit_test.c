@@ -171,7 +171,11 @@ static void attribute_values_convert_by_kind(void **state)
     memcpy(&u, a.pValue, sizeof(u));
     assert_int_equal(u, 32);
 
-    v.attributei = -1;
+    v.attributei = -1; /* CK_UNAVAILABLE_INFORMATION */
+    assert_int_equal(conv_attr_in(&ctx, CKA_KEY_GEN_MECHANISM, &v, &a, scratch), CKR_OK);
+    memcpy(&u, a.pValue, sizeof(u));
+    assert_true(u == CK_UNAVAILABLE_INFORMATION);
+    v.attributei = -2;
     assert_int_equal(conv_attr_in(&ctx, CKA_VALUE_LEN, &v, &a, scratch),
                      CKR_ATTRIBUTE_VALUE_INVALID);
     v.one_attr_case = GREP11__ATTRIBUTE_VALUE__ONE_ATTR__NOT_SET;

@@ -1,0 +1,492 @@
+/* Key pairs through pkcs11-grep11.so (engine II): C_GenerateKeyPair for
+ * EC (CKA_EC_PARAMS as OID and as curve name), Ed25519, RSA and ML-DSA;
+ * public attributes from the server; C_Sign/C_Verify (one-shot and
+ * multi-part) checked against OpenSSL where it can, RSA encrypt/decrypt
+ * both ways. Skipped when the server does not offer the mechanisms. */
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "grep11/ck_ext.h"
+#include "p11test.h"
+
+typedef struct {
+    p11t t;
+    CK_SESSION_HANDLE s;
+} fx;
+
+/* PKCS #11 3.2 CK_SIGN_ADDITIONAL_CONTEXT */
+typedef struct {
+    CK_ULONG hedgeVariant;
+    CK_BYTE_PTR pContext;
+    CK_ULONG ulContextLen;
+} sign_context;
+
+static const CK_BBOOL yes = CK_TRUE;
+static const CK_BYTE P256_OID[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+static const CK_BYTE ED25519_OID[] = {0x06, 0x03, 0x2b, 0x65, 0x70};
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof(*f));
+    *state = f;
+    if (!f || p11t_start(&f->t) != 0)
+        return -1;
+    f->s = p11t_session(&f->t, 0, 1);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    int rc = p11t_stop(&f->t);
+    free(f);
+    return rc;
+}
+
+static int offered(fx *f, CK_MECHANISM_TYPE m)
+{
+    CK_MECHANISM_INFO info;
+    return f->t.f->C_GetMechanismInfo(0, m, &info) == CKR_OK;
+}
+
+#define NEED(f, m)                                                                                 \
+    do {                                                                                           \
+        if (!offered((f), (m)))                                                                    \
+            skip();                                                                                \
+    } while (0)
+
+static void pair(fx *f, CK_MECHANISM_TYPE gen, CK_ATTRIBUTE *pub, CK_ULONG npub, CK_ATTRIBUTE *priv,
+                 CK_ULONG npriv, CK_OBJECT_HANDLE *hpub, CK_OBJECT_HANDLE *hpriv)
+{
+    CK_MECHANISM m = {gen, NULL, 0};
+    assert_int_equal(f->t.f->C_GenerateKeyPair(f->s, &m, pub, npub, priv, npriv, hpub, hpriv),
+                     CKR_OK);
+}
+
+/* An attribute, malloc'd (*len its length). */
+static CK_BYTE *attr(fx *f, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type, CK_ULONG *len)
+{
+    CK_ATTRIBUTE a = {type, NULL, 0};
+    assert_int_equal(f->t.f->C_GetAttributeValue(f->s, h, &a, 1), CKR_OK);
+    a.pValue = malloc(a.ulValueLen + 1);
+    assert_int_equal(f->t.f->C_GetAttributeValue(f->s, h, &a, 1), CKR_OK);
+    *len = a.ulValueLen;
+    return a.pValue;
+}
+
+/* The public key as OpenSSL sees it (CKA_PUBLIC_KEY_INFO). */
+static EVP_PKEY *ossl_pub(fx *f, CK_OBJECT_HANDLE h)
+{
+    CK_ULONG len;
+    CK_BYTE *spki = attr(f, h, CKA_PUBLIC_KEY_INFO, &len);
+    const unsigned char *p = spki;
+    EVP_PKEY *k = d2i_PUBKEY(NULL, &p, (long)len);
+    free(spki);
+    assert_non_null(k);
+    return k;
+}
+
+static CK_ULONG sign(fx *f, CK_MECHANISM *m, CK_OBJECT_HANDLE k, const CK_BYTE *msg, CK_ULONG n,
+                     CK_BYTE *sig)
+{
+    CK_ULONG len = 0;
+    assert_int_equal(f->t.f->C_SignInit(f->s, m, k), CKR_OK);
+    assert_int_equal(f->t.f->C_Sign(f->s, (CK_BYTE *)msg, n, NULL, &len), CKR_OK);
+    assert_int_equal(f->t.f->C_Sign(f->s, (CK_BYTE *)msg, n, sig, &len), CKR_OK);
+    return len;
+}
+
+static CK_RV verify(fx *f, CK_MECHANISM *m, CK_OBJECT_HANDLE k, const CK_BYTE *msg, CK_ULONG n,
+                    CK_BYTE *sig, CK_ULONG slen)
+{
+    assert_int_equal(f->t.f->C_VerifyInit(f->s, m, k), CKR_OK);
+    return f->t.f->C_Verify(f->s, (CK_BYTE *)msg, n, sig, slen);
+}
+
+static const CK_BYTE MSG[] = "grep11 key pairs through PKCS #11";
+
+static void ec_p256(void **state)
+{
+    fx *f = *state;
+    NEED(f, CKM_EC_KEY_PAIR_GEN);
+    CK_OBJECT_HANDLE pub, priv;
+    CK_ATTRIBUTE tp[] = {{CKA_EC_PARAMS, (void *)P256_OID, sizeof(P256_OID)},
+                         {CKA_LABEL, "ec", 2},
+                         {CKA_VERIFY, (void *)&yes, 1}};
+    CK_ATTRIBUTE tk[] = {{CKA_LABEL, "ec", 2}, {CKA_SIGN, (void *)&yes, 1}, {CKA_ID, "\x01", 1}};
+    pair(f, CKM_EC_KEY_PAIR_GEN, tp, 3, tk, 3, &pub, &priv);
+    /* Public attributes from the server. */
+    CK_ULONG len;
+    CK_BYTE *v = attr(f, pub, CKA_EC_POINT, &len);
+    assert_int_equal(len, 67); /* OCTET STRING of an uncompressed P-256 point */
+    assert_int_equal(v[0], 0x04);
+    assert_int_equal(v[2], 0x04);
+    free(v);
+    v = attr(f, priv, CKA_EC_PARAMS, &len);
+    assert_int_equal(len, sizeof(P256_OID));
+    assert_memory_equal(v, P256_OID, len);
+    free(v);
+    CK_OBJECT_CLASS cls;
+    CK_KEY_TYPE kt;
+    CK_BBOOL sens, local;
+    CK_ATTRIBUTE q[] = {{CKA_CLASS, &cls, sizeof(cls)},
+                        {CKA_KEY_TYPE, &kt, sizeof(kt)},
+                        {CKA_SENSITIVE, &sens, 1},
+                        {CKA_LOCAL, &local, 1}};
+    assert_int_equal(f->t.f->C_GetAttributeValue(f->s, priv, q, 4), CKR_OK);
+    assert_int_equal(cls, CKO_PRIVATE_KEY);
+    assert_int_equal(kt, CKK_EC);
+    assert_true(sens);
+    assert_true(local);
+    CK_BYTE buf[16];
+    CK_ATTRIBUTE value = {CKA_VALUE, buf, sizeof(buf)};
+    assert_int_equal(f->t.f->C_GetAttributeValue(f->s, priv, &value, 1), CKR_ATTRIBUTE_SENSITIVE);
+
+    /* ECDSA over a SHA-256 digest, checked by OpenSSL. */
+    CK_BYTE digest[32], sig[128];
+    EVP_Digest(MSG, sizeof(MSG), digest, NULL, EVP_sha256(), NULL);
+    CK_MECHANISM ecdsa = {CKM_ECDSA, NULL, 0};
+    CK_ULONG slen = sign(f, &ecdsa, priv, digest, 32, sig);
+    assert_int_equal(slen, 64);
+    assert_int_equal(verify(f, &ecdsa, pub, digest, 32, sig, slen), CKR_OK);
+    ECDSA_SIG *es = ECDSA_SIG_new();
+    ECDSA_SIG_set0(es, BN_bin2bn(sig, 32, NULL), BN_bin2bn(sig + 32, 32, NULL));
+    unsigned char der[80], *dp = der;
+    int dlen = i2d_ECDSA_SIG(es, &dp);
+    ECDSA_SIG_free(es);
+    EVP_PKEY *k = ossl_pub(f, pub);
+    EVP_PKEY_CTX *vc = EVP_PKEY_CTX_new(k, NULL);
+    assert_int_equal(EVP_PKEY_verify_init(vc), 1);
+    assert_int_equal(EVP_PKEY_verify(vc, der, (size_t)dlen, digest, 32), 1);
+    EVP_PKEY_CTX_free(vc);
+    EVP_PKEY_free(k);
+    sig[5] ^= 1;
+    assert_int_equal(verify(f, &ecdsa, pub, digest, 32, sig, slen), CKR_SIGNATURE_INVALID);
+
+    /* CKM_ECDSA_SHA256 in parts equals the one-shot verification. */
+    CK_MECHANISM ecdsa256 = {CKM_ECDSA_SHA256, NULL, 0};
+    assert_int_equal(f->t.f->C_SignInit(f->s, &ecdsa256, priv), CKR_OK);
+    assert_int_equal(f->t.f->C_SignUpdate(f->s, (CK_BYTE *)MSG, 10), CKR_OK);
+    assert_int_equal(f->t.f->C_SignUpdate(f->s, (CK_BYTE *)MSG + 10, sizeof(MSG) - 10), CKR_OK);
+    slen = sizeof(sig);
+    assert_int_equal(f->t.f->C_SignFinal(f->s, sig, &slen), CKR_OK);
+    assert_int_equal(verify(f, &ecdsa256, pub, MSG, sizeof(MSG), sig, slen), CKR_OK);
+    /* A public key does not sign, a private one does not verify. */
+    assert_int_equal(f->t.f->C_SignInit(f->s, &ecdsa, pub), CKR_KEY_FUNCTION_NOT_PERMITTED);
+    CK_MECHANISM ed = {CKM_EDDSA, NULL, 0};
+    assert_int_equal(f->t.f->C_SignInit(f->s, &ed, priv), CKR_KEY_TYPE_INCONSISTENT);
+}
+
+static void ec_params_by_name(void **state)
+{
+    fx *f = *state;
+    NEED(f, CKM_EC_KEY_PAIR_GEN);
+    CK_OBJECT_HANDLE pub, priv;
+    CK_ATTRIBUTE tp[] = {{CKA_EC_PARAMS, "P-256", 5}};
+    pair(f, CKM_EC_KEY_PAIR_GEN, tp, 1, NULL, 0, &pub, &priv);
+    CK_ULONG len;
+    CK_BYTE *v = attr(f, pub, CKA_EC_PARAMS, &len);
+    assert_int_equal(len, sizeof(P256_OID));
+    assert_memory_equal(v, P256_OID, len);
+    free(v);
+    CK_ATTRIBUTE bad[] = {{CKA_EC_PARAMS, "P-255", 5}};
+    CK_MECHANISM m = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
+    assert_int_equal(f->t.f->C_GenerateKeyPair(f->s, &m, bad, 1, NULL, 0, &pub, &priv),
+                     CKR_CURVE_NOT_SUPPORTED);
+}
+
+static void ed25519(void **state)
+{
+    fx *f = *state;
+    NEED(f, CKM_EC_EDWARDS_KEY_PAIR_GEN);
+    CK_OBJECT_HANDLE pub, priv;
+    CK_ATTRIBUTE tp[] = {{CKA_EC_PARAMS, (void *)ED25519_OID, sizeof(ED25519_OID)}};
+    pair(f, CKM_EC_EDWARDS_KEY_PAIR_GEN, tp, 1, NULL, 0, &pub, &priv);
+    CK_MECHANISM ed = {CKM_EDDSA, NULL, 0};
+    CK_BYTE sig[128];
+    CK_ULONG slen = sign(f, &ed, priv, MSG, sizeof(MSG), sig);
+    assert_int_equal(slen, 64);
+    assert_int_equal(verify(f, &ed, pub, MSG, sizeof(MSG), sig, slen), CKR_OK);
+    EVP_PKEY *k = ossl_pub(f, pub);
+    EVP_MD_CTX *mc = EVP_MD_CTX_new();
+    assert_int_equal(EVP_DigestVerifyInit(mc, NULL, NULL, NULL, k), 1);
+    assert_int_equal(EVP_DigestVerify(mc, sig, slen, MSG, sizeof(MSG)), 1);
+    EVP_MD_CTX_free(mc);
+    EVP_PKEY_free(k);
+}
+
+static void rsa_2048(void **state)
+{
+    fx *f = *state;
+    NEED(f, CKM_RSA_PKCS_KEY_PAIR_GEN);
+    CK_OBJECT_HANDLE pub, priv;
+    CK_ULONG bits = 2048;
+    CK_BYTE e[] = {1, 0, 1};
+    CK_ATTRIBUTE tp[] = {{CKA_MODULUS_BITS, &bits, sizeof(bits)},
+                         {CKA_PUBLIC_EXPONENT, e, sizeof(e)}};
+    pair(f, CKM_RSA_PKCS_KEY_PAIR_GEN, tp, 2, NULL, 0, &pub, &priv);
+    CK_ULONG len;
+    CK_BYTE *n = attr(f, pub, CKA_MODULUS, &len);
+    assert_int_equal(len, 256);
+    free(n);
+    n = attr(f, priv, CKA_MODULUS, &len);
+    assert_int_equal(len, 256);
+    free(n);
+
+    /* SHA256-RSA-PKCS, checked by OpenSSL. */
+    CK_MECHANISM m = {CKM_SHA256_RSA_PKCS, NULL, 0};
+    CK_BYTE sig[512];
+    CK_ULONG slen = sign(f, &m, priv, MSG, sizeof(MSG), sig);
+    assert_int_equal(slen, 256);
+    assert_int_equal(verify(f, &m, pub, MSG, sizeof(MSG), sig, slen), CKR_OK);
+    EVP_PKEY *k = ossl_pub(f, pub);
+    EVP_MD_CTX *mc = EVP_MD_CTX_new();
+    assert_int_equal(EVP_DigestVerifyInit(mc, NULL, EVP_sha256(), NULL, k), 1);
+    assert_int_equal(EVP_DigestVerify(mc, sig, slen, MSG, sizeof(MSG)), 1);
+    EVP_MD_CTX_free(mc);
+
+    /* PSS */
+    CK_RSA_PKCS_PSS_PARAMS pss = {CKM_SHA256, CKG_MGF1_SHA256, 32};
+    CK_MECHANISM mp = {CKM_SHA256_RSA_PKCS_PSS, &pss, sizeof(pss)};
+    slen = sign(f, &mp, priv, MSG, sizeof(MSG), sig);
+    assert_int_equal(verify(f, &mp, pub, MSG, sizeof(MSG), sig, slen), CKR_OK);
+
+    /* OAEP: the module's public key, and OpenSSL's encryption, decrypted by the module. */
+    CK_RSA_PKCS_OAEP_PARAMS oaep = {CKM_SHA256, CKG_MGF1_SHA256, CKZ_DATA_SPECIFIED, NULL, 0};
+    CK_MECHANISM mo = {CKM_RSA_PKCS_OAEP, &oaep, sizeof(oaep)};
+    CK_BYTE ct[256], pt[256];
+    CK_ULONG clen = sizeof(ct), plen = sizeof(pt);
+    assert_int_equal(f->t.f->C_EncryptInit(f->s, &mo, pub), CKR_OK);
+    assert_int_equal(f->t.f->C_Encrypt(f->s, (CK_BYTE *)MSG, sizeof(MSG), ct, &clen), CKR_OK);
+    assert_int_equal(clen, 256);
+    assert_int_equal(f->t.f->C_DecryptInit(f->s, &mo, priv), CKR_OK);
+    assert_int_equal(f->t.f->C_Decrypt(f->s, ct, clen, pt, &plen), CKR_OK);
+    assert_int_equal(plen, sizeof(MSG));
+    assert_memory_equal(pt, MSG, plen);
+    EVP_PKEY_CTX *ec = EVP_PKEY_CTX_new(k, NULL);
+    size_t olen = sizeof(ct);
+    assert_int_equal(EVP_PKEY_encrypt_init(ec), 1);
+    assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(ec, RSA_PKCS1_PADDING), 1);
+    assert_int_equal(EVP_PKEY_encrypt(ec, ct, &olen, MSG, sizeof(MSG)), 1);
+    EVP_PKEY_CTX_free(ec);
+    EVP_PKEY_free(k);
+    CK_MECHANISM mpk = {CKM_RSA_PKCS, NULL, 0};
+    plen = sizeof(pt);
+    assert_int_equal(f->t.f->C_DecryptInit(f->s, &mpk, priv), CKR_OK);
+    assert_int_equal(f->t.f->C_Decrypt(f->s, ct, (CK_ULONG)olen, pt, &plen), CKR_OK);
+    assert_int_equal(plen, sizeof(MSG));
+    assert_memory_equal(pt, MSG, plen);
+}
+
+static void ml_dsa(void **state)
+{
+    fx *f = *state;
+    NEED(f, CKM_ML_DSA_KEY_PAIR_GEN);
+    CK_OBJECT_HANDLE pub, priv;
+    CK_ULONG set = CKP_ML_DSA_65;
+    CK_ATTRIBUTE tp[] = {{CKA_PARAMETER_SET, &set, sizeof(set)}};
+    pair(f, CKM_ML_DSA_KEY_PAIR_GEN, tp, 1, NULL, 0, &pub, &priv);
+    CK_ULONG len;
+    CK_BYTE *v = attr(f, pub, CKA_VALUE, &len);
+    assert_int_equal(len, 1952); /* the raw ML-DSA-65 public key */
+    free(v);
+    CK_MECHANISM m = {CKM_ML_DSA, NULL, 0};
+    CK_BYTE *sig = malloc(8192);
+    CK_ULONG slen = sign(f, &m, priv, MSG, sizeof(MSG), sig);
+    assert_int_equal(slen, 3309);
+    assert_int_equal(verify(f, &m, pub, MSG, sizeof(MSG), sig, slen), CKR_OK);
+    /* With a context, which must then match. */
+    sign_context ctx = {CKH_HEDGE_PREFERRED, (CK_BYTE *)"ctx", 3};
+    CK_MECHANISM mc = {CKM_ML_DSA, &ctx, sizeof(ctx)};
+    slen = sign(f, &mc, priv, MSG, sizeof(MSG), sig);
+    assert_int_equal(verify(f, &mc, pub, MSG, sizeof(MSG), sig, slen), CKR_OK);
+    assert_int_equal(verify(f, &m, pub, MSG, sizeof(MSG), sig, slen), CKR_SIGNATURE_INVALID);
+    free(sig);
+}
+
+/* ---- clear keys from OpenSSL through C_CreateObject ---------------------------- */
+
+static CK_BYTE *bn_bytes(const EVP_PKEY *k, const char *name, CK_ULONG *len)
+{
+    BIGNUM *bn = NULL;
+    assert_int_equal(EVP_PKEY_get_bn_param(k, name, &bn), 1);
+    CK_BYTE *p = malloc((size_t)BN_num_bytes(bn) + 1);
+    *len = (CK_ULONG)BN_bn2bin(bn, p);
+    BN_clear_free(bn);
+    return p;
+}
+
+/* r || s (32 bytes each) of a DER ECDSA signature. */
+static void ecdsa_raw(const unsigned char *der, size_t len, CK_BYTE out[64])
+{
+    const unsigned char *p = der;
+    ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)len);
+    assert_non_null(es);
+    BN_bn2binpad(ECDSA_SIG_get0_r(es), out, 32);
+    BN_bn2binpad(ECDSA_SIG_get0_s(es), out + 32, 32);
+    ECDSA_SIG_free(es);
+}
+
+static void import_ec(void **state)
+{
+    fx *f = *state;
+    NEED(f, CKM_ECDSA);
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    assert_non_null(k);
+    unsigned char point[65], der[80];
+    size_t plen = 0, dlen = sizeof(der);
+    assert_int_equal(
+        EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point), &plen),
+        1);
+    CK_BYTE digest[32], sig[64], osig[64];
+    EVP_Digest(MSG, sizeof(MSG), digest, NULL, EVP_sha256(), NULL);
+    EVP_PKEY_CTX *sc = EVP_PKEY_CTX_new(k, NULL);
+    assert_int_equal(EVP_PKEY_sign_init(sc), 1);
+    assert_int_equal(EVP_PKEY_sign(sc, der, &dlen, digest, 32), 1);
+    EVP_PKEY_CTX_free(sc);
+    ecdsa_raw(der, dlen, osig);
+
+    /* The public key, point given raw: verifies OpenSSL's signature. */
+    CK_OBJECT_CLASS pc = CKO_PUBLIC_KEY, kc = CKO_PRIVATE_KEY;
+    CK_KEY_TYPE kt = CKK_EC;
+    CK_ATTRIBUTE pub[] = {{CKA_CLASS, &pc, sizeof(pc)},
+                          {CKA_KEY_TYPE, &kt, sizeof(kt)},
+                          {CKA_EC_PARAMS, (void *)P256_OID, sizeof(P256_OID)},
+                          {CKA_EC_POINT, point, (CK_ULONG)plen},
+                          {CKA_LABEL, "imported", 8}};
+    CK_OBJECT_HANDLE hp, hk;
+    assert_int_equal(f->t.f->C_CreateObject(f->s, pub, 5, &hp), CKR_OK);
+    CK_MECHANISM ecdsa = {CKM_ECDSA, NULL, 0};
+    assert_int_equal(verify(f, &ecdsa, hp, digest, 32, osig, 64), CKR_OK);
+    CK_ULONG len;
+    CK_BYTE *v = attr(f, hp, CKA_EC_POINT, &len);
+    assert_int_equal(len, plen); /* as given */
+    free(v);
+
+    /* The private key: signs what OpenSSL verifies; its value stays inside. */
+    CK_ULONG dl;
+    CK_BYTE *d = bn_bytes(k, OSSL_PKEY_PARAM_PRIV_KEY, &dl);
+    CK_ATTRIBUTE priv[] = {{CKA_CLASS, &kc, sizeof(kc)},
+                           {CKA_KEY_TYPE, &kt, sizeof(kt)},
+                           {CKA_EC_PARAMS, "P-256", 5},
+                           {CKA_VALUE, d, dl},
+                           {CKA_SIGN, (void *)&yes, 1}};
+    assert_int_equal(f->t.f->C_CreateObject(f->s, priv, 5, &hk), CKR_OK);
+    free(d);
+    assert_int_equal(sign(f, &ecdsa, hk, digest, 32, sig), 64);
+    assert_int_equal(verify(f, &ecdsa, hp, digest, 32, sig, 64), CKR_OK);
+    CK_BYTE buf[64];
+    CK_ATTRIBUTE value = {CKA_VALUE, buf, sizeof(buf)};
+    assert_int_equal(f->t.f->C_GetAttributeValue(f->s, hk, &value, 1), CKR_ATTRIBUTE_SENSITIVE);
+    EVP_PKEY_free(k);
+}
+
+static void import_rsa(void **state)
+{
+    fx *f = *state;
+    NEED(f, CKM_RSA_PKCS);
+    EVP_PKEY *k = EVP_RSA_gen(2048);
+    assert_non_null(k);
+    static const char *names[8] = {OSSL_PKEY_PARAM_RSA_N,         OSSL_PKEY_PARAM_RSA_E,
+                                   OSSL_PKEY_PARAM_RSA_D,         OSSL_PKEY_PARAM_RSA_FACTOR1,
+                                   OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
+                                   OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
+    static const CK_ATTRIBUTE_TYPE types[8] = {
+        CKA_MODULUS, CKA_PUBLIC_EXPONENT, CKA_PRIVATE_EXPONENT, CKA_PRIME_1,
+        CKA_PRIME_2, CKA_EXPONENT_1,      CKA_EXPONENT_2,       CKA_COEFFICIENT};
+    CK_OBJECT_CLASS kc = CKO_PRIVATE_KEY, pc = CKO_PUBLIC_KEY;
+    CK_KEY_TYPE kt = CKK_RSA;
+    CK_ATTRIBUTE t[10] = {{CKA_CLASS, &kc, sizeof(kc)}, {CKA_KEY_TYPE, &kt, sizeof(kt)}};
+    for (int i = 0; i < 8; i++) {
+        t[2 + i].type = types[i];
+        t[2 + i].pValue = bn_bytes(k, names[i], &t[2 + i].ulValueLen);
+    }
+    CK_OBJECT_HANDLE hk, hp;
+    /* Without the CRT values there is no PKCS #8 to send. */
+    assert_int_equal(f->t.f->C_CreateObject(f->s, t, 5, &hk), CKR_TEMPLATE_INCOMPLETE);
+    assert_int_equal(f->t.f->C_CreateObject(f->s, t, 10, &hk), CKR_OK);
+    CK_ATTRIBUTE pt[] = {t[0], t[1], t[2], t[3]};
+    pt[0].pValue = &pc;
+    assert_int_equal(f->t.f->C_CreateObject(f->s, pt, 4, &hp), CKR_OK);
+    CK_MECHANISM m = {CKM_SHA256_RSA_PKCS, NULL, 0};
+    CK_BYTE sig[256];
+    CK_ULONG slen = sign(f, &m, hk, MSG, sizeof(MSG), sig);
+    assert_int_equal(verify(f, &m, hp, MSG, sizeof(MSG), sig, slen), CKR_OK);
+    EVP_MD_CTX *mc = EVP_MD_CTX_new();
+    assert_int_equal(EVP_DigestVerifyInit(mc, NULL, EVP_sha256(), NULL, k), 1);
+    assert_int_equal(EVP_DigestVerify(mc, sig, slen, MSG, sizeof(MSG)), 1);
+    EVP_MD_CTX_free(mc);
+    /* The imported public key encrypts for OpenSSL's private key. */
+    CK_MECHANISM pk = {CKM_RSA_PKCS, NULL, 0};
+    CK_BYTE ct[256], pt2[256];
+    CK_ULONG clen = sizeof(ct);
+    assert_int_equal(f->t.f->C_EncryptInit(f->s, &pk, hp), CKR_OK);
+    assert_int_equal(f->t.f->C_Encrypt(f->s, (CK_BYTE *)MSG, sizeof(MSG), ct, &clen), CKR_OK);
+    EVP_PKEY_CTX *dc = EVP_PKEY_CTX_new(k, NULL);
+    size_t plen = sizeof(pt2);
+    assert_int_equal(EVP_PKEY_decrypt_init(dc), 1);
+    assert_int_equal(EVP_PKEY_decrypt(dc, pt2, &plen, ct, clen), 1);
+    assert_int_equal(plen, sizeof(MSG));
+    EVP_PKEY_CTX_free(dc);
+    for (int i = 0; i < 8; i++)
+        free(t[2 + i].pValue);
+    EVP_PKEY_free(k);
+}
+
+static void import_ed25519(void **state)
+{
+    fx *f = *state;
+    NEED(f, CKM_EDDSA);
+    EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    assert_non_null(k);
+    unsigned char priv[32], pub[32];
+    size_t l = 32;
+    assert_int_equal(EVP_PKEY_get_raw_private_key(k, priv, &l), 1);
+    l = 32;
+    assert_int_equal(EVP_PKEY_get_raw_public_key(k, pub, &l), 1);
+    CK_OBJECT_CLASS kc = CKO_PRIVATE_KEY, pc = CKO_PUBLIC_KEY;
+    CK_KEY_TYPE kt = CKK_EC_EDWARDS;
+    CK_ATTRIBUTE tk[] = {{CKA_CLASS, &kc, sizeof(kc)},
+                         {CKA_KEY_TYPE, &kt, sizeof(kt)},
+                         {CKA_EC_PARAMS, (void *)ED25519_OID, sizeof(ED25519_OID)},
+                         {CKA_VALUE, priv, 32}};
+    CK_ATTRIBUTE tp[] = {{CKA_CLASS, &pc, sizeof(pc)},
+                         {CKA_KEY_TYPE, &kt, sizeof(kt)},
+                         {CKA_EC_PARAMS, "edwards25519", 12},
+                         {CKA_EC_POINT, pub, 32}};
+    CK_OBJECT_HANDLE hk, hp;
+    assert_int_equal(f->t.f->C_CreateObject(f->s, tk, 4, &hk), CKR_OK);
+    assert_int_equal(f->t.f->C_CreateObject(f->s, tp, 4, &hp), CKR_OK);
+    CK_MECHANISM ed = {CKM_EDDSA, NULL, 0};
+    CK_BYTE sig[64];
+    assert_int_equal(sign(f, &ed, hk, MSG, sizeof(MSG), sig), 64);
+    assert_int_equal(verify(f, &ed, hp, MSG, sizeof(MSG), sig, 64), CKR_OK);
+    EVP_MD_CTX *mc = EVP_MD_CTX_new();
+    assert_int_equal(EVP_DigestVerifyInit(mc, NULL, NULL, NULL, k), 1);
+    assert_int_equal(EVP_DigestVerify(mc, sig, 64, MSG, sizeof(MSG)), 1);
+    EVP_MD_CTX_free(mc);
+    EVP_PKEY_free(k);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ec_p256),    cmocka_unit_test(ec_params_by_name),
+        cmocka_unit_test(ed25519),    cmocka_unit_test(rsa_2048),
+        cmocka_unit_test(ml_dsa),     cmocka_unit_test(import_ec),
+        cmocka_unit_test(import_rsa), cmocka_unit_test(import_ed25519),
+    };
+    return cmocka_run_group_tests_name("pkcs11 key pairs", tests, setup, teardown);
+}
