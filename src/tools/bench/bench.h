@@ -38,6 +38,10 @@ typedef struct {
 } bench_op_info;
 
 extern const bench_op_info bench_ops[OP_COUNT];
+
+/* The message every operation works on: prepare (which signs it once for
+ * the verify operations) and the timing loop must agree on it. */
+void bench_message(uint8_t *msg, size_t len);
 int bench_op_parse(const char *name, bench_op *out);
 
 typedef struct {

@@ -34,6 +34,12 @@ const bench_op_info bench_ops[OP_COUNT] = {
     [OP_MLDSA65_VERIFY] = {"mldsa65-verify", 32},
 };
 
+void bench_message(uint8_t *msg, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        msg[i] = (uint8_t)(i * 131 + 7);
+}
+
 int bench_op_parse(const char *name, bench_op *out)
 {
     for (int i = 0; i < OP_COUNT; i++)
@@ -312,8 +318,8 @@ int main(int argc, char **argv)
         }
         size_t len = bench_ops[op].msg_len;
         uint8_t *msg = calloc(1, len ? len : 1);
-        for (size_t i = 0; msg && i < len; i++)
-            msg[i] = (uint8_t)(i * 131 + 7);
+        if (msg)
+            bench_message(msg, len);
         for (int ti = 0; msg && ti < nthreads; ti++) {
             int n = threads[ti];
             bench_ctx **ctx[2] = {calloc((size_t)n, sizeof(bench_ctx *)),

@@ -434,6 +434,8 @@ static bench_ctx *prepare(bench_target *t, bench_op op, char *why, size_t cap)
     CK_RV rv = CKR_OK;
     size_t len = bench_ops[op].msg_len;
     uint8_t *msg = calloc(1, len ? len : 1);
+    if (msg)
+        bench_message(msg, len);
     if (!c || !msg) {
         free(c);
         free(msg);

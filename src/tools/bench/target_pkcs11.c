@@ -297,6 +297,8 @@ static bench_ctx *prepare(bench_target *t, bench_op op, char *why, size_t cap)
     bench_ctx *c = calloc(1, sizeof(*c));
     size_t len = bench_ops[op].msg_len;
     uint8_t *msg = calloc(1, len ? len : 1);
+    if (msg)
+        bench_message(msg, len);
     CK_RV rv = c && msg ? CKR_OK : CKR_HOST_MEMORY;
     if (c) {
         c->t = t;
