@@ -379,6 +379,12 @@ typedef struct grep11_ck_hkdf_params {
 #define CKR_GREP11_MISSING (CKR_VENDOR_DEFINED_GREP11 + 0x100UL)           /* no such object */
 #define CKR_GREP11_PERMISSION_DENIED (CKR_VENDOR_DEFINED_GREP11 + 0x101UL) /* role or grant */
 #define CKR_GREP11_RATE_LIMITED (CKR_VENDOR_DEFINED_GREP11 + 0x102UL)      /* retry later */
+/* Master-key custody (0x110..0x11f). */
+#define CKR_GREP11_LOCKED (CKR_VENDOR_DEFINED_GREP11 + 0x110UL)          /* unlock first; retry */
+#define CKR_GREP11_STALE_COMMAND (CKR_VENDOR_DEFINED_GREP11 + 0x111UL)   /* epoch or nonce */
+#define CKR_GREP11_SIGNATURES (CKR_VENDOR_DEFINED_GREP11 + 0x112UL)      /* bad or too few */
+#define CKR_GREP11_FOREIGN_INSTANCE (CKR_VENDOR_DEFINED_GREP11 + 0x113UL)
+#define CKR_GREP11_CUSTODY_STATE (CKR_VENDOR_DEFINED_GREP11 + 0x114UL)   /* wrong state */
 /* Earlier name of CKR_GREP11_MISSING, kept until every caller is renamed. */
 #define CKR_IBM_GREP11_MISSING CKR_GREP11_MISSING
 
