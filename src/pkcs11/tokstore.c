@@ -14,17 +14,6 @@
 #include "grep11/wire.h"
 #include "internal.h"
 
-/* The keystore wants a blob with every object (the proto says data objects
- * and certificates may go without; the store refuses an empty one): those
- * are stored with this stand-in, which no sealed blob equals. */
-static const uint8_t NO_BLOB[] = "grep11-pkcs11:no-blob";
-#define NO_BLOB_LEN (sizeof(NO_BLOB) - 1)
-
-static int is_no_blob(const g11c_buf *b)
-{
-    return b->len == NO_BLOB_LEN && memcmp(b->ptr, NO_BLOB, NO_BLOB_LEN) == 0;
-}
-
 static int hexval(char c)
 {
     return c >= '0' && c <= '9'   ? c - '0'
@@ -166,7 +155,7 @@ static CK_RV from_stored(p11_object *o, int ks, g11c_stored_object *so)
     o->ks = ks;
     memcpy(o->uuid, so->id, 16);
     o->version = so->version;
-    if (so->blob.len && !is_no_blob(&so->blob)) {
+    if (so->blob.len) {
         o->blob = so->blob;
         so->blob.ptr = NULL;
         so->blob.len = 0;
@@ -240,7 +229,7 @@ CK_RV p11_tokstore_create(p11_state *st, p11_object *o, CK_OBJECT_HANDLE *h)
     if ((rv = p11_attrs_set_bool(&o->attrs, CKA_TOKEN, CK_TRUE)) != CKR_OK)
         return rv;
     /* o is not shared yet: no lock needed to read it. */
-    g11c_bytes blob = o->blob.len ? g11c_bytes_of(&o->blob) : (g11c_bytes){NO_BLOB, NO_BLOB_LEN};
+    g11c_bytes blob = g11c_bytes_of(&o->blob); /* empty for data objects, certificates */
     CK_ATTRIBUTE *attrs;
     CK_ULONG nattrs;
     if ((rv = storable(&o->attrs, &attrs, &nattrs)) != CKR_OK)

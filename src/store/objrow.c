@@ -16,7 +16,9 @@ CK_RV objrow_check_blob(const unsigned char *blob, size_t len)
 {
     if (len > STORE_MAX_BLOB)
         return CKR_DATA_LEN_RANGE;
-    if (blob == NULL || len == 0)
+    /* Data objects and certificates have attributes but no sealed blob:
+     * an empty blob is a valid object. */
+    if (blob == NULL && len > 0)
         return CKR_ARGUMENTS_BAD;
     return CKR_OK;
 }

@@ -319,8 +319,6 @@ static void test_bad_input(void **state)
                      CKR_ARGUMENTS_BAD);
     assert_int_equal(store_object_create(st, &ks, NULL, NULL, 1, NULL, 0, &id, &v),
                      CKR_ARGUMENTS_BAD);
-    assert_int_equal(store_object_create(st, &ks, NULL, big, 0, NULL, 0, &id, &v),
-                     CKR_ARGUMENTS_BAD);
     assert_int_equal(store_object_create(st, &ks, NULL, big, 1, NULL, 0, NULL, &v),
                      CKR_ARGUMENTS_BAD);
     assert_int_equal(store_object_create(st, &ks, NULL, big, 1, NULL, 3, &id, &v),
@@ -381,9 +379,33 @@ static void test_bad_input(void **state)
     free(many);
 }
 
+/* Data objects and certificates carry attributes only: an empty blob, in
+ * plain and password-protected keystores alike. */
+static void test_empty_blob(void **state)
+{
+    store *st = FX->st;
+    static const char *const pws[] = {NULL, "empty-pw"};
+    for (size_t i = 0; i < 2; i++) {
+        store_uuid ks, id;
+        store_password pw = {(const unsigned char *)pws[i], pws[i] ? strlen(pws[i]) : 0};
+        const store_password *p = pws[i] ? &pw : NULL;
+        CK_ATTRIBUTE a = {CKA_LABEL, "no blob", 7};
+        store_object *o = NULL;
+        uint64_t v = 0;
+        suite_new_ks(st, &ks, STORE_KS_PRIVATE, pws[i]);
+        assert_int_equal(store_object_create(st, &ks, p, NULL, 0, &a, 1, &id, &v), CKR_OK);
+        assert_int_equal(store_object_get(st, &ks, p, &id, &o), CKR_OK);
+        assert_int_equal(o->blob_len, 0);
+        assert_int_equal(o->nattrs, 1);
+        store_object_free(o);
+        assert_int_equal(store_keystore_delete(st, &ks), CKR_OK);
+    }
+}
+
 const struct CMUnitTest suite_basic_tests[] = {
     cmocka_unit_test(test_crud),          cmocka_unit_test(test_find),
     cmocka_unit_test(test_paging),        cmocka_unit_test(test_batch),
     cmocka_unit_test(test_keystore_info), cmocka_unit_test(test_bad_input),
+    cmocka_unit_test(test_empty_blob),
 };
 const size_t suite_basic_count = sizeof(suite_basic_tests) / sizeof(suite_basic_tests[0]);
