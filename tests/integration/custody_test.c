@@ -151,7 +151,7 @@ static void load_parts(g11c_conn *c, const admins *a, const int *signers, uint8_
 {
     g11c_custody_result r;
     for (int i = 0; i < n; i++) {
-        char vp[17], idx[4];
+        char vp[17], idx[12];
         vp_of(parts[i], 32, vp);
         snprintf(idx, sizeof(idx), "%d", i + 1);
         run(c, a, signers, parts[i], 32, CKR_OK, &r, "load-part", "index", idx, "part-vp", vp);
@@ -783,12 +783,163 @@ static void test_audit_tamper(void **state)
     free_admins(&a);
 }
 
+/* ---- replicas sharing one database ------------------------------------- */
+
+/* How many times the server's log says needle. */
+static int log_count(const test_server *ts, const char *needle)
+{
+    static char buf[1 << 20];
+    FILE *f = fopen(ts->log, "r");
+    int k = 0;
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    for (const char *p = buf; (p = strstr(p, needle)); p++)
+        k++;
+    return k;
+}
+
+static int wait_log(const test_server *ts, const char *needle, int times, int ms)
+{
+    for (int t = 0; t < ms; t += 50, sleep_ms(50))
+        if (log_count(ts, needle) >= times)
+            return 1;
+    return log_count(ts, needle) >= times;
+}
+
+static CK_RV encrypt_with(g11c_conn *c, const g11c_buf *blob)
+{
+    g11c_mech ecb = {.type = CKM_AES_ECB};
+    g11c_buf out = {0};
+    uint8_t data[16] = "sixteen bytes!!";
+    CK_RV rv = g11c_encrypt_single(c, g11c_bytes_of(blob), &ecb, (g11c_bytes){data, 16}, &out);
+    g11c_buf_free(&out);
+    return rv;
+}
+
+static void aes_key(g11c_conn *c, g11c_buf *blob)
+{
+    CK_ULONG len = 32;
+    CK_BBOOL yes = CK_TRUE;
+    CK_ATTRIBUTE t[] = {{CKA_VALUE_LEN, &len, sizeof(len)}, {CKA_ENCRYPT, &yes, 1}};
+    g11c_mech gen = {.type = CKM_AES_KEY_GEN};
+    g11c_buf cs = {0};
+    assert_int_equal(g11c_generate_key(c, &gen, t, 2, blob, &cs), CKR_OK);
+    g11c_buf_free(&cs);
+}
+
+/* Two grep11d on one database: the ceremony and a rotation through A, B
+ * follows without a restart; then the log's newest entry is deleted and
+ * both refuse to serve (B at once, A at its next start). */
+static void test_replicas_follow(void **state)
+{
+    (void)state;
+    admins a;
+    test_server A, B;
+    uint8_t parts[3][32], np[2][32];
+    char vp[17], nvp[17], key[160], msg[300], db[64], ya[900], yb[900], cmd[1200];
+    int unlocked = -1;
+    unsigned held = 0;
+    make_admins(&a);
+    snprintf(db, sizeof(db), "/tmp/grep11-shared-XXXXXX");
+    assert_non_null(mkdtemp(db));
+    snprintf(ya, sizeof(ya),
+             "store: sqlite:%s/shared.db\ncustody:\n  enabled: true\n  admin: %s/admin1.key.pub\n",
+             db, a.dir);
+    snprintf(yb, sizeof(yb), "store: sqlite:%s/shared.db\ncustody:\n  enabled: true\n", db);
+    assert_int_equal(test_server_start(&A, ya, NULL), 0);
+    /* B without the anchor refuses to start; with a copy of A's it starts. */
+    assert_int_not_equal(test_server_start(&B, yb, NULL), 0);
+    snprintf(cmd, sizeof(cmd), "cp '%s/custody-anchor' '%s/'", A.dir, B.dir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(test_server_restart(&B), 0);
+
+    g11c_conn *anonA = test_connect_anonymous(&A, 0), *anonB = test_connect_anonymous(&B, 0);
+    ceremony(&A, anonA, &a, parts, vp, key, sizeof(key));
+    assert_int_equal(serving(&B), 0); /* B follows the log but needs its own unlock */
+    assert_int_equal(g11c_custody_unlock(anonB, (const uint8_t(*)[32])parts, 3, NULL, 0, 0,
+                                         &unlocked, &held, msg, sizeof(msg)),
+                     CKR_OK);
+    assert_int_equal(unlocked, 1);
+    g11c_conn *cA = test_connect_as(&A, 0, key), *cB = test_connect_as(&B, 0, key);
+    assert_non_null(cA);
+    assert_non_null(cB);
+    g11c_buf old = {0}, neu = {0};
+    aes_key(cA, &old);
+    assert_int_equal(encrypt_with(cB, &old), CKR_OK);
+
+    /* Rotation through A only. */
+    RAND_bytes(np[0], 32);
+    RAND_bytes(np[1], 32);
+    load_parts(anonA, &a, TWO, np, 2, nvp);
+    run(anonA, &a, TWO_B, NULL, 0, CKR_OK, NULL, "commit", "vp", nvp, NULL, NULL);
+    /* The second commit B applies (the first was the ceremony's). */
+    assert_true(wait_log(&B, "applied commit", 2, 5000));
+    wait_rewrap(anonA, "done", 0);
+    assert_int_equal(encrypt_with(cB, &old), CKR_OK); /* either key during the window */
+    run(anonA, &a, TWO_B, NULL, 0, CKR_OK, NULL, "activate", "vp", nvp, NULL, NULL);
+    aes_key(cA, &neu);
+    /* B accepts the new key's blobs at once (it holds the committed key)
+     * and switches within about a second, when its watcher reads the log. */
+    assert_int_equal(encrypt_with(cB, &neu), CKR_OK);
+    assert_true(wait_log(&B, "applied activate", 2, 5000));
+    assert_int_equal(encrypt_with(cB, &neu), CKR_OK);
+    assert_int_equal(encrypt_with(cB, &old), CKR_IBM_WKID_MISMATCH);
+    assert_int_equal(encrypt_with(cA, &old), CKR_IBM_WKID_MISMATCH);
+    assert_int_equal(serving(&B), 1);
+
+    /* Rollback: A stops, the newest command record disappears. */
+    assert_int_equal(stop_keep(&A), 0);
+    char url[200];
+    store *st = NULL;
+    snprintf(url, sizeof(url), "sqlite:%s/shared.db", db);
+    assert_int_equal(store_open(url, NULL, &st), CKR_OK);
+    uint64_t last = 0;
+    while (journal_has(st, last + 1) == CKR_OK)
+        last++;
+    assert_true(last >= 10);
+    uint8_t id[8];
+    for (int i = 0; i < 8; i++)
+        id[i] = (uint8_t)(last >> (56 - 8 * i));
+    assert_int_equal(journal_del(st, "cmd", id, 8), CKR_OK);
+    store_close(st);
+    /* B, running, notices on its next look at the log. */
+    assert_true(wait_log(&B, "was rolled back", 1, 5000));
+    assert_int_equal(serving(&B), 0);
+    assert_int_not_equal(encrypt_with(cB, &neu), CKR_OK);
+    /* A, restarted, refuses to unlock. */
+    assert_int_equal(test_server_restart(&A), 0);
+    assert_true(log_count(&A, "was rolled back") >= 1);
+    g11c_close(anonA);
+    anonA = test_connect_anonymous(&A, 0);
+    unlocked = -1;
+    assert_int_not_equal(g11c_custody_unlock(anonA, (const uint8_t(*)[32])np, 2, NULL, 0, 0,
+                                             &unlocked, &held, msg, sizeof(msg)),
+                         CKR_OK);
+    assert_int_not_equal(unlocked, 1);
+    assert_int_equal(serving(&A), 0);
+
+    g11c_buf_free(&old);
+    g11c_buf_free(&neu);
+    g11c_close(cA);
+    g11c_close(cB);
+    g11c_close(anonA);
+    g11c_close(anonB);
+    assert_int_equal(test_server_stop(&A), 0);
+    assert_int_equal(test_server_stop(&B), 0);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", db);
+    assert_int_equal(system(cmd), 0);
+    free_admins(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ceremony_and_unlock),   cmocka_unit_test(test_refused_commands),
         cmocka_unit_test(test_audit_tamper),          cmocka_unit_test(test_rotation_under_load),
-        cmocka_unit_test(test_rotation_crash_resume),
+        cmocka_unit_test(test_rotation_crash_resume), cmocka_unit_test(test_replicas_follow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

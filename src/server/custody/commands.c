@@ -180,7 +180,7 @@ static CK_RV activate_prepare(exec_ctx *x, engine **next_out)
     return rv;
 }
 
-static void activate_engines(custody *c, engine *created, const char *old_vp, int keep_prev)
+void custody_activate_engines(custody *c, engine *created, const char *old_vp, int keep_prev)
 {
     engine *drop = NULL;
     pthread_rwlock_wrlock(&c->lock);
@@ -226,7 +226,7 @@ static CK_RV erase_vault(void *arg, const uint8_t *id, size_t idlen, const uint8
     return journal_put(((custody *)arg)->st, "vault", name, idlen, (const uint8_t *)"", 0);
 }
 
-static void zeroize(custody *c)
+void custody_forget(custody *c)
 {
     rotation_stop(c->rot);
     pthread_rwlock_wrlock(&c->lock);
@@ -244,6 +244,11 @@ static void zeroize(custody *c)
     for (int i = 0; i < 3; i++)
         if (e[i])
             engine_destroy(e[i]);
+}
+
+static void zeroize(custody *c)
+{
+    custody_forget(c);
     /* Overwrite, then the records themselves are useless without the keys. */
     journal_each(c->st, "vault", erase_vault, c);
 }
@@ -317,10 +322,18 @@ CK_RV custody_submit(custody *c, const uint8_t *canon, size_t len, const custody
         return rv;
     }
     pthread_mutex_lock(&c->cmd_mu);
+    /* Commands submitted through another replica first, so this one checks
+     * against the log's newest state. */
+    custody_refresh(c);
     *epoch = c->state.epoch;
     if (c->dev) {
         snprintf(msg, msgcap, "development mode: the master key is a plain file, custody is off");
         rv = CKR_FUNCTION_NOT_SUPPORTED;
+        goto out;
+    }
+    if (c->rolled_back) {
+        snprintf(msg, msgcap, "%s", c->rollback_msg);
+        rv = CKR_GREP11_CUSTODY_STATE;
         goto out;
     }
     if ((rv = custody_state_check(&c->state, &cmd, canon, len, sigs, nsigs, msg, msgcap)) != CKR_OK)
@@ -369,12 +382,13 @@ CK_RV custody_submit(custody *c, const uint8_t *canon, size_t len, const custody
     if (!strcmp(n, "commit"))
         rv = commit_engines(c);
     else if (!strcmp(n, "activate"))
-        activate_engines(c, created, old_vp, keep_prev);
+        custody_activate_engines(c, created, old_vp, keep_prev);
     else if (!strcmp(n, "zeroize")) {
         zeroize(c);
         snprintf(msg, msgcap, "zeroized: every master-key register is erased");
     }
     *epoch = c->state.epoch;
+    custody_note_epoch(c);
     char actor[CUSTODY_MAX_SIGS * 18 + 8] = "admins:";
     for (size_t i = 0; i < nsigs; i++)
         snprintf(actor + strlen(actor), sizeof(actor) - strlen(actor), "%s%s", i ? "," : "",

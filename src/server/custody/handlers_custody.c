@@ -36,6 +36,7 @@ CK_RV h_custody_status(rpc_ctx *ctx)
     char *vps[CUSTODY_MAX_PARTS], newvp[17] = "";
     rotation_status rs;
     pthread_mutex_lock(&c->cmd_mu);
+    custody_refresh(c); /* commands submitted through other replicas */
     custody_state s = c->state;
     unsigned held = c->newreg.n, uheld = c->unlockacc.n;
     keyacc_vp(&c->newreg, newvp);
@@ -88,6 +89,7 @@ CK_RV h_custody_prepare(rpc_ctx *ctx)
     if (c->dev)
         return rpc_fail(ctx, CKR_FUNCTION_NOT_SUPPORTED, "development mode: custody is off");
     pthread_mutex_lock(&c->cmd_mu);
+    custody_refresh(c); /* the epoch to sign is the shared log's next one */
     int imprinted = c->state.imprinted;
     r.epoch = c->state.epoch;
     memcpy(inst, c->state.instance, 16);

@@ -210,7 +210,7 @@ static int by_epoch(const void *a, const void *b)
 
 /* Decodes one record and checks it against the state before it. */
 static CK_RV replay_one(custody_state *s, const log_entry *e, const uint8_t anchor[32], char *why,
-                        size_t cap)
+                        size_t cap, custody_cmd *cmd_out)
 {
     cr_buf r;
     custody_cmd c;
@@ -240,11 +240,15 @@ static CK_RV replay_one(custody_state *s, const log_entry *e, const uint8_t anch
             snprintf(why, cap, "the imprint in the database does not match this host's anchor");
             return CKR_IBM_GREP11_DBINTERNAL;
         }
+        if (cmd_out)
+            *cmd_out = c;
         return custody_state_genesis(s, &c, canon, len, why, cap);
     }
     CK_RV rv = custody_state_check(s, &c, canon, len, sigs, nsigs, why, cap);
     if (rv == CKR_OK)
         rv = custody_state_apply(s, &c, canon, len, when, why, cap);
+    if (rv == CKR_OK && cmd_out)
+        *cmd_out = c;
     return rv;
 bad:
     snprintf(why, cap, "log entry %llu is damaged", (unsigned long long)e->epoch);
@@ -252,6 +256,12 @@ bad:
 }
 
 CK_RV journal_replay(store *st, const uint8_t anchor[32], custody_state *out, char *why, size_t cap)
+{
+    return journal_replay_steps(st, anchor, out, why, cap, NULL, NULL);
+}
+
+CK_RV journal_replay_steps(store *st, const uint8_t anchor[32], custody_state *out, char *why,
+                           size_t cap, journal_step_fn fn, void *arg)
 {
     log_list l = {0};
     memset(out, 0, sizeof(*out));
@@ -267,13 +277,27 @@ CK_RV journal_replay(store *st, const uint8_t anchor[32], custody_state *out, ch
             break;
         }
         char inner[200] = "";
-        rv = replay_one(out, &l.e[i], anchor, inner, sizeof(inner));
+        custody_cmd cmd;
+        rv = replay_one(out, &l.e[i], anchor, inner, sizeof(inner), &cmd);
         if (rv != CKR_OK)
             snprintf(why, cap, "command log entry %zu refused: %s", i, inner);
+        else if (fn)
+            rv = fn(arg, &cmd, out);
     }
     for (size_t i = 0; i < l.n; i++)
         free(l.e[i].blob);
     free(l.e);
+    return rv;
+}
+
+CK_RV journal_has(store *st, uint64_t epoch)
+{
+    uint8_t id[8], *blob = NULL;
+    size_t bl = 0;
+    for (int i = 0; i < 8; i++)
+        id[i] = (uint8_t)(epoch >> (56 - 8 * i));
+    CK_RV rv = journal_get(st, "cmd", id, 8, &blob, &bl);
+    free(blob);
     return rv;
 }
 

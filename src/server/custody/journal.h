@@ -37,6 +37,14 @@ CK_RV journal_append(store *st, uint64_t epoch, int64_t when, const uint8_t *can
  * entry. CKR_GREP11_MISSING: no log (not imprinted). */
 CK_RV journal_replay(store *st, const uint8_t anchor[32], custody_state *out, char *why,
                      size_t cap);
+/* The same, calling fn with each entry's command and the state after it
+ * (the epoch it named is after->epoch - 1); a non-OK return stops it. */
+typedef CK_RV (*journal_step_fn)(void *arg, const custody_cmd *cmd, const custody_state *after);
+CK_RV journal_replay_steps(store *st, const uint8_t anchor[32], custody_state *out, char *why,
+                           size_t cap, journal_step_fn fn, void *arg);
+/* CKR_OK when the log holds an entry for epoch, CKR_GREP11_MISSING if not:
+ * one indexed lookup, cheap enough to poll. */
+CK_RV journal_has(store *st, uint64_t epoch);
 /* Writes the genesis entry for a new instance; fills instance and the
  * anchor hash. CKR_IBM_GREP11_CONFLICT when the log exists already. */
 CK_RV journal_imprint(store *st, const uint8_t *spki, size_t spki_len, const char *name,

@@ -1,5 +1,7 @@
 /* The custody runtime: start-up (replay, locked or development mode), the
  * dispatch hooks, unlock, the vault and the identity keys. */
+#include <errno.h>
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -8,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bytes.h"
 #include "log.h"
@@ -199,6 +202,13 @@ CK_RV custody_unlock(custody *c, const uint8_t (*parts)[32], size_t nparts,
         rv = CKR_FUNCTION_NOT_SUPPORTED;
         goto out;
     }
+    /* The key to expect is the one the shared log names now. */
+    custody_refresh(c);
+    if (c->rolled_back) {
+        snprintf(msg, cap, "%s", c->rollback_msg);
+        rv = CKR_GREP11_CUSTODY_STATE;
+        goto out;
+    }
     if (atomic_load(&c->unlocked)) {
         snprintf(msg, cap, "the instance is unlocked already");
         goto out;
@@ -307,6 +317,8 @@ CK_RV custody_open(const server_config *cfg, struct services *svc, engine *dev_e
     if (!c)
         return CKR_HOST_MEMORY;
     pthread_mutex_init(&c->cmd_mu, NULL);
+    pthread_mutex_init(&c->follow_mu, NULL);
+    pthread_cond_init(&c->follow_cv, NULL);
     pthread_rwlockattr_init(&ra);
     pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     pthread_rwlock_init(&c->lock, &ra);
@@ -336,6 +348,8 @@ CK_RV custody_open(const server_config *cfg, struct services *svc, engine *dev_e
     if (!c->state.imprinted && cfg->custody_admin &&
         (rv = imprint_from_config(c, cfg, err, errlen)) != CKR_OK)
         goto fail;
+    custody_epoch_check(c);
+    custody_follow_start(c);
     log_warn("msg=\"custody: LOCKED until key owners unlock it (grep11ctl unlock)\" epoch=%llu "
              "admins=%zu threshold=%u",
              (unsigned long long)c->state.epoch, c->state.nadmins, c->state.threshold);
@@ -352,6 +366,7 @@ void custody_close(custody *c)
 {
     if (!c)
         return;
+    custody_follow_stop(c);
     rotation_free(c->rot);
     if (!c->dev && c->cur_eng)
         engine_destroy(c->cur_eng);
@@ -367,6 +382,8 @@ void custody_close(custody *c)
     keyacc_clear(&c->unlockacc);
     pthread_rwlock_destroy(&c->lock);
     pthread_mutex_destroy(&c->cmd_mu);
+    pthread_cond_destroy(&c->follow_cv);
+    pthread_mutex_destroy(&c->follow_mu);
     free(c);
 }
 
@@ -459,4 +476,352 @@ CK_RV custody_imprint_offline(const server_config *cfg, const uint8_t *spki, siz
     }
     store_close(st);
     return rv;
+}
+
+/* ---- replicas: following the shared log, rollback detection --------------
+ *
+ * Replicas share the database, so a command submitted through one of them
+ * is in the log the others read. Each replica polls for the entry at its
+ * next epoch (one indexed lookup a second) and, when there is one, replays
+ * the log and applies the new entries' effects on its own engines; the key
+ * material it needs is in the vault, sealed under the current key it holds.
+ * The highest epoch applied is kept per host in DIR/custody-epoch, so a log
+ * whose tail was deleted (a rollback) is noticed. */
+
+/* 0 read, 1 absent, -1 damaged. */
+static int epoch_read(const char *dir, uint64_t *e)
+{
+    char path[4200], buf[32];
+    snprintf(path, sizeof(path), "%s/%s", dir, CUSTODY_EPOCH_FILE);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return errno == ENOENT ? 1 : -1;
+    char *end = NULL;
+    int ok = fgets(buf, sizeof(buf), f) != NULL;
+    fclose(f);
+    if (!ok)
+        return -1;
+    unsigned long long v = strtoull(buf, &end, 10);
+    if (end == buf || (*end && *end != '\n'))
+        return -1;
+    *e = v;
+    return 0;
+}
+
+/* Written to a temporary file, synced and renamed: a crash leaves the old
+ * value or the new one, never a torn file that would read as damaged. */
+static int epoch_write(const char *dir, uint64_t e)
+{
+    char path[4200], tmp[4220], buf[32];
+    int n = snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)e);
+    snprintf(path, sizeof(path), "%s/%s", dir, CUSTODY_EPOCH_FILE);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return -1;
+    int ok = write(fd, buf, (size_t)n) == n && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    int d = open(dir, O_RDONLY | O_DIRECTORY);
+    if (d >= 0) {
+        fsync(d);
+        close(d);
+    }
+    return 0;
+}
+
+/* The epoch of the newest entry applied (the state names the next one). */
+static uint64_t latest(const custody_state *s)
+{
+    return s->epoch ? s->epoch - 1 : 0;
+}
+
+static void refuse_rollback(custody *c, uint64_t log_epoch)
+{
+    snprintf(c->rollback_msg, sizeof(c->rollback_msg),
+             "the custody log ends at epoch %llu but this host has applied epoch %llu: the "
+             "log was rolled back (entries deleted); refusing to serve",
+             (unsigned long long)log_epoch, (unsigned long long)c->epoch_seen);
+    if (!c->rolled_back)
+        log_error("msg=\"custody: %s\" log_epoch=%llu host_epoch=%llu", c->rollback_msg,
+                  (unsigned long long)log_epoch, (unsigned long long)c->epoch_seen);
+    c->rolled_back = 1;
+    if (atomic_load(&c->unlocked) || c->cur_eng)
+        custody_forget(c);
+}
+
+void custody_epoch_check(custody *c)
+{
+    uint64_t seen = 0;
+    if (c->dev || !c->state.imprinted)
+        return;
+    int r = epoch_read(c->data_dir, &seen);
+    if (r < 0) {
+        /* Not trusting a damaged file could hide a rollback; refusing is
+         * the safe side, and the message says what to check. */
+        c->epoch_seen = UINT64_MAX;
+        snprintf(c->rollback_msg, sizeof(c->rollback_msg),
+                 "the data directory's %s is damaged: check the log and restore the file",
+                 CUSTODY_EPOCH_FILE);
+        log_error("msg=\"custody: %s\" dir=\"%s\"", c->rollback_msg, c->data_dir);
+        c->rolled_back = 1;
+        return;
+    }
+    c->epoch_seen = r == 0 ? seen : 0;
+    if (latest(&c->state) < c->epoch_seen) {
+        refuse_rollback(c, latest(&c->state));
+        return;
+    }
+    custody_note_epoch(c);
+}
+
+void custody_note_epoch(custody *c)
+{
+    uint64_t e = latest(&c->state);
+    if (c->dev || !c->state.imprinted || c->rolled_back)
+        return;
+    if (e < c->epoch_seen || (e == c->epoch_seen && e != 0))
+        return;
+    if (epoch_write(c->data_dir, e) != 0)
+        log_warn("msg=\"custody: cannot write %s/%s (rollback detection)\"", c->data_dir,
+                 CUSTODY_EPOCH_FILE);
+    else
+        c->epoch_seen = e;
+}
+
+/* Replay collects the entries this replica has not applied yet; they take
+ * effect only once the whole log has replayed cleanly. */
+typedef struct {
+    char name[CUSTODY_MAX_NAME + 1];
+    custody_state after;
+    uint8_t keyid[AUTH_KEY_ID_LEN];
+    int have_keyid;
+} follow_step;
+
+typedef struct {
+    uint64_t from;     /* first epoch not applied here */
+    uint8_t chain[32]; /* the chain after entry from - 1, as replayed */
+    int have_chain;
+    follow_step *steps;
+    size_t n, cap;
+} follow_list;
+
+static CK_RV collect_step(void *arg, const custody_cmd *cmd, const custody_state *after)
+{
+    follow_list *l = arg;
+    uint64_t e = after->epoch - 1;
+    if (e + 1 == l->from) {
+        memcpy(l->chain, after->chain, 32);
+        l->have_chain = 1;
+    }
+    if (e < l->from)
+        return CKR_OK;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        follow_step *b = realloc(l->steps, cap * sizeof(*b));
+        if (!b)
+            return CKR_HOST_MEMORY;
+        l->steps = b;
+        l->cap = cap;
+    }
+    follow_step *s = &l->steps[l->n++];
+    memset(s, 0, sizeof(*s));
+    snprintf(s->name, sizeof(s->name), "%s", cmd->name);
+    s->after = *after;
+    const char *kid = custody_cmd_arg(cmd, "keyid");
+    if (!strcmp(cmd->name, "revoke-apikey") && kid &&
+        auth_b64url_decode(kid, strlen(kid), s->keyid, sizeof(s->keyid)) == sizeof(s->keyid))
+        s->have_keyid = 1;
+    return CKR_OK;
+}
+
+/* commit elsewhere: the new key is in the vault as next@<current VP>,
+ * sealed under the key this replica holds; loading it into the current
+ * engine's new register (and a second engine) makes blobs under either key
+ * work here too. The re-wrap worker runs where the commit was submitted. */
+static void follow_commit(custody *c, const custody_state *before)
+{
+    uint8_t nwk[32];
+    char name[40];
+    engine *next = NULL;
+    if (!atomic_load(&c->unlocked) || !c->cur_eng || !before->have_current)
+        return; /* unlock loads it (custody_become_unlocked) */
+    vault_name(name, "next", before->cur_vp);
+    CK_RV rv = vault_open(c, c->cur_eng, name, nwk, 32);
+    if (rv == CKR_OK)
+        rv = engine_create(nwk, NULL, &next);
+    if (rv == CKR_OK) {
+        pthread_rwlock_wrlock(&c->lock);
+        rv = engine_load_new_wk(c->cur_eng, nwk);
+        if (rv == CKR_OK) {
+            if (c->next_eng)
+                engine_destroy(c->next_eng);
+            c->next_eng = next;
+            next = NULL;
+            memcpy(c->next_wk, nwk, 32);
+            c->have_next_wk = 1;
+        }
+        pthread_rwlock_unlock(&c->lock);
+    }
+    if (next)
+        engine_destroy(next);
+    OPENSSL_cleanse(nwk, sizeof(nwk));
+    if (rv != CKR_OK)
+        log_warn("msg=\"custody: the committed key %s cannot be loaded on this replica yet\" "
+                 "rv=0x%lx",
+                 c->state.new_vp, (unsigned long)rv);
+}
+
+/* activate elsewhere: switch like the submitting replica did, if this one
+ * holds the committed key; otherwise it cannot serve the new key and locks
+ * until key owners unlock it with the new key's parts. */
+static void follow_activate(custody *c)
+{
+    char vp[17] = "";
+    if (c->have_next_wk)
+        custody_vp(c->next_wk, 32, vp);
+    int have = c->have_next_wk && strcmp(vp, c->state.cur_vp) == 0;
+    if (have && atomic_load(&c->unlocked) && c->cur_eng && c->next_eng) {
+        custody_activate_engines(c, NULL, "", c->state.have_prev);
+        return;
+    }
+    if (have) {
+        /* Locked here with the committed key loaded by an unlock (or no
+         * engine for it): start over from that key and open the identity
+         * root the activating replica sealed under it. */
+        uint8_t key[32];
+        char why[160] = "";
+        memcpy(key, c->next_wk, 32);
+        if (atomic_load(&c->unlocked) || c->cur_eng)
+            custody_forget(c);
+        OPENSSL_cleanse(c->next_wk, 32);
+        c->have_next_wk = 0;
+        if (custody_become_unlocked(c, key, why, sizeof(why)) != CKR_OK)
+            log_warn("msg=\"custody: activated key %s: %s\"", c->state.cur_vp, why);
+        OPENSSL_cleanse(key, sizeof(key));
+        return;
+    }
+    if (atomic_load(&c->unlocked) || c->cur_eng) {
+        custody_forget(c);
+        log_warn("msg=\"custody: master key %s was activated on another replica but this one "
+                 "never loaded it: LOCKED until key owners unlock it (grep11ctl unlock)\"",
+                 c->state.cur_vp);
+    }
+}
+
+void custody_refresh(custody *c)
+{
+    follow_list l;
+    custody_state next;
+    char why[256] = "";
+    if (c->dev || !c->state.imprinted || c->rolled_back || !c->have_anchor)
+        return;
+    uint64_t have = c->state.epoch;
+    /* Nothing new and our newest entry still there: the common case. */
+    CK_RV a = journal_has(c->st, have);
+    CK_RV b = journal_has(c->st, latest(&c->state));
+    if (a == CKR_GREP11_MISSING && b == CKR_OK)
+        return;
+    if ((a != CKR_OK && a != CKR_GREP11_MISSING) || (b != CKR_OK && b != CKR_GREP11_MISSING))
+        return; /* the database is unreachable: the store layer logs it */
+    memset(&l, 0, sizeof(l));
+    l.from = have;
+    CK_RV rv = journal_replay_steps(c->st, c->anchor, &next, why, sizeof(why), collect_step, &l);
+    if (rv == CKR_GREP11_MISSING || (rv == CKR_IBM_GREP11_DBINTERNAL && next.epoch < have)) {
+        /* Entries gone from the tail (or the whole log): a rollback. */
+        refuse_rollback(c, rv == CKR_GREP11_MISSING ? 0 : latest(&next));
+        goto out;
+    }
+    if (rv != CKR_OK) {
+        if (!c->follow_logged)
+            log_error("msg=\"custody: the shared log no longer replays; not following it\" "
+                      "why=\"%s\"",
+                      why);
+        c->follow_logged = 1;
+        goto out;
+    }
+    c->follow_logged = 0;
+    if (latest(&next) < c->epoch_seen || next.epoch < have) {
+        refuse_rollback(c, latest(&next));
+        goto out;
+    }
+    if (!l.have_chain || memcmp(l.chain, c->state.chain, 32) != 0) {
+        /* Same epochs, other commands: the log was rewritten under us. */
+        if (!c->follow_logged)
+            log_error("msg=\"custody: the shared log differs from the commands this replica "
+                      "applied before epoch %llu; not following it\"",
+                      (unsigned long long)have);
+        c->follow_logged = 1;
+        goto out;
+    }
+    for (size_t i = 0; i < l.n; i++) {
+        follow_step *s = &l.steps[i];
+        custody_state before = c->state;
+        pthread_rwlock_wrlock(&c->lock);
+        c->state = s->after;
+        pthread_rwlock_unlock(&c->lock);
+        if (!strcmp(s->name, "commit"))
+            follow_commit(c, &before);
+        else if (!strcmp(s->name, "activate"))
+            follow_activate(c);
+        else if (!strcmp(s->name, "zeroize"))
+            custody_forget(c);
+        else if (!strcmp(s->name, "revoke-apikey") && s->have_keyid)
+            services_note_revoked(c->svc, s->keyid);
+        else if (!strcmp(s->name, "load-part") || !strcmp(s->name, "load-share"))
+            keyacc_clear(&c->newreg); /* parts loaded here are superseded */
+        log_info("msg=\"custody: applied %s submitted through another replica\" epoch=%llu",
+                 s->name, (unsigned long long)(s->after.epoch - 1));
+    }
+    custody_note_epoch(c);
+out:
+    free(l.steps);
+}
+
+static void *follow_main(void *arg)
+{
+    custody *c = arg;
+    pthread_mutex_lock(&c->follow_mu);
+    while (!c->follow_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&c->follow_cv, &c->follow_mu, &ts);
+        if (c->follow_stop)
+            break;
+        pthread_mutex_unlock(&c->follow_mu);
+        pthread_mutex_lock(&c->cmd_mu);
+        custody_refresh(c);
+        pthread_mutex_unlock(&c->cmd_mu);
+        pthread_mutex_lock(&c->follow_mu);
+    }
+    pthread_mutex_unlock(&c->follow_mu);
+    return NULL;
+}
+
+void custody_follow_start(custody *c)
+{
+    if (c->dev || c->follow_running)
+        return;
+    c->follow_stop = 0;
+    if (pthread_create(&c->follow_th, NULL, follow_main, c) == 0)
+        c->follow_running = 1;
+    else
+        log_warn("msg=\"custody: cannot start the log watcher; commands submitted through other "
+                 "replicas apply after a restart\"");
+}
+
+void custody_follow_stop(custody *c)
+{
+    if (!c->follow_running)
+        return;
+    pthread_mutex_lock(&c->follow_mu);
+    c->follow_stop = 1;
+    pthread_cond_signal(&c->follow_cv);
+    pthread_mutex_unlock(&c->follow_mu);
+    pthread_join(c->follow_th, NULL);
+    c->follow_running = 0;
 }

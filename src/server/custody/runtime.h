@@ -38,6 +38,16 @@ struct custody {
     uint8_t root[32]; /* identity root: token, directory and audit keys */
     int have_root;
     keyacc newreg, unlockacc;
+    /* Following commands submitted through other replicas (runtime.c). */
+    uint64_t epoch_seen; /* highest epoch applied on this host (DIR/custody-epoch) */
+    int rolled_back;     /* the log is behind epoch_seen: refuse to serve */
+    char rollback_msg[200];
+    int follow_logged; /* a refresh failure was logged (once, not every second) */
+    pthread_t follow_th;
+    int follow_running;
+    pthread_mutex_t follow_mu;
+    pthread_cond_t follow_cv;
+    int follow_stop;
 };
 
 /* Loads `wk` as the current key and opens what is sealed under it (identity
@@ -50,6 +60,26 @@ void vault_name(char out[40], const char *what, const char *vp);
 /* Derived identity keys from the root into services and audit. */
 CK_RV custody_identity_on(custody *c);
 void custody_identity_off(custody *c);
+
+/* Erases every register and engine in memory and locks (zeroize without
+ * touching the vault; also a replica that cannot follow). Caller holds cmd_mu. */
+void custody_forget(custody *c);
+/* new key -> current in the engines (commands.c); old_vp "" keeps the vault. */
+void custody_activate_engines(custody *c, engine *created, const char *old_vp, int keep_prev);
+
+/* ---- replicas (runtime.c) ---------------------------------------------- */
+#define CUSTODY_EPOCH_FILE "custody-epoch"
+/* At start, after replay: compares the log with DIR/custody-epoch; a log
+ * behind it leaves the instance refusing to serve (rolled_back). */
+void custody_epoch_check(custody *c);
+/* Records the state's epoch in DIR/custody-epoch when it is higher. */
+void custody_note_epoch(custody *c);
+/* Applies commands other replicas appended to the shared log since our
+ * state (and notices a truncated log). Caller holds cmd_mu. */
+void custody_refresh(custody *c);
+/* The watcher thread: custody_refresh about once a second. */
+void custody_follow_start(custody *c);
+void custody_follow_stop(custody *c);
 
 /* Handlers' entry points (handlers_custody.c uses them). */
 CK_RV custody_submit(custody *c, const uint8_t *canon, size_t len, const custody_sig *sigs,
