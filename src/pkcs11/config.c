@@ -385,7 +385,8 @@ static CK_RV read_config(cctx *c, const p11_ynode *root, p11_config *cfg)
         if (rv != CKR_OK)
             return rv;
     }
-    qsort(cfg->tokens, cfg->ntokens, sizeof(*cfg->tokens), by_slot);
+    if (cfg->ntokens > 1)
+        qsort(cfg->tokens, cfg->ntokens, sizeof(*cfg->tokens), by_slot);
     for (size_t i = 1; i < cfg->ntokens; i++)
         if (cfg->tokens[i].slot == cfg->tokens[i - 1].slot)
             return bad(c, CKR_ARGUMENTS_BAD, "tokens", "slot %lu given twice",

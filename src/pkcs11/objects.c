@@ -270,7 +270,8 @@ CK_RV C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE *t, CK_ULONG n)
         rv = CKR_HOST_MEMORY;
         goto out;
     }
-    qsort(f.found, f.nfound, sizeof(*f.found), by_handle);
+    if (f.nfound > 1)
+        qsort(f.found, f.nfound, sizeof(*f.found), by_handle);
     s->found = f.found;
     s->nfound = f.nfound;
     s->capfound = f.nfound + 1;

@@ -262,7 +262,8 @@ static CK_RV load_all(store *st, vent **out, size_t *n, uint64_t *damaged)
         store_objects_free(o, got);
         memcpy(cursor, next, sizeof(cursor));
     } while (cursor[0]);
-    qsort(*out, *n, sizeof(**out), by_seq);
+    if (*n > 1)
+        qsort(*out, *n, sizeof(**out), by_seq);
     return CKR_OK;
 }
 

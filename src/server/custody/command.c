@@ -49,7 +49,8 @@ CK_RV custody_cmd_encode(const custody_cmd *c, uint8_t **out, size_t *len)
     if (!sorted)
         return CKR_HOST_MEMORY;
     memcpy(sorted, c->args, c->nargs * sizeof(*sorted));
-    qsort(sorted, c->nargs, sizeof(*sorted), arg_cmp);
+    if (c->nargs > 1)
+        qsort(sorted, c->nargs, sizeof(*sorted), arg_cmp);
     for (size_t i = 0; i < c->nargs; i++)
         if (!name_ok(sorted[i].key) || !value_ok(sorted[i].val) ||
             (i && strcmp(sorted[i - 1].key, sorted[i].key) == 0))

@@ -232,7 +232,8 @@ static int pass(rotation *r, progress *p, int record)
         free(l.u);
         return -1;
     }
-    qsort(l.u, l.n, sizeof(*l.u), by_uuid);
+    if (l.n > 1) /* qsort must not see the NULL of an empty list */
+        qsort(l.u, l.n, sizeof(*l.u), by_uuid);
     for (; p->ks_index < l.n && res == 0; p->ks_index++, p->cursor[0] = '\0') {
         do {
             store_object *o = NULL;
