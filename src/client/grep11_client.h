@@ -172,6 +172,10 @@ CK_RV g11c_logout(g11c_conn *c);
 
 /* ---- grep11.Auth and grep11.Admin -------------------------------------- */
 
+/* Reads an API key kept in a file (first line; e.g. a --dev server's
+ * DIR/dev-apikey). CKR_ARGUMENTS_BAD when the file is missing or empty. */
+CK_RV g11c_read_api_key_file(const char *path, char *out, size_t cap);
+
 /* Exchanges an API key for a bearer token (sent without one). */
 CK_RV g11c_auth_token(g11c_conn *c, const char *api_key, char *token, size_t cap,
                       int64_t *expires_at);
@@ -270,18 +274,18 @@ typedef struct {
     unsigned threshold;
     g11c_custody_admin admins[G11C_CUSTODY_MAX_ADMINS];
     size_t nadmins;
-    char mode[16];          /* "custody" | "development" */
-    char current_vp[17];    /* verification patterns: 16 hex digits, "" none */
-    char new_state[16];     /* "empty" | "loading" | "committed" */
-    char new_scheme[8];     /* "xor" | "shamir" */
+    char mode[16];       /* "custody" | "development" */
+    char current_vp[17]; /* verification patterns: 16 hex digits, "" none */
+    char new_state[16];  /* "empty" | "loading" | "committed" */
+    char new_scheme[8];  /* "xor" | "shamir" */
     char part_vps[G11C_CUSTODY_MAX_PARTS][17];
-    size_t nparts;          /* recorded in the log */
-    unsigned parts_held;    /* held in this server's memory */
+    size_t nparts;       /* recorded in the log */
+    unsigned parts_held; /* held in this server's memory */
     unsigned shares_needed;
     char new_vp[17];
     char previous_vp[17];
     int64_t grace_until;
-    char rewrap_phase[16];  /* "idle" | "running" | "done" | "failed" */
+    char rewrap_phase[16]; /* "idle" | "running" | "done" | "failed" */
     uint64_t rewrap_done, rewrap_skipped, rewrap_failed;
     char rewrap_error[160];
     unsigned unlock_parts_held;
@@ -311,8 +315,8 @@ typedef struct {
 CK_RV g11c_custody_status(g11c_conn *c, g11c_custody_info *out);
 /* A fresh single-use nonce and the instance's id and epoch, to build a
  * command from. */
-CK_RV g11c_custody_prepare(g11c_conn *c, uint8_t instance[16], uint64_t *epoch,
-                           uint8_t nonce[16], unsigned *parts_held);
+CK_RV g11c_custody_prepare(g11c_conn *c, uint8_t instance[16], uint64_t *epoch, uint8_t nonce[16],
+                           unsigned *parts_held);
 /* cmd: the canonical encoding; secret: the part or share of a load. */
 CK_RV g11c_custody_submit(g11c_conn *c, const uint8_t *cmd, size_t len,
                           const g11c_custody_sig *sigs, size_t nsigs, g11c_bytes secret,

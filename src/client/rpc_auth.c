@@ -7,6 +7,21 @@
 #include "auth.pb-c.h"
 #include "internal.h"
 
+CK_RV g11c_read_api_key_file(const char *path, char *out, size_t cap)
+{
+    if (!path || !out || cap == 0)
+        return CKR_ARGUMENTS_BAD;
+    out[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return CKR_ARGUMENTS_BAD;
+    if (!fgets(out, (int)cap, f))
+        out[0] = '\0';
+    fclose(f);
+    out[strcspn(out, "\r\n")] = '\0';
+    return out[0] ? CKR_OK : CKR_ARGUMENTS_BAD;
+}
+
 CK_RV g11c_auth_token(g11c_conn *c, const char *api_key, char *token, size_t cap,
                       int64_t *expires_at)
 {

@@ -171,13 +171,7 @@ static int authenticate(g11c_conn *c, ctl_options *o, const char *data_dir)
     if (!o->api_key[0]) {
         char path[4200];
         snprintf(path, sizeof(path), "%s/dev-apikey", data_dir);
-        FILE *f = fopen(path, "r");
-        if (f) {
-            if (!fgets(o->api_key, sizeof(o->api_key), f))
-                o->api_key[0] = '\0';
-            fclose(f);
-            o->api_key[strcspn(o->api_key, "\r\n")] = '\0';
-        }
+        (void)g11c_read_api_key_file(path, o->api_key, sizeof(o->api_key)); /* optional */
     }
     if (!o->api_key[0])
         return 0;

@@ -38,17 +38,7 @@ static int read_line(const char *dir, const char *name, char *out, size_t cap)
 
 static int read_addr(test_server *ts)
 {
-    char path[400];
-    snprintf(path, sizeof(path), "%s/grep11d.addr", ts->dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    int ok = fgets(ts->addr, sizeof(ts->addr), f) != NULL;
-    fclose(f);
-    if (!ok)
-        return -1;
-    ts->addr[strcspn(ts->addr, "\r\n")] = '\0';
-    return ts->addr[0] ? 0 : -1;
+    return read_line(ts->dir, "grep11d.addr", ts->addr, sizeof(ts->addr));
 }
 
 static int launch(test_server *ts, const char *extra_yaml, const char *const *extra_args);

@@ -288,13 +288,7 @@ static int open_common(bench_target **out, const bench_options *opt, int in_proc
         if (g11c_connect(&o, &t->conn) != CKR_OK)
             goto fail;
         snprintf(path, sizeof(path), "%s/dev-apikey", opt->data_dir);
-        FILE *f = fopen(path, "r");
-        if (f) {
-            if (!fgets(apikey, sizeof(apikey), f))
-                apikey[0] = '\0';
-            fclose(f);
-            apikey[strcspn(apikey, "\r\n")] = '\0';
-        }
+        (void)g11c_read_api_key_file(path, apikey, sizeof(apikey)); /* optional */
         const char *env = getenv("GREP11_API_KEY");
         if (env)
             snprintf(apikey, sizeof(apikey), "%s", env);
