@@ -17,6 +17,8 @@ static void policy_fill_defaults(engine_policy *p)
         p->max_generic_secret_bytes = 512;
     if (p->max_gcm_buffer == 0)
         p->max_gcm_buffer = 64UL * 1024 * 1024;
+    if (p->key_cache_entries == 0)
+        p->key_cache_entries = 1024;
 }
 
 CK_RV engine_create(const uint8_t wk[32], const engine_policy *policy, engine **out)
@@ -39,6 +41,11 @@ CK_RV engine_create(const uint8_t wk[32], const engine_policy *policy, engine **
     }
     if ((rv = mk_register_load(&e->cur, wk)) != CKR_OK)
         goto out;
+    if (!(e->pol.flags & ENGINE_POLICY_NO_KEY_CACHE) &&
+        (e->kcache = pkcache_new(e->pol.key_cache_entries)) == NULL) {
+        rv = CKR_HOST_MEMORY;
+        goto out;
+    }
     *out = e;
     e = NULL;
 out:
@@ -52,6 +59,7 @@ void engine_destroy(engine *e)
         return;
     mk_register_clear(&e->cur);
     mk_register_clear(&e->nxt);
+    pkcache_free(e->kcache);
     OPENSSL_cleanse(e, sizeof(*e));
     free(e);
 }

@@ -85,6 +85,7 @@ typedef struct {
     CK_ULONG min_generic_secret_bytes; /* [14] HMAC/generic secrets: 112 bits */
     CK_ULONG max_generic_secret_bytes; /* [512] */
     CK_ULONG max_gcm_buffer;           /* [64 MiB] GCM decrypt buffers until Final */
+    CK_ULONG key_cache_entries;        /* [1024] OpenSSL keys kept (README "Key cache") */
     CK_ULONG flags;                    /* ENGINE_POLICY_* below */
 } engine_policy;
 /* Refuse CKA_TRUSTED = TRUE in templates and SetAttributeValue (set it when
@@ -95,6 +96,8 @@ typedef struct {
 /* Usage attributes (CKA_ENCRYPT, …) default to FALSE instead of the EP11
  * behaviour (TRUE for every usage the key type supports). */
 #define ENGINE_POLICY_USAGE_DEFAULT_FALSE 0x4UL
+/* No key cache: every operation rebuilds its OpenSSL key from the blob. */
+#define ENGINE_POLICY_NO_KEY_CACHE 0x8UL
 
 CK_RV engine_create(const uint8_t wk[32], const engine_policy *policy /* NULL = defaults */,
                     engine **out);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "pkcache.h"
 
 #define ENGINE_WK_LEN 32
 #define ENGINE_WKID_LEN 16
@@ -29,6 +30,7 @@ struct engine {
     mk_register cur;
     mk_register nxt;
     engine_policy pol; /* defaults already filled in */
+    pkcache *kcache;  /* NULL when the policy turns it off */
 };
 
 /* ---- mkdomain.c ---- */

@@ -64,6 +64,7 @@ typedef struct {
     size_t priv_len;
     bool is_private;
     bool trusted; /* public key: the engine's MAC verified */
+    pkcache *cache; /* set by the engine's loaders: pkey_evp memoizes there */
 } pkey;
 
 void pkey_clear(pkey *k);

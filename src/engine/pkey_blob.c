@@ -13,6 +13,7 @@
 #include <openssl/params.h>
 
 #include "blob.h"
+#include "hash.h"
 #include "pkey.h"
 #include "pqc.h"
 
@@ -151,6 +152,7 @@ CK_RV pkey_load_private(const engine *e, engine_bytes blob, pkey *k)
     rv = pkey_check_binding(k);
     k->is_private = true;
     k->trusted = true;
+    k->cache = e->kcache;
 out:
     if (rv != CKR_OK)
         pkey_clear(k);
@@ -280,7 +282,7 @@ static CK_RV evp_ecx_private(const pkey *k, EVP_PKEY **out)
     return rv;
 }
 
-CK_RV pkey_evp(const pkey *k, EVP_PKEY **out)
+static CK_RV evp_build(const pkey *k, EVP_PKEY **out)
 {
     *out = NULL;
     switch (k->alg) {
@@ -300,6 +302,39 @@ CK_RV pkey_evp(const pkey *k, EVP_PKEY **out)
     default:
         return CKR_KEY_TYPE_INCONSISTENT;
     }
+}
+
+/* The memo's key names the whole key material: the private payload (SPKI
+ * and private part) of a private key, the SPKI of a public one. */
+static bool cache_id(const pkey *k, uint8_t id[PKCACHE_ID_LEN])
+{
+    static const char domain[] = "grep11 engine key cache v1";
+    const uint8_t kind[2] = {k->is_private, (uint8_t)k->alg};
+    const uint8_t *m = k->is_private ? k->obj.secret : k->spki;
+    size_t mlen = k->is_private ? k->obj.vlen : k->spki_len;
+    hash_ctx h;
+    if (m == NULL || !hash_init(&h, H_SHA256))
+        return false;
+    hash_update(&h, (const uint8_t *)domain, sizeof(domain));
+    hash_update(&h, kind, sizeof(kind));
+    hash_update(&h, m, mlen);
+    hash_final(&h, id);
+    return true;
+}
+
+CK_RV pkey_evp(const pkey *k, EVP_PKEY **out)
+{
+    uint8_t id[PKCACHE_ID_LEN];
+    CK_RV rv;
+    bool named = k->cache != NULL && cache_id(k, id);
+
+    if (named && (*out = pkcache_get(k->cache, id)) != NULL)
+        return CKR_OK;
+    rv = evp_build(k, out);
+    if (rv == CKR_OK && named)
+        pkcache_put(k->cache, id, *out);
+    OPENSSL_cleanse(id, sizeof(id));
+    return rv;
 }
 
 CK_RV pkey_rsa_priv_encode(const EVP_PKEY *pk, wbuf *w)

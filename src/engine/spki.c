@@ -394,5 +394,8 @@ out:
 
 CK_RV pkey_load_public(const engine *e, engine_bytes in, pkey *k)
 {
-    return pkey_load_public_reg(&e->cur, in, k);
+    CK_RV rv = pkey_load_public_reg(&e->cur, in, k);
+    if (rv == CKR_OK)
+        k->cache = e->kcache;
+    return rv;
 }

@@ -1,0 +1,120 @@
+/* Set-associative memo of EVP_PKEYs: sets of KC_WAYS entries, the least
+ * recently used way of a set replaced on insert. One mutex per stripe of
+ * sets, held only for a lookup or an insert, never across cryptography. */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "pkcache.h"
+
+#define KC_WAYS 4
+#define KC_STRIPES 16
+
+typedef struct {
+    uint8_t id[PKCACHE_ID_LEN];
+    EVP_PKEY *pk; /* NULL: empty way */
+    uint64_t used; /* stamp of the last hit or insert */
+} kc_entry;
+
+struct pkcache {
+    size_t nsets;
+    kc_entry *e; /* nsets * KC_WAYS */
+    uint64_t stamp[KC_STRIPES];
+    pthread_mutex_t lock[KC_STRIPES];
+};
+
+pkcache *pkcache_new(size_t entries)
+{
+    pkcache *c;
+    if (entries == 0)
+        return NULL;
+    if ((c = calloc(1, sizeof(*c))) == NULL)
+        return NULL;
+    c->nsets = (entries + KC_WAYS - 1) / KC_WAYS;
+    if ((c->e = calloc(c->nsets * KC_WAYS, sizeof(*c->e))) == NULL) {
+        free(c);
+        return NULL;
+    }
+    for (int i = 0; i < KC_STRIPES; i++)
+        pthread_mutex_init(&c->lock[i], NULL);
+    return c;
+}
+
+void pkcache_free(pkcache *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->nsets * KC_WAYS; i++)
+        EVP_PKEY_free(c->e[i].pk);
+    OPENSSL_cleanse(c->e, c->nsets * KC_WAYS * sizeof(*c->e));
+    for (int i = 0; i < KC_STRIPES; i++)
+        pthread_mutex_destroy(&c->lock[i]);
+    free(c->e);
+    free(c);
+}
+
+/* The id is a SHA-256 output, so any 8 of its bytes index uniformly. */
+static size_t set_of(const pkcache *c, const uint8_t id[PKCACHE_ID_LEN])
+{
+    uint64_t h;
+    memcpy(&h, id, sizeof(h));
+    return (size_t)(h % c->nsets);
+}
+
+EVP_PKEY *pkcache_get(pkcache *c, const uint8_t id[PKCACHE_ID_LEN])
+{
+    EVP_PKEY *pk = NULL;
+    if (c == NULL)
+        return NULL;
+    size_t s = set_of(c, id);
+    pthread_mutex_t *m = &c->lock[s % KC_STRIPES];
+    kc_entry *set = &c->e[s * KC_WAYS];
+
+    pthread_mutex_lock(m);
+    for (int w = 0; w < KC_WAYS; w++) {
+        if (set[w].pk != NULL && CRYPTO_memcmp(set[w].id, id, PKCACHE_ID_LEN) == 0) {
+            if (EVP_PKEY_up_ref(set[w].pk) == 1) {
+                pk = set[w].pk;
+                set[w].used = ++c->stamp[s % KC_STRIPES];
+            }
+            break;
+        }
+    }
+    pthread_mutex_unlock(m);
+    return pk;
+}
+
+void pkcache_put(pkcache *c, const uint8_t id[PKCACHE_ID_LEN], EVP_PKEY *pk)
+{
+    EVP_PKEY *old = NULL;
+    if (c == NULL || pk == NULL || EVP_PKEY_up_ref(pk) != 1)
+        return;
+    size_t s = set_of(c, id);
+    pthread_mutex_t *m = &c->lock[s % KC_STRIPES];
+    kc_entry *set = &c->e[s * KC_WAYS];
+    int victim = 0;
+    bool present = false;
+
+    pthread_mutex_lock(m);
+    for (int w = 0; w < KC_WAYS; w++) {
+        if (set[w].pk != NULL && CRYPTO_memcmp(set[w].id, id, PKCACHE_ID_LEN) == 0) {
+            present = true; /* another thread built the same key meanwhile */
+            break;
+        }
+        if (set[w].pk == NULL || (set[victim].pk != NULL && set[w].used < set[victim].used))
+            victim = w;
+    }
+    if (present) {
+        old = pk;
+    } else {
+        old = set[victim].pk;
+        memcpy(set[victim].id, id, PKCACHE_ID_LEN);
+        set[victim].pk = pk;
+        set[victim].used = ++c->stamp[s % KC_STRIPES];
+    }
+    pthread_mutex_unlock(m);
+    EVP_PKEY_free(old); /* outside the lock: freeing an RSA key is not free */
+}
