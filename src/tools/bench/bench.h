@@ -29,12 +29,15 @@ typedef enum {
     OP_RSA2048_PSS,
     OP_MLDSA65_SIGN,
     OP_MLDSA65_VERIFY,
+    OP_FIND_10K,  /* FindObjects by CKA_LABEL among 10,000 token objects */
+    OP_FIND_100K, /* ... among 100,000 */
     OP_COUNT
 } bench_op;
 
 typedef struct {
     const char *name;
     size_t msg_len;
+    size_t objects; /* find ops: token objects in the keystore */
 } bench_op_info;
 
 extern const bench_op_info bench_ops[OP_COUNT];
@@ -50,6 +53,7 @@ typedef struct {
     const char *module;   /* PKCS #11 module path */
     const char *pin;      /* PKCS #11 user PIN */
     unsigned long slot;   /* PKCS #11 slot id */
+    size_t objects;       /* find ops: population override (0: the op's own) */
 } bench_options;
 
 typedef struct bench_target bench_target;

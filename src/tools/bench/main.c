@@ -32,6 +32,8 @@ const bench_op_info bench_ops[OP_COUNT] = {
     [OP_RSA2048_PSS] = {"rsa2048-pss-sign", 32},
     [OP_MLDSA65_SIGN] = {"mldsa65-sign", 32},
     [OP_MLDSA65_VERIFY] = {"mldsa65-verify", 32},
+    [OP_FIND_10K] = {"find-label-10k", 0, 10000},
+    [OP_FIND_100K] = {"find-label-100k", 0, 100000},
 };
 
 void bench_message(uint8_t *msg, size_t len)
@@ -207,9 +209,11 @@ static void usage(FILE *to)
 {
     fprintf(to, "usage: grep11-bench [--target SPEC]... [--threads N[,N...]] [--seconds S]\n"
                 "                    [--rounds R] [--address HOST:PORT] [--data-dir DIR]\n"
-                "                    [--csv FILE] [--plot FILE.png] OP...\n"
+                "                    [--csv FILE] [--plot FILE.png] [--objects N] OP...\n"
                 "targets: grep11 (libgrep11 -> grep11d), engine (in-process),\n"
                 "         pkcs11=PATH[,slot=N][,pin=PIN][,label=NAME]\n"
+                "--objects N: token objects the find-label ops search (default 10,000 or\n"
+                "         100,000; made once per token, labelled bench-find-N-*)\n"
                 "ops:");
     for (int i = 0; i < OP_COUNT; i++)
         fprintf(to, " %s", bench_ops[i].name);
@@ -238,14 +242,16 @@ int main(int argc, char **argv)
         {"seconds", required_argument, NULL, 's'}, {"rounds", required_argument, NULL, 'r'},
         {"address", required_argument, NULL, 'a'}, {"data-dir", required_argument, NULL, 'd'},
         {"csv", required_argument, NULL, 'c'},     {"plot", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"objects", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     target_slot targets[2];
     int ntargets = 0, threads[16] = {1}, nthreads = 1, rounds = 1;
+    size_t objects = 0;
     double seconds = 2.0;
     const char *address = "127.0.0.1:9876", *data_dir = "grep11-data", *csv = NULL, *png = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "t:n:s:r:a:d:c:p:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "t:n:s:r:a:d:c:p:o:h", longopts, NULL)) != -1) {
         switch (c) {
         case 't':
             if (ntargets == 2 || parse_target(optarg, &targets[ntargets]) != 0) {
@@ -281,6 +287,9 @@ int main(int argc, char **argv)
         case 'p':
             png = optarg;
             break;
+        case 'o':
+            objects = strtoul(optarg, NULL, 10);
+            break;
         default:
             usage(c == 'h' ? stdout : stderr);
             return c == 'h' ? 0 : 2;
@@ -300,6 +309,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < ntargets; i++) {
         targets[i].opt.address = address;
         targets[i].opt.data_dir = data_dir;
+        targets[i].opt.objects = objects;
         if (targets[i].ops->open(&targets[i].t, &targets[i].opt, targets[i].label) != 0)
             return 1;
     }

@@ -3,6 +3,7 @@
  * its own session keys, as an application with one session per thread
  * would. */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,8 @@ struct bench_target {
     CK_FUNCTION_LIST_PTR f;
     CK_SLOT_ID slot;
     char pin[128];
+    size_t objects;             /* --objects override */
+    pthread_mutex_t populating; /* one thread fills the token for the find ops */
 };
 
 struct bench_ctx {
@@ -30,6 +33,8 @@ struct bench_ctx {
     CK_ULONG sig_len;
     uint8_t *out; /* output buffer sized for the op */
     size_t out_cap;
+    size_t objects; /* find ops: population searched */
+    uint64_t rnd;   /* find ops: which label next */
 };
 
 static uint8_t iv[16] = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6};
@@ -61,6 +66,8 @@ static int open_target(bench_target **out, const bench_options *opt, const char 
         return -1;
     }
     t->slot = opt->slot;
+    t->objects = opt->objects;
+    pthread_mutex_init(&t->populating, NULL);
     snprintf(t->pin, sizeof(t->pin), "%s", opt->pin ? opt->pin : "");
     /* Log the user in once: login state is per application, not per session. */
     CK_SESSION_HANDLE s;
@@ -197,6 +204,84 @@ static CK_RV crypt(bench_ctx *c, int enc, const uint8_t *in, size_t len, uint8_t
                : f->C_Decrypt(c->s, (CK_BYTE_PTR)in, len, out, olen);
 }
 
+/* ---- FindObjects by label among many token objects ---------------------- */
+
+static void find_label_of(const bench_ctx *c, size_t i, char *out, size_t cap)
+{
+    if (i == (size_t)-1)
+        snprintf(out, cap, "bench-find-%zu-complete", c->objects);
+    else
+        snprintf(out, cap, "bench-find-%zu-%zu", c->objects, i);
+}
+
+/* Objects with the label: their number, at most 2 counted. */
+static CK_RV find_label(bench_ctx *c, const char *label, CK_ULONG *found)
+{
+    CK_FUNCTION_LIST_PTR f = c->t->f;
+    CK_ATTRIBUTE t[] = {{CKA_LABEL, (void *)label, strlen(label)}};
+    CK_OBJECT_HANDLE h[2];
+    CK_RV rv = f->C_FindObjectsInit(c->s, t, 1);
+    if (rv != CKR_OK)
+        return rv;
+    rv = f->C_FindObjects(c->s, h, 2, found);
+    CK_RV fin = f->C_FindObjectsFinal(c->s);
+    return rv != CKR_OK ? rv : fin;
+}
+
+static CK_RV create_data(bench_ctx *c, const char *label)
+{
+    CK_OBJECT_CLASS cls = CKO_DATA;
+    CK_OBJECT_HANDLE h;
+    static const char app[] = "grep11-bench";
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)},
+                        {CKA_TOKEN, (void *)&yes, 1},
+                        {CKA_PRIVATE, (void *)&yes, 1},
+                        {CKA_APPLICATION, (void *)app, sizeof(app) - 1},
+                        {CKA_LABEL, (void *)label, strlen(label)},
+                        {CKA_VALUE, (void *)label, strlen(label)}};
+    return c->t->f->C_CreateObject(c->s, t, 6, &h);
+}
+
+/* The token keeps its population between runs: a final "complete" object
+ * says a previous run finished filling it; otherwise the labels that are
+ * missing are made now (a half-filled token resumes). */
+static CK_RV find_populate(bench_ctx *c)
+{
+    char label[64];
+    CK_ULONG n = 0;
+    CK_RV rv;
+    pthread_mutex_lock(&c->t->populating);
+    find_label_of(c, (size_t)-1, label, sizeof(label));
+    rv = find_label(c, label, &n);
+    if (rv == CKR_OK && n == 0) {
+        fprintf(stderr, "grep11-bench: making %zu token objects for the find ops...\n",
+                c->objects);
+        for (size_t i = 0; i < c->objects && rv == CKR_OK; i++) {
+            find_label_of(c, i, label, sizeof(label));
+            if ((rv = find_label(c, label, &n)) == CKR_OK && n == 0)
+                rv = create_data(c, label);
+        }
+        find_label_of(c, (size_t)-1, label, sizeof(label));
+        if (rv == CKR_OK)
+            rv = create_data(c, label);
+    }
+    pthread_mutex_unlock(&c->t->populating);
+    return rv;
+}
+
+static CK_RV find_one(bench_ctx *c)
+{
+    char label[64];
+    CK_ULONG n = 0;
+    /* xorshift: a different object each time, no two threads in step */
+    c->rnd ^= c->rnd << 13;
+    c->rnd ^= c->rnd >> 7;
+    c->rnd ^= c->rnd << 17;
+    find_label_of(c, (size_t)(c->rnd % c->objects), label, sizeof(label));
+    CK_RV rv = find_label(c, label, &n);
+    return rv == CKR_OK && n != 1 ? CKR_GENERAL_ERROR : rv;
+}
+
 static int run(bench_ctx *c, const uint8_t *msg, size_t len)
 {
     CK_FUNCTION_LIST_PTR f = c->t->f;
@@ -232,6 +317,10 @@ static int run(bench_ctx *c, const uint8_t *msg, size_t len)
     case OP_ECDSA_VERIFY:
     case OP_MLDSA65_VERIFY:
         rv = verify(c, msg, len, c->sig, c->sig_len);
+        break;
+    case OP_FIND_10K:
+    case OP_FIND_100K:
+        rv = find_one(c);
         break;
     case OP_GCM_1K:
     case OP_GCM_16K:
@@ -303,6 +392,8 @@ static bench_ctx *prepare(bench_target *t, bench_op op, char *why, size_t cap)
     if (c) {
         c->t = t;
         c->op = op;
+        c->objects = t->objects ? t->objects : bench_ops[op].objects;
+        c->rnd = 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)c;
         c->out_cap = len + 8192;
         c->out = malloc(c->out_cap);
         if (!c->out)
@@ -333,6 +424,10 @@ static bench_ctx *prepare(bench_target *t, bench_op op, char *why, size_t cap)
         case OP_MLDSA65_VERIFY:
             rv = gen_pair(c);
             break;
+        case OP_FIND_10K:
+        case OP_FIND_100K:
+            rv = find_populate(c);
+            break;
         default:
             break;
         }
@@ -359,6 +454,7 @@ static void close_target(bench_target *t)
         return;
     t->f->C_Finalize(NULL);
     dlclose(t->lib);
+    pthread_mutex_destroy(&t->populating);
     free(t);
 }
 
