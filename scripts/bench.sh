@@ -7,7 +7,9 @@
 # pkcs11-grep11.so token, then runs grep11-bench twice per operation:
 #   grep11 (libgrep11 -> grep11d)      against SoftHSMv2 in-process
 #   pkcs11-grep11.so (-> grep11d)      against SoftHSMv2 in-process
-# and writes DIR/{client,module}.csv, .png plots and .txt tables.
+#   pkcs11-grep11.so                   against libgrep11 (the module's cost)
+# and writes DIR/{client,module,overhead}.csv, .png plots and .txt tables.
+# PASSES="client module overhead" (the default) picks the comparisons.
 # --quick runs every operation for a fraction of a second (what CI does to
 # prove the benchmark works; its numbers mean nothing).
 set -euo pipefail
@@ -15,13 +17,16 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 OUT=$ROOT/bench-results
 THREADS=1,2,8,16
+OVERHEAD_THREADS=1,2,16
 SECONDS_PER=2
 ROUNDS=3
 OBJECTS=
 OPS=()
+PASSES=${PASSES:-client module overhead}
+want() { [[ " $PASSES " == *" $1 "* ]]; }
 while [ $# -gt 0 ]; do
     case $1 in
-    --quick) THREADS=2; SECONDS_PER=0.2; ROUNDS=1; OBJECTS=200 ;;
+    --quick) THREADS=2; OVERHEAD_THREADS=2; SECONDS_PER=0.2; ROUNDS=1; OBJECTS=200 ;;
     --threads) THREADS=$2; shift ;;
     --seconds) SECONDS_PER=$2; shift ;;
     --rounds) ROUNDS=$2; shift ;;
@@ -103,17 +108,30 @@ common=(--threads "$THREADS" --seconds "$SECONDS_PER" --rounds "$ROUNDS" --addre
 soft="pkcs11=$SOFTHSM,slot=$SOFTHSM_SLOT,pin=1234,label=softhsm"
 ours="pkcs11=$MODULE,slot=0,pin=$USER_PIN,label=pkcs11-grep11"
 
-echo "== libgrep11 -> grep11d vs SoftHSMv2 (threads $THREADS) =="
-"$BENCH" "${common[@]}" --target grep11 --target "$soft" --csv "$OUT/client.csv" \
-    --plot "$OUT/client.png" "${OPS[@]}" | tee "$OUT/client.txt"
-echo "== pkcs11-grep11.so -> grep11d vs SoftHSMv2 (threads $THREADS) =="
-"$BENCH" "${common[@]}" --target "$ours" --target "$soft" --csv "$OUT/module.csv" \
-    --plot "$OUT/module.png" "${OPS[@]}" "${FIND_OPS[@]}" | tee "$OUT/module.txt"
+: >"$OUT/client.txt"
+: >"$OUT/module.txt"
+: >"$OUT/overhead.txt"
+if want client; then
+    echo "== libgrep11 -> grep11d vs SoftHSMv2 (threads $THREADS) =="
+    "$BENCH" "${common[@]}" --target grep11 --target "$soft" --csv "$OUT/client.csv" \
+        --plot "$OUT/client.png" "${OPS[@]}" | tee "$OUT/client.txt"
+fi
+if want module; then
+    echo "== pkcs11-grep11.so -> grep11d vs SoftHSMv2 (threads $THREADS) =="
+    "$BENCH" "${common[@]}" --target "$ours" --target "$soft" --csv "$OUT/module.csv" \
+        --plot "$OUT/module.png" "${OPS[@]}" "${FIND_OPS[@]}" | tee "$OUT/module.txt"
+fi
+if want overhead; then
+    echo "== pkcs11-grep11.so vs libgrep11: what the module adds (threads $OVERHEAD_THREADS) =="
+    "$BENCH" "${common[@]}" --threads "$OVERHEAD_THREADS" --target "$ours" --target grep11 \
+        --csv "$OUT/overhead.csv" random-32 ecdsa-p256-sign rsa2048-sign aes-gcm-1k |
+        tee "$OUT/overhead.txt"
+fi
 # grep11-bench exits non-zero when an operation fails while timing; an
 # operation a target cannot do says "not available". SoftHSMv2 lacks some
 # (ML-DSA); ours must do every one.
 if grep -E '^[a-z0-9-]+ +(grep11|pkcs11-grep11) .*(not available|failed)' \
-    "$OUT/client.txt" "$OUT/module.txt"; then
+    "$OUT/client.txt" "$OUT/module.txt" "$OUT/overhead.txt"; then
     echo "bench.sh: grep11 could not run an operation (above)" >&2
     exit 1
 fi

@@ -12,6 +12,8 @@ PACKAGES=(
   python3 python3-grpcio python3-grpc-tools
   postgresql
   opensc gnutls-bin softhsm2 gnuplot-nox
+  # tests/interop/pkcs11: applications that load the PKCS #11 module
+  libengine-pkcs11-openssl openssh-client openjdk-17-jdk-headless libnss3-tools
 )
 
 missing=()

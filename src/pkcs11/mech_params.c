@@ -26,6 +26,7 @@ typedef enum {
     P_EDDSA,   /* none, or CK_EDDSA_PARAMS */
     P_SIGNCTX, /* none, or CK_SIGN_ADDITIONAL_CONTEXT */
     P_HASHCTX, /* CK_HASH_SIGN_ADDITIONAL_CONTEXT */
+    P_ECDH,    /* CK_ECDH1_DERIVE_PARAMS -> ECDH1DeriveParm */
 } pkind;
 
 typedef struct {
@@ -102,6 +103,8 @@ static const mech_row rows[] = {
     {CKM_AES_KEY_WRAP_PAD, P_NONE, 0, {0, 0}},
     {CKM_AES_KEY_WRAP_KWP, P_NONE, 0, {0, 0}},
     {CKM_HKDF_DERIVE, P_HKDF, 0, {0, 0}},
+    {CKM_ECDH1_DERIVE, P_ECDH, 0, {0, 0}},
+    {CKM_ECDH1_COFACTOR_DERIVE, P_ECDH, 0, {0, 0}},
     {CKM_RSA_PKCS_OAEP, P_OAEP, ENCDEC, {CKK_RSA, CKK_RSA}},
     {CKM_RSA_PKCS_PSS, P_PSS, MAC, {CKK_RSA, CKK_RSA}},
     {CKM_SHA1_RSA_PKCS_PSS, P_PSS, MAC, {CKK_RSA, CKK_RSA}},
@@ -316,6 +319,32 @@ static CK_RV enc_eddsa(const CK_MECHANISM *in, p11_mech *out)
     return CKR_OK;
 }
 
+/* CK_ECDH1_DERIVE_PARAMS holds pointers: its bytes mean nothing to the
+ * server. The peer's value and the shared data are copied (one buffer, the
+ * public value first) and sent as the ECDH1DeriveParm fields; whether the
+ * KDF and shared data fit together is the engine's decision. */
+static CK_RV enc_ecdh(const CK_MECHANISM *in, p11_mech *out)
+{
+    if (in->ulParameterLen != sizeof(CK_ECDH1_DERIVE_PARAMS))
+        return CKR_MECHANISM_PARAM_INVALID;
+    const CK_ECDH1_DERIVE_PARAMS *e = in->pParameter;
+    CK_ULONG plen = e->ulPublicDataLen, slen = e->ulSharedDataLen;
+    if (!plen || !e->pPublicData || (slen && !e->pSharedData) || plen > (1u << 20) ||
+        slen > (1u << 20))
+        return CKR_MECHANISM_PARAM_INVALID;
+    if (!(out->param = malloc(plen + slen)))
+        return CKR_HOST_MEMORY;
+    memcpy(out->param, e->pPublicData, plen);
+    if (slen)
+        memcpy(out->param + plen, e->pSharedData, slen);
+    out->param_len = plen + slen;
+    out->m.kind = G11C_PARAM_ECDH1;
+    out->m.ecdh.kdf = e->kdf;
+    out->m.ecdh.public_data = p11_bytes(out->param, plen);
+    out->m.ecdh.shared_data = p11_bytes(slen ? out->param + plen : NULL, slen);
+    return CKR_OK;
+}
+
 static CK_RV enc_param(const mech_row *r, const CK_MECHANISM *in, p11_mech *out)
 {
     uint8_t buf[20];
@@ -381,6 +410,8 @@ static CK_RV enc_param(const mech_row *r, const CK_MECHANISM *in, p11_mech *out)
     case P_SIGNCTX:
     case P_HASHCTX:
         return enc_signctx(in, out, r->param == P_HASHCTX);
+    case P_ECDH:
+        return enc_ecdh(in, out);
     }
     return CKR_MECHANISM_PARAM_INVALID;
 }
@@ -399,7 +430,7 @@ CK_RV p11_mech_from_ck(const CK_MECHANISM *in, p11_mech *out)
         p11_mech_free(out);
         return rv;
     }
-    if (out->param) {
+    if (out->param && out->m.kind == G11C_PARAM_NONE) {
         out->m.kind = G11C_PARAM_BYTES;
         out->m.bytes = p11_bytes(out->param, out->param_len);
     }

@@ -7,56 +7,9 @@
 # pkcs11-tool --test and --test-ec, p11tool --list-all and --test-sign.
 # Usage: pkcs11_tool_test.sh GREP11D MODULE GREP11CTL
 set -euo pipefail
-GREP11D=$1
-MODULE=$2
-GREP11CTL=$3
-command -v pkcs11-tool >/dev/null || { echo "pkcs11-tool missing (Debian package opensc)"; exit 77; }
-
-DIR=$(mktemp -d /tmp/grep11-p11tool-XXXXXX)
-PID=
-cleanup() {
-    [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
-    rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-"$GREP11D" --dev --data-dir "$DIR" --listen 127.0.0.1:0 >"$DIR/server.log" 2>&1 &
-PID=$!
-for _ in $(seq 1 300); do [ -s "$DIR/grep11d.addr" ] && break; sleep 0.1; done
-ADDR=$(cat "$DIR/grep11d.addr")
-
-# The token's keystores and an API key for each PKCS #11 user.
-PRIV=5a0c0000-0000-4000-8000-000000000001
-PUB=5a0c0000-0000-4000-8000-000000000002
-CTL() { "$GREP11CTL" -a "$ADDR" -d "$DIR" "$@"; }
-key() { CTL apikey create --principal "$1" "${@:2}" 2>/dev/null | grep '^g11k_'; }
-SO=$(key so --role keystore-so --role crypto --grant $PRIV --grant $PUB)
-USER=$(key user --role keystore-user --role crypto --grant $PRIV --grant $PUB)
-ANON=$(key anonymous --role keystore-anonymous --role crypto --grant $PUB)
-[ -n "$SO" ] && [ -n "$USER" ] && [ -n "$ANON" ] || { echo "FAIL: API keys"; exit 1; }
-
-cat >"$DIR/grep11client.yaml" <<YAML
-iam: &iam {enabled: true}
-tokens:
-  0:
-    label: "configured"
-    grep11connection:
-      address: "127.0.0.1"
-      port: ${ADDR##*:}
-      tls: {enabled: true, cacert: "$DIR/tls/ca.pem"}
-    storage: {remotestore: {enabled: true}}
-    users:
-      0: {name: so, iamauth: *iam}
-      1: {name: user, tokenspaceID: "$PRIV", iamauth: *iam}
-      2: {name: anonymous, tokenspaceID: "$PUB", iamauth: {<<: *iam, apikey: "$ANON"}}
-logging: {loglevel: error, logpath: "$DIR/module.log"}
-YAML
-export GREP11_CLIENT_CONFIG=$DIR/grep11client.yaml
-P11() { pkcs11-tool --module "$MODULE" "$@"; }
-U() { P11 --login --pin "$USER" "$@"; }
-fail() { echo "FAIL: $*"; cat "$DIR/module.log" 2>/dev/null || true; exit 1; }
-passed=0
-ok() { echo "ok: $*"; passed=$((passed + 1)); }
+. "$(dirname "$0")/lib.sh"
+g11_need pkcs11-tool opensc
+g11_setup p11tool "$@"
 
 out=$(P11 -L 2>&1) || fail "list slots: $out"
 grep -q "token state: *uninitialized" <<<"$out" || fail "keystores absent, yet: $out"
@@ -86,7 +39,7 @@ want=$(sha512sum "$DIR/msg" | cut -d' ' -f1)
 ok "digest SHA-256, SHA-512"
 
 # --- the token: C_InitToken with the SO's API key as SO PIN ---
-if out=$(P11 --init-token --so-pin "$USER" --label interop 2>&1); then
+if out=$(P11 --init-token --so-pin "$UPIN" --label interop 2>&1); then
     fail "the user's key initialised the token: $out"
 fi
 grep -q "CKR_PIN_INCORRECT" <<<"$out" || fail "init-token, wrong SO PIN: $out"
@@ -158,13 +111,13 @@ got=$(U --decrypt -m RSA-PKCS-OAEP --hash-algorithm SHA256 --mgf MGF1-SHA256 --i
 [ "$got" = "for the token only" ] || fail "RSA-OAEP decrypt: $got"
 ok "RSA-2048 token key pair: OpenSSL's PKCS #1 v1.5 and OAEP ciphertexts decrypted"
 
-out=$(timeout 240 pkcs11-tool --module "$MODULE" --login --pin "$USER" --test 2>&1) ||
+out=$(timeout 240 pkcs11-tool --module "$MODULE" --login --pin "$UPIN" --test 2>&1) ||
     fail "--test: $out"
 grep -q "No errors" <<<"$out" || fail "--test: $out"
 grep -q "SHA256-RSA-PKCS: OK" <<<"$out" || fail "--test skipped RSA: $out"
 ok "pkcs11-tool --test (RSA-2048 sign, verify, decrypt)"
 
-out=$(timeout 240 pkcs11-tool --module "$MODULE" --login --pin "$USER" --session-rw --test-ec \
+out=$(timeout 240 pkcs11-tool --module "$MODULE" --login --pin "$UPIN" --session-rw --test-ec \
     --id 03 --key-type EC:secp256r1 2>&1) || fail "--test-ec: $out"
 grep -q "==> OK" <<<"$out" || fail "--test-ec: $out"
 ok "pkcs11-tool --test-ec"
@@ -184,14 +137,14 @@ if command -v p11tool >/dev/null; then
         fail "p11tool --list-all: $out"
     grep -q "Public key (EC/ECDSA-SECP256R1)" <<<"$out" || fail "p11tool --list-all: $out"
     grep -q "type=private" <<<"$out" && fail "private keys listed without login: $out"
-    out=$(GNUTLS_PIN="$USER" p11tool --provider "$MODULE" --login --list-all \
+    out=$(GNUTLS_PIN="$UPIN" p11tool --provider "$MODULE" --login --list-all \
         "pkcs11:token=interop" 2>&1 </dev/null) || fail "p11tool --login --list-all: $out"
     grep -q "Private key (EC/ECDSA-SECP256R1)" <<<"$out" || fail "p11tool --list-all: $out"
     grep -q "Private key (RSA-2048)" <<<"$out" || fail "p11tool --list-all: $out"
     ok "GnuTLS p11tool --list-all (public objects; private ones after login)"
 
     for k in ec1 rsa1; do
-        out=$(GNUTLS_PIN="$USER" p11tool --provider "$MODULE" --login --test-sign \
+        out=$(GNUTLS_PIN="$UPIN" p11tool --provider "$MODULE" --login --test-sign \
             "pkcs11:token=interop;object=$k;type=private" 2>&1 </dev/null) ||
             fail "p11tool --test-sign $k: $out"
         grep -q "Verifying against public key in the token... ok" <<<"$out" ||
@@ -200,4 +153,4 @@ if command -v p11tool >/dev/null; then
     ok "GnuTLS p11tool --test-sign (EC, RSA)"
 fi
 
-echo "$passed passed, 0 failed"
+g11_done

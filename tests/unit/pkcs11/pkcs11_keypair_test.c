@@ -2,11 +2,13 @@
  * EC (CKA_EC_PARAMS as OID and as curve name), Ed25519, RSA and ML-DSA;
  * public attributes from the server; C_Sign/C_Verify (one-shot and
  * multi-part) checked against OpenSSL where it can, RSA encrypt/decrypt
- * both ways. Skipped when the server does not offer the mechanisms. */
+ * both ways, ECDH (CK_ECDH1_DERIVE_PARAMS) against OpenSSL's. Skipped when the server does not
+ * offer the mechanisms. */
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <setjmp.h>
@@ -187,6 +189,87 @@ static void ec_p256(void **state)
     assert_int_equal(f->t.f->C_SignInit(f->s, &ecdsa, pub), CKR_KEY_FUNCTION_NOT_PERMITTED);
     CK_MECHANISM ed = {CKM_EDDSA, NULL, 0};
     assert_int_equal(f->t.f->C_SignInit(f->s, &ed, priv), CKR_KEY_TYPE_INCONSISTENT);
+}
+
+/* A generic secret derived on the token (session object, readable value). */
+static CK_RV ecdh(fx *f, CK_MECHANISM *m, CK_OBJECT_HANDLE priv, CK_BYTE *out, CK_ULONG len)
+{
+    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+    CK_KEY_TYPE kt = CKK_GENERIC_SECRET;
+    CK_BBOOL no = CK_FALSE;
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)},
+                        {CKA_KEY_TYPE, &kt, sizeof(kt)},
+                        {CKA_VALUE_LEN, &len, sizeof(len)},
+                        {CKA_SENSITIVE, &no, 1},
+                        {CKA_EXTRACTABLE, (void *)&yes, 1}};
+    CK_OBJECT_HANDLE h;
+    CK_RV rv = f->t.f->C_DeriveKey(f->s, m, priv, t, 5, &h);
+    if (rv != CKR_OK)
+        return rv;
+    CK_ATTRIBUTE v = {CKA_VALUE, out, len};
+    assert_int_equal(f->t.f->C_GetAttributeValue(f->s, h, &v, 1), CKR_OK);
+    assert_int_equal(v.ulValueLen, len);
+    return CKR_OK;
+}
+
+/* CKM_ECDH1_DERIVE with CK_ECDH1_DERIVE_PARAMS as applications send it (the
+ * libp11 engine, NSS): Z with CKD_NULL and the X9.63 KDF with CKD_SHA256_KDF,
+ * each equal to OpenSSL's on the other side. */
+static void ecdh_p256(void **state)
+{
+    fx *f = *state;
+    NEED(f, CKM_ECDH1_DERIVE);
+    CK_OBJECT_HANDLE pub, priv;
+    CK_ATTRIBUTE tp[] = {{CKA_EC_PARAMS, (void *)P256_OID, sizeof(P256_OID)}};
+    CK_ATTRIBUTE tk[] = {{CKA_DERIVE, (void *)&yes, 1}};
+    pair(f, CKM_EC_KEY_PAIR_GEN, tp, 1, tk, 1, &pub, &priv);
+
+    /* The peer, and Z as OpenSSL computes it with the token's public key. */
+    EVP_PKEY *peer = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    assert_non_null(peer);
+    CK_BYTE point[65], z[32], want[32];
+    size_t plen = 0, zlen = sizeof(z);
+    assert_int_equal(EVP_PKEY_get_octet_string_param(peer, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+                                                     point, sizeof(point), &plen),
+                     1);
+    assert_int_equal(plen, 65);
+    EVP_PKEY *tok = ossl_pub(f, pub);
+    EVP_PKEY_CTX *dc = EVP_PKEY_CTX_new(peer, NULL);
+    assert_int_equal(EVP_PKEY_derive_init(dc), 1);
+    assert_int_equal(EVP_PKEY_derive_set_peer(dc, tok), 1);
+    assert_int_equal(EVP_PKEY_derive(dc, z, &zlen), 1);
+    assert_int_equal(zlen, 32);
+    EVP_PKEY_CTX_free(dc);
+    EVP_PKEY_free(tok);
+    EVP_PKEY_free(peer);
+
+    CK_ECDH1_DERIVE_PARAMS p = {CKD_NULL, 0, NULL, sizeof(point), point};
+    CK_MECHANISM m = {CKM_ECDH1_DERIVE, &p, sizeof(p)};
+    CK_BYTE got[32];
+    assert_int_equal(ecdh(f, &m, priv, got, 32), CKR_OK);
+    assert_memory_equal(got, z, 32);
+
+    /* CKD_SHA256_KDF with shared data: SHA-256(Z || counter || shared). */
+    static const CK_BYTE shared[] = "grep11 ecdh";
+    p.kdf = CKD_SHA256_KDF, p.pSharedData = (CK_BYTE *)shared, p.ulSharedDataLen = 11;
+    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "X963KDF", NULL);
+    EVP_KDF_CTX *kc = EVP_KDF_CTX_new(kdf);
+    OSSL_PARAM kp[] = {OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, "SHA256", 0),
+                       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, z, 32),
+                       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)shared, 11),
+                       OSSL_PARAM_construct_end()};
+    assert_int_equal(EVP_KDF_derive(kc, want, 32, kp), 1);
+    EVP_KDF_CTX_free(kc);
+    EVP_KDF_free(kdf);
+    assert_int_equal(ecdh(f, &m, priv, got, 32), CKR_OK);
+    assert_memory_equal(got, want, 32);
+
+    /* A parameter that is not a CK_ECDH1_DERIVE_PARAMS, or has no peer. */
+    m.ulParameterLen = sizeof(p) - 1;
+    assert_int_equal(ecdh(f, &m, priv, got, 32), CKR_MECHANISM_PARAM_INVALID);
+    m.ulParameterLen = sizeof(p);
+    p.pPublicData = NULL;
+    assert_int_equal(ecdh(f, &m, priv, got, 32), CKR_MECHANISM_PARAM_INVALID);
 }
 
 static void ec_params_by_name(void **state)
@@ -483,10 +566,11 @@ static void import_ed25519(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(ec_p256),    cmocka_unit_test(ec_params_by_name),
-        cmocka_unit_test(ed25519),    cmocka_unit_test(rsa_2048),
-        cmocka_unit_test(ml_dsa),     cmocka_unit_test(import_ec),
-        cmocka_unit_test(import_rsa), cmocka_unit_test(import_ed25519),
+        cmocka_unit_test(ec_p256),           cmocka_unit_test(ecdh_p256),
+        cmocka_unit_test(ec_params_by_name), cmocka_unit_test(ed25519),
+        cmocka_unit_test(rsa_2048),          cmocka_unit_test(ml_dsa),
+        cmocka_unit_test(import_ec),         cmocka_unit_test(import_rsa),
+        cmocka_unit_test(import_ed25519),
     };
     return cmocka_run_group_tests_name("pkcs11 key pairs", tests, setup, teardown);
 }
