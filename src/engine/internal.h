@@ -30,7 +30,7 @@ struct engine {
     mk_register cur;
     mk_register nxt;
     engine_policy pol; /* defaults already filled in */
-    pkcache *kcache;  /* NULL when the policy turns it off */
+    pkcache *kcache;   /* NULL when the policy turns it off */
 };
 
 /* ---- mkdomain.c ---- */

@@ -109,6 +109,9 @@ CK_RV policy_new_secret(const engine *e, const tmpl *t, const key_ctx *ctx, key_
 CK_RV policy_set_attrs(const engine *e, const tmpl *t, key_obj *k);
 /* Usage flags a key of this class and type may have. */
 uint32_t policy_usage(CK_OBJECT_CLASS cls, CK_KEY_TYPE kt);
+/* Usage flags a template may turn on: policy_usage plus flags applications
+ * commonly state that no mechanism of the type can use (stored, inert). */
+uint32_t policy_usage_accepted(CK_OBJECT_CLASS cls, CK_KEY_TYPE kt);
 /* Usage check for one operation: KF_ENCRYPT etc. */
 CK_RV policy_check_usage(const key_obj *k, uint32_t kf);
 /* Template + policy + seal for a secret whose bytes are in hand (import,

@@ -15,7 +15,7 @@
 
 typedef struct {
     uint8_t id[PKCACHE_ID_LEN];
-    EVP_PKEY *pk; /* NULL: empty way */
+    EVP_PKEY *pk;  /* NULL: empty way */
     uint64_t used; /* stamp of the last hit or insert */
 } kc_entry;
 

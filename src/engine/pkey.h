@@ -63,7 +63,7 @@ typedef struct {
     const uint8_t *priv; /* private part, inside obj.secret */
     size_t priv_len;
     bool is_private;
-    bool trusted; /* public key: the engine's MAC verified */
+    bool trusted;   /* public key: the engine's MAC verified */
     pkcache *cache; /* set by the engine's loaders: pkey_evp memoizes there */
 } pkey;
 

@@ -46,6 +46,22 @@ uint32_t policy_usage(CK_OBJECT_CLASS cls, CK_KEY_TYPE kt)
     }
 }
 
+uint32_t policy_usage_accepted(CK_OBJECT_CLASS cls, CK_KEY_TYPE kt)
+{
+    uint32_t u = policy_usage(cls, kt);
+    /* Applications state usages no mechanism of the key type exercises:
+     * pkcs11-tool and libp11 ask for ENCRYPT/DECRYPT (and WRAP/UNWRAP) on
+     * the generic secret an ECDH derivation makes, pkcs11-tool for DERIVE on
+     * every EC-family key pair, Edwards included. Such a flag is stored
+     * and reported but grants nothing: every mechanism also checks the key
+     * type, so no operation can use it. */
+    if (cls == CKO_SECRET_KEY && kt == CKK_GENERIC_SECRET)
+        u |= KF_ENCRYPT | KF_DECRYPT | KF_WRAP | KF_UNWRAP;
+    if (cls != CKO_SECRET_KEY && kt == CKK_EC_EDWARDS)
+        u |= KF_DERIVE;
+    return u;
+}
+
 static bool policy_key_type_ok(CK_KEY_TYPE kt)
 {
     return kt == CKK_AES || kt == CKK_DES2 || kt == CKK_DES3 || kt == CKK_GENERIC_SECRET;
@@ -179,7 +195,7 @@ CK_RV policy_new_secret(const engine *e, const tmpl *t, const key_ctx *ctx, key_
         return CKR_TEMPLATE_INCOMPLETE;
 
     usage = policy_usage(k->cls, k->ktype);
-    if ((given & vals & KF_USAGE) & ~usage)
+    if ((given & vals & KF_USAGE) & ~policy_usage_accepted(k->cls, k->ktype))
         return CKR_TEMPLATE_INCONSISTENT;
     /* Defaults: EP11 turns on every usage the key type supports; sensitive,
      * extractable and modifiable default on; trusted and wrap-with-trusted off. */
@@ -216,7 +232,7 @@ CK_RV policy_new_secret(const engine *e, const tmpl *t, const key_ctx *ctx, key_
 CK_RV policy_set_attrs(const engine *e, const tmpl *t, key_obj *k)
 {
     uint32_t nf = k->flags;
-    uint32_t usage = policy_usage(k->cls, k->ktype);
+    uint32_t usage = policy_usage_accepted(k->cls, k->ktype);
 
     for (int i = 0; i < TMPL_MAX_DEFS; i++) {
         const CK_ATTRIBUTE *a = t->slot[i];

@@ -90,7 +90,7 @@ static CK_RV pair_defaults(const engine *e, key_obj *k, uint32_t given, uint32_t
     uint32_t usage = policy_usage(k->cls, k->ktype);
     bool pub = k->cls == CKO_PUBLIC_KEY;
 
-    if ((given & vals & KF_USAGE) & ~usage)
+    if ((given & vals & KF_USAGE) & ~policy_usage_accepted(k->cls, k->ktype))
         return CKR_TEMPLATE_INCONSISTENT;
     /* Public keys never hold secrets; trusted marks a public wrapping key and
      * wrap-with-trusted a private key, not the other way round. */

@@ -80,6 +80,7 @@ static CK_RV op_init(CK_SESSION_HANDLE h, p11_opkind kind, const CK_MECHANISM *m
         rv = CKR_KEY_HANDLE_INVALID;
         goto out;
     }
+    op->ctx_need = o && p11_ctxauth_needed(o, kind); /* CKA_ALWAYS_AUTHENTICATE */
     op->active = 1;
 out:
     if (rv != CKR_OK)
@@ -164,6 +165,11 @@ static CK_RV begin(CK_SESSION_HANDLE h, p11_opkind kind, p11_state **st, p11_ses
     if (!(*op)->active) {
         p11_session_put(*st, *s);
         return CKR_OPERATION_NOT_INITIALIZED;
+    }
+    if ((*op)->ctx_need && !(*op)->ctx_done) { /* no C_Login(CKU_CONTEXT_SPECIFIC) yet */
+        p11_op_clear(*op);
+        p11_session_put(*st, *s);
+        return CKR_USER_NOT_LOGGED_IN;
     }
     return CKR_OK;
 }

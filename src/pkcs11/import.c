@@ -149,8 +149,6 @@ CK_RV p11_import_private(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, C
     g11c_buf der = {0}, blob = {0}, pub = {0};
     CK_ATTRIBUTE *srv = NULL;
     CK_ULONG nsrv = 0;
-    if (p11_tmpl_bool(t, n, CKA_ALWAYS_AUTHENTICATE, 0))
-        return CKR_ATTRIBUTE_VALUE_INVALID; /* no context-specific login */
     CK_RV rv = p11_pkder(t, n, 1, &der);
     if (rv == CKR_OK && der.len > MAX_IMPORT)
         rv = CKR_ATTRIBUTE_VALUE_INVALID;

@@ -159,6 +159,9 @@ typedef struct {
     int pend;
     uint8_t pend_hash[32];
     g11c_buf pend_out, pend_state;
+    /* The key has CKA_ALWAYS_AUTHENTICATE: sign/decrypt need a
+     * C_Login(CKU_CONTEXT_SPECIFIC) after Init (ctxauth.c). */
+    int ctx_need, ctx_done;
 } p11_op;
 
 typedef struct p11_session {
@@ -235,6 +238,28 @@ CK_RV C_GetInterface(CK_UTF8CHAR *name, CK_VERSION *version, P11_CK_INTERFACE **
 CK_RV C_LoginUser(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR *pin, CK_ULONG pin_len,
                   CK_UTF8CHAR *username, CK_ULONG username_len);
 CK_RV C_SessionCancel(CK_SESSION_HANDLE s, CK_FLAGS flags);
+/* PKCS #11 3.2 (kem.c; the others in stubs.c). */
+CK_RV C_EncapsulateKey(CK_SESSION_HANDLE s, CK_MECHANISM *mech, CK_OBJECT_HANDLE pub,
+                       CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_BYTE *ct, CK_ULONG *ct_len,
+                       CK_OBJECT_HANDLE *key);
+CK_RV C_DecapsulateKey(CK_SESSION_HANDLE s, CK_MECHANISM *mech, CK_OBJECT_HANDLE priv,
+                       CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_BYTE *ct, CK_ULONG ct_len,
+                       CK_OBJECT_HANDLE *key);
+CK_RV C_VerifySignatureInit(CK_SESSION_HANDLE s, CK_MECHANISM *mech, CK_OBJECT_HANDLE key,
+                            CK_BYTE *sig, CK_ULONG sig_len);
+CK_RV C_VerifySignature(CK_SESSION_HANDLE s, CK_BYTE *data, CK_ULONG len);
+CK_RV C_VerifySignatureUpdate(CK_SESSION_HANDLE s, CK_BYTE *part, CK_ULONG len);
+CK_RV C_VerifySignatureFinal(CK_SESSION_HANDLE s);
+CK_RV C_GetSessionValidationFlags(CK_SESSION_HANDLE s, CK_ULONG type, CK_FLAGS *flags);
+CK_RV C_AsyncComplete(CK_SESSION_HANDLE s, CK_UTF8CHAR *fn, void *result);
+CK_RV C_AsyncGetID(CK_SESSION_HANDLE s, CK_UTF8CHAR *fn, CK_ULONG *id);
+CK_RV C_AsyncJoin(CK_SESSION_HANDLE s, CK_UTF8CHAR *fn, CK_ULONG id, CK_BYTE *data, CK_ULONG len);
+CK_RV C_WrapKeyAuthenticated(CK_SESSION_HANDLE s, CK_MECHANISM *mech, CK_OBJECT_HANDLE wrapping,
+                             CK_OBJECT_HANDLE key, CK_BYTE *aad, CK_ULONG aad_len, CK_BYTE *out,
+                             CK_ULONG *out_len);
+CK_RV C_UnwrapKeyAuthenticated(CK_SESSION_HANDLE s, CK_MECHANISM *mech, CK_OBJECT_HANDLE unwrapping,
+                               CK_BYTE *in, CK_ULONG in_len, CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                               CK_BYTE *aad, CK_ULONG aad_len, CK_OBJECT_HANDLE *key);
 CK_RV C_MessageEncryptInit(CK_SESSION_HANDLE s, CK_MECHANISM *mech, CK_OBJECT_HANDLE key);
 CK_RV C_EncryptMessage(CK_SESSION_HANDLE s, void *param, CK_ULONG param_len, CK_BYTE *aad,
                        CK_ULONG aad_len, CK_BYTE *in, CK_ULONG in_len, CK_BYTE *out,
@@ -388,6 +413,13 @@ void p11_keystore_label_forget(p11_slot *slot);
 /* object_attrs.c: applying a checked change (C_SetAttributeValue) */
 CK_RV p11_object_check_change(p11_object *o, const CK_ATTRIBUTE *t, CK_ULONG n, int copy);
 CK_RV p11_object_apply_change(p11_state *st, p11_object *o, const CK_ATTRIBUTE *t, CK_ULONG n);
+
+/* ctxauth.c: CKA_ALWAYS_AUTHENTICATE keys and C_Login(CKU_CONTEXT_SPECIFIC) */
+/* At Init: does the key want a context-specific login for this kind? */
+int p11_ctxauth_needed(p11_object *o, p11_opkind kind);
+/* C_Login(CKU_CONTEXT_SPECIFIC) on a session. */
+CK_RV p11_ctxauth_login(p11_state *st, CK_SESSION_HANDLE h, const CK_UTF8CHAR *pin,
+                        CK_ULONG pin_len);
 
 /* mech_params.c */
 CK_RV p11_mech_from_ck(const CK_MECHANISM *in, p11_mech *out);

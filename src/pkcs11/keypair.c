@@ -9,14 +9,15 @@
 
 #include "internal.h"
 
-/* Template checks and placement of one half, before anything is made. */
-static CK_RV prepare(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, CK_ULONG n,
+/* Template checks and placement of one half, before anything is made.
+ * CKA_ALWAYS_AUTHENTICATE is a private key's (kept by the module: ctxauth.c). */
+static CK_RV prepare(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, CK_ULONG n, int pub,
                      CK_ATTRIBUTE **srv, CK_ULONG *nsrv)
 {
     int priv, token;
     CK_RV rv = p11_tmpl_check(t, n);
-    if (rv == CKR_OK && p11_tmpl_bool(t, n, CKA_ALWAYS_AUTHENTICATE, 0)) {
-        P11_INFO("C_GenerateKeyPair: CKA_ALWAYS_AUTHENTICATE: no context-specific login here");
+    if (rv == CKR_OK && pub && p11_tmpl_bool(t, n, CKA_ALWAYS_AUTHENTICATE, 0)) {
+        P11_INFO("C_GenerateKeyPair: CKA_ALWAYS_AUTHENTICATE on a public key");
         rv = CKR_ATTRIBUTE_VALUE_INVALID;
     }
     if (rv == CKR_OK)
@@ -55,8 +56,8 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_ATTRIBUTE *pub,
         return rv;
     if ((rv = p11_slot_mech_check(&st->slots[s->slot_idx], m->mechanism, CKF_GENERATE_KEY_PAIR)) !=
             CKR_OK ||
-        (rv = prepare(st, s, pub, npub, &spub, &nspub)) != CKR_OK ||
-        (rv = prepare(st, s, priv, npriv, &spriv, &nspriv)) != CKR_OK ||
+        (rv = prepare(st, s, pub, npub, 1, &spub, &nspub)) != CKR_OK ||
+        (rv = prepare(st, s, priv, npriv, 0, &spriv, &nspriv)) != CKR_OK ||
         (rv = p11_mech_from_ck(m, &pm)) != CKR_OK)
         goto out;
     rv = g11c_generate_key_pair(st->slots[s->slot_idx].conn, &pm.m, spub, nspub, spriv, nspriv,

@@ -165,39 +165,39 @@ CK_RV C_GetInfo(CK_INFO *info)
 
 static CK_FUNCTION_LIST fl_240 = {{2, 40}, P11_FUNCS_240};
 
-static P11_FUNCTION_LIST_3_0 fl_30 = {
-    {3, 0},
-    P11_FUNCS_240,
-    C_GetInterfaceList,
-    C_GetInterface,
-    C_LoginUser,
-    C_SessionCancel,
-    C_MessageEncryptInit,
-    C_EncryptMessage,
-    C_EncryptMessageBegin,
-    C_EncryptMessageNext,
-    C_MessageEncryptFinal,
-    C_MessageDecryptInit,
-    C_DecryptMessage,
-    C_DecryptMessageBegin,
-    C_DecryptMessageNext,
-    C_MessageDecryptFinal,
-    C_MessageSignInit,
-    C_SignMessage,
-    C_SignMessageBegin,
-    C_SignMessageNext,
-    C_MessageSignFinal,
-    C_MessageVerifyInit,
-    C_VerifyMessage,
-    C_VerifyMessageBegin,
-    C_VerifyMessageNext,
-    C_MessageVerifyFinal,
+#define P11_FUNCS_30                                                                               \
+    C_GetInterfaceList, C_GetInterface, C_LoginUser, C_SessionCancel, C_MessageEncryptInit,        \
+        C_EncryptMessage, C_EncryptMessageBegin, C_EncryptMessageNext, C_MessageEncryptFinal,      \
+        C_MessageDecryptInit, C_DecryptMessage, C_DecryptMessageBegin, C_DecryptMessageNext,       \
+        C_MessageDecryptFinal, C_MessageSignInit, C_SignMessage, C_SignMessageBegin,               \
+        C_SignMessageNext, C_MessageSignFinal, C_MessageVerifyInit, C_VerifyMessage,               \
+        C_VerifyMessageBegin, C_VerifyMessageNext, C_MessageVerifyFinal
+
+static P11_FUNCTION_LIST_3_0 fl_30 = {{3, 0}, P11_FUNCS_240, P11_FUNCS_30};
+
+/* The 3.0 list followed by the 3.2 functions; only the 3.2 interface has
+ * them (a 3.0 caller's structure ends before). */
+static P11_FUNCTION_LIST_3_2 fl_32 = {
+    {{3, 2}, P11_FUNCS_240, P11_FUNCS_30},
+    C_EncapsulateKey,
+    C_DecapsulateKey,
+    C_VerifySignatureInit,
+    C_VerifySignature,
+    C_VerifySignatureUpdate,
+    C_VerifySignatureFinal,
+    C_GetSessionValidationFlags,
+    C_AsyncComplete,
+    C_AsyncGetID,
+    C_AsyncJoin,
+    C_WrapKeyAuthenticated,
+    C_UnwrapKeyAuthenticated,
 };
 
 static CK_UTF8CHAR iface_name[] = "PKCS 11";
 
 /* Newest first: C_GetInterface with no version picks the first match. */
 static P11_CK_INTERFACE interfaces[] = {
+    {iface_name, &fl_32, 0},
     {iface_name, &fl_30, 0},
     {iface_name, &fl_240, 0},
 };
@@ -234,7 +234,7 @@ CK_RV C_GetInterface(CK_UTF8CHAR *name, CK_VERSION *version, P11_CK_INTERFACE **
     if (!iface)
         return CKR_ARGUMENTS_BAD;
     for (size_t i = 0; i < NIFACES; i++) {
-        const CK_VERSION *v = interfaces[i].pFunctionList; /* both lists start with it */
+        const CK_VERSION *v = interfaces[i].pFunctionList; /* every list starts with it */
         if (name && strcmp((const char *)name, (const char *)interfaces[i].pInterfaceName) != 0)
             continue;
         if (version && (version->major != v->major || version->minor != v->minor))

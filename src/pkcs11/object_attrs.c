@@ -109,8 +109,8 @@ CK_RV p11_key_object(p11_state *st, p11_session *s, g11c_buf *blob, const g11c_b
         rv = p11_attrs_set_bool(a, CKA_COPYABLE, CK_TRUE);
     if (rv == CKR_OK && !p11_attrs_find(a, CKA_DESTROYABLE))
         rv = p11_attrs_set_bool(a, CKA_DESTROYABLE, CK_TRUE);
-    /* No context-specific login: a private key never asks for one. */
-    if (rv == CKR_OK && cls == CKO_PRIVATE_KEY)
+    /* Kept here, enforced by the module (ctxauth.c); default FALSE. */
+    if (rv == CKR_OK && cls == CKO_PRIVATE_KEY && !p11_attrs_find(a, CKA_ALWAYS_AUTHENTICATE))
         rv = p11_attrs_set_bool(a, CKA_ALWAYS_AUTHENTICATE, CK_FALSE);
     if (rv == CKR_OK && checksum && checksum->len >= 3)
         rv = p11_attrs_set(a, CKA_CHECK_VALUE, checksum->ptr, 3);
@@ -249,6 +249,11 @@ CK_RV p11_object_check_change(p11_object *o, const CK_ATTRIBUTE *t, CK_ULONG n, 
             return CKR_ATTRIBUTE_READ_ONLY;
         if (ty == CKA_COPYABLE && p11_tmpl_bool(t, n, CKA_COPYABLE, 0))
             return CKR_ATTRIBUTE_READ_ONLY; /* may only turn off */
+        /* May only turn on, also in a copy: a context-login key must not
+         * lose its protection through a changed attribute. */
+        if (ty == CKA_ALWAYS_AUTHENTICATE && !p11_tmpl_bool(t, n, ty, 0) &&
+            p11_attrs_bool(&o->attrs, ty, 0))
+            return CKR_ATTRIBUTE_READ_ONLY;
         if (is_key(o) && ty == CKA_VALUE)
             return CKR_ATTRIBUTE_READ_ONLY;
     }

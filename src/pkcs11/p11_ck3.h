@@ -1,7 +1,7 @@
-/* PKCS #11 3.0 types the p11-kit 2.40 header lacks: the interface structure
- * and the 3.0 function list (the 2.40 list followed by the 3.0 additions, in
- * the order of the OASIS pkcs11f.h). Module-private; each name is guarded so
- * a 3.x pkcs11.h that already has it wins. Include after <p11-kit/pkcs11.h>. */
+/* PKCS #11 3.0/3.2 types the p11-kit 2.40 header lacks: the interface
+ * structure and the 3.0 and 3.2 function lists (each the previous list
+ * followed by its additions, in the order of the OASIS pkcs11f.h). Module-private; each name is
+ * guarded so a 3.x pkcs11.h that already has it wins. Include after <p11-kit/pkcs11.h>. */
 #ifndef P11_CK3_H
 #define P11_CK3_H
 
@@ -17,6 +17,9 @@
 #endif
 #ifndef CKU_CONTEXT_SPECIFIC
 #define CKU_CONTEXT_SPECIFIC (2UL)
+#endif
+#ifndef CKF_FIND_OBJECTS
+#define CKF_FIND_OBJECTS (0x00000040UL) /* C_SessionCancel of a search */
 #endif
 #ifndef CKR_OPERATION_CANCEL_FAILED
 #define CKR_OPERATION_CANCEL_FAILED (0x202UL)
@@ -151,6 +154,51 @@ typedef struct p11_function_list_3_0 {
     P11_C_VerifyMessage C_VerifyMessageNext;
     P11_C_MessageFinal C_MessageVerifyFinal;
 } P11_FUNCTION_LIST_3_0;
+
+/* 3.2 function prototypes (OASIS pkcs11f.h 3.2). CK_ASYNC_DATA is passed
+ * as void * (only C_AsyncComplete takes it, and grep11 does not back it). */
+typedef CK_RV (*P11_C_EncapsulateKey)(CK_SESSION_HANDLE s, CK_MECHANISM *mech, CK_OBJECT_HANDLE pub,
+                                      CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_BYTE *ct, CK_ULONG *ct_len,
+                                      CK_OBJECT_HANDLE *key);
+typedef CK_RV (*P11_C_DecapsulateKey)(CK_SESSION_HANDLE s, CK_MECHANISM *mech,
+                                      CK_OBJECT_HANDLE priv, CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                                      CK_BYTE *ct, CK_ULONG ct_len, CK_OBJECT_HANDLE *key);
+typedef CK_RV (*P11_C_VerifySignatureInit)(CK_SESSION_HANDLE s, CK_MECHANISM *mech,
+                                           CK_OBJECT_HANDLE key, CK_BYTE *sig, CK_ULONG sig_len);
+typedef CK_RV (*P11_C_VerifySignature)(CK_SESSION_HANDLE s, CK_BYTE *data, CK_ULONG len);
+typedef CK_RV (*P11_C_VerifySignatureFinal)(CK_SESSION_HANDLE s);
+typedef CK_RV (*P11_C_GetSessionValidationFlags)(CK_SESSION_HANDLE s, CK_ULONG type,
+                                                 CK_FLAGS *flags);
+typedef CK_RV (*P11_C_AsyncComplete)(CK_SESSION_HANDLE s, CK_UTF8CHAR *fn, void *result);
+typedef CK_RV (*P11_C_AsyncGetID)(CK_SESSION_HANDLE s, CK_UTF8CHAR *fn, CK_ULONG *id);
+typedef CK_RV (*P11_C_AsyncJoin)(CK_SESSION_HANDLE s, CK_UTF8CHAR *fn, CK_ULONG id, CK_BYTE *data,
+                                 CK_ULONG len);
+typedef CK_RV (*P11_C_WrapKeyAuthenticated)(CK_SESSION_HANDLE s, CK_MECHANISM *mech,
+                                            CK_OBJECT_HANDLE wrapping, CK_OBJECT_HANDLE key,
+                                            CK_BYTE *aad, CK_ULONG aad_len, CK_BYTE *out,
+                                            CK_ULONG *out_len);
+typedef CK_RV (*P11_C_UnwrapKeyAuthenticated)(CK_SESSION_HANDLE s, CK_MECHANISM *mech,
+                                              CK_OBJECT_HANDLE unwrapping, CK_BYTE *in,
+                                              CK_ULONG in_len, CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                                              CK_BYTE *aad, CK_ULONG aad_len,
+                                              CK_OBJECT_HANDLE *key);
+
+/* CK_FUNCTION_LIST_3_2: the 3.0 list, then these 12 in this order. */
+typedef struct p11_function_list_3_2 {
+    P11_FUNCTION_LIST_3_0 base; /* version {3, 2} */
+    P11_C_EncapsulateKey C_EncapsulateKey;
+    P11_C_DecapsulateKey C_DecapsulateKey;
+    P11_C_VerifySignatureInit C_VerifySignatureInit;
+    P11_C_VerifySignature C_VerifySignature;
+    P11_C_VerifySignature C_VerifySignatureUpdate;
+    P11_C_VerifySignatureFinal C_VerifySignatureFinal;
+    P11_C_GetSessionValidationFlags C_GetSessionValidationFlags;
+    P11_C_AsyncComplete C_AsyncComplete;
+    P11_C_AsyncGetID C_AsyncGetID;
+    P11_C_AsyncJoin C_AsyncJoin;
+    P11_C_WrapKeyAuthenticated C_WrapKeyAuthenticated;
+    P11_C_UnwrapKeyAuthenticated C_UnwrapKeyAuthenticated;
+} P11_FUNCTION_LIST_3_2;
 
 /* Mechanism parameters of PKCS #11 3.0 (EdDSA) and 3.2 (ML-DSA) that
  * p11-kit's header lacks. */

@@ -201,6 +201,8 @@ CK_RV C_Login(CK_SESSION_HANDLE h, CK_USER_TYPE user, CK_UTF8CHAR *pin, CK_ULONG
 {
     P11_STATE_OR_RETURN(st);
     p11_session *s;
+    if (user == CKU_CONTEXT_SPECIFIC)
+        return p11_ctxauth_login(st, h, pin, pin_len); /* ctxauth.c */
     CK_RV rv = p11_session_get(st, h, &s);
     if (rv != CKR_OK)
         return rv;
@@ -217,11 +219,30 @@ CK_RV C_Login(CK_SESSION_HANDLE h, CK_USER_TYPE user, CK_UTF8CHAR *pin, CK_ULONG
     return p11_auth_login(st, slot, user, pin, pin_len);
 }
 
-/* The user name has no meaning for API keys (they name their principal). */
+/* PKCS #11 3.0 C_LoginUser. The API key names its principal; a user name,
+ * when given for the normal user, must be the one configured
+ * (tokens.N.users.1.name, if set), else CKR_PIN_INCORRECT (a failed
+ * login, not telling which half was wrong). The SO and context-specific
+ * logins ignore it, as the specification has it. */
 CK_RV C_LoginUser(CK_SESSION_HANDLE h, CK_USER_TYPE user, CK_UTF8CHAR *pin, CK_ULONG pin_len,
                   CK_UTF8CHAR *username, CK_ULONG username_len)
 {
-    (void)username, (void)username_len;
+    P11_STATE_OR_RETURN(st);
+    p11_session *s;
+    if (!username && username_len)
+        return CKR_ARGUMENTS_BAD;
+    if (user == CKU_USER && username_len) {
+        CK_RV rv = p11_session_get(st, h, &s);
+        if (rv != CKR_OK)
+            return rv;
+        const p11_user_cfg *uc = &st->slots[s->slot_idx].cfg->users[P11_USER_NORMAL];
+        p11_session_put(st, s);
+        if (uc->present && uc->name && uc->name[0] &&
+            (strlen(uc->name) != username_len || memcmp(uc->name, username, username_len) != 0)) {
+            P11_INFO("C_LoginUser: not the configured user name");
+            return CKR_PIN_INCORRECT;
+        }
+    }
     return C_Login(h, user, pin, pin_len);
 }
 
@@ -258,9 +279,19 @@ CK_RV C_SessionCancel(CK_SESSION_HANDLE h, CK_FLAGS flags)
     CK_RV rv = p11_session_get(st, h, &s);
     if (rv != CKR_OK)
         return rv;
+    /* Every call is complete when it returns, so cancelling means ending
+     * what the flags name; other flags (key management, message-based
+     * functions) have nothing under way to end. */
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (flags & map[i].flag)
             p11_op_clear(&s->ops[map[i].op]);
+    if ((flags & CKF_FIND_OBJECTS) && s->finding) {
+        free(s->found);
+        s->found = NULL;
+        s->nfound = s->capfound = s->pos = 0;
+        p11_tokfind_clear(s);
+        s->finding = 0;
+    }
     p11_session_put(st, s);
     return CKR_OK;
 }

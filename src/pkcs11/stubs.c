@@ -19,20 +19,6 @@ CK_RV C_SetPIN(CK_SESSION_HANDLE s, CK_UTF8CHAR *old, CK_ULONG old_len, CK_UTF8C
     NOT_SUPPORTED;
 }
 
-/* Operation state export waits for a stable module-side state format. */
-CK_RV C_GetOperationState(CK_SESSION_HANDLE s, CK_BYTE *state, CK_ULONG *len)
-{
-    (void)s, (void)state, (void)len;
-    NOT_SUPPORTED;
-}
-
-CK_RV C_SetOperationState(CK_SESSION_HANDLE s, CK_BYTE *state, CK_ULONG len,
-                          CK_OBJECT_HANDLE enc_key, CK_OBJECT_HANDLE auth_key)
-{
-    (void)s, (void)state, (void)len, (void)enc_key, (void)auth_key;
-    NOT_SUPPORTED;
-}
-
 /* GREP11 has no sign/verify-recover or dual-function RPCs. */
 CK_RV C_SignRecoverInit(CK_SESSION_HANDLE s, CK_MECHANISM *m, CK_OBJECT_HANDLE k)
 {
@@ -240,5 +226,78 @@ CK_RV C_VerifyMessageNext(CK_SESSION_HANDLE s, void *param, CK_ULONG param_len, 
 CK_RV C_MessageVerifyFinal(CK_SESSION_HANDLE s)
 {
     (void)s;
+    NOT_SUPPORTED;
+}
+
+/* ---- PKCS #11 3.2 functions other than the KEM pair (kem.c) ------------ */
+
+/* Signature-first verification: no GREP11 RPC takes the signature at Init. */
+CK_RV C_VerifySignatureInit(CK_SESSION_HANDLE s, CK_MECHANISM *mech, CK_OBJECT_HANDLE key,
+                            CK_BYTE *sig, CK_ULONG sig_len)
+{
+    (void)s, (void)mech, (void)key, (void)sig, (void)sig_len;
+    NOT_SUPPORTED;
+}
+
+CK_RV C_VerifySignature(CK_SESSION_HANDLE s, CK_BYTE *data, CK_ULONG len)
+{
+    (void)s, (void)data, (void)len;
+    NOT_SUPPORTED;
+}
+
+CK_RV C_VerifySignatureUpdate(CK_SESSION_HANDLE s, CK_BYTE *part, CK_ULONG len)
+{
+    (void)s, (void)part, (void)len;
+    NOT_SUPPORTED;
+}
+
+CK_RV C_VerifySignatureFinal(CK_SESSION_HANDLE s)
+{
+    (void)s;
+    NOT_SUPPORTED;
+}
+
+/* No FIPS-validated operation indicator. */
+CK_RV C_GetSessionValidationFlags(CK_SESSION_HANDLE s, CK_ULONG type, CK_FLAGS *flags)
+{
+    (void)s, (void)type, (void)flags;
+    NOT_SUPPORTED;
+}
+
+/* Every call completes before it returns: nothing is asynchronous. */
+CK_RV C_AsyncComplete(CK_SESSION_HANDLE s, CK_UTF8CHAR *fn, void *result)
+{
+    (void)s, (void)fn, (void)result;
+    NOT_SUPPORTED;
+}
+
+CK_RV C_AsyncGetID(CK_SESSION_HANDLE s, CK_UTF8CHAR *fn, CK_ULONG *id)
+{
+    (void)s, (void)fn, (void)id;
+    NOT_SUPPORTED;
+}
+
+CK_RV C_AsyncJoin(CK_SESSION_HANDLE s, CK_UTF8CHAR *fn, CK_ULONG id, CK_BYTE *data, CK_ULONG len)
+{
+    (void)s, (void)fn, (void)id, (void)data, (void)len;
+    NOT_SUPPORTED;
+}
+
+/* GREP11's WrapKey/UnwrapKey carry no associated data. */
+CK_RV C_WrapKeyAuthenticated(CK_SESSION_HANDLE s, CK_MECHANISM *mech, CK_OBJECT_HANDLE wrapping,
+                             CK_OBJECT_HANDLE key, CK_BYTE *aad, CK_ULONG aad_len, CK_BYTE *out,
+                             CK_ULONG *out_len)
+{
+    (void)s, (void)mech, (void)wrapping, (void)key, (void)aad, (void)aad_len, (void)out,
+        (void)out_len;
+    NOT_SUPPORTED;
+}
+
+CK_RV C_UnwrapKeyAuthenticated(CK_SESSION_HANDLE s, CK_MECHANISM *mech, CK_OBJECT_HANDLE unwrapping,
+                               CK_BYTE *in, CK_ULONG in_len, CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                               CK_BYTE *aad, CK_ULONG aad_len, CK_OBJECT_HANDLE *key)
+{
+    (void)s, (void)mech, (void)unwrapping, (void)in, (void)in_len, (void)tmpl, (void)n, (void)aad,
+        (void)aad_len, (void)key;
     NOT_SUPPORTED;
 }

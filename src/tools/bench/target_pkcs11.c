@@ -254,8 +254,7 @@ static CK_RV find_populate(bench_ctx *c)
     find_label_of(c, (size_t)-1, label, sizeof(label));
     rv = find_label(c, label, &n);
     if (rv == CKR_OK && n == 0) {
-        fprintf(stderr, "grep11-bench: making %zu token objects for the find ops...\n",
-                c->objects);
+        fprintf(stderr, "grep11-bench: making %zu token objects for the find ops...\n", c->objects);
         for (size_t i = 0; i < c->objects && rv == CKR_OK; i++) {
             find_label_of(c, i, label, sizeof(label));
             if ((rv = find_label(c, label, &n)) == CKR_OK && n == 0)

@@ -139,8 +139,8 @@ static void test_cache_never_replaces_blob_check(void **st)
         pair(on, k[i].gen, k[i].oid, k[i].olen, &priv, &pub);
         for (int rep = 0; rep < 3; rep++) { /* miss, then hits */
             engine_buf s = {0};
-            assert_int_equal(
-                engine_sign_single(on, et_b(&priv), &m, et_raw(msg, sizeof(msg)), &s), CKR_OK);
+            assert_int_equal(engine_sign_single(on, et_b(&priv), &m, et_raw(msg, sizeof(msg)), &s),
+                             CKR_OK);
             assert_int_equal(
                 engine_verify_single(off, et_b(&pub), &m, et_raw(msg, sizeof(msg)), et_b(&s)),
                 CKR_OK);
