@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "convert.h"
+#include "custody.h"
 #include "handlers.h"
 #include "services.h"
 #include "store.pb-c.h"
@@ -198,6 +199,8 @@ CK_RV h_store_get_object(rpc_ctx *ctx)
         rv = store_object_get(ctx->svc->st, &ks, password_in(req->password, &pw), &id, &o);
     if (rv != CKR_OK)
         return rv;
+    if (info.password_protected) /* during a master-key rotation */
+        custody_rewrap_on_read(ctx->svc->cust, ctx->svc->st, &ks, &pw, o);
     Grep11__GetObjectResponse resp = GREP11__GET_OBJECT_RESPONSE__INIT;
     Grep11__StoredObject so;
     conv_map_out m;
@@ -286,6 +289,8 @@ CK_RV h_store_find_objects(rpc_ctx *ctx)
     conv_template_free(&t);
     if (rv != CKR_OK)
         return rv;
+    for (size_t i = 0; info.password_protected && i < n; i++)
+        custody_rewrap_on_read(ctx->svc->cust, ctx->svc->st, &ks, &pw, &objs[i]);
     Grep11__StoredObject *out = calloc(n ? n : 1, sizeof(*out));
     Grep11__StoredObject **ptrs = calloc(n ? n : 1, sizeof(*ptrs));
     conv_map_out *maps = calloc(n ? n : 1, sizeof(*maps));

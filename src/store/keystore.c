@@ -6,6 +6,7 @@
 
 #include <openssl/crypto.h>
 
+#include "codec.h"
 #include "internal.h"
 #include "sql.h"
 
@@ -378,4 +379,89 @@ CK_RV store_keystore_delete(store *st, const store_uuid *ks)
     if (st == NULL || ks == NULL)
         return CKR_ARGUMENTS_BAD;
     return pool_txn(&st->pl, true, delete_txn, (void *)ks);
+}
+
+/* ---- list --------------------------------------------------------------- */
+
+typedef struct list_arg {
+    store_uuid after;
+    bool first;
+    size_t limit;
+    store_ks_entry *out;
+    size_t n;
+    bool more;
+} list_arg;
+
+static CK_RV list_row(db_ctx *db, db_rows *r, store_ks_entry *e)
+{
+    const unsigned char *p;
+    size_t n;
+    int64_t kind;
+
+    p = db->be->col_blob(r, KSL_ID, &n);
+    kind = db->be->col_int(r, KSL_KIND);
+    if (n != sizeof(e->id.b) || (kind != STORE_KS_PUBLIC && kind != STORE_KS_PRIVATE))
+        return CKR_IBM_GREP11_DBINTERNAL;
+    memcpy(e->id.b, p, n);
+    e->kind = (store_ks_kind)kind;
+    e->password_protected = db->be->col_int(r, KSL_LOG2N) != 0;
+    return CKR_OK;
+}
+
+static CK_RV list_txn(db_ctx *db, void *arg)
+{
+    list_arg *l = arg;
+    db_arg a[2];
+    db_rows *r = NULL;
+    bool have = false;
+    CK_RV rv;
+
+    l->n = 0; /* a retried transaction starts over */
+    l->more = false;
+    a[0] = DB_B(l->after.b, l->first ? 0 : 16);
+    a[1] = DB_I(l->limit + 1); /* one more tells whether a next page exists */
+    rv = db_query(db, SQL_KS_LIST, sql_text[SQL_KS_LIST], a, 2, &r);
+    while (rv == CKR_OK && (rv = db->be->next(r, &have)) == CKR_OK && have) {
+        if (l->n == l->limit) {
+            l->more = true;
+            break;
+        }
+        rv = list_row(db, r, &l->out[l->n]);
+        if (rv == CKR_OK)
+            l->n++;
+    }
+    db->be->rows_free(r);
+    return rv;
+}
+
+CK_RV store_keystore_list(store *st, const char *cursor, size_t limit, store_ks_entry **out,
+                          size_t *out_n, char next_cursor[STORE_CURSOR_SIZE])
+{
+    list_arg l;
+    CK_RV rv;
+
+    if (st == NULL || out == NULL || out_n == NULL || next_cursor == NULL)
+        return CKR_ARGUMENTS_BAD;
+    *out = NULL;
+    *out_n = 0;
+    next_cursor[0] = '\0';
+    memset(&l, 0, sizeof(l));
+    rv = codec_cursor_decode(cursor, &l.after, &l.first);
+    if (rv != CKR_OK)
+        return rv;
+    l.limit = limit == 0 ? 100 : limit > STORE_MAX_PAGE ? STORE_MAX_PAGE : limit;
+    l.out = calloc(l.limit, sizeof(*l.out));
+    if (l.out == NULL)
+        return CKR_HOST_MEMORY;
+    rv = pool_txn(&st->pl, false, list_txn, &l);
+    if (rv == CKR_OK && l.more)
+        codec_cursor_encode(&l.out[l.n - 1].id, next_cursor);
+    if (rv != CKR_OK || l.n == 0) {
+        free(l.out);
+        l.out = NULL;
+        l.n = 0;
+    }
+    *out = l.out;
+    *out_n = l.n;
+    return rv;
 }

@@ -61,8 +61,11 @@ static CK_RV check_new(const store_new_object *o)
     return rv;
 }
 
-CK_RV store_object_create_batch(store *st, const store_uuid *ks, const store_password *pw,
-                                const store_new_object *objs, size_t n, store_uuid *out_uuids)
+/* ids NULL: fresh random UUIDs; otherwise the caller's (the primary key
+ * then refuses a duplicate: CKR_IBM_GREP11_CONFLICT). */
+static CK_RV create_objects(store *st, const store_uuid *ks, const store_password *pw,
+                            const store_new_object *objs, size_t n, const store_uuid *given,
+                            store_uuid *out_uuids)
 {
     store_uuid *ids = NULL;
     create_arg c;
@@ -85,7 +88,9 @@ CK_RV store_object_create_batch(store *st, const store_uuid *ks, const store_pas
         goto out;
     }
     /* made before the transaction: a retried transaction reuses them */
-    for (size_t i = 0; i < n && rv == CKR_OK; i++)
+    if (given != NULL)
+        memcpy(ids, given, n * sizeof(*ids));
+    for (size_t i = 0; i < n && rv == CKR_OK && given == NULL; i++)
         rv = store_new_uuid(&ids[i]);
     if (rv != CKR_OK)
         goto out;
@@ -97,6 +102,24 @@ out:
     free(ids);
     ks_ctx_clear(&k);
     return rv;
+}
+
+CK_RV store_object_create_batch(store *st, const store_uuid *ks, const store_password *pw,
+                                const store_new_object *objs, size_t n, store_uuid *out_uuids)
+{
+    return create_objects(st, ks, pw, objs, n, NULL, out_uuids);
+}
+
+CK_RV store_object_create_with_id(store *st, const store_uuid *ks, const store_password *pw,
+                                  const store_uuid *uuid, const unsigned char *blob,
+                                  size_t blob_len, const CK_ATTRIBUTE *attrs, CK_ULONG nattrs)
+{
+    store_new_object o = {blob, blob_len, attrs, nattrs};
+    store_uuid out;
+
+    if (uuid == NULL)
+        return CKR_ARGUMENTS_BAD;
+    return create_objects(st, ks, pw, &o, 1, uuid, &out);
 }
 
 CK_RV store_object_create(store *st, const store_uuid *ks, const store_password *pw,
@@ -299,6 +322,61 @@ CK_RV store_object_update(store *st, const store_uuid *ks, const store_password 
     rv = pool_txn(&st->pl, true, update_txn, &u);
     if (rv == CKR_OK && out_new_version != NULL)
         *out_new_version = expected_version + 1;
+    ks_ctx_clear(&k);
+    return rv;
+}
+
+/* ---- update of many blobs ---------------------------------------------- */
+
+typedef struct blobs_arg {
+    const ks_ctx *k;
+    store_blob_update *u;
+    size_t n;
+} blobs_arg;
+
+static CK_RV update_blobs_txn(db_ctx *db, void *arg)
+{
+    blobs_arg *b = arg;
+    CK_RV rv = CKR_OK;
+
+    for (size_t i = 0; i < b->n; i++) /* a retried transaction starts over */
+        b->u[i].rv = CKR_FUNCTION_NOT_PARALLEL;
+    for (size_t i = 0; i < b->n && rv == CKR_OK; i++) {
+        store_blob_update *x = &b->u[i];
+        update_arg ua = {b->k, &x->uuid, x->expected_version, x->blob, x->blob_len, NULL, 0};
+        CK_RV r = update_txn(db, &ua);
+        if (r == CKR_OK)
+            x->new_version = x->expected_version + 1;
+        if (r == CKR_OK || r == CKR_IBM_GREP11_CONFLICT || r == CKR_IBM_GREP11_MISSING)
+            x->rv = r;
+        else
+            rv = r;
+    }
+    return rv;
+}
+
+CK_RV store_object_update_blobs(store *st, const store_uuid *ks, const store_password *pw,
+                                store_blob_update *u, size_t n)
+{
+    blobs_arg b;
+    ks_ctx k;
+    CK_RV rv;
+
+    if (st == NULL || ks == NULL || u == NULL || n == 0)
+        return CKR_ARGUMENTS_BAD;
+    if (n > STORE_MAX_BATCH)
+        return CKR_DATA_LEN_RANGE;
+    for (size_t i = 0; i < n; i++) {
+        if (u[i].blob == NULL || u[i].expected_version > INT64_MAX - 1)
+            return CKR_ARGUMENTS_BAD;
+        if ((rv = objrow_check_blob(u[i].blob, u[i].blob_len)) != CKR_OK)
+            return rv;
+    }
+    rv = ks_resolve(st, ks, pw, &k);
+    if (rv != CKR_OK)
+        return rv;
+    b = (blobs_arg){&k, u, n};
+    rv = pool_txn(&st->pl, true, update_blobs_txn, &b);
     ks_ctx_clear(&k);
     return rv;
 }

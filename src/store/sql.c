@@ -23,6 +23,8 @@ const char *const sql_text[SQL_FIND_N] = {
                      "kdf_log2n = ?, kdf_r = ?, kdf_p = ?, verifier = ? WHERE id = ?",
     [SQL_KS_DELETE] = "DELETE FROM g11_keystores WHERE id = ?",
     [SQL_KS_COUNT] = "SELECT COUNT(*) FROM g11_objects WHERE keystore = ?",
+    [SQL_KS_LIST] = "SELECT id, kind, kdf_log2n FROM g11_keystores WHERE id > ? "
+                    "ORDER BY id LIMIT ?",
     [SQL_OBJ_INSERT] = "INSERT INTO g11_objects "
                        "(keystore, id, version, created, updated, sealed, attrs) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?)",

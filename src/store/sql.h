@@ -12,6 +12,7 @@ enum sql_slot {
     SQL_KS_RESET,
     SQL_KS_DELETE,
     SQL_KS_COUNT,
+    SQL_KS_LIST,
     SQL_OBJ_INSERT,
     SQL_OBJ_GET,
     SQL_OBJ_VERSION,
@@ -30,6 +31,8 @@ extern const char *const sql_text[SQL_FIND_N];
 
 /* Columns of SQL_KS_GET, in order. kdf_log2n 0: no password. */
 enum { KS_KIND, KS_LABEL, KS_CREATED, KS_SALT, KS_LOG2N, KS_R, KS_P, KS_VERIFIER };
+/* Columns of SQL_KS_LIST. */
+enum { KSL_ID, KSL_KIND, KSL_LOG2N };
 /* Columns of SQL_OBJ_GET and of the find queries. */
 enum { OBJ_ID, OBJ_VERSION, OBJ_CREATED, OBJ_UPDATED, OBJ_BLOB, OBJ_ATTRS };
 

@@ -131,6 +131,19 @@ CK_RV store_keystore_info(store *st, const store_uuid *ks, store_ks_info *out);
 /* Deletes the keystore and all its objects. */
 CK_RV store_keystore_delete(store *st, const store_uuid *ks);
 
+/* One keystore as listed: no password is needed to list. */
+typedef struct store_ks_entry {
+    store_uuid id;
+    store_ks_kind kind;
+    bool password_protected;
+} store_ks_entry;
+
+/* Every keystore, in UUID order, at most limit per page (0: 100; capped at
+ * STORE_MAX_PAGE); cursor and next_cursor as for store_find_objects.
+ * *out is an array of *out_n entries (NULL when none); free() it. */
+CK_RV store_keystore_list(store *st, const char *cursor, size_t limit, store_ks_entry **out,
+                          size_t *out_n, char next_cursor[STORE_CURSOR_SIZE]);
+
 /* ---- objects -------------------------------------------------------------
  * pw must be given exactly when the keystore has a password. Attributes are
  * stored as given (types unique per object) and returned in the same order. */
@@ -144,6 +157,14 @@ CK_RV store_object_create(store *st, const store_uuid *ks, const store_password 
 CK_RV store_object_create_batch(store *st, const store_uuid *ks, const store_password *pw,
                                 const store_new_object *objs, size_t n, store_uuid *out_uuids);
 
+/* The same with a UUID chosen by the caller: insert-if-absent, atomic
+ * across processes and replicas (the primary key decides). Fails with
+ * CKR_IBM_GREP11_CONFLICT, changing nothing, if the keystore already holds
+ * an object with this UUID. */
+CK_RV store_object_create_with_id(store *st, const store_uuid *ks, const store_password *pw,
+                                  const store_uuid *uuid, const unsigned char *blob,
+                                  size_t blob_len, const CK_ATTRIBUTE *attrs, CK_ULONG nattrs);
+
 /* *out is allocated; free it with store_object_free. */
 CK_RV store_object_get(store *st, const store_uuid *ks, const store_password *pw,
                        const store_uuid *uuid, store_object **out);
@@ -156,6 +177,25 @@ CK_RV store_object_update(store *st, const store_uuid *ks, const store_password 
                           const store_uuid *uuid, uint64_t expected_version,
                           const unsigned char *blob, size_t blob_len, const CK_ATTRIBUTE *attrs,
                           CK_ULONG nattrs, uint64_t *out_new_version);
+
+/* One blob replacement of a batch: in uuid, expected_version, blob; out rv
+ * (CKR_OK, CKR_IBM_GREP11_CONFLICT or CKR_IBM_GREP11_MISSING) and, when
+ * rv is CKR_OK, new_version. */
+typedef struct store_blob_update {
+    store_uuid uuid;
+    uint64_t expected_version;
+    const unsigned char *blob;
+    size_t blob_len;
+    CK_RV rv;
+    uint64_t new_version;
+} store_blob_update;
+
+/* Replaces the blobs of n objects (attributes kept), each if and only if
+ * it is still at its expected version, in one transaction: one commit for
+ * the lot. CKR_OK: the transaction committed, see each u[i].rv; any other
+ * return: nothing changed. At most STORE_MAX_BATCH. */
+CK_RV store_object_update_blobs(store *st, const store_uuid *ks, const store_password *pw,
+                                store_blob_update *u, size_t n);
 
 CK_RV store_object_destroy(store *st, const store_uuid *ks, const store_password *pw,
                            const store_uuid *uuid);

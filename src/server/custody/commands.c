@@ -22,6 +22,9 @@ typedef struct {
     size_t msgcap, keycap;
     keyacc newreg; /* the new register after this command */
     int newreg_changed;
+    char sealed_next[40];                 /* vault record a commit wrote ("" none) */
+    uint8_t created_kid[AUTH_KEY_ID_LEN]; /* API key a create-apikey made */
+    int created_key;
 } exec_ctx;
 
 static CK_RV load(exec_ctx *x)
@@ -97,9 +100,8 @@ static CK_RV commit(exec_ctx *x)
     keyacc_key(&c->newreg, key);
     CK_RV rv = CKR_OK;
     if (c->state.have_current) {
-        char name[40];
-        vault_name(name, "next", c->state.cur_vp);
-        rv = vault_seal(c, c->cur_eng, name, key, 32);
+        vault_next_name(x->sealed_next, c->state.cur_vp, vp);
+        rv = vault_seal(c, c->cur_eng, x->sealed_next, key, 32);
     }
     if (rv == CKR_OK) {
         memcpy(c->next_wk, key, 32);
@@ -205,11 +207,13 @@ void custody_activate_engines(custody *c, engine *created, const char *old_vp, i
     keyacc_clear(&c->newreg);
     if (old_vp[0]) {
         char name[40];
-        const char *what[] = {"next", "root", "prev"};
-        for (int i = 0; i < 3; i++) {
+        const char *what[] = {"root", "prev"};
+        for (int i = 0; i < 2; i++) {
             vault_name(name, what[i], old_vp);
             journal_del(c->st, "vault", name, strlen(name));
         }
+        vault_next_name(name, old_vp, c->state.cur_vp);
+        journal_del(c->st, "vault", name, strlen(name));
     }
 }
 
@@ -288,12 +292,56 @@ static CK_RV apikey(exec_ctx *x)
     CK_RV rv = directory_create_key(svc->dir, custody_cmd_arg(x->cmd, "principal"), roles, NULL, 0,
                                     NULL, key, &e);
     if (rv == CKR_OK) {
+        memcpy(x->created_kid, e.rec.key_id, AUTH_KEY_ID_LEN);
+        x->created_key = 1;
         auth_b64url_encode(e.rec.key_id, AUTH_KEY_ID_LEN, kid, sizeof(kid));
         snprintf(x->apikey, x->keycap, "%s", key);
         snprintf(x->msg, x->msgcap, "API key %s created for %s", kid, e.principal);
     }
     OPENSSL_cleanse(key, sizeof(key));
     return rv;
+}
+
+/* The command was not logged: undo what it did outside memory. */
+static void withdraw(exec_ctx *x)
+{
+    custody *c = x->c;
+    if (!strcmp(x->cmd->name, "commit")) {
+        OPENSSL_cleanse(c->next_wk, 32);
+        c->have_next_wk = 0;
+    }
+    if (x->created_key && c->svc->dir && directory_revoke(c->svc->dir, x->created_kid) == CKR_OK)
+        services_note_revoked(c->svc, x->created_kid);
+    if (x->apikey && x->keycap)
+        OPENSSL_cleanse(x->apikey, x->keycap);
+}
+
+/* After losing the race: the committed key we sealed goes, unless the
+ * winner committed the same key (then the record is the winner's too). */
+static void drop_sealed_next(custody *c, const exec_ctx *x)
+{
+    char winner[40] = "";
+    if (!x->sealed_next[0])
+        return;
+    if (c->state.new_phase == REG_COMMITTED)
+        vault_next_name(winner, c->state.cur_vp, c->state.new_vp);
+    if (strcmp(winner, x->sealed_next) != 0)
+        journal_del(c->st, "vault", x->sealed_next, strlen(x->sealed_next));
+}
+
+/* Another replica logged a command at this epoch first (the store's
+ * insert-if-absent decided): follow the log, which now holds its command,
+ * and tell the submitter to prepare again. Caller holds cmd_mu. */
+static CK_RV lost_race(custody *c, uint64_t epoch, char *msg, size_t msgcap)
+{
+    custody_refresh(c);
+    snprintf(msg, msgcap,
+             "another command was logged at epoch %llu first (through another replica); "
+             "this replica follows it now (epoch %llu): prepare the command again",
+             (unsigned long long)epoch, (unsigned long long)c->state.epoch);
+    log_warn("msg=\"custody: lost the race for epoch %llu; following the log\"",
+             (unsigned long long)epoch);
+    return CKR_GREP11_STALE_COMMAND;
 }
 
 CK_RV custody_submit(custody *c, const uint8_t *canon, size_t len, const custody_sig *sigs,
@@ -363,12 +411,13 @@ CK_RV custody_submit(custody *c, const uint8_t *canon, size_t len, const custody
     if (rv == CKR_OK)
         rv = journal_append(c->st, cmd.epoch, (int64_t)time(NULL), canon, len, sigs, nsigs);
     if (rv != CKR_OK) {
-        if (!strcmp(n, "commit")) {
-            OPENSSL_cleanse(c->next_wk, 32);
-            c->have_next_wk = 0;
-        }
+        withdraw(&x);
         if (created)
             engine_destroy(created);
+        if (rv == CKR_IBM_GREP11_CONFLICT) {
+            rv = lost_race(c, cmd.epoch, msg, msgcap);
+            drop_sealed_next(c, &x);
+        }
         goto out;
     }
     /* Logged: now the in-memory switch. */

@@ -15,6 +15,7 @@
 #include "custody_codes.h"
 #include "engine.h"
 #include "rpc.h"
+#include "store.h"
 
 struct services;
 typedef struct custody custody;
@@ -40,6 +41,17 @@ int custody_retry(custody *c, rpc_ctx *ctx, CK_RV rv);
 /* Audits a successful key-lifecycle call (a failure to audit fails it). */
 CK_RV custody_after(custody *c, rpc_ctx *ctx, const ProtobufCMessage *msg, CK_RV rv);
 void custody_leave(custody *c, custody_pass *p);
+
+/* An object just read from a password-protected keystore with its
+ * password: during a rotation or a grace window, a blob under the outgoing
+ * master key is re-wrapped, written back (version + 1) and audited, and o
+ * then holds the stored result. The re-wrap worker cannot do this: those
+ * rows are sealed under a key derived from the password, which the server
+ * does not keep. Called by a handler, which holds the register lock
+ * (custody_enter). A lost update race is not an error (the next read
+ * tries again). */
+CK_RV custody_rewrap_on_read(custody *c, store *st, const store_uuid *ks, const store_password *pw,
+                             store_object *o);
 
 /* Offline imprint (grep11ctl custody imprint): writes the genesis entry to
  * the database and the anchor file to data_dir. */

@@ -224,17 +224,6 @@ CK_RV custody_after(custody *c, rpc_ctx *ctx, const ProtobufCMessage *msg, CK_RV
             event = audited[i].event;
     if (!event)
         return rv;
-    if (strcmp(event, "init-keystores") == 0) {
-        const ProtobufCBinaryData *a = bytes_field(msg, "PrivateKeystoreID"),
-                                  *b = bytes_field(msg, "PublicKeystoreID");
-        CK_RV r2 = CKR_OK;
-        if (a && a->len == 16)
-            r2 = rotation_register_keystore(c, a->data);
-        if (r2 == CKR_OK && b && b->len == 16)
-            r2 = rotation_register_keystore(c, b->data);
-        if (r2 != CKR_OK)
-            return rpc_fail(ctx, CKR_DEVICE_ERROR, "cannot record the keystores for rotation");
-    }
     char actor[AUTH_MAX_PRINCIPAL + 40], detail[300], kid[32] = "";
     if (ctx->authenticated)
         auth_b64url_encode(ctx->who.key_id, AUTH_KEY_ID_LEN, kid, sizeof(kid));

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,8 +48,31 @@ static CK_RV find(store *st, const char *kind, const void *id, size_t idlen, sto
     return store_find_objects(st, &custody_keystore, NULL, a, 2, NULL, 4, o, n, next);
 }
 
-CK_RV journal_put(store *st, const char *kind, const void *id, size_t idlen, const uint8_t *blob,
-                  size_t len)
+/* A record's object UUID is a function of (kind, id): two writers creating
+ * the same record meet on the primary key, and exactly one insert wins.
+ * (Records written before this rule have random UUIDs; they are found by
+ * their attributes like any other.) */
+static void record_uuid(const char *kind, const void *id, size_t idlen, store_uuid *out)
+{
+    static const char tag[] = "grep11 custody record v1";
+    uint8_t h[32];
+    EVP_MD_CTX *x = EVP_MD_CTX_new();
+    uint8_t sep = 0;
+    unsigned int hl = 0;
+    int ok = x && EVP_DigestInit_ex(x, EVP_sha256(), NULL) == 1 &&
+             EVP_DigestUpdate(x, tag, sizeof(tag)) == 1 &&
+             EVP_DigestUpdate(x, kind, strlen(kind)) == 1 && EVP_DigestUpdate(x, &sep, 1) == 1 &&
+             EVP_DigestUpdate(x, id, idlen) == 1 && EVP_DigestFinal_ex(x, h, &hl) == 1;
+    EVP_MD_CTX_free(x);
+    if (!ok) /* cannot happen with the default provider; a random UUID still works */
+        RAND_bytes(h, sizeof(h));
+    memcpy(out->b, h, 16);
+}
+
+/* Creates the record if absent (atomically), else updates it at the
+ * version read. CKR_IBM_GREP11_CONFLICT: someone else wrote in between. */
+static CK_RV put_once(store *st, const char *kind, const void *id, size_t idlen,
+                      const uint8_t *blob, size_t len)
 {
     store_object *o = NULL;
     size_t n = 0;
@@ -59,12 +83,25 @@ CK_RV journal_put(store *st, const char *kind, const void *id, size_t idlen, con
     if (rv != CKR_OK)
         return rv;
     attrs_of(a, kind, id, idlen);
-    if (n == 0)
-        rv = store_object_create(st, &custody_keystore, NULL, blob, len, a, 2, &u, &v);
-    else
+    if (n == 0) {
+        record_uuid(kind, id, idlen, &u);
+        rv = store_object_create_with_id(st, &custody_keystore, NULL, &u, blob, len, a, 2);
+    } else {
         rv = store_object_update(st, &custody_keystore, NULL, &o[0].uuid, o[0].version, blob, len,
                                  NULL, 0, &v);
+    }
     store_objects_free(o, n);
+    return rv;
+}
+
+CK_RV journal_put(store *st, const char *kind, const void *id, size_t idlen, const uint8_t *blob,
+                  size_t len)
+{
+    CK_RV rv = CKR_IBM_GREP11_CONFLICT;
+    /* last writer wins: a conflict means another writer was first, so
+     * read again and write over it */
+    for (int attempt = 0; attempt < 5 && rv == CKR_IBM_GREP11_CONFLICT; attempt++)
+        rv = put_once(st, kind, id, idlen, blob, len);
     return rv;
 }
 
@@ -153,13 +190,20 @@ CK_RV journal_append(store *st, uint64_t epoch, int64_t when, const uint8_t *can
     if (!w.err) {
         uint8_t *blob = NULL;
         size_t bl = 0;
-        /* An epoch is written once: a second writer loses. */
+        /* An epoch is written once: of two writers, the primary key lets
+         * exactly one insert in (the look-up first catches entries written
+         * before record UUIDs were derived). */
         rv = journal_get(st, "cmd", id, 8, &blob, &bl);
         free(blob);
-        if (rv == CKR_OK)
+        if (rv == CKR_OK) {
             rv = CKR_IBM_GREP11_CONFLICT;
-        else if (rv == CKR_GREP11_MISSING)
-            rv = journal_put(st, "cmd", id, 8, w.p, w.len);
+        } else if (rv == CKR_GREP11_MISSING) {
+            CK_ATTRIBUTE a[2];
+            store_uuid u;
+            attrs_of(a, "cmd", id, 8);
+            record_uuid("cmd", id, 8, &u);
+            rv = store_object_create_with_id(st, &custody_keystore, NULL, &u, w.p, w.len, a, 2);
+        }
     }
     cw_free(&w);
     return rv;

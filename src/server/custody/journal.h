@@ -31,6 +31,8 @@ typedef CK_RV (*journal_fn)(void *arg, const uint8_t *id, size_t idlen, const ui
 CK_RV journal_each(store *st, const char *kind, journal_fn fn, void *arg);
 
 /* ---- the command log ---------------------------------------------- */
+/* Writes the entry for epoch if and only if there is none (atomic across
+ * replicas); CKR_IBM_GREP11_CONFLICT when another writer was first. */
 CK_RV journal_append(store *st, uint64_t epoch, int64_t when, const uint8_t *canon, size_t len,
                      const custody_sig *sigs, size_t nsigs);
 /* Replays the whole log into *out. anchor (32 bytes) pins the genesis

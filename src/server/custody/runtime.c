@@ -58,6 +58,28 @@ void vault_name(char out[40], const char *what, const char *vp)
     snprintf(out, 40, "%s@%s", what, vp);
 }
 
+void vault_next_name(char out[40], const char *cur_vp, const char *new_vp)
+{
+    snprintf(out, 40, "next@%s.%s", cur_vp, new_vp);
+}
+
+/* A committed key read from the vault must be the one the log names. */
+static CK_RV next_key_open(custody *c, engine *eng, const char *cur_vp, const char *new_vp,
+                           uint8_t nwk[32])
+{
+    char name[40], vp[17];
+    vault_next_name(name, cur_vp, new_vp);
+    CK_RV rv = vault_open(c, eng, name, nwk, 32);
+    if (rv != CKR_OK)
+        return rv;
+    custody_vp(nwk, 32, vp);
+    if (CRYPTO_memcmp(vp, new_vp, 16) != 0) {
+        OPENSSL_cleanse(nwk, 32);
+        return CKR_IBM_GREP11_DBINTERNAL;
+    }
+    return CKR_OK;
+}
+
 static CK_RV vault_gcm(int enc, const uint8_t key[32], const uint8_t nonce[12], const char *name,
                        const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[16])
 {
@@ -135,8 +157,7 @@ CK_RV custody_become_unlocked(custody *c, const uint8_t wk[32], char *why, size_
     else if (rv != CKR_GREP11_MISSING)
         goto fail;
     if (s->new_phase == REG_COMMITTED) {
-        vault_name(name, "next", s->cur_vp);
-        if (vault_open(c, cur, name, nwk, 32) == CKR_OK &&
+        if (next_key_open(c, cur, s->cur_vp, s->new_vp, nwk) == CKR_OK &&
             (rv = engine_load_new_wk(cur, nwk)) == CKR_OK &&
             (rv = engine_create(nwk, NULL, &next)) == CKR_OK)
             have_next = 1;
@@ -645,12 +666,10 @@ static CK_RV collect_step(void *arg, const custody_cmd *cmd, const custody_state
 static void follow_commit(custody *c, const custody_state *before)
 {
     uint8_t nwk[32];
-    char name[40];
     engine *next = NULL;
     if (!atomic_load(&c->unlocked) || !c->cur_eng || !before->have_current)
         return; /* unlock loads it (custody_become_unlocked) */
-    vault_name(name, "next", before->cur_vp);
-    CK_RV rv = vault_open(c, c->cur_eng, name, nwk, 32);
+    CK_RV rv = next_key_open(c, c->cur_eng, before->cur_vp, c->state.new_vp, nwk);
     if (rv == CKR_OK)
         rv = engine_create(nwk, NULL, &next);
     if (rv == CKR_OK) {

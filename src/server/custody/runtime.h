@@ -57,6 +57,9 @@ CK_RV custody_become_unlocked(custody *c, const uint8_t wk[32], char *why, size_
 CK_RV vault_seal(custody *c, engine *eng, const char *name, const uint8_t *data, size_t len);
 CK_RV vault_open(custody *c, engine *eng, const char *name, uint8_t *out, size_t len);
 void vault_name(char out[40], const char *what, const char *vp);
+/* The committed key: "next@<current VP>.<new VP>", so two commits racing
+ * for one epoch never overwrite each other's record. */
+void vault_next_name(char out[40], const char *cur_vp, const char *new_vp);
 /* Derived identity keys from the root into services and audit. */
 CK_RV custody_identity_on(custody *c);
 void custody_identity_off(custody *c);
@@ -106,7 +109,5 @@ void rotation_status_get(rotation *r, rotation_status *out);
 /* Runs one pass synchronously (activation's final sweep); 0 when every
  * object is under the new key. */
 int rotation_sweep(rotation *r, const char *target_vp);
-/* Records a keystore so rotation finds it. */
-CK_RV rotation_register_keystore(custody *c, const uint8_t uuid[16]);
 
 #endif

@@ -1,6 +1,7 @@
 /* Custody building blocks: canonical command encoding, signatures and
  * thresholds, the state machine, Shamir over GF(2^8), key-part assembly and
  * passphrase-protected files. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include "adminkey.h"
 #include "bytes.h"
 #include "command.h"
+#include "journal.h"
 #include "keyparts.h"
 #include "secretfile.h"
 #include "shamir.h"
@@ -285,6 +287,108 @@ static void secret_files(void **state)
     unlink(path);
 }
 
+/* ---- the command log: one entry per epoch, whoever races --------------- */
+
+#define RACERS 8
+
+typedef struct {
+    store *st;
+    uint64_t epoch;
+    uint8_t canon[24];
+    pthread_barrier_t *go;
+    CK_RV rv;
+    int put; /* 1: journal_put of one shared record instead */
+} racer;
+
+static void *race(void *p)
+{
+    racer *r = p;
+    pthread_barrier_wait(r->go);
+    if (r->put)
+        r->rv = journal_put(r->st, "vault", "shared", 6, r->canon, sizeof(r->canon));
+    else
+        r->rv = journal_append(r->st, r->epoch, 1, r->canon, sizeof(r->canon), NULL, 0);
+    return NULL;
+}
+
+static void run_racers(store *a, store *b, uint64_t epoch, int put, racer *r)
+{
+    pthread_t th[RACERS];
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, RACERS);
+    for (int i = 0; i < RACERS; i++) {
+        r[i] = (racer){i % 2 ? b : a, epoch, {0}, &go, CKR_GENERAL_ERROR, put};
+        memset(r[i].canon, 'a' + i, sizeof(r[i].canon));
+        assert_int_equal(pthread_create(&th[i], NULL, race, &r[i]), 0);
+    }
+    for (int i = 0; i < RACERS; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&go);
+}
+
+/* Two replicas (two store handles on one database), four submitters each,
+ * all appending the same epoch at once: exactly one entry is written, the
+ * others get CKR_IBM_GREP11_CONFLICT, and what is stored is the winner's.
+ * journal_put of one record from all of them leaves one record. */
+static void log_append_race(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/grep11-journal-XXXXXX", url[128], cmd[160];
+    store *a = NULL, *b = NULL;
+    store_options opt = {.pool_size = RACERS};
+    assert_non_null(mkdtemp(dir));
+    snprintf(url, sizeof(url), "sqlite:%s/log.db", dir);
+    assert_int_equal(store_open(url, &opt, &a), CKR_OK);
+    assert_int_equal(store_open(url, &opt, &b), CKR_OK);
+    assert_int_equal(journal_init(a), CKR_OK);
+    assert_int_equal(journal_init(b), CKR_OK);
+    for (uint64_t epoch = 0; epoch < 25; epoch++) {
+        racer r[RACERS];
+        int wins = 0, winner = -1;
+        run_racers(a, b, epoch, 0, r);
+        for (int i = 0; i < RACERS; i++) {
+            if (r[i].rv == CKR_OK) {
+                wins++;
+                winner = i;
+            } else {
+                assert_int_equal(r[i].rv, CKR_IBM_GREP11_CONFLICT);
+            }
+        }
+        assert_int_equal(wins, 1);
+        uint8_t id[8], *blob = NULL;
+        size_t len = 0;
+        for (int i = 0; i < 8; i++)
+            id[i] = (uint8_t)(epoch >> (56 - 8 * i));
+        assert_int_equal(journal_get(b, "cmd", id, 8, &blob, &len), CKR_OK);
+        /* u64 when | u32 len | canon | u32 nsigs */
+        assert_int_equal(len, 8 + 4 + sizeof(r[0].canon) + 4);
+        assert_memory_equal(blob + 12, r[winner].canon, sizeof(r[winner].canon));
+        free(blob);
+        assert_int_equal(journal_has(a, epoch), CKR_OK);
+        /* a late writer of a written epoch loses too */
+        assert_int_equal(journal_append(a, epoch, 1, r[0].canon, sizeof(r[0].canon), NULL, 0),
+                         CKR_IBM_GREP11_CONFLICT);
+    }
+    assert_int_equal(journal_has(a, 25), CKR_GREP11_MISSING);
+
+    racer r[RACERS];
+    run_racers(a, b, 0, 1, r);
+    for (int i = 0; i < RACERS; i++)
+        assert_int_equal(r[i].rv, CKR_OK);
+    CK_ATTRIBUTE t[2] = {{CKA_LABEL, "vault", 5}, {CKA_ID, "shared", 6}};
+    store_object *o = NULL;
+    size_t n = 0;
+    char next[STORE_CURSOR_SIZE];
+    assert_int_equal(store_find_objects(a, &custody_keystore, NULL, t, 2, NULL, 10, &o, &n, next),
+                     CKR_OK);
+    assert_int_equal(n, 1);
+    store_objects_free(o, n);
+    store_close(a);
+    store_close(b);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +398,7 @@ int main(void)
         cmocka_unit_test(shamir_any_m_of_n),
         cmocka_unit_test(xor_parts),
         cmocka_unit_test(secret_files),
+        cmocka_unit_test(log_append_race),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

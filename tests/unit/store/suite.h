@@ -47,5 +47,7 @@ extern const struct CMUnitTest suite_basic_tests[];
 extern const size_t suite_basic_count;
 extern const struct CMUnitTest suite_auth_tests[];
 extern const size_t suite_auth_count;
+extern const struct CMUnitTest suite_list_tests[];
+extern const size_t suite_list_count;
 
 #endif

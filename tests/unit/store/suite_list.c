@@ -1,0 +1,251 @@
+/* Suite, part 3: listing keystores (no password needed; paging in UUID
+ * order), creating an object under a UUID the caller chose, which is an
+ * atomic insert-if-absent even when two store handles (two replicas) race
+ * on it, and replacing many blobs in one transaction. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "suite.h"
+
+#define FX ((suite_fx *)*state)
+#define RACERS 8
+
+/* Pages through every keystore with page size `page`; returns how many of
+ * want[0..n) were seen and checks kind, password flag and strict order. */
+static size_t list_all(store *st, size_t page, const store_uuid *want, const store_ks_entry *exp,
+                       size_t n, size_t *total)
+{
+    char cursor[STORE_CURSOR_SIZE] = "", next[STORE_CURSOR_SIZE];
+    store_uuid prev;
+    bool have_prev = false;
+    size_t seen = 0, pages = 0, cap = page ? page : 100;
+
+    *total = 0;
+    do {
+        store_ks_entry *e = NULL;
+        size_t got = 0;
+        assert_int_equal(store_keystore_list(st, cursor, page, &e, &got, next), CKR_OK);
+        assert_true(got <= cap);
+        if (next[0])
+            assert_int_equal(got, cap);
+        for (size_t i = 0; i < got; i++) {
+            if (have_prev)
+                assert_true(memcmp(prev.b, e[i].id.b, 16) < 0);
+            prev = e[i].id;
+            have_prev = true;
+            for (size_t j = 0; j < n; j++) {
+                if (memcmp(e[i].id.b, want[j].b, 16) != 0)
+                    continue;
+                assert_int_equal(e[i].kind, exp[j].kind);
+                assert_int_equal(e[i].password_protected, exp[j].password_protected);
+                seen++;
+            }
+        }
+        *total += got;
+        free(e);
+        memcpy(cursor, next, sizeof(cursor));
+        assert_true(++pages < 100000);
+    } while (cursor[0]);
+    return seen;
+}
+
+static void test_keystore_list(void **state)
+{
+    store *st = FX->st;
+    store_uuid ks[3];
+    store_ks_entry exp[3] = {
+        {.kind = STORE_KS_PRIVATE, .password_protected = false},
+        {.kind = STORE_KS_PUBLIC, .password_protected = false},
+        {.kind = STORE_KS_PRIVATE, .password_protected = true},
+    };
+    store_ks_entry *e = NULL;
+    size_t n = 99, total1 = 0, total2 = 0;
+    char next[STORE_CURSOR_SIZE];
+
+    suite_new_ks(st, &ks[0], STORE_KS_PRIVATE, NULL);
+    suite_new_ks(st, &ks[1], STORE_KS_PUBLIC, NULL);
+    suite_new_ks(st, &ks[2], STORE_KS_PRIVATE, "list password");
+    assert_int_equal(list_all(st, 2, ks, exp, 3, &total1), 3);
+    assert_int_equal(list_all(st, 0, ks, exp, 3, &total2), 3);
+    assert_int_equal(total1, total2);
+    assert_true(total1 >= 3);
+
+    /* a deleted keystore is no longer listed */
+    assert_int_equal(store_keystore_delete(st, &ks[1]), CKR_OK);
+    assert_int_equal(list_all(st, 1, ks, exp, 3, &total2), 2);
+    assert_int_equal(total2, total1 - 1);
+
+    /* a forged cursor is refused, not guessed at */
+    assert_int_equal(store_keystore_list(st, "c1zz", 10, &e, &n, next), CKR_ARGUMENTS_BAD);
+    assert_null(e);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_keystore_list(st, NULL, 10, NULL, &n, next), CKR_ARGUMENTS_BAD);
+}
+
+static void test_create_with_id(void **state)
+{
+    store *st = FX->st;
+    store_uuid ks, pks, id;
+    store_password pw = suite_pw("with-id password");
+    unsigned char b1[64], b2[64];
+    CK_ATTRIBUTE a = {CKA_LABEL, "fixed", 5};
+    store_object *o = NULL;
+
+    suite_new_ks(st, &ks, STORE_KS_PRIVATE, NULL);
+    suite_new_ks(st, &pks, STORE_KS_PRIVATE, "with-id password");
+    assert_int_equal(RAND_bytes(id.b, 16), 1);
+    suite_make_blob(11, b1, sizeof(b1));
+    suite_make_blob(12, b2, sizeof(b2));
+    for (int k = 0; k < 2; k++) {
+        const store_uuid *where = k ? &pks : &ks;
+        const store_password *p = k ? &pw : NULL;
+        assert_int_equal(store_object_create_with_id(st, where, p, &id, b1, sizeof(b1), &a, 1),
+                         CKR_OK);
+        /* the second create of the same UUID loses and changes nothing */
+        assert_int_equal(store_object_create_with_id(st, where, p, &id, b2, sizeof(b2), NULL, 0),
+                         CKR_IBM_GREP11_CONFLICT);
+        assert_int_equal(store_object_get(st, where, p, &id, &o), CKR_OK);
+        assert_int_equal(o->version, 1);
+        assert_memory_equal(o->blob, b1, sizeof(b1));
+        assert_int_equal(o->nattrs, 1);
+        store_object_free(o);
+    }
+    /* the same UUID in another keystore is another object; a wrong
+     * password writes nothing */
+    assert_int_equal(store_object_create_with_id(st, &pks, NULL, &id, b2, sizeof(b2), NULL, 0),
+                     CKR_PIN_INCORRECT);
+    assert_int_equal(store_object_create_with_id(st, &ks, NULL, NULL, b2, 1, NULL, 0),
+                     CKR_ARGUMENTS_BAD);
+}
+
+typedef struct racer {
+    store *st;
+    const store_uuid *ks, *id;
+    pthread_barrier_t *go;
+    unsigned char blob[32];
+    CK_RV rv;
+} racer;
+
+static void *race(void *p)
+{
+    racer *r = p;
+    CK_ATTRIBUTE a = {CKA_ID, r->blob, 4};
+
+    pthread_barrier_wait(r->go);
+    r->rv = store_object_create_with_id(r->st, r->ks, NULL, r->id, r->blob, sizeof(r->blob), &a, 1);
+    return NULL;
+}
+
+/* Two handles on one database (two replicas), four writers each, one UUID:
+ * exactly one create wins, the others see a conflict, and the object is
+ * the winner's. Repeated so the race is actually run often. */
+static void test_create_with_id_race(void **state)
+{
+    store *st = FX->st, *other = NULL;
+    store_options opt = {.pool_size = RACERS};
+    store_uuid ks;
+
+    assert_int_equal(store_open(FX->b->url, &opt, &other), CKR_OK);
+    suite_new_ks(st, &ks, STORE_KS_PRIVATE, NULL);
+    for (int round = 0; round < 20; round++) {
+        store_uuid id;
+        pthread_t th[RACERS];
+        racer r[RACERS];
+        pthread_barrier_t go;
+        int wins = 0, winner = -1;
+        store_object *o = NULL;
+
+        assert_int_equal(RAND_bytes(id.b, 16), 1);
+        pthread_barrier_init(&go, NULL, RACERS);
+        for (int i = 0; i < RACERS; i++) {
+            r[i] = (racer){i % 2 ? other : st, &ks, &id, &go, {0}, CKR_GENERAL_ERROR};
+            suite_make_blob((unsigned)(round * RACERS + i), r[i].blob, sizeof(r[i].blob));
+            assert_int_equal(pthread_create(&th[i], NULL, race, &r[i]), 0);
+        }
+        for (int i = 0; i < RACERS; i++)
+            pthread_join(th[i], NULL);
+        pthread_barrier_destroy(&go);
+        for (int i = 0; i < RACERS; i++) {
+            if (r[i].rv == CKR_OK) {
+                wins++;
+                winner = i;
+            } else {
+                assert_int_equal(r[i].rv, CKR_IBM_GREP11_CONFLICT);
+            }
+        }
+        assert_int_equal(wins, 1);
+        assert_int_equal(store_object_get(other, &ks, NULL, &id, &o), CKR_OK);
+        assert_memory_equal(o->blob, r[winner].blob, sizeof(r[winner].blob));
+        store_object_free(o);
+    }
+    store_close(other);
+}
+
+/* Blobs of several objects replaced in one transaction, each at its own
+ * version: a stale version and a missing object are reported per object
+ * and do not stop the others; attributes are kept; in an authenticated
+ * keystore too. */
+static void test_update_blobs(void **state)
+{
+    store *st = FX->st;
+    for (int prot = 0; prot < 2; prot++) {
+        store_uuid ks, id[3], missing;
+        store_password pw = suite_pw("blobs password");
+        const store_password *p = prot ? &pw : NULL;
+        unsigned char nb[3][40];
+        store_blob_update u[4];
+        store_object *o = NULL;
+        uint64_t v;
+
+        suite_new_ks(st, &ks, STORE_KS_PRIVATE, prot ? "blobs password" : NULL);
+        for (int i = 0; i < 3; i++) {
+            char label[8];
+            snprintf(label, sizeof(label), "b%d", i);
+            assert_int_equal(suite_put(st, &ks, p, label, "id", CKO_SECRET_KEY, &id[i]), CKR_OK);
+            suite_make_blob(100u + (unsigned)i, nb[i], sizeof(nb[i]));
+        }
+        /* id[1] moves on to version 2 behind the batch's back */
+        assert_int_equal(store_object_update(st, &ks, p, &id[1], 1, nb[2], 5, NULL, 0, &v), CKR_OK);
+        assert_int_equal(RAND_bytes(missing.b, 16), 1);
+        for (int i = 0; i < 3; i++)
+            u[i] = (store_blob_update){id[i], 1, nb[i], sizeof(nb[i]), CKR_OK, 0};
+        u[3] = (store_blob_update){missing, 1, nb[0], sizeof(nb[0]), CKR_OK, 0};
+        assert_int_equal(store_object_update_blobs(st, &ks, p, u, 4), CKR_OK);
+        assert_int_equal(u[0].rv, CKR_OK);
+        assert_int_equal(u[0].new_version, 2);
+        assert_int_equal(u[1].rv, CKR_IBM_GREP11_CONFLICT);
+        assert_int_equal(u[2].rv, CKR_OK);
+        assert_int_equal(u[3].rv, CKR_IBM_GREP11_MISSING);
+        for (int i = 0; i < 3; i++) {
+            assert_int_equal(store_object_get(st, &ks, p, &id[i], &o), CKR_OK);
+            assert_int_equal(o->version, 2);
+            if (i == 1) {
+                assert_int_equal(o->blob_len, 5);
+            } else {
+                assert_int_equal(o->blob_len, sizeof(nb[i]));
+                assert_memory_equal(o->blob, nb[i], sizeof(nb[i]));
+            }
+            assert_int_equal(o->nattrs, 3); /* attributes kept */
+            store_object_free(o);
+        }
+        /* a wrong password changes nothing */
+        u[0].expected_version = 2;
+        assert_int_equal(store_object_update_blobs(st, &ks, prot ? NULL : &pw, u, 1),
+                         CKR_PIN_INCORRECT);
+        assert_int_equal(store_object_get(st, &ks, p, &id[0], &o), CKR_OK);
+        assert_int_equal(o->version, 2);
+        store_object_free(o);
+    }
+}
+
+const struct CMUnitTest suite_list_tests[] = {
+    cmocka_unit_test(test_update_blobs),
+    cmocka_unit_test(test_keystore_list),
+    cmocka_unit_test(test_create_with_id),
+    cmocka_unit_test(test_create_with_id_race),
+};
+const size_t suite_list_count = sizeof(suite_list_tests) / sizeof(suite_list_tests[0]);
