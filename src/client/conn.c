@@ -23,9 +23,16 @@
 #define GRACE_MS 2000
 #define RETRY_WAIT_MS 1000
 #define DEFAULT_MAX_MESSAGE (64u * 1024u * 1024u)
+#define MAX_CHANNELS 16
 
+/* Calls are spread round-robin over channels, each its own TCP connection:
+ * gRPC serializes the transport work of one connection (framing, TLS) on
+ * one thread at a time, so one connection caps a multi-threaded client and
+ * the server side of it at about one core. */
 struct g11c_conn {
-    grpc_channel *channel;
+    grpc_channel *channel[MAX_CHANNELS];
+    int nchannels;
+    unsigned next_channel; /* atomic */
     int timeout_ms;
     g11c_error_hook on_error;
     void *on_error_arg;
@@ -137,18 +144,32 @@ CK_RV g11c_connect(const g11c_options *opt, g11c_conn **out)
         creds = grpc_ssl_credentials_create(ca, cert ? &pair : NULL, NULL, NULL);
     }
     int max = (int)(opt->max_message ? opt->max_message : DEFAULT_MAX_MESSAGE);
-    grpc_arg args[2];
+    int want =
+        opt->channels > 0 ? (opt->channels < MAX_CHANNELS ? opt->channels : MAX_CHANNELS) : 1;
+    grpc_arg args[4];
     args[0].type = GRPC_ARG_INTEGER;
     args[0].key = (char *)GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
     args[0].value.integer = max;
     args[1].type = GRPC_ARG_INTEGER;
     args[1].key = (char *)GRPC_ARG_MAX_SEND_MESSAGE_LENGTH;
     args[1].value.integer = max;
-    grpc_channel_args chargs = {2, args};
-    c->channel = creds ? grpc_channel_create(opt->address, creds, &chargs) : NULL;
-    if (creds)
-        grpc_channel_credentials_release(creds);
-    if (!c->channel) {
+    /* Without a pool of its own each channel would share the one
+     * connection that channels with equal arguments share. */
+    args[2].type = GRPC_ARG_INTEGER;
+    args[2].key = (char *)GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL;
+    args[2].value.integer = 1;
+    args[3].type = GRPC_ARG_INTEGER;
+    args[3].key = (char *)"grep11.channel_index";
+    grpc_channel_args chargs = {want > 1 ? 4 : 2, args};
+    for (int i = 0; creds && i < want; i++) {
+        args[3].value.integer = i;
+        if (!(c->channel[i] = grpc_channel_create(opt->address, creds, &chargs)))
+            break;
+        c->nchannels++;
+    }
+    if (c->nchannels != want) {
+        for (int i = 0; i < c->nchannels; i++)
+            grpc_channel_destroy(c->channel[i]);
         grpc_shutdown();
         rv = CKR_DEVICE_ERROR;
     }
@@ -174,7 +195,8 @@ void g11c_close(g11c_conn *c)
     for (int i = 0; i < c->ncq_free; i++)
         cq_destroy(c->cq_free[i]);
     pthread_mutex_destroy(&c->cq_lock);
-    grpc_channel_destroy(c->channel);
+    for (int i = 0; i < c->nchannels; i++)
+        grpc_channel_destroy(c->channel[i]);
     grpc_shutdown();
     free(c);
 }
@@ -218,8 +240,10 @@ static CK_RV exchange(g11c_conn *c, const char *method, grpc_metadata *md, size_
     gpr_timespec deadline =
         gpr_time_add(gpr_now(GPR_CLOCK_REALTIME), gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
     grpc_slice path = grpc_slice_from_static_string(method);
-    grpc_call *call = grpc_channel_create_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, cq, path,
-                                               NULL, deadline, NULL);
+    unsigned pick =
+        __atomic_fetch_add(&c->next_channel, 1, __ATOMIC_RELAXED) % (unsigned)c->nchannels;
+    grpc_call *call = grpc_channel_create_call(c->channel[pick], NULL, GRPC_PROPAGATE_DEFAULTS, cq,
+                                               path, NULL, deadline, NULL);
     grpc_slice req_slice = grpc_slice_from_copied_buffer((const char *)req, len);
     grpc_byte_buffer *send = grpc_raw_byte_buffer_create(&req_slice, 1);
     grpc_slice_unref(req_slice);

@@ -30,6 +30,7 @@ typedef struct {
     const char *key_file;  /* its private key */
     int timeout_ms;        /* per call; 0: 30 s */
     size_t max_message;    /* 0: 64 MiB */
+    int channels;          /* TCP connections calls are spread over; 0: 1 (max 16) */
 } g11c_options;
 
 typedef struct {

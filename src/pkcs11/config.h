@@ -43,6 +43,7 @@ typedef struct {
     int tls_mutual;
     char *cacert, *certfile, *keyfile;
     int timeout_ms;  /* grep11connection.timeout (ms), default 30000 */
+    int channels;    /* grep11connection.channels (TCP connections), default 1 */
     int remotestore; /* storage.remotestore.enabled */
     p11_user_cfg users[3];
 } p11_token_cfg;

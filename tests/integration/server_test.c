@@ -216,6 +216,76 @@ static void two_hundred_concurrent_clients(void **state)
     still_serving(f->conn);
 }
 
+/* Established TCP connections whose remote port is port (gRPC may use an
+ * IPv6 socket with a v4-mapped address, so both tables count). */
+static int established_to(unsigned port)
+{
+    static const char *const tables[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+    char line[512];
+    int n = 0;
+    for (int t = 0; t < 2; t++) {
+        FILE *f = fopen(tables[t], "r");
+        if (!f)
+            continue;
+        while (fgets(line, sizeof(line), f)) {
+            unsigned rport, st;
+            if (sscanf(line, " %*d: %*x:%*x %*x:%x %x", &rport, &st) == 2 && rport == port &&
+                st == 1)
+                n++;
+        }
+        fclose(f);
+    }
+    return n;
+}
+
+typedef struct {
+    g11c_conn *c;
+    int failures;
+} channel_job;
+
+static void *channel_thread(void *arg)
+{
+    channel_job *job = arg;
+    for (int i = 0; i < 50; i++) {
+        uint8_t r[16];
+        if (g11c_generate_random(job->c, r, sizeof(r)) != CKR_OK)
+            job->failures++;
+    }
+    return NULL;
+}
+
+/* g11c_options.channels: one connection object, calls from many threads
+ * spread over that many TCP connections, all answered. */
+static void calls_spread_over_channels(void **state)
+{
+    fixture *f = *state;
+    enum { CHANNELS = 4, THREADS = 8 };
+    const char *colon = strrchr(f->srv.addr, ':');
+    unsigned port = (unsigned)atoi(colon + 1);
+    g11c_options o = {.address = f->srv.addr, .ca_file = f->srv.ca, .channels = CHANNELS};
+    g11c_conn *c = NULL;
+    int before = established_to(port);
+    assert_true(before >= 0);
+    assert_int_equal(g11c_connect(&o, &c), CKR_OK);
+    assert_int_equal(test_authenticate(c, f->srv.apikey), CKR_OK);
+    pthread_t th[THREADS];
+    channel_job jobs[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        jobs[i] = (channel_job){c, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, channel_thread, &jobs[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(jobs[i].failures, 0);
+    }
+    int after = established_to(port);
+    if (after < before + CHANNELS)
+        print_error("connections to port %u: %d before, %d after\n", port, before, after);
+    assert_true(after >= before + CHANNELS);
+    g11c_close(c);
+    still_serving(f->conn);
+}
+
 static void thousand_mixed_calls(void **state)
 {
     fixture *f = *state;
@@ -321,6 +391,7 @@ int main(void)
         cmocka_unit_test(unknown_method_is_answered),
         cmocka_unit_test(wrong_ca_cannot_connect),
         cmocka_unit_test(two_hundred_concurrent_clients),
+        cmocka_unit_test(calls_spread_over_channels),
         cmocka_unit_test(thousand_mixed_calls),
     };
     const struct CMUnitTest own[] = {

@@ -54,6 +54,7 @@ typedef struct {
     const char *pin;      /* PKCS #11 user PIN */
     unsigned long slot;   /* PKCS #11 slot id */
     size_t objects;       /* find ops: population override (0: the op's own) */
+    int channels;         /* grep11 target: TCP connections (0: 1) */
 } bench_options;
 
 typedef struct bench_target bench_target;

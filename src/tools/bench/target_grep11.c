@@ -284,7 +284,7 @@ static int open_common(bench_target **out, const bench_options *opt, int in_proc
     } else {
         char apikey[256] = "";
         snprintf(path, sizeof(path), "%s/tls/ca.pem", opt->data_dir);
-        g11c_options o = {.address = opt->address, .ca_file = path};
+        g11c_options o = {.address = opt->address, .ca_file = path, .channels = opt->channels};
         if (g11c_connect(&o, &t->conn) != CKR_OK)
             goto fail;
         snprintf(path, sizeof(path), "%s/dev-apikey", opt->data_dir);

@@ -39,6 +39,7 @@ static void example_parses_as_is(void **state)
     assert_string_equal(t0->label, "grep11");
     assert_string_equal(t0->address, "127.0.0.1:9876");
     assert_int_equal(t0->timeout_ms, 30000);
+    assert_int_equal(t0->channels, 1);
     assert_true(t0->tls_enabled);
     assert_false(t0->tls_mutual);
     assert_string_equal(t0->cacert, "/etc/grep11/ca.pem");
@@ -122,7 +123,7 @@ static void config_values(void **state)
     (void)state;
     p11_config cfg;
     char err[300];
-    const char *doc = "defaults: &d {address: \"::1\", port: \"443\", timeout: 2500,"
+    const char *doc = "defaults: &d {address: \"::1\", port: \"443\", timeout: 2500, channels: 3,"
                       " tls: {enabled: no}}\n"
                       "tokens:\n"
                       "  7: {grep11connection: *d, users: {1: {iamauth: {endpoint: "
@@ -134,6 +135,7 @@ static void config_values(void **state)
     assert_int_equal(cfg.tokens[0].slot, 2); /* sorted */
     assert_string_equal(cfg.tokens[1].address, "[::1]:443");
     assert_int_equal(cfg.tokens[1].timeout_ms, 2500);
+    assert_int_equal(cfg.tokens[1].channels, 3);
     assert_false(cfg.tokens[1].tls_enabled);
     assert_string_equal(cfg.tokens[1].users[1].iam_endpoint, "auth.example:8443");
     assert_true(cfg.tokens[1].users[1].iam_enabled);
@@ -168,6 +170,8 @@ static void invalid_settings_name_the_key(void **state)
          "tokens.0.grep11connection.port"},
         {"tokens:\n  0: {grep11connection: {address: h, port: 1, timeout: 0}}\n", CKR_ARGUMENTS_BAD,
          "tokens.0.grep11connection.timeout"},
+        {"tokens:\n  0: {grep11connection: {address: h, port: 1, channels: 17}}\n",
+         CKR_ARGUMENTS_BAD, "tokens.0.grep11connection.channels"},
         {"tokens:\n  0: {grep11connection: {address: h, port: 1, tls: {enabled: maybe}}}\n",
          CKR_ARGUMENTS_BAD, "tokens.0.grep11connection.tls.enabled"},
         {"tokens:\n  0: {grep11connection: {address: h, port: 1, tls: {mutual: true}}}\n",
