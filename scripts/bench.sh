@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command for the side-by-side benchmark (docs/performance.md):
 #   scripts/bench.sh [--quick] [--threads 1,2,8,16] [--seconds S] [--rounds R]
-#                    [--out DIR] [OP...]
+#                    [--channels N] [--objects N] [--out DIR] [OP...]
 # Builds grep11 (build/ unless BUILD is set), starts a development grep11d on
 # a free loopback port (TLS, API keys on), makes a SoftHSMv2 token and a
 # pkcs11-grep11.so token, then runs grep11-bench twice per operation:
@@ -21,6 +21,7 @@ OVERHEAD_THREADS=1,2,16
 SECONDS_PER=2
 ROUNDS=3
 OBJECTS=
+CHANNELS=2
 OPS=()
 PASSES=${PASSES:-client module overhead}
 want() { [[ " $PASSES " == *" $1 "* ]]; }
@@ -31,6 +32,7 @@ while [ $# -gt 0 ]; do
     --seconds) SECONDS_PER=$2; shift ;;
     --rounds) ROUNDS=$2; shift ;;
     --objects) OBJECTS=$2; shift ;;
+    --channels) CHANNELS=$2; shift ;;
     --out) OUT=$2; shift ;;
     -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
     -*) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
@@ -89,6 +91,7 @@ tokens:
     grep11connection:
       address: "127.0.0.1"
       port: ${ADDR##*:}
+      channels: $CHANNELS
       tls: {enabled: true, cacert: "$WORK/d/tls/ca.pem"}
     storage: {remotestore: {enabled: true}}
     users:
@@ -105,6 +108,7 @@ eval "$(bash "$ROOT/scripts/softhsm-setup.sh" "$WORK/softhsm")"
 common=(--threads "$THREADS" --seconds "$SECONDS_PER" --rounds "$ROUNDS" --address "$ADDR"
     --data-dir "$WORK/d")
 [ -n "$OBJECTS" ] && common+=(--objects "$OBJECTS")
+common+=(--channels "$CHANNELS")
 soft="pkcs11=$SOFTHSM,slot=$SOFTHSM_SLOT,pin=1234,label=softhsm"
 ours="pkcs11=$MODULE,slot=0,pin=$USER_PIN,label=pkcs11-grep11"
 

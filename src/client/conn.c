@@ -167,6 +167,8 @@ CK_RV g11c_connect(const g11c_options *opt, g11c_conn **out)
             break;
         c->nchannels++;
     }
+    if (creds)
+        grpc_channel_credentials_release(creds); /* the channels hold their own */
     if (c->nchannels != want) {
         for (int i = 0; i < c->nchannels; i++)
             grpc_channel_destroy(c->channel[i]);

@@ -122,6 +122,8 @@ CK_RV p11_tmpl_check(const CK_ATTRIBUTE *t, CK_ULONG n)
                 return CKR_ATTRIBUTE_VALUE_INVALID;
             break;
         default:
+            if (t[i].type == CKA_ALLOWED_MECHANISMS && t[i].ulValueLen % sizeof(CK_MECHANISM_TYPE))
+                return CKR_ATTRIBUTE_VALUE_INVALID;
             break;
         }
         for (CK_ULONG k = 0; k < i; k++)

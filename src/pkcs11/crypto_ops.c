@@ -71,7 +71,8 @@ static CK_RV op_init(CK_SESSION_HANDLE h, p11_opkind kind, const CK_MECHANISM *m
             rv = CKR_KEY_HANDLE_INVALID;
             goto out;
         }
-        if ((rv = check_key(st, o, kind, m->mechanism)) != CKR_OK)
+        if ((rv = check_key(st, o, kind, m->mechanism)) != CKR_OK ||
+            (rv = p11_object_mech_allowed(o, m->mechanism)) != CKR_OK)
             goto out;
     }
     if ((rv = p11_mech_from_ck(m, &op->mech)) != CKR_OK)

@@ -363,6 +363,12 @@ CK_RV p11_key_template_for_server(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUT
  * (dflt_private -1: TRUE when the normal user is logged in). */
 CK_RV p11_object_placement(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, CK_ULONG n,
                            int dflt_token, int dflt_private, int *is_private, int *is_token);
+/* CKA_ALLOWED_MECHANISMS (kept beside the blob; the engine does not bind
+ * it): CKR_OK when the list is absent or empty or names mech, else
+ * CKR_MECHANISM_INVALID. Called by every *Init that uses a key. */
+CK_RV p11_object_mech_allowed(p11_object *o, CK_MECHANISM_TYPE mech);
+/* Does o match every attribute of a search template (exact bytes)? */
+int p11_object_matches(p11_object *o, const CK_ATTRIBUTE *t, CK_ULONG n);
 /* Copies an object (attributes, blob; not its keystore identity). */
 CK_RV p11_object_duplicate(p11_object *src, p11_object **out);
 
@@ -378,6 +384,17 @@ CK_RV p11_import_private(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, C
 CK_RV p11_pkder(const CK_ATTRIBUTE *t, CK_ULONG n, int priv, g11c_buf *out);
 
 /* tokstore.c: token objects in the keystores (grep11.Store) */
+/* CKA_UNIQUE_ID (PKCS #11 3.0) of a token object is its keystore object
+ * UUID as text (8-4-4-4-12 lowercase hex, no NUL): the same in every
+ * process and after C_Finalize. A session object gets a random UUID
+ * (p11_object_add). Read-only; never stored in the row (it is the row's
+ * id); a search naming it reads that one object (tokfind.c). */
+#define P11_UUID_TEXT_LEN 36
+void p11_uuid_text(const uint8_t id[16], char out[P11_UUID_TEXT_LEN + 1]);
+/* Exactly 36 bytes in the 8-4-4-4-12 shape (either case); 0 otherwise. */
+int p11_uuid_from_text(const void *p, size_t len, uint8_t out[16]);
+/* Sets CKA_UNIQUE_ID from o->uuid. */
+CK_RV p11_unique_id_set(p11_object *o);
 /* The slot's keystore UUIDs from the configuration. */
 void p11_tokstore_slot_setup(p11_slot *slot);
 /* May a token object go to keystore ks of the slot? (configuration) */

@@ -84,7 +84,8 @@ static CK_RV kem_key_get(p11_state *st, p11_session *s, CK_MECHANISM_TYPE mech, 
         rv = CKR_KEY_TYPE_INCONSISTENT;
     else if (kt != (mech == CKM_ML_KEM ? CKK_ML_KEM : CKK_IBM_PQC_KYBER))
         rv = CKR_KEY_TYPE_INCONSISTENT;
-    else if (p11_object_key_arg(st, o, &k->key) != CKR_OK)
+    else if ((rv = p11_object_mech_allowed(o, mech)) == CKR_OK &&
+             p11_object_key_arg(st, o, &k->key) != CKR_OK)
         rv = CKR_KEY_HANDLE_INVALID;
 out:
     p11_object_put(st, o);

@@ -8,10 +8,11 @@
 
 #define RANDOM_CHUNK (1u << 20)
 
-/* A key handle as a usable key: visible, a blob, bound attributes cached,
- * the usage flag set. bad: the CK_RV for an unusable handle. */
-static CK_RV use_key(p11_state *st, p11_session *s, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE usage,
-                     CK_RV bad, g11c_buf *blob)
+/* A key handle as a usable key for mech: visible, a blob, bound attributes
+ * cached, the usage flag set, mech allowed. bad: the CK_RV for an unusable
+ * handle. */
+static CK_RV use_key(p11_state *st, p11_session *s, CK_OBJECT_HANDLE h, CK_MECHANISM_TYPE mech,
+                     CK_ATTRIBUTE_TYPE usage, CK_RV bad, g11c_buf *blob)
 {
     p11_object *o;
     CK_RV rv = p11_object_get(st, s, h, &o);
@@ -28,6 +29,8 @@ static CK_RV use_key(p11_state *st, p11_session *s, CK_OBJECT_HANDLE h, CK_ATTRI
         rv = CKR_KEY_FUNCTION_NOT_PERMITTED;
         goto out;
     }
+    if ((rv = p11_object_mech_allowed(o, mech)) != CKR_OK)
+        goto out;
     if (p11_object_key_arg(st, o, blob) != CKR_OK)
         rv = bad;
 out:
@@ -94,7 +97,8 @@ CK_RV C_WrapKey(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_OBJECT_HANDLE hwrap, CK
     if (rv != CKR_OK)
         return rv;
     if ((rv = p11_slot_mech_check(&st->slots[s->slot_idx], m->mechanism, CKF_WRAP)) != CKR_OK ||
-        (rv = use_key(st, s, hwrap, CKA_WRAP, CKR_WRAPPING_KEY_HANDLE_INVALID, &kek)) != CKR_OK)
+        (rv = use_key(st, s, hwrap, m->mechanism, CKA_WRAP, CKR_WRAPPING_KEY_HANDLE_INVALID,
+                      &kek)) != CKR_OK)
         goto out;
     p11_object *o;
     if ((rv = p11_object_get(st, s, hkey, &o)) != CKR_OK) {
@@ -149,8 +153,8 @@ CK_RV C_UnwrapKey(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_OBJECT_HANDLE hunwrap
     if (rv != CKR_OK)
         return rv;
     if ((rv = new_key_prep(st, s, m, CKF_UNWRAP, t, n, &pm, &srv, &nsrv)) != CKR_OK ||
-        (rv = use_key(st, s, hunwrap, CKA_UNWRAP, CKR_UNWRAPPING_KEY_HANDLE_INVALID, &kek)) !=
-            CKR_OK)
+        (rv = use_key(st, s, hunwrap, m->mechanism, CKA_UNWRAP, CKR_UNWRAPPING_KEY_HANDLE_INVALID,
+                      &kek)) != CKR_OK)
         goto out;
     g11c_bytes none = {NULL, 0};
     rv = g11c_unwrap_key(st->slots[s->slot_idx].conn, p11_bytes(in, in_len), g11c_bytes_of(&kek),
@@ -182,7 +186,8 @@ CK_RV C_DeriveKey(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_OBJECT_HANDLE hbase, 
     if (rv != CKR_OK)
         return rv;
     if ((rv = new_key_prep(st, s, m, CKF_DERIVE, t, n, &pm, &srv, &nsrv)) != CKR_OK ||
-        (rv = use_key(st, s, hbase, CKA_DERIVE, CKR_KEY_HANDLE_INVALID, &base)) != CKR_OK)
+        (rv = use_key(st, s, hbase, m->mechanism, CKA_DERIVE, CKR_KEY_HANDLE_INVALID, &base)) !=
+            CKR_OK)
         goto out;
     g11c_bytes none = {NULL, 0};
     rv = g11c_derive_key(st->slots[s->slot_idx].conn, &pm.m, srv, nsrv, g11c_bytes_of(&base), none,

@@ -10,9 +10,19 @@
 
 /* Attributes of a key that live beside its blob, never sent to the server. */
 static const CK_ATTRIBUTE_TYPE local_key_attrs[] = {
-    CKA_TOKEN,      CKA_PRIVATE,   CKA_LABEL,       CKA_ID,
-    CKA_START_DATE, CKA_END_DATE,  CKA_COPYABLE,    CKA_DESTROYABLE,
-    CKA_SUBJECT,    CKA_UNIQUE_ID, CKA_APPLICATION, CKA_ALWAYS_AUTHENTICATE,
+    CKA_TOKEN,
+    CKA_PRIVATE,
+    CKA_LABEL,
+    CKA_ID,
+    CKA_START_DATE,
+    CKA_END_DATE,
+    CKA_COPYABLE,
+    CKA_DESTROYABLE,
+    CKA_SUBJECT,
+    CKA_UNIQUE_ID,
+    CKA_APPLICATION,
+    CKA_ALWAYS_AUTHENTICATE,
+    CKA_ALLOWED_MECHANISMS,
 };
 
 /* Never changed after creation. */
@@ -63,6 +73,10 @@ CK_RV p11_object_placement(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t,
                            int dflt_token, int dflt_private, int *is_private, int *is_token)
 {
     int user = p11_slot_user_logged_in(&st->slots[s->slot_idx]);
+    /* Every new object passes here; its CKA_UNIQUE_ID is the module's to
+     * assign (C_CopyObject's template is checked as a change). */
+    if (p11_tmpl_find(t, n, CKA_UNIQUE_ID))
+        return CKR_ATTRIBUTE_READ_ONLY;
     *is_private = p11_tmpl_bool(t, n, CKA_PRIVATE, dflt_private < 0 ? user : dflt_private);
     *is_token = p11_tmpl_bool(t, n, CKA_TOKEN, dflt_token);
     if (*is_private && !user)
@@ -112,6 +126,9 @@ CK_RV p11_key_object(p11_state *st, p11_session *s, g11c_buf *blob, const g11c_b
     /* Kept here, enforced by the module (ctxauth.c); default FALSE. */
     if (rv == CKR_OK && cls == CKO_PRIVATE_KEY && !p11_attrs_find(a, CKA_ALWAYS_AUTHENTICATE))
         rv = p11_attrs_set_bool(a, CKA_ALWAYS_AUTHENTICATE, CK_FALSE);
+    /* Kept here, enforced by the module at *Init; empty: any mechanism. */
+    if (rv == CKR_OK && !p11_attrs_find(a, CKA_ALLOWED_MECHANISMS))
+        rv = p11_attrs_set(a, CKA_ALLOWED_MECHANISMS, empty, 0);
     if (rv == CKR_OK && checksum && checksum->len >= 3)
         rv = p11_attrs_set(a, CKA_CHECK_VALUE, checksum->ptr, 3);
     if (rv == CKR_OK)
@@ -134,6 +151,27 @@ CK_RV p11_key_from_blob(p11_state *st, p11_session *s, g11c_buf *blob, const g11
     CK_RV rv = p11_key_object(st, s, blob, checksum, cls, t, n, &o);
     if (rv == CKR_OK && (rv = p11_object_add(st, s, o, h)) != CKR_OK)
         p11_object_free(o);
+    return rv;
+}
+
+CK_RV p11_object_mech_allowed(p11_object *o, CK_MECHANISM_TYPE mech)
+{
+    CK_RV rv = CKR_OK;
+    p11_mutex_lock(o->lock);
+    const CK_ATTRIBUTE *a = p11_attrs_find(&o->attrs, CKA_ALLOWED_MECHANISMS);
+    CK_ULONG n = a ? a->ulValueLen / sizeof(CK_MECHANISM_TYPE) : 0;
+    if (n) {
+        rv = CKR_MECHANISM_INVALID;
+        for (CK_ULONG i = 0; i < n && rv != CKR_OK; i++) {
+            CK_MECHANISM_TYPE m;
+            memcpy(&m, (const CK_BYTE *)a->pValue + i * sizeof(m), sizeof(m));
+            if (m == mech)
+                rv = CKR_OK;
+        }
+    }
+    p11_mutex_unlock(o->lock);
+    if (rv != CKR_OK)
+        P11_INFO("mechanism 0x%lx is not in the key's CKA_ALLOWED_MECHANISMS", (unsigned long)mech);
     return rv;
 }
 

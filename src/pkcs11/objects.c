@@ -3,6 +3,7 @@
  * C_DestroyObject / C_GetObjectSize.
  * Objects are reference counted so that a call using one (an RPC with its
  * blob, say) never sees it freed by a concurrent C_DestroyObject. */
+#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,16 +63,30 @@ void p11_object_put(p11_state *st, p11_object *o)
         p11_object_free(o);
 }
 
+/* A session object's CKA_UNIQUE_ID: a random (version 4) UUID, so that it
+ * never equals a token object's or another session object's. */
+static CK_RV session_unique_id(p11_object *o)
+{
+    if (RAND_bytes(o->uuid, sizeof(o->uuid)) != 1)
+        return CKR_FUNCTION_FAILED;
+    o->uuid[6] = (uint8_t)((o->uuid[6] & 0x0f) | 0x40);
+    o->uuid[8] = (uint8_t)((o->uuid[8] & 0x3f) | 0x80);
+    return p11_unique_id_set(o);
+}
+
 CK_RV p11_object_add(p11_state *st, p11_session *s, p11_object *o, CK_OBJECT_HANDLE *h)
 {
     o->slot_idx = s->slot_idx;
     if (o->is_token)
         return p11_tokstore_create(st, o, h); /* lives on beyond the session */
+    CK_RV rv = session_unique_id(o);          /* a copy's is replaced too */
+    if (rv != CKR_OK)
+        return rv;
     o->owner = s->handle;
     o->refs = 1;
     p11_mutex_lock(st->lock);
     o->handle = p11_new_handle(st);
-    CK_RV rv = p11_htab_put(&st->objects, o->handle, o);
+    rv = p11_htab_put(&st->objects, o->handle, o);
     p11_mutex_unlock(st->lock);
     if (rv == CKR_OK)
         *h = o->handle;
@@ -206,7 +221,7 @@ void p11_state_free_objects(p11_state *st)
 
 /* ---- search ------------------------------------------------------------------ */
 
-static int matches(p11_object *o, const CK_ATTRIBUTE *t, CK_ULONG n)
+int p11_object_matches(p11_object *o, const CK_ATTRIBUTE *t, CK_ULONG n)
 {
     int ok = 1;
     p11_mutex_lock(o->lock);
@@ -234,7 +249,7 @@ static void find_one(CK_ULONG key, void *val, void *arg)
 {
     finder *f = arg;
     p11_object *o = val;
-    if (!o->is_token && visible(f->st, o, f->slot_idx) && matches(o, f->t, f->n))
+    if (!o->is_token && visible(f->st, o, f->slot_idx) && p11_object_matches(o, f->t, f->n))
         f->found[f->nfound++] = key;
 }
 

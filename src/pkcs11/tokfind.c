@@ -120,14 +120,61 @@ static CK_RV fetch(p11_state *st, p11_session *s, int ks)
     return rv;
 }
 
+/* A template naming CKA_UNIQUE_ID: that is the keystore object's UUID
+ * (never stored in its row), so the one object is read by id and the rest
+ * of the template matched here. No paging follows. */
+static CK_RV fetch_by_id(p11_state *st, p11_session *s, int ks, const uint8_t id[16],
+                         const CK_ATTRIBUTE *t, CK_ULONG n)
+{
+    p11_slot *slot = &st->slots[s->slot_idx];
+    g11c_stored_object so;
+    CK_OBJECT_HANDLE h;
+    p11_object *o = NULL;
+    CK_RV rv = g11c_store_get_object(slot->conn, slot->ks_id[ks], p11_tokstore_password(slot, ks),
+                                     id, &so);
+    switch (rv) {
+    case CKR_OK:
+        break;
+    case CKR_GREP11_MISSING:
+    case CKR_TOKEN_NOT_PRESENT:
+    case CKR_GREP11_PERMISSION_DENIED:
+    case CKR_USER_NOT_LOGGED_IN:
+        return CKR_OK; /* not in this keystore, or not ours to read */
+    default:
+        return p11_tokstore_rv(rv, "reading a token object by CKA_UNIQUE_ID");
+    }
+    if (may_see(slot, ks, &so) &&
+        (rv = p11_tokstore_adopt(st, s->slot_idx, ks, &so, &h)) == CKR_OK &&
+        p11_object_get(st, s, h, &o) == CKR_OK) {
+        if (p11_object_matches(o, t, n))
+            rv = push(s, h);
+        p11_object_put(st, o);
+    }
+    g11c_stored_object_free(&so);
+    return rv;
+}
+
 CK_RV p11_tokfind_init(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, CK_ULONG n)
 {
-    int any = 0;
+    int any = 0, want[2];
     p11_tokfind_clear(s);
     for (int ks = 0; ks < 2; ks++)
-        any |= s->fks_more[ks] = wanted(st, s, ks, t, n);
+        any |= want[ks] = wanted(st, s, ks, t, n);
     if (!any)
         return CKR_OK;
+    const CK_ATTRIBUTE *uid = p11_tmpl_find(t, n, CKA_UNIQUE_ID);
+    if (uid) {
+        uint8_t id[16];
+        CK_RV rv = CKR_OK;
+        if (!p11_uuid_from_text(uid->pValue, uid->ulValueLen, id))
+            return CKR_OK; /* no token object has such an id */
+        for (int ks = 0; ks < 2 && rv == CKR_OK; ks++)
+            if (want[ks])
+                rv = fetch_by_id(st, s, ks, id, t, n);
+        return rv;
+    }
+    for (int ks = 0; ks < 2; ks++)
+        s->fks_more[ks] = want[ks];
     CK_RV rv = copy_template(s, t, n);
     for (int ks = 0; ks < 2 && rv == CKR_OK; ks++)
         if (s->fks_more[ks])

@@ -41,6 +41,49 @@ static int uuid_parse(const char *s, uint8_t out[16])
     return k == 32;
 }
 
+void p11_uuid_text(const uint8_t id[16], char out[P11_UUID_TEXT_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t k = 0;
+    for (size_t i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[k++] = '-';
+        out[k++] = hex[id[i] >> 4];
+        out[k++] = hex[id[i] & 15];
+    }
+    out[k] = '\0';
+}
+
+int p11_uuid_from_text(const void *p, size_t len, uint8_t out[16])
+{
+    const char *s = p;
+    if (len != P11_UUID_TEXT_LEN)
+        return 0;
+    for (size_t i = 0, k = 0; i < len; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return 0;
+            continue;
+        }
+        int v = hexval(s[i]);
+        if (v < 0)
+            return 0;
+        if (k % 2 == 0)
+            out[k / 2] = (uint8_t)(v << 4);
+        else
+            out[k / 2] |= (uint8_t)v;
+        k++;
+    }
+    return 1;
+}
+
+CK_RV p11_unique_id_set(p11_object *o)
+{
+    char text[P11_UUID_TEXT_LEN + 1];
+    p11_uuid_text(o->uuid, text);
+    return p11_attrs_set(&o->attrs, CKA_UNIQUE_ID, text, P11_UUID_TEXT_LEN);
+}
+
 static int ks_user(int ks)
 {
     return ks == P11_KS_PRIVATE ? P11_USER_NORMAL : P11_USER_ANON;
@@ -120,7 +163,8 @@ CK_RV p11_tokstore_rv(CK_RV rv, const char *what)
 
 /* The attributes to store: all of them, but for integers that say
  * CK_UNAVAILABLE_INFORMATION (CKA_KEY_GEN_MECHANISM of an imported key),
- * which the server's wire refuses as negative; the blob still has them.
+ * which the server's wire refuses as negative (the blob still has them),
+ * and CKA_UNIQUE_ID, which is the row's own UUID (set when read).
  * *out borrows the values. */
 static CK_RV storable(const p11_attrs *a, CK_ATTRIBUTE **out, CK_ULONG *n)
 {
@@ -132,7 +176,7 @@ static CK_RV storable(const p11_attrs *a, CK_ATTRIBUTE **out, CK_ULONG *n)
         if (a->a[i].ulValueLen == sizeof(v) &&
             grep11_attr_kind_of(a->a[i].type) == GREP11_ATTR_ULONG)
             memcpy(&v, a->a[i].pValue, sizeof(v));
-        if (v != CK_UNAVAILABLE_INFORMATION)
+        if (v != CK_UNAVAILABLE_INFORMATION && a->a[i].type != CKA_UNIQUE_ID)
             (*out)[(*n)++] = a->a[i];
     }
     return CKR_OK;
@@ -155,6 +199,8 @@ static CK_RV from_stored(p11_object *o, int ks, g11c_stored_object *so)
     o->ks = ks;
     memcpy(o->uuid, so->id, 16);
     o->version = so->version;
+    if ((rv = p11_unique_id_set(o)) != CKR_OK)
+        return rv;
     if (so->blob.len) {
         o->blob = so->blob;
         so->blob.ptr = NULL;
@@ -239,6 +285,11 @@ CK_RV p11_tokstore_create(p11_state *st, p11_object *o, CK_OBJECT_HANDLE *h)
     free(attrs);
     if (rv != CKR_OK)
         return p11_tokstore_rv(rv, "storing a token object");
+    if ((rv = p11_unique_id_set(o)) != CKR_OK) {
+        g11c_store_destroy_object(slot->conn, slot->ks_id[ks], p11_tokstore_password(slot, ks),
+                                  o->uuid);
+        return rv;
+    }
     o->is_token = 1;
     o->ks = ks;
     o->owner = CK_INVALID_HANDLE; /* belongs to no session */

@@ -6,7 +6,8 @@
 # `openssl s_server` holding the token key, `openssl s_client` verifying the
 # certificate and host name, a line sent to the server and its echo received.
 # TLS 1.3 (ECDSA, RSA-PSS) and TLS 1.2 (ECDSA, RSA PKCS #1 v1.5
-# signatures); RSA decryption through the engine (PKCS #1 v1.5, OAEP).
+# signatures); RSA decryption through the engine (PKCS #1 v1.5, OAEP); ECDH
+# (`openssl pkeyutl -derive`) against an OpenSSL peer key.
 # Usage: openssl_tls_test.sh GREP11D MODULE GREP11CTL
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -124,6 +125,18 @@ for pad in pkcs1 oaep; do
     [ "$got" = "for the token only" ] || fail "engine decrypt ($pad): $got"
 done
 ok "openssl pkeyutl -decrypt through the engine: RSA PKCS #1 v1.5 and OAEP"
+
+# ECDH through the engine: the token's P-256 key and an OpenSSL peer key
+# agree on the secret OpenSSL derives with the peer's private key.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$DIR/peer.pem" 2>/dev/null
+openssl pkey -in "$DIR/peer.pem" -pubout -out "$DIR/peer.pub.pem"
+openssl pkeyutl -derive -engine pkcs11 -keyform engine \
+    -inkey "pkcs11:token=tls;object=tls-ec;type=private" -peerkey "$DIR/peer.pub.pem" \
+    -out "$DIR/dh.got" 2>"$DIR/err" || fail "engine derive: $(cat "$DIR/err")"
+openssl pkeyutl -derive -inkey "$DIR/peer.pem" -peerkey "$DIR/tls-ec.pub.pem" -out "$DIR/dh.want"
+[ "$(wc -c <"$DIR/dh.want")" = 32 ] || fail "OpenSSL secret size"
+cmp -s "$DIR/dh.got" "$DIR/dh.want" || fail "ECDH secrets differ (engine vs OpenSSL)"
+ok "openssl pkeyutl -derive through the engine: ECDH P-256 secret equals OpenSSL's"
 
 echo "time: $(g11_elapsed) s"
 g11_done

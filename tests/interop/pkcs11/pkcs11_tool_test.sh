@@ -4,7 +4,9 @@
 # digests, login with an API key as PIN, a wrong PIN; C_InitToken with the
 # SO's key, token objects in the keystores (AES key made, listed by a new
 # process, deleted), EC and RSA key pairs, sign/verify (checked by OpenSSL),
-# pkcs11-tool --test and --test-ec, p11tool --list-all and --test-sign.
+# pkcs11-tool --test and --test-ec, Ed25519 (keypairgen, EDDSA signature
+# verified by OpenSSL), ECDH with an OpenSSL peer (--derive), CKA_UNIQUE_ID,
+# p11tool --list-all and --test-sign.
 # Usage: pkcs11_tool_test.sh GREP11D MODULE GREP11CTL
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -81,6 +83,70 @@ openssl pkey -pubin -inform DER -in "$DIR/ec.der" -out "$DIR/ec.pem" 2>/dev/null
 openssl dgst -sha256 -verify "$DIR/ec.pem" -signature "$DIR/sig.der" "$DIR/msg" >/dev/null ||
     fail "OpenSSL rejects the signature"
 ok "EC P-256 token key pair: keypairgen, sign, verify (and OpenSSL verifies)"
+
+# Field $2 of the object labelled $1 in `pkcs11-tool --list-objects` output
+# on stdin (OpenSC 0.23 lists every object of a type; --id does not filter).
+field() {
+    awk -v l="$1" -v f="$2" '
+        function flush() { if (lab == l && !done) { print val; done = 1 } lab = val = "" }
+        /Object;/ { flush() }
+        $1 == "label:" { lab = $2 }
+        $1 == f ":" { val = $2 }
+        f == "Unique" && $1 == "Unique" && $2 == "ID:" { val = $3 }
+        END { flush() }'
+}
+
+# Ed25519: OpenSC asks for CKA_DERIVE=TRUE on Edwards keys (stored, inert).
+out=$(U --keypairgen --key-type EC:edwards25519 --label ed1 --id 05 2>&1) || fail "Ed25519 pair: $out"
+grep -q "EC_EDWARDS" <<<"$out" || fail "Ed25519 pair: $out"
+U --sign -m EDDSA --id 05 -i "$DIR/msg" -o "$DIR/ed.sig" >/dev/null 2>&1 || fail "EdDSA sign"
+[ "$(wc -c <"$DIR/ed.sig")" = 64 ] || fail "EdDSA signature of $(wc -c <"$DIR/ed.sig") bytes"
+# The public key read back from the token: OpenSC 0.23 exports no Edwards
+# SPKI (--read-object writes nothing), so it is built from the CKA_EC_POINT
+# it lists (DER OCTET STRING 04 20 || 32 bytes) under the RFC 8410 prefix.
+out=$(P11 --list-objects --type pubkey 2>&1) || fail "list public keys: $out"
+point=$(field ed1 EC_POINT <<<"$out")
+[[ "$point" =~ ^0420[0-9a-f]{64}$ ]] || fail "no 32-byte Ed25519 EC_POINT in: $out"
+hex=302a300506032b6570032100${point#0420}
+printf '%b' "$(sed 's/../\\x&/g' <<<"$hex")" >"$DIR/ed.der"
+openssl pkey -pubin -inform DER -in "$DIR/ed.der" -out "$DIR/ed.pem" 2>/dev/null || fail "Ed25519 SPKI"
+openssl pkeyutl -verify -pubin -inkey "$DIR/ed.pem" -rawin -in "$DIR/msg" -sigfile "$DIR/ed.sig" \
+    >/dev/null 2>&1 || fail "OpenSSL rejects the Ed25519 signature"
+printf 'grep11 interop!' >"$DIR/msg2"
+openssl pkeyutl -verify -pubin -inkey "$DIR/ed.pem" -rawin -in "$DIR/msg2" -sigfile "$DIR/ed.sig" \
+    >/dev/null 2>&1 && fail "OpenSSL accepts the Ed25519 signature for another message"
+if command -v p11tool >/dev/null; then
+    # GnuTLS exports the SPKI itself: the same key.
+    p11tool --provider "$MODULE" --export "pkcs11:token=interop;object=ed1;type=public" \
+        >"$DIR/ed.gnutls.pem" 2>/dev/null || fail "p11tool --export Ed25519"
+    openssl pkey -pubin -in "$DIR/ed.gnutls.pem" -outform DER -out "$DIR/ed.gnutls.der" 2>/dev/null ||
+        fail "p11tool exported no Ed25519 SPKI: $(cat "$DIR/ed.gnutls.pem")"
+    cmp -s "$DIR/ed.der" "$DIR/ed.gnutls.der" || fail "Ed25519 public keys differ (OpenSC, GnuTLS)"
+fi
+ok "Ed25519 token key pair (keypairgen EC:edwards25519), EDDSA sign; OpenSSL verifies (-rawin)"
+
+# ECDH: a token P-256 key and an OpenSSL peer agree on one secret.
+out=$(U --keypairgen --key-type EC:prime256v1 --label dh1 --id 06 2>&1) || fail "ECDH pair: $out"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$DIR/peer.pem" 2>/dev/null
+openssl pkey -in "$DIR/peer.pem" -pubout -outform DER -out "$DIR/peer.der"
+out=$(U --derive -m ECDH1-DERIVE --id 06 --input-file "$DIR/peer.der" -o "$DIR/dh.got" 2>&1) ||
+    fail "pkcs11-tool --derive: $out"
+P11 --read-object --type pubkey --id 06 -o "$DIR/dh1.der" >/dev/null 2>&1 || fail "read ECDH pubkey"
+openssl pkeyutl -derive -inkey "$DIR/peer.pem" -peerkey "$DIR/dh1.der" -peerform DER \
+    -out "$DIR/dh.want" 2>/dev/null || fail "OpenSSL derive"
+[ "$(wc -c <"$DIR/dh.want")" = 32 ] || fail "OpenSSL secret size"
+cmp -s "$DIR/dh.got" "$DIR/dh.want" || fail "ECDH secrets differ (token vs OpenSSL)"
+ok "pkcs11-tool --derive -m ECDH1-DERIVE with an OpenSSL peer: the secret OpenSSL derives"
+
+# CKA_UNIQUE_ID: listed, and the same in every process (the keystore UUID).
+uid() {
+    U --list-objects --type privkey 2>/dev/null | field dh1 Unique
+}
+u1=$(uid)
+[[ "$u1" =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]] ||
+    fail "Unique ID: '$u1'"
+[ "$(uid)" = "$u1" ] || fail "Unique ID changed between processes"
+ok "pkcs11-tool shows the token key's Unique ID, stable across processes"
 
 out=$(U --keypairgen --key-type rsa:2048 --label rsa1 --id 02 2>&1) || fail "RSA pair: $out"
 # An OpenSSL key written to the token (C_CreateObject through a transport key).
