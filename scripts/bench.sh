@@ -9,7 +9,8 @@
 #   pkcs11-grep11.so (-> grep11d)      against SoftHSMv2 in-process
 #   pkcs11-grep11.so                   against libgrep11 (the module's cost)
 # and writes DIR/{client,module,overhead}.csv, .png plots and .txt tables.
-# PASSES="client module overhead" (the default) picks the comparisons.
+# PASSES="client module overhead" (the default) picks the comparisons;
+# GREP11D_ARGS adds options to grep11d (e.g. "--workers 4").
 # --quick runs every operation for a fraction of a second (what CI does to
 # prove the benchmark works; its numbers mean nothing).
 set -euo pipefail
@@ -68,6 +69,7 @@ cleanup() {
 trap cleanup EXIT
 
 "$BUILD/src/server/grep11d" --dev --data-dir "$WORK/d" --listen 127.0.0.1:0 --log-level warn \
+    ${GREP11D_ARGS:-} \
     >"$WORK/server.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 300); do [ -s "$WORK/d/grep11d.addr" ] && break; sleep 0.1; done
