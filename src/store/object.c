@@ -61,42 +61,97 @@ static CK_RV check_new(const store_new_object *o)
     return rv;
 }
 
-/* ids NULL: fresh random UUIDs; otherwise the caller's (the primary key
- * then refuses a duplicate: CKR_IBM_GREP11_CONFLICT). */
+/* Creates and, in the same transaction, replaces blobs (create_update). */
+typedef struct create_update_arg {
+    create_arg c;
+    store_blob_update *u;
+    size_t m;
+} create_update_arg;
+
+/* A conditional replacement (update_txn, below). */
+typedef struct update_arg {
+    const ks_ctx *k;
+    const store_uuid *id;
+    uint64_t expected;
+    const unsigned char *blob;
+    size_t blob_len;
+    const CK_ATTRIBUTE *attrs;
+    CK_ULONG nattrs;
+} update_arg;
+
+static CK_RV update_txn(db_ctx *db, void *arg);
+
+static CK_RV create_update_txn(db_ctx *db, void *arg)
+{
+    create_update_arg *x = arg;
+    CK_RV rv;
+
+    for (size_t i = 0; i < x->m; i++) /* a retried transaction starts over */
+        x->u[i].rv = CKR_FUNCTION_NOT_PARALLEL;
+    rv = create_txn(db, &x->c);
+    for (size_t i = 0; i < x->m && rv == CKR_OK; i++) {
+        store_blob_update *u = &x->u[i];
+        update_arg ua = {x->c.k, &u->uuid, u->expected_version, u->blob, u->blob_len, NULL, 0};
+
+        rv = update_txn(db, &ua);
+        u->rv = rv;
+        if (rv == CKR_OK)
+            u->new_version = u->expected_version + 1;
+    }
+    return rv;
+}
+
+static CK_RV check_updates(const store_blob_update *u, size_t m)
+{
+    CK_RV rv = CKR_OK;
+
+    for (size_t i = 0; i < m && rv == CKR_OK; i++) {
+        if (u[i].blob == NULL || u[i].expected_version > INT64_MAX - 1)
+            return CKR_ARGUMENTS_BAD;
+        rv = objrow_check_blob(u[i].blob, u[i].blob_len);
+    }
+    return rv;
+}
+
+/* n objects to create (ids NULL: fresh random UUIDs; otherwise the
+ * caller's, and the primary key then refuses a duplicate:
+ * CKR_IBM_GREP11_CONFLICT) and m blobs to replace, in one transaction. */
 static CK_RV create_objects(store *st, const store_uuid *ks, const store_password *pw,
                             const store_new_object *objs, size_t n, const store_uuid *given,
-                            store_uuid *out_uuids)
+                            store_uuid *out_uuids, store_blob_update *u, size_t m)
 {
     store_uuid *ids = NULL;
-    create_arg c;
+    create_update_arg x;
     ks_ctx k;
     CK_RV rv;
 
-    if (st == NULL || ks == NULL || objs == NULL || out_uuids == NULL || n == 0)
+    if (st == NULL || ks == NULL || n + m == 0 || (n > 0 && objs == NULL) || (m > 0 && u == NULL))
         return CKR_ARGUMENTS_BAD;
-    if (n > STORE_MAX_BATCH)
+    if (n > STORE_MAX_BATCH || m > STORE_MAX_BATCH - n)
         return CKR_DATA_LEN_RANGE;
     for (size_t i = 0; i < n; i++)
         if ((rv = check_new(&objs[i])) != CKR_OK)
             return rv;
+    if ((rv = check_updates(u, m)) != CKR_OK)
+        return rv;
     rv = ks_resolve(st, ks, pw, &k);
     if (rv != CKR_OK)
         return rv;
-    ids = calloc(n, sizeof(*ids));
+    ids = calloc(n ? n : 1, sizeof(*ids));
     if (ids == NULL) {
         rv = CKR_HOST_MEMORY;
         goto out;
     }
     /* made before the transaction: a retried transaction reuses them */
-    if (given != NULL)
+    if (given != NULL && n > 0)
         memcpy(ids, given, n * sizeof(*ids));
     for (size_t i = 0; i < n && rv == CKR_OK && given == NULL; i++)
         rv = store_new_uuid(&ids[i]);
     if (rv != CKR_OK)
         goto out;
-    c = (create_arg){&k, objs, n, ids};
-    rv = pool_txn(&st->pl, true, create_txn, &c);
-    if (rv == CKR_OK)
+    x = (create_update_arg){{&k, objs, n, ids}, u, m};
+    rv = pool_txn(&st->pl, true, m ? create_update_txn : create_txn, m ? (void *)&x : &x.c);
+    if (rv == CKR_OK && out_uuids != NULL && n > 0)
         memcpy(out_uuids, ids, n * sizeof(*ids));
 out:
     free(ids);
@@ -107,7 +162,18 @@ out:
 CK_RV store_object_create_batch(store *st, const store_uuid *ks, const store_password *pw,
                                 const store_new_object *objs, size_t n, store_uuid *out_uuids)
 {
-    return create_objects(st, ks, pw, objs, n, NULL, out_uuids);
+    if (n == 0 || out_uuids == NULL)
+        return CKR_ARGUMENTS_BAD;
+    return create_objects(st, ks, pw, objs, n, NULL, out_uuids, NULL, 0);
+}
+
+CK_RV store_object_create_update(store *st, const store_uuid *ks, const store_password *pw,
+                                 const store_new_object *objs, size_t n, const store_uuid *ids,
+                                 store_uuid *out_uuids, store_blob_update *u, size_t m)
+{
+    if (n > 0 && ids == NULL && out_uuids == NULL)
+        return CKR_ARGUMENTS_BAD;
+    return create_objects(st, ks, pw, objs, n, ids, out_uuids, u, m);
 }
 
 CK_RV store_object_create_with_id(store *st, const store_uuid *ks, const store_password *pw,
@@ -119,7 +185,7 @@ CK_RV store_object_create_with_id(store *st, const store_uuid *ks, const store_p
 
     if (uuid == NULL)
         return CKR_ARGUMENTS_BAD;
-    return create_objects(st, ks, pw, &o, 1, uuid, &out);
+    return create_objects(st, ks, pw, &o, 1, uuid, &out, NULL, 0);
 }
 
 CK_RV store_object_create(store *st, const store_uuid *ks, const store_password *pw,
@@ -210,16 +276,6 @@ out:
 }
 
 /* ---- update ------------------------------------------------------------- */
-
-typedef struct update_arg {
-    const ks_ctx *k;
-    const store_uuid *id;
-    uint64_t expected;
-    const unsigned char *blob;
-    size_t blob_len;
-    const CK_ATTRIBUTE *attrs;
-    CK_ULONG nattrs;
-} update_arg;
 
 /* Why a conditional UPDATE matched nothing: gone, or someone was first. */
 static CK_RV why_not(db_ctx *db, const update_arg *u)
@@ -366,12 +422,8 @@ CK_RV store_object_update_blobs(store *st, const store_uuid *ks, const store_pas
         return CKR_ARGUMENTS_BAD;
     if (n > STORE_MAX_BATCH)
         return CKR_DATA_LEN_RANGE;
-    for (size_t i = 0; i < n; i++) {
-        if (u[i].blob == NULL || u[i].expected_version > INT64_MAX - 1)
-            return CKR_ARGUMENTS_BAD;
-        if ((rv = objrow_check_blob(u[i].blob, u[i].blob_len)) != CKR_OK)
-            return rv;
-    }
+    if ((rv = check_updates(u, n)) != CKR_OK)
+        return rv;
     rv = ks_resolve(st, ks, pw, &k);
     if (rv != CKR_OK)
         return rv;

@@ -197,6 +197,20 @@ typedef struct store_blob_update {
 CK_RV store_object_update_blobs(store *st, const store_uuid *ks, const store_password *pw,
                                 store_blob_update *u, size_t n);
 
+/* Creates n objects and replaces the blobs of m others (attributes kept)
+ * in one transaction, all or nothing: one commit for the lot (an append-
+ * only log and its head record, written by a group commit). ids NULL:
+ * fresh random UUIDs, returned in out_uuids (n entries); otherwise the
+ * caller's n UUIDs (out_uuids may then be NULL), and an existing one fails
+ * the call with CKR_IBM_GREP11_CONFLICT as for store_object_create_with_id.
+ * Every u[i] must still be at its expected version: otherwise the call
+ * fails with u[i].rv and its return CKR_IBM_GREP11_CONFLICT or
+ * CKR_IBM_GREP11_MISSING, and nothing changes. On CKR_OK every u[i].rv is
+ * CKR_OK and u[i].new_version set. 0 < n + m <= STORE_MAX_BATCH. */
+CK_RV store_object_create_update(store *st, const store_uuid *ks, const store_password *pw,
+                                 const store_new_object *objs, size_t n, const store_uuid *ids,
+                                 store_uuid *out_uuids, store_blob_update *u, size_t m);
+
 CK_RV store_object_destroy(store *st, const store_uuid *ks, const store_password *pw,
                            const store_uuid *uuid);
 

@@ -5,7 +5,8 @@
  * HMAC of its hash under a key derived from the instance's identity root,
  * so a database writer cannot re-compute a consistent chain. A head record
  * names the last entry. Appends are written (synchronously) before the call
- * they record is answered. */
+ * they record is answered; concurrent appends share one transaction (group
+ * commit, see audit_append). */
 #ifndef GREP11_CUSTODY_AUDIT_H
 #define GREP11_CUSTODY_AUDIT_H
 
@@ -19,6 +20,9 @@ CK_RV audit_open(store *st, audit **out);
 void audit_close(audit *a);
 /* The MAC key (NULL: entries are written without MAC, e.g. while locked). */
 void audit_set_key(audit *a, const uint8_t key[32]);
+/* Returns once the entry is stored (CKR_OK), or with the error of the
+ * batch it was written in (nothing of that batch is then on the chain,
+ * unless a COMMIT's outcome was lost). Safe from any number of threads. */
 CK_RV audit_append(audit *a, const char *event, const char *actor, const char *detail);
 
 typedef struct {

@@ -255,10 +255,17 @@ static CK_RV find_populate(bench_ctx *c)
     rv = find_label(c, label, &n);
     if (rv == CKR_OK && n == 0) {
         fprintf(stderr, "grep11-bench: making %zu token objects for the find ops...\n", c->objects);
+        /* A fresh token (no first object) skips the per-label check. */
+        find_label_of(c, 0, label, sizeof(label));
+        rv = find_label(c, label, &n);
+        int resume = rv == CKR_OK && n != 0;
         for (size_t i = 0; i < c->objects && rv == CKR_OK; i++) {
             find_label_of(c, i, label, sizeof(label));
-            if ((rv = find_label(c, label, &n)) == CKR_OK && n == 0)
-                rv = create_data(c, label);
+            n = 0;
+            if (!resume || (rv = find_label(c, label, &n)) == CKR_OK) {
+                if (n == 0)
+                    rv = create_data(c, label);
+            }
         }
         find_label_of(c, (size_t)-1, label, sizeof(label));
         if (rv == CKR_OK)

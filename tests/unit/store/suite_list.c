@@ -242,10 +242,117 @@ static void test_update_blobs(void **state)
     }
 }
 
+/* How many objects of ks carry CKA_LABEL label. */
+static size_t count_label(store *st, const store_uuid *ks, const store_password *pw,
+                          const char *label)
+{
+    CK_ATTRIBUTE t = {CKA_LABEL, (void *)label, strlen(label)};
+    char next[STORE_CURSOR_SIZE];
+    store_object *o = NULL;
+    size_t n = 0;
+
+    assert_int_equal(store_find_objects(st, ks, pw, &t, 1, NULL, 100, &o, &n, next), CKR_OK);
+    store_objects_free(o, n);
+    return n;
+}
+
+/* A log append: new objects plus a conditional blob replacement of a head
+ * object in one transaction. A stale head version or a taken UUID fails
+ * the whole call and nothing is written; in an authenticated keystore too. */
+static void test_create_update(void **state)
+{
+    store *st = FX->st;
+    for (int prot = 0; prot < 2; prot++) {
+        store_uuid ks, head, ids[3], got[3];
+        store_password pw = suite_pw("append password");
+        const store_password *p = prot ? &pw : NULL;
+        unsigned char blobs[3][32], hb[40];
+        CK_ATTRIBUTE at[3][1];
+        store_new_object objs[3];
+        store_blob_update u;
+        store_object *o = NULL;
+
+        suite_new_ks(st, &ks, STORE_KS_PRIVATE, prot ? "append password" : NULL);
+        assert_int_equal(suite_put(st, &ks, p, "head", "h", CKO_DATA, &head), CKR_OK);
+        for (int i = 0; i < 3; i++) {
+            suite_make_blob(200u + (unsigned)i, blobs[i], sizeof(blobs[i]));
+            at[i][0] = (CK_ATTRIBUTE){CKA_LABEL, (void *)"entry", 5};
+            objs[i] = (store_new_object){blobs[i], sizeof(blobs[i]), at[i], 1};
+        }
+        suite_make_blob(300u, hb, sizeof(hb));
+
+        /* two entries and the head: one commit */
+        u = (store_blob_update){head, 1, hb, sizeof(hb), CKR_GENERAL_ERROR, 0};
+        assert_int_equal(store_object_create_update(st, &ks, p, objs, 2, NULL, got, &u, 1), CKR_OK);
+        assert_int_equal(u.rv, CKR_OK);
+        assert_int_equal(u.new_version, 2);
+        assert_int_equal(count_label(st, &ks, p, "entry"), 2);
+        assert_int_equal(store_object_get(st, &ks, p, &got[1], &o), CKR_OK);
+        assert_int_equal(o->blob_len, sizeof(blobs[1]));
+        assert_memory_equal(o->blob, blobs[1], sizeof(blobs[1]));
+        store_object_free(o);
+        assert_int_equal(store_object_get(st, &ks, p, &head, &o), CKR_OK);
+        assert_int_equal(o->version, 2);
+        assert_memory_equal(o->blob, hb, sizeof(hb));
+        assert_int_equal(o->nattrs, 3); /* attributes kept */
+        store_object_free(o);
+
+        /* a stale head: nothing of the batch is written */
+        u = (store_blob_update){head, 1, hb, 5, CKR_OK, 0};
+        assert_int_equal(store_object_create_update(st, &ks, p, objs, 3, NULL, got, &u, 1),
+                         CKR_IBM_GREP11_CONFLICT);
+        assert_int_equal(u.rv, CKR_IBM_GREP11_CONFLICT);
+        assert_int_equal(count_label(st, &ks, p, "entry"), 2);
+
+        /* a missing head: the same */
+        u = (store_blob_update){head, 1, hb, 5, CKR_OK, 0};
+        assert_int_equal(RAND_bytes(u.uuid.b, 16), 1);
+        assert_int_equal(store_object_create_update(st, &ks, p, objs, 3, NULL, got, &u, 1),
+                         CKR_IBM_GREP11_MISSING);
+        assert_int_equal(count_label(st, &ks, p, "entry"), 2);
+
+        /* caller's UUIDs; one already taken fails the lot */
+        for (int i = 0; i < 3; i++)
+            assert_int_equal(RAND_bytes(ids[i].b, 16), 1);
+        ids[2] = got[0];
+        u = (store_blob_update){head, 2, hb, 7, CKR_OK, 0};
+        assert_int_equal(store_object_create_update(st, &ks, p, objs, 3, ids, NULL, &u, 1),
+                         CKR_IBM_GREP11_CONFLICT);
+        assert_int_equal(count_label(st, &ks, p, "entry"), 2);
+        assert_int_equal(store_object_get(st, &ks, p, &head, &o), CKR_OK);
+        assert_int_equal(o->version, 2);
+        store_object_free(o);
+        assert_int_equal(RAND_bytes(ids[2].b, 16), 1);
+        assert_int_equal(store_object_create_update(st, &ks, p, objs, 3, ids, NULL, &u, 1), CKR_OK);
+        assert_int_equal(u.new_version, 3);
+        assert_int_equal(count_label(st, &ks, p, "entry"), 5);
+        assert_int_equal(store_object_get(st, &ks, p, &ids[2], &o), CKR_OK);
+        assert_memory_equal(o->blob, blobs[2], sizeof(blobs[2]));
+        store_object_free(o);
+
+        /* only creates, only an update; nothing at all is refused */
+        assert_int_equal(store_object_create_update(st, &ks, p, objs, 1, NULL, got, NULL, 0),
+                         CKR_OK);
+        u = (store_blob_update){head, 3, hb, 9, CKR_OK, 0};
+        assert_int_equal(store_object_create_update(st, &ks, p, NULL, 0, NULL, NULL, &u, 1),
+                         CKR_OK);
+        assert_int_equal(u.new_version, 4);
+        assert_int_equal(store_object_create_update(st, &ks, p, NULL, 0, NULL, NULL, NULL, 0),
+                         CKR_ARGUMENTS_BAD);
+        assert_int_equal(store_object_create_update(st, &ks, p, objs, 1, NULL, NULL, NULL, 0),
+                         CKR_ARGUMENTS_BAD);
+        /* a wrong password changes nothing */
+        u = (store_blob_update){head, 4, hb, 9, CKR_OK, 0};
+        assert_int_equal(
+            store_object_create_update(st, &ks, prot ? NULL : &pw, objs, 1, NULL, got, &u, 1),
+            CKR_PIN_INCORRECT);
+        assert_int_equal(count_label(st, &ks, p, "entry"), 6);
+    }
+}
+
 const struct CMUnitTest suite_list_tests[] = {
-    cmocka_unit_test(test_update_blobs),
-    cmocka_unit_test(test_keystore_list),
-    cmocka_unit_test(test_create_with_id),
+    cmocka_unit_test(test_create_update),       cmocka_unit_test(test_update_blobs),
+    cmocka_unit_test(test_keystore_list),       cmocka_unit_test(test_create_with_id),
     cmocka_unit_test(test_create_with_id_race),
 };
 const size_t suite_list_count = sizeof(suite_list_tests) / sizeof(suite_list_tests[0]);
