@@ -19,6 +19,16 @@ void config_defaults(server_config *cfg)
     cfg->max_message = CONFIG_DEFAULT_MAX_MESSAGE;
     cfg->auth_enabled = 1;
     cfg->token_ttl_s = CONFIG_DEFAULT_TOKEN_TTL;
+    cfg->key_cache = CONFIG_DEFAULT_KEY_CACHE;
+}
+
+void config_engine_policy(const server_config *cfg, engine_policy *pol)
+{
+    memset(pol, 0, sizeof(*pol));
+    if (cfg->key_cache > 0)
+        pol->key_cache_entries = (CK_ULONG)cfg->key_cache;
+    else
+        pol->flags |= ENGINE_POLICY_NO_KEY_CACHE;
 }
 
 void config_free(server_config *cfg)
@@ -111,6 +121,14 @@ static int config_apply(server_config *cfg, const char *key, const char *value, 
             return -1;
         }
         cfg->workers = (int)v;
+    } else if (strcmp(key, "key_cache") == 0) {
+        char *end = NULL;
+        long v = strtol(value, &end, 10);
+        if (!end || *end || end == value || v < 0 || v > 1000000) {
+            snprintf(err, errlen, "key_cache: expected 0..1000000 entries, got '%s'", value);
+            return -1;
+        }
+        cfg->key_cache = v;
     } else if (strcmp(key, "max_message_size") == 0) {
         if (parse_size(value, &cfg->max_message) != 0) {
             snprintf(err, errlen, "max_message_size: invalid size '%s'", value);
@@ -235,6 +253,8 @@ static void usage(FILE *to)
             "                         key, CA and server certificate in DIR on first start\n"
             "      --insecure         serve plaintext gRPC (no TLS); never in production\n"
             "      --workers N        worker threads (default: one per core)\n"
+            "      --key-cache N      OpenSSL keys the engine keeps built (default 1024;\n"
+            "                         0: none, every call rebuilds its key)\n"
             "      --log-level LEVEL  error|warn|info|debug\n"
             "  -h, --help             this text\n"
             "  -V, --version          print the version\n",
@@ -243,7 +263,7 @@ static void usage(FILE *to)
 
 int config_parse_args(server_config *cfg, int argc, char **argv)
 {
-    enum { OPT_DEV = 256, OPT_INSECURE, OPT_WORKERS, OPT_LOG_LEVEL };
+    enum { OPT_DEV = 256, OPT_INSECURE, OPT_WORKERS, OPT_LOG_LEVEL, OPT_KEY_CACHE };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"listen", required_argument, NULL, 'l'},
@@ -251,6 +271,7 @@ int config_parse_args(server_config *cfg, int argc, char **argv)
         {"dev", no_argument, NULL, OPT_DEV},
         {"insecure", no_argument, NULL, OPT_INSECURE},
         {"workers", required_argument, NULL, OPT_WORKERS},
+        {"key-cache", required_argument, NULL, OPT_KEY_CACHE},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -290,8 +311,12 @@ int config_parse_args(server_config *cfg, int argc, char **argv)
             break;
         case OPT_WORKERS:
         case OPT_LOG_LEVEL:
-            if (config_apply(cfg, c == OPT_WORKERS ? "workers" : "log_level", optarg, err,
-                             sizeof(err)) != 0) {
+        case OPT_KEY_CACHE:
+            if (config_apply(cfg,
+                             c == OPT_WORKERS     ? "workers"
+                             : c == OPT_KEY_CACHE ? "key_cache"
+                                                  : "log_level",
+                             optarg, err, sizeof(err)) != 0) {
                 fprintf(stderr, "grep11d: %s\n", err);
                 return -1;
             }

@@ -5,12 +5,14 @@
 
 #include <stddef.h>
 
+#include "engine.h"
 #include "log.h"
 
 #define CONFIG_DEFAULT_LISTEN "127.0.0.1:9876"
 #define CONFIG_DEFAULT_DATA_DIR "grep11-data"
 #define CONFIG_DEFAULT_MAX_MESSAGE (64u * 1024u * 1024u)
 #define CONFIG_DEFAULT_TOKEN_TTL 1200u
+#define CONFIG_DEFAULT_KEY_CACHE 1024L
 
 typedef struct {
     char *listen; /* host:port; port 0 picks a free port */
@@ -23,6 +25,7 @@ typedef struct {
     char *custody_admin;   /* custody.admin: imprint this administrator at first start */
     log_level log_level;
     int workers;          /* 0: one per core */
+    long key_cache;       /* engine key cache entries; 0: off (default 1024) */
     size_t max_message;   /* bytes, both directions */
     char *store_url;      /* "sqlite:FILE" or a PostgreSQL URI; NULL: DIR/keystore.db */
     int auth_enabled;     /* bearer tokens required (default on) */
@@ -30,6 +33,9 @@ typedef struct {
     int dev;              /* --dev: create WK, CA and certs on first start */
     int insecure;         /* --insecure: plaintext; explicit only */
 } server_config;
+
+/* The engine policy every engine of this server is created with. */
+void config_engine_policy(const server_config *cfg, engine_policy *pol);
 
 /* Fills compiled-in defaults. */
 void config_defaults(server_config *cfg);

@@ -47,7 +47,9 @@ static int open_engine(const server_config *cfg, engine **eng, char *err, size_t
         snprintf(path, sizeof(path), "%s/%s", cfg->data_dir, DEV_WK_FILE);
     if (masterkey_read_file(path, wk, err, errlen) != 0)
         return -1;
-    CK_RV rv = engine_create(wk, NULL, eng);
+    engine_policy pol;
+    config_engine_policy(cfg, &pol);
+    CK_RV rv = engine_create(wk, &pol, eng);
     OPENSSL_cleanse(wk, sizeof(wk));
     if (rv != CKR_OK) {
         snprintf(err, errlen, "engine start failed (CK_RV 0x%lx)", (unsigned long)rv);

@@ -119,7 +119,7 @@ static CK_RV commit_engines(custody *c)
     if (!c->state.have_current || !c->cur_eng)
         return CKR_OK;
     engine *next = NULL;
-    CK_RV rv = engine_create(c->next_wk, NULL, &next);
+    CK_RV rv = engine_create(c->next_wk, &c->eng_pol, &next);
     if (rv != CKR_OK)
         return rv;
     pthread_rwlock_wrlock(&c->lock);
@@ -160,7 +160,7 @@ static CK_RV activate_prepare(exec_ctx *x, engine **next_out)
             return CKR_GREP11_CUSTODY_STATE;
         }
     }
-    if (!next && (rv = engine_create(c->next_wk, NULL, &next)) != CKR_OK)
+    if (!next && (rv = engine_create(c->next_wk, &c->eng_pol, &next)) != CKR_OK)
         return rv;
     if (!c->next_eng)
         *next_out = next;

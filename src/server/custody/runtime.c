@@ -145,7 +145,7 @@ CK_RV custody_become_unlocked(custody *c, const uint8_t wk[32], char *why, size_
     char name[40];
     int have_root = 0, have_next = 0;
     const custody_state *s = &c->state;
-    CK_RV rv = engine_create(wk, NULL, &cur);
+    CK_RV rv = engine_create(wk, &c->eng_pol, &cur);
     if (rv != CKR_OK) {
         snprintf(why, cap, "engine start failed");
         return rv;
@@ -159,7 +159,7 @@ CK_RV custody_become_unlocked(custody *c, const uint8_t wk[32], char *why, size_
     if (s->new_phase == REG_COMMITTED) {
         if (next_key_open(c, cur, s->cur_vp, s->new_vp, nwk) == CKR_OK &&
             (rv = engine_load_new_wk(cur, nwk)) == CKR_OK &&
-            (rv = engine_create(nwk, NULL, &next)) == CKR_OK)
+            (rv = engine_create(nwk, &c->eng_pol, &next)) == CKR_OK)
             have_next = 1;
         else if (rv != CKR_OK)
             goto fail;
@@ -167,7 +167,7 @@ CK_RV custody_become_unlocked(custody *c, const uint8_t wk[32], char *why, size_
     if (s->have_prev && s->grace_until > (int64_t)time(NULL)) {
         vault_name(name, "prev", s->cur_vp);
         if (vault_open(c, cur, name, pwk, 32) == CKR_OK &&
-            engine_create(pwk, NULL, &grace) == CKR_OK)
+            engine_create(pwk, &c->eng_pol, &grace) == CKR_OK)
             engine_load_new_wk(grace, wk);
     }
     if (!have_root) {
@@ -348,6 +348,7 @@ CK_RV custody_open(const server_config *cfg, struct services *svc, engine *dev_e
     c->svc = svc;
     c->st = svc->st;
     c->dev = dev_engine != NULL;
+    config_engine_policy(cfg, &c->eng_pol);
     if ((rv = journal_init(c->st)) != CKR_OK || (rv = audit_open(c->st, &c->au)) != CKR_OK ||
         (rv = rotation_new(c, &c->rot)) != CKR_OK) {
         snprintf(err, errlen, "cannot open the custody records");
@@ -671,7 +672,7 @@ static void follow_commit(custody *c, const custody_state *before)
         return; /* unlock loads it (custody_become_unlocked) */
     CK_RV rv = next_key_open(c, c->cur_eng, before->cur_vp, c->state.new_vp, nwk);
     if (rv == CKR_OK)
-        rv = engine_create(nwk, NULL, &next);
+        rv = engine_create(nwk, &c->eng_pol, &next);
     if (rv == CKR_OK) {
         pthread_rwlock_wrlock(&c->lock);
         rv = engine_load_new_wk(c->cur_eng, nwk);

@@ -16,6 +16,7 @@ typedef struct rotation rotation;
 
 struct custody {
     int dev;
+    engine_policy eng_pol; /* every engine custody creates (config key_cache) */
     char data_dir[4096];
     struct services *svc;
     store *st;

@@ -39,6 +39,7 @@ static void config_yaml_sets_every_key(void **state)
                             "master_key_file: /srv/g11/wk\n"
                             "log_level: debug\n"
                             "workers: 3\n"
+                            "key_cache: 64\n"
                             "max_message_size: 8MiB\n"
                             "tls:\n"
                             "  cert: /c.pem\n"
@@ -51,6 +52,11 @@ static void config_yaml_sets_every_key(void **state)
     assert_string_equal(cfg.master_key_file, "/srv/g11/wk");
     assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
     assert_int_equal(cfg.workers, 3);
+    assert_int_equal(cfg.key_cache, 64);
+    engine_policy pol;
+    config_engine_policy(&cfg, &pol);
+    assert_int_equal(pol.key_cache_entries, 64);
+    assert_false(pol.flags & ENGINE_POLICY_NO_KEY_CACHE);
     assert_int_equal(cfg.max_message, 8u * 1024 * 1024);
     assert_string_equal(cfg.tls_cert, "/c.pem");
     assert_string_equal(cfg.tls_key, "/k.pem");
@@ -65,7 +71,8 @@ static void config_rejects_bad_input(void **state)
     static const char *const bad[] = {
         "nonsense_key: 1\n",      "workers: many\n",          "log_level: loud\n",
         "max_message_size: 0\n",  "tls:\n  pin: 1234\n",      "listen: [a, b]\n",
-        "tls:\n  a:\n    b: c\n", "listen: \"unterminated\n",
+        "tls:\n  a:\n    b: c\n", "listen: \"unterminated\n", "key_cache: -1\n",
+        "key_cache: lots\n",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         server_config cfg;
@@ -100,12 +107,17 @@ static void config_command_line_overrides_file(void **state)
     server_config cfg;
     config_defaults(&cfg);
     char *path = write_temp("listen: 10.0.0.1:1\nworkers: 2\n");
-    char *argv[] = {"grep11d", "--listen", "127.0.0.1:5", "--config", path, "--dev", NULL};
-    assert_int_equal(config_parse_args(&cfg, 6, argv), 0);
+    char *argv[] = {"grep11d", "--listen",    "127.0.0.1:5", "--config", path,
+                    "--dev",   "--key-cache", "0",           NULL};
+    assert_int_equal(cfg.key_cache, 1024); /* the default */
+    assert_int_equal(config_parse_args(&cfg, 8, argv), 0);
     unlink(path);
     assert_string_equal(cfg.listen, "127.0.0.1:5");
     assert_int_equal(cfg.workers, 2);
     assert_true(cfg.dev);
+    engine_policy pol;
+    config_engine_policy(&cfg, &pol);
+    assert_true(pol.flags & ENGINE_POLICY_NO_KEY_CACHE);
     config_free(&cfg);
 }
 
