@@ -811,6 +811,10 @@ static void test_rotation_password_keystore(void **state)
     assert_int_equal(o.version, 2); /* once is enough */
     g11c_stored_object_free(&o);
 
+    /* Without a grace window B (never read) would be lost: refused. */
+    run(anon, &a, ONE, NULL, 0, CKR_GREP11_CUSTODY_STATE, NULL, "activate", "vp", vp, "grace", "0");
+    run(anon, &a, ONE, NULL, 0, CKR_GREP11_CUSTODY_STATE, NULL, "activate", "vp", vp, NULL, NULL);
+
     /* After activation, in the grace window: B found by its label. */
     run(anon, &a, ONE, NULL, 0, CKR_OK, NULL, "activate", "vp", vp, "grace", "3600");
     assert_int_equal(encrypt_with(c, &blob), CKR_IBM_WKID_MISMATCH);

@@ -159,6 +159,19 @@ static CK_RV activate_prepare(exec_ctx *x, engine **next_out)
                      (unsigned long long)st.done);
             return CKR_GREP11_CUSTODY_STATE;
         }
+        /* Objects of password-protected keystores move to the new key only
+         * when read with their password during the grace window; without
+         * one they would be lost at once. Signed "force yes" accepts that. */
+        const char *force = custody_cmd_arg(x->cmd, "force");
+        if (st.pending > 0 && (!grace || strcmp(grace, "0") == 0) &&
+            !(force && strcmp(force, "yes") == 0)) {
+            snprintf(x->msg, x->msgcap,
+                     "%llu objects in password-protected keystores are re-wrapped only when "
+                     "read with their password: activate with a grace window (--grace), or "
+                     "sign --force yes to give them up",
+                     (unsigned long long)st.pending);
+            return CKR_GREP11_CUSTODY_STATE;
+        }
     }
     if (!next && (rv = engine_create(c->next_wk, &c->eng_pol, &next)) != CKR_OK)
         return rv;

@@ -24,7 +24,7 @@ struct rotation {
     atomic_int stop;
     char target[17];
     const char *phase;
-    uint64_t done, skipped, failed;
+    uint64_t done, skipped, failed, pending;
     char error[160];
 };
 
@@ -78,6 +78,7 @@ void rotation_status_get(rotation *r, rotation_status *out)
     out->done = r->done;
     out->skipped = r->skipped;
     out->failed = r->failed;
+    out->pending = r->pending;
     snprintf(out->error, sizeof(out->error), "%s", r->error);
     pthread_mutex_unlock(&r->mu);
 }
@@ -301,6 +302,7 @@ static void publish(rotation *r, const progress *p, int record)
     r->done = p->done;
     r->skipped = p->skipped;
     r->failed = p->failed;
+    r->pending = p->pending;
     pthread_mutex_unlock(&r->mu);
 }
 
@@ -405,6 +407,7 @@ static void *worker(void *arg)
     r->done = p.done;
     r->skipped = p.skipped;
     r->failed = p.failed;
+    r->pending = p.pending;
     if (res == 0) {
         r->phase = p.failed ? "failed" : "done";
         if (p.failed)

@@ -97,6 +97,7 @@ CK_RV custody_unlock(custody *c, const uint8_t (*parts)[32], size_t nparts,
 typedef struct {
     const char *phase;
     uint64_t done, skipped, failed;
+    uint64_t pending; /* objects of password-protected keystores: re-wrapped on read */
     char error[160];
 } rotation_status;
 
