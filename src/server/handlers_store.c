@@ -43,7 +43,7 @@ static CK_RV keystore_access(rpc_ctx *ctx, const store_uuid *ks, store_ks_info *
         return rpc_fail(ctx, CKR_TOKEN_NOT_PRESENT, "no such keystore");
     if (svc->auth_enabled && !granted(ctx, ks))
         return rpc_fail(ctx, CKR_GREP11_PERMISSION_DENIED, "no grant for this keystore");
-    CK_RV rv = store_keystore_info(svc->st, ks, info);
+    CK_RV rv = store_keystore_lookup(svc->st, ks, info);
     if (rv == CKR_TOKEN_NOT_PRESENT)
         return rpc_fail(ctx, rv, "no such keystore");
     if (rv != CKR_OK)
@@ -144,6 +144,8 @@ CK_RV h_store_keystore_info(rpc_ctx *ctx)
     CK_RV rv = uuid_in(ctx, req->keystoreid, "KeystoreID", &ks);
     if (rv == CKR_OK)
         rv = keystore_access(ctx, &ks, &info);
+    if (rv == CKR_OK) /* the count is what this call is for */
+        rv = store_keystore_info(ctx->svc->st, &ks, &info);
     if (rv != CKR_OK)
         return rv;
     Grep11__KeystoreInfoResponse resp = GREP11__KEYSTORE_INFO_RESPONSE__INIT;
@@ -334,7 +336,7 @@ CK_RV store_resolve_keyblob(rpc_ctx *ctx, ProtobufCBinaryData id_bytes, engine_b
         store_ks_info info;
         store_object *o = NULL;
         memcpy(ks.b, ctx->who.grants[i], 16);
-        if (store_keystore_info(svc->st, &ks, &info) != CKR_OK || info.password_protected ||
+        if (store_keystore_lookup(svc->st, &ks, &info) != CKR_OK || info.password_protected ||
             (info.kind == STORE_KS_PRIVATE && !(ctx->who.roles & AUTH_ROLE_KEYSTORE_USER)))
             continue;
         CK_RV rv = store_object_get(svc->st, &ks, NULL, &id, &o);

@@ -315,6 +315,7 @@ CK_RV store_keystore_wipe(store *st, const store_uuid *ks, const store_ks_params
 typedef struct info_arg {
     const store_uuid *ks;
     store_ks_info *out;
+    bool count; /* COUNT(*) reads every row of the keystore: only when asked */
 } info_arg;
 
 static CK_RV info_txn(db_ctx *db, void *arg)
@@ -331,23 +332,27 @@ static CK_RV info_txn(db_ctx *db, void *arg)
         return rv;
     if (!row.found)
         return CKR_TOKEN_NOT_PRESENT;
-    rv = db_query(db, SQL_KS_COUNT, sql_text[SQL_KS_COUNT], &a, 1, &r);
-    if (rv == CKR_OK)
-        rv = db->be->next(r, &have);
-    if (rv == CKR_OK && !have)
-        rv = CKR_IBM_GREP11_DBINTERNAL;
+    if (ia->count) {
+        rv = db_query(db, SQL_KS_COUNT, sql_text[SQL_KS_COUNT], &a, 1, &r);
+        if (rv == CKR_OK)
+            rv = db->be->next(r, &have);
+        if (rv == CKR_OK && !have)
+            rv = CKR_IBM_GREP11_DBINTERNAL;
+        if (rv == CKR_OK)
+            ia->out->object_count = (uint64_t)db->be->col_int(r, 0);
+    }
     if (rv == CKR_OK) {
-        ia->out->object_count = (uint64_t)db->be->col_int(r, 0);
         ia->out->kind = row.kind;
         memcpy(ia->out->label, row.label, sizeof(row.label));
         ia->out->password_protected = row.prot;
         ia->out->created_us = row.created;
     }
-    db->be->rows_free(r);
+    if (r != NULL)
+        db->be->rows_free(r);
     return rv;
 }
 
-CK_RV store_keystore_info(store *st, const store_uuid *ks, store_ks_info *out)
+static CK_RV keystore_info(store *st, const store_uuid *ks, store_ks_info *out, bool count)
 {
     info_arg ia;
 
@@ -356,7 +361,18 @@ CK_RV store_keystore_info(store *st, const store_uuid *ks, store_ks_info *out)
     memset(out, 0, sizeof(*out));
     ia.ks = ks;
     ia.out = out;
+    ia.count = count;
     return pool_txn(&st->pl, false, info_txn, &ia);
+}
+
+CK_RV store_keystore_info(store *st, const store_uuid *ks, store_ks_info *out)
+{
+    return keystore_info(st, ks, out, true);
+}
+
+CK_RV store_keystore_lookup(store *st, const store_uuid *ks, store_ks_info *out)
+{
+    return keystore_info(st, ks, out, false);
 }
 
 static CK_RV delete_txn(db_ctx *db, void *arg)

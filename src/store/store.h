@@ -127,6 +127,9 @@ CK_RV store_keystore_create(store *st, const store_uuid *ks, const store_ks_para
 CK_RV store_keystore_wipe(store *st, const store_uuid *ks, const store_ks_params *p);
 
 CK_RV store_keystore_info(store *st, const store_uuid *ks, store_ks_info *out);
+/* The same without object_count (left 0): one indexed row read, where
+ * store_keystore_info counts the keystore's rows. For access checks. */
+CK_RV store_keystore_lookup(store *st, const store_uuid *ks, store_ks_info *out);
 
 /* Deletes the keystore and all its objects. */
 CK_RV store_keystore_delete(store *st, const store_uuid *ks);

@@ -53,6 +53,34 @@ static size_t list_all(store *st, size_t page, const store_uuid *want, const sto
     return seen;
 }
 
+/* store_keystore_lookup: what store_keystore_info says, without the
+ * object count (which reads every row). */
+static void test_keystore_lookup(void **state)
+{
+    store *st = FX->st;
+    store_uuid ks, none, obj;
+    store_ks_info a, b;
+    store_password pw = suite_pw("lookup password");
+    suite_new_ks(st, &ks, STORE_KS_PRIVATE, "lookup password");
+    for (int i = 0; i < 3; i++) {
+        char label[16];
+        snprintf(label, sizeof(label), "l%d", i);
+        assert_int_equal(suite_put(st, &ks, &pw, label, label, CKO_DATA, &obj), CKR_OK);
+    }
+    assert_int_equal(store_keystore_info(st, &ks, &a), CKR_OK);
+    assert_int_equal(store_keystore_lookup(st, &ks, &b), CKR_OK);
+    assert_int_equal(a.object_count, 3);
+    assert_int_equal(b.object_count, 0);
+    assert_int_equal(a.kind, b.kind);
+    assert_int_equal(a.password_protected, b.password_protected);
+    assert_true(b.password_protected);
+    assert_int_equal(a.created_us, b.created_us);
+    assert_string_equal(a.label, b.label);
+    assert_int_equal(RAND_bytes(none.b, 16), 1);
+    assert_int_equal(store_keystore_lookup(st, &none, &b), CKR_TOKEN_NOT_PRESENT);
+    assert_int_equal(store_keystore_lookup(st, NULL, &b), CKR_ARGUMENTS_BAD);
+}
+
 static void test_keystore_list(void **state)
 {
     store *st = FX->st;
@@ -351,8 +379,8 @@ static void test_create_update(void **state)
 }
 
 const struct CMUnitTest suite_list_tests[] = {
-    cmocka_unit_test(test_create_update),       cmocka_unit_test(test_update_blobs),
-    cmocka_unit_test(test_keystore_list),       cmocka_unit_test(test_create_with_id),
-    cmocka_unit_test(test_create_with_id_race),
+    cmocka_unit_test(test_create_update),   cmocka_unit_test(test_update_blobs),
+    cmocka_unit_test(test_keystore_list),   cmocka_unit_test(test_create_with_id),
+    cmocka_unit_test(test_keystore_lookup), cmocka_unit_test(test_create_with_id_race),
 };
 const size_t suite_list_count = sizeof(suite_list_tests) / sizeof(suite_list_tests[0]);
