@@ -200,6 +200,10 @@ typedef struct p11_object {
     int ks; /* P11_KS_* */
     uint8_t uuid[16];
     int64_t version; /* the version last read or written */
+    /* Session objects are also on a list of their own (st->session_objects),
+     * so a search does not walk the cached token objects. */
+    struct p11_object *sprev, *snext;
+    int on_session_list;
 } p11_object;
 
 /* ---- the module context ------------------------------------------------------ */
@@ -209,7 +213,8 @@ typedef struct p11_state {
     size_t nslots;
     void *lock;
     p11_htab sessions;
-    p11_htab objects;
+    p11_htab objects;            /* every object by handle */
+    p11_object *session_objects; /* the session objects among them (st->lock) */
     struct p11_state *next_orphan;
 } p11_state;
 

@@ -9,6 +9,40 @@
 
 #include "internal.h"
 
+/* The object table and the session-object list change together, under
+ * st->lock. */
+static CK_RV table_put(p11_state *st, p11_object *o)
+{
+    CK_RV rv = p11_htab_put(&st->objects, o->handle, o);
+    if (rv == CKR_OK && !o->is_token) {
+        o->sprev = NULL;
+        o->snext = st->session_objects;
+        if (o->snext)
+            o->snext->sprev = o;
+        st->session_objects = o;
+        o->on_session_list = 1;
+    }
+    return rv;
+}
+
+static p11_object *table_del(p11_state *st, p11_object *o)
+{
+    if (p11_htab_get(&st->objects, o->handle) != o)
+        return NULL;
+    p11_htab_del(&st->objects, o->handle);
+    if (o->on_session_list) {
+        if (o->sprev)
+            o->sprev->snext = o->snext;
+        else
+            st->session_objects = o->snext;
+        if (o->snext)
+            o->snext->sprev = o->sprev;
+        o->sprev = o->snext = NULL;
+        o->on_session_list = 0;
+    }
+    return o;
+}
+
 p11_object *p11_object_new(CK_OBJECT_CLASS cls)
 {
     p11_object *o = calloc(1, sizeof(*o));
@@ -86,7 +120,7 @@ CK_RV p11_object_add(p11_state *st, p11_session *s, p11_object *o, CK_OBJECT_HAN
     o->refs = 1;
     p11_mutex_lock(st->lock);
     o->handle = p11_new_handle(st);
-    rv = p11_htab_put(&st->objects, o->handle, o);
+    rv = table_put(st, o);
     p11_mutex_unlock(st->lock);
     if (rv == CKR_OK)
         *h = o->handle;
@@ -147,16 +181,29 @@ static void drop_pick(CK_ULONG key, void *val, void *arg)
         d->list[d->n++] = val;
 }
 
+/* sessions_only: pick among session objects (their list), not the table
+ * with every cached token object. */
 static void drop_where(p11_state *st, int (*pick)(const p11_object *, const void *),
-                       const void *arg)
+                       const void *arg, int sessions_only)
 {
     dropper d = {pick, arg, NULL, 0};
+    size_t cap = 0;
     p11_mutex_lock(st->lock);
-    d.list = malloc((st->objects.count + 1) * sizeof(*d.list));
-    if (d.list) {
+    if (sessions_only)
+        for (const p11_object *o = st->session_objects; o; o = o->snext)
+            cap++;
+    else
+        cap = st->objects.count;
+    d.list = malloc((cap + 1) * sizeof(*d.list));
+    if (d.list && sessions_only) {
+        for (p11_object *o = st->session_objects; o; o = o->snext)
+            drop_pick(o->handle, o, &d);
+    } else if (d.list) {
         p11_htab_each(&st->objects, drop_pick, &d);
+    }
+    if (d.list) {
         for (size_t i = 0; i < d.n; i++)
-            p11_htab_del(&st->objects, d.list[i]->handle);
+            table_del(st, d.list[i]);
     }
     p11_mutex_unlock(st->lock);
     for (size_t i = 0; i < d.n; i++)
@@ -181,25 +228,24 @@ static int token_in(const p11_object *o, const void *arg)
 
 void p11_objects_drop_session(p11_state *st, CK_SESSION_HANDLE owner)
 {
-    drop_where(st, owned_by, &owner);
+    drop_where(st, owned_by, &owner, 1);
 }
 
 void p11_objects_drop_private(p11_state *st, size_t slot_idx)
 {
-    drop_where(st, private_in, &slot_idx);
+    drop_where(st, private_in, &slot_idx, 0);
 }
 
 void p11_objects_drop_token(p11_state *st, size_t slot_idx)
 {
-    drop_where(st, token_in, &slot_idx);
+    drop_where(st, token_in, &slot_idx, 0);
     p11_tokmap_del_slot(st->slots[slot_idx].cfg->slot);
 }
 
 void p11_object_forget(p11_state *st, p11_object *o)
 {
     p11_mutex_lock(st->lock);
-    p11_object *gone =
-        p11_htab_get(&st->objects, o->handle) == o ? p11_htab_del(&st->objects, o->handle) : NULL;
+    p11_object *gone = table_del(st, o);
     if (o->is_token)
         p11_tokmap_del(st->slots[o->slot_idx].cfg->slot, o->uuid);
     p11_mutex_unlock(st->lock);
@@ -245,13 +291,6 @@ typedef struct {
 
 /* Session objects only: token objects are searched in their keystores
  * (the copies cached here may be stale or incomplete). */
-static void find_one(CK_ULONG key, void *val, void *arg)
-{
-    finder *f = arg;
-    p11_object *o = val;
-    if (!o->is_token && visible(f->st, o, f->slot_idx) && p11_object_matches(o, f->t, f->n))
-        f->found[f->nfound++] = key;
-}
 
 static int by_handle(const void *a, const void *b)
 {
@@ -276,10 +315,16 @@ CK_RV C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE *t, CK_ULONG n)
         goto out;
     }
     finder f = {st, s->slot_idx, t, n, NULL, 0};
+    /* Session objects only (token objects are the keystores' to match, and
+     * the cached ones can be many): the list, not the whole table. */
     p11_mutex_lock(st->lock);
-    f.found = malloc((st->objects.count + 1) * sizeof(*f.found));
-    if (f.found)
-        p11_htab_each(&st->objects, find_one, &f);
+    size_t nsess = 0;
+    for (const p11_object *o = st->session_objects; o; o = o->snext)
+        nsess++;
+    f.found = malloc((nsess + 1) * sizeof(*f.found));
+    for (p11_object *o = st->session_objects; f.found && o; o = o->snext)
+        if (visible(st, o, f.slot_idx) && p11_object_matches(o, f.t, f.n))
+            f.found[f.nfound++] = o->handle;
     p11_mutex_unlock(st->lock);
     if (!f.found) {
         rv = CKR_HOST_MEMORY;
@@ -492,8 +537,7 @@ CK_RV p11_object_destroy(p11_state *st, p11_object *o)
     if (o->is_token)
         return p11_tokstore_destroy(st, o);
     p11_mutex_lock(st->lock);
-    p11_object *gone =
-        p11_htab_get(&st->objects, o->handle) == o ? p11_htab_del(&st->objects, o->handle) : NULL;
+    p11_object *gone = table_del(st, o);
     p11_mutex_unlock(st->lock);
     if (!gone)
         return CKR_OBJECT_HANDLE_INVALID;
