@@ -221,16 +221,18 @@ static void usage(FILE *to)
     fprintf(to, "\n");
 }
 
-/* gnuplot, if installed: ops/s against threads, one line per op and target. */
+/* gnuplot, if installed: ops/s against threads (log scales; the rounds of
+ * a thread count averaged), one line per op and target. */
 static void plot(const char *csv, const char *png)
 {
     char cmd[2048];
     snprintf(cmd, sizeof(cmd),
-             "gnuplot -e \"set datafile separator ','; set terminal png size 900,600; "
+             "gnuplot -e \"set datafile separator ','; set terminal png size 1000,650; "
              "set output '%s'; set xlabel 'threads'; set ylabel 'ops/s'; set key outside; "
+             "set logscale xy 2; "
              "plot for [k in system('tail -n +2 %s | cut -d, -f1,2 | sort -u | tr , :')] "
-             "'< grep ^'.system('echo '.k.' | tr : ,').', %s' using 3:4 with linespoints "
-             "title k\" 2>/dev/null",
+             "'< grep ^'.system('echo '.k.' | tr : ,').', %s' using 3:4 smooth unique "
+             "with linespoints title k\" 2>/dev/null",
              png, csv, csv);
     if (system(cmd) != 0)
         fprintf(stderr, "grep11-bench: no plot (is gnuplot installed?)\n");
