@@ -53,7 +53,6 @@ static size_t kyber_ct_len(const CK_ATTRIBUTE *oid)
 }
 
 typedef struct {
-    int encaps;
     CK_OBJECT_CLASS cls; /* the key the call takes */
     size_t ct_len;       /* 0: unknown here */
     g11c_buf key;        /* blob or KeyBlobID reference */
@@ -150,7 +149,7 @@ CK_RV C_EncapsulateKey(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_OBJECT_HANDLE hp
 {
     P11_STATE_OR_RETURN(st);
     p11_session *s;
-    kem_key k = {1, CKO_PUBLIC_KEY, 0, {0}};
+    kem_key k = {CKO_PUBLIC_KEY, 0, {0}};
     CK_ATTRIBUTE *srv = NULL;
     CK_ULONG nsrv = 0;
     g11c_buf blob = {0}, sum = {0};
@@ -205,7 +204,7 @@ CK_RV C_DecapsulateKey(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_OBJECT_HANDLE hp
 {
     P11_STATE_OR_RETURN(st);
     p11_session *s;
-    kem_key k = {0, CKO_PRIVATE_KEY, 0, {0}};
+    kem_key k = {CKO_PRIVATE_KEY, 0, {0}};
     CK_ATTRIBUTE *srv = NULL;
     CK_ULONG nsrv = 0;
     g11c_buf blob = {0}, sum = {0};
