@@ -1,9 +1,5 @@
-/* Connections and the unary call. Each call in flight has a pluck queue of
- * its own (pluck allows only a handful of concurrent pluckers per queue, and
- * a connection is shared by any number of application threads); finished
- * calls return their queue to a small per-connection pool, because creating
- * and shutting down a queue per call costs more than the rest of the client
- * side of a call. */
+/* Connections and the unary call. The calls of a connection complete on one
+ * queue that the waiting threads poll in turn (callq.h). */
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc_security.h>
@@ -14,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "callq.h"
 #include "internal.h"
 
 #include <pthread.h>
 
 #define DEFAULT_TIMEOUT_MS 30000
-#define CQ_POOL 64
 #define GRACE_MS 2000
 #define RETRY_WAIT_MS 1000
 #define DEFAULT_MAX_MESSAGE (64u * 1024u * 1024u)
@@ -40,42 +36,8 @@ struct g11c_conn {
     void *token_arg;
     void (*on_close)(void *);
     void *on_close_arg;
-    pthread_mutex_t cq_lock;
-    grpc_completion_queue *cq_free[CQ_POOL];
-    int ncq_free;
+    callq q;
 };
-
-static grpc_completion_queue *cq_take(g11c_conn *c)
-{
-    grpc_completion_queue *cq = NULL;
-    pthread_mutex_lock(&c->cq_lock);
-    if (c->ncq_free > 0)
-        cq = c->cq_free[--c->ncq_free];
-    pthread_mutex_unlock(&c->cq_lock);
-    return cq ? cq : grpc_completion_queue_create_for_pluck(NULL);
-}
-
-static void cq_destroy(grpc_completion_queue *cq)
-{
-    grpc_completion_queue_shutdown(cq);
-    while (grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
-           GRPC_QUEUE_SHUTDOWN) {
-    }
-    grpc_completion_queue_destroy(cq);
-}
-
-/* A queue comes back empty: its only call has completed and been plucked. */
-static void cq_give(g11c_conn *c, grpc_completion_queue *cq)
-{
-    pthread_mutex_lock(&c->cq_lock);
-    if (c->ncq_free < CQ_POOL) {
-        c->cq_free[c->ncq_free++] = cq;
-        cq = NULL;
-    }
-    pthread_mutex_unlock(&c->cq_lock);
-    if (cq)
-        cq_destroy(cq);
-}
 
 void g11c_buf_free(g11c_buf *b)
 {
@@ -121,7 +83,6 @@ CK_RV g11c_connect(const g11c_options *opt, g11c_conn **out)
     if (!c)
         return CKR_HOST_MEMORY;
     c->timeout_ms = opt->timeout_ms > 0 ? opt->timeout_ms : DEFAULT_TIMEOUT_MS;
-    pthread_mutex_init(&c->cq_lock, NULL);
 
     char *ca = NULL, *cert = NULL, *key = NULL;
     CK_RV rv = CKR_OK;
@@ -137,6 +98,11 @@ CK_RV g11c_connect(const g11c_options *opt, g11c_conn **out)
         goto out;
 
     grpc_init();
+    if (callq_init(&c->q) != 0) {
+        grpc_shutdown();
+        rv = CKR_HOST_MEMORY;
+        goto out;
+    }
     if (opt->insecure) {
         creds = grpc_insecure_credentials_create();
     } else {
@@ -172,6 +138,7 @@ CK_RV g11c_connect(const g11c_options *opt, g11c_conn **out)
     if (c->nchannels != want) {
         for (int i = 0; i < c->nchannels; i++)
             grpc_channel_destroy(c->channel[i]);
+        callq_destroy(&c->q);
         grpc_shutdown();
         rv = CKR_DEVICE_ERROR;
     }
@@ -180,7 +147,6 @@ out:
     free(cert);
     free_secret_pem(key);
     if (rv != CKR_OK) {
-        pthread_mutex_destroy(&c->cq_lock);
         free(c);
         return rv;
     }
@@ -194,11 +160,9 @@ void g11c_close(g11c_conn *c)
         return;
     if (c->on_close)
         c->on_close(c->on_close_arg);
-    for (int i = 0; i < c->ncq_free; i++)
-        cq_destroy(c->cq_free[i]);
-    pthread_mutex_destroy(&c->cq_lock);
     for (int i = 0; i < c->nchannels; i++)
         grpc_channel_destroy(c->channel[i]);
+    callq_destroy(&c->q);
     grpc_shutdown();
     free(c);
 }
@@ -227,6 +191,34 @@ static void report(g11c_conn *c, const char *method, CK_RV rv, const char *detai
         c->on_error(c->on_error_arg, method, rv, detail);
 }
 
+/* What a call's batch writes into: on the heap, because a call that never
+ * completes (gRPC's timers stopped in a forked child) is abandoned to the
+ * queue, which frees it if its event ever arrives. */
+typedef struct {
+    callq_waiter w; /* first: the batch's tag */
+    grpc_call *call;
+    grpc_byte_buffer *send, *recv;
+    grpc_metadata_array initial, trailing;
+    grpc_status_code status;
+    grpc_slice status_text;
+    const char *error_string;
+} pending;
+
+static void pending_free(callq_waiter *w)
+{
+    pending *p = (pending *)w;
+    grpc_byte_buffer_destroy(p->send);
+    if (p->recv)
+        grpc_byte_buffer_destroy(p->recv);
+    grpc_metadata_array_destroy(&p->initial);
+    grpc_metadata_array_destroy(&p->trailing);
+    grpc_slice_unref(p->status_text);
+    gpr_free((void *)p->error_string);
+    grpc_call_unref(p->call);
+    pthread_cond_destroy(&p->w.cv);
+    free(p);
+}
+
 /* One attempt of a unary call. *unreachable is set when the call failed in
  * the transport (UNAVAILABLE without a server answer), which is worth one
  * retry: a channel reconnecting after a fork or a server restart fails fast
@@ -238,24 +230,24 @@ static CK_RV exchange(g11c_conn *c, const char *method, grpc_metadata *md, size_
     CK_RV rv;
     *unreachable = 0;
     detail[0] = '\0';
-    grpc_completion_queue *cq = cq_take(c);
+    pending *p = calloc(1, sizeof(*p));
+    if (!p)
+        return CKR_HOST_MEMORY;
+    callq_waiter_init(&p->w, pending_free);
     gpr_timespec deadline =
         gpr_time_add(gpr_now(GPR_CLOCK_REALTIME), gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
     grpc_slice path = grpc_slice_from_static_string(method);
     unsigned pick =
         __atomic_fetch_add(&c->next_channel, 1, __ATOMIC_RELAXED) % (unsigned)c->nchannels;
-    grpc_call *call = grpc_channel_create_call(c->channel[pick], NULL, GRPC_PROPAGATE_DEFAULTS, cq,
-                                               path, NULL, deadline, NULL);
+    p->call = grpc_channel_create_call(c->channel[pick], NULL, GRPC_PROPAGATE_DEFAULTS, c->q.cq,
+                                       path, NULL, deadline, NULL);
     grpc_slice req_slice = grpc_slice_from_copied_buffer((const char *)req, len);
-    grpc_byte_buffer *send = grpc_raw_byte_buffer_create(&req_slice, 1);
+    p->send = grpc_raw_byte_buffer_create(&req_slice, 1);
     grpc_slice_unref(req_slice);
-    grpc_byte_buffer *recv = NULL;
-    grpc_metadata_array initial, trailing;
-    grpc_metadata_array_init(&initial);
-    grpc_metadata_array_init(&trailing);
-    grpc_status_code status = GRPC_STATUS_UNKNOWN;
-    grpc_slice status_text = grpc_empty_slice();
-    const char *error_string = NULL;
+    grpc_metadata_array_init(&p->initial);
+    grpc_metadata_array_init(&p->trailing);
+    p->status = GRPC_STATUS_UNKNOWN;
+    p->status_text = grpc_empty_slice();
 
     grpc_op ops[6];
     memset(ops, 0, sizeof(ops));
@@ -264,69 +256,58 @@ static CK_RV exchange(g11c_conn *c, const char *method, grpc_metadata *md, size_
     ops[0].data.send_initial_metadata.metadata = nmd ? md : NULL;
     ops[0].flags = wait_for_ready ? GRPC_INITIAL_METADATA_WAIT_FOR_READY : 0;
     ops[1].op = GRPC_OP_SEND_MESSAGE;
-    ops[1].data.send_message.send_message = send;
+    ops[1].data.send_message.send_message = p->send;
     ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
     ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-    ops[3].data.recv_initial_metadata.recv_initial_metadata = &initial;
+    ops[3].data.recv_initial_metadata.recv_initial_metadata = &p->initial;
     ops[4].op = GRPC_OP_RECV_MESSAGE;
-    ops[4].data.recv_message.recv_message = &recv;
+    ops[4].data.recv_message.recv_message = &p->recv;
     ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-    ops[5].data.recv_status_on_client.trailing_metadata = &trailing;
-    ops[5].data.recv_status_on_client.status = &status;
-    ops[5].data.recv_status_on_client.status_details = &status_text;
-    ops[5].data.recv_status_on_client.error_string = &error_string;
+    ops[5].data.recv_status_on_client.trailing_metadata = &p->trailing;
+    ops[5].data.recv_status_on_client.status = &p->status;
+    ops[5].data.recv_status_on_client.status_details = &p->status_text;
+    ops[5].data.recv_status_on_client.error_string = &p->error_string;
 
-    grpc_call_error e = grpc_call_start_batch(call, ops, 6, (void *)call, NULL);
-    if (e == GRPC_CALL_OK) {
-        /* gRPC enforces the deadline itself; the pluck is bounded too, a
-         * little later, so that a call never hangs its caller even if gRPC's
-         * timers cannot run (a forked child without fork support). */
-        gpr_timespec limit = gpr_time_add(deadline, gpr_time_from_millis(GRACE_MS, GPR_TIMESPAN));
-        grpc_event ev = grpc_completion_queue_pluck(cq, (void *)call, limit, NULL);
-        if (ev.type == GRPC_OP_COMPLETE) {
-            rv = g11c_status_to_rv(status, &trailing, detail, dcap);
-            *unreachable = status == GRPC_STATUS_UNAVAILABLE && !g11c_has_grep11_error(&trailing);
-        } else {
-            /* Cancel, then collect the batch so the queue can be reused; if
-             * even that does not come back, the queue is abandoned (a leak
-             * beats a hang). */
-            grpc_call_cancel(call, NULL);
-            limit = gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
-                                 gpr_time_from_millis(GRACE_MS, GPR_TIMESPAN));
-            if (grpc_completion_queue_pluck(cq, (void *)call, limit, NULL).type != GRPC_OP_COMPLETE)
-                cq = NULL;
-            rv = CKR_DEVICE_ERROR;
-            snprintf(detail, dcap, "no answer within the deadline");
-        }
-    } else {
-        rv = CKR_DEVICE_ERROR;
+    grpc_call_error e = grpc_call_start_batch(p->call, ops, 6, &p->w, NULL);
+    if (e != GRPC_CALL_OK) {
         snprintf(detail, dcap, "cannot start call (%d)", (int)e);
+        pending_free(&p->w);
+        return CKR_DEVICE_ERROR;
+    }
+    /* gRPC enforces the deadline itself; the wait is bounded too, a little
+     * later, so that a call never hangs its caller even if gRPC's timers
+     * cannot run (a forked child without fork support). */
+    gpr_timespec limit = gpr_time_add(deadline, gpr_time_from_millis(GRACE_MS, GPR_TIMESPAN));
+    if (callq_wait(&c->q, &p->w, limit)) {
+        rv = g11c_status_to_rv(p->status, &p->trailing, detail, dcap);
+        *unreachable = p->status == GRPC_STATUS_UNAVAILABLE && !g11c_has_grep11_error(&p->trailing);
+    } else {
+        /* Cancel, then collect the batch; if even that does not come back,
+         * the call is left to the queue (a leak beats a hang). */
+        grpc_call_cancel(p->call, NULL);
+        limit = gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
+                             gpr_time_from_millis(GRACE_MS, GPR_TIMESPAN));
+        if (!callq_wait(&c->q, &p->w, limit) && !callq_abandon(&c->q, &p->w))
+            p = NULL;
+        snprintf(detail, dcap, "no answer within the deadline");
+        if (p)
+            pending_free(&p->w);
+        return CKR_DEVICE_ERROR;
     }
     if (rv == CKR_OK) {
         grpc_byte_buffer_reader reader;
-        if (recv && grpc_byte_buffer_reader_init(&reader, recv)) {
+        if (p->recv && grpc_byte_buffer_reader_init(&reader, p->recv)) {
             *reply = grpc_byte_buffer_reader_readall(&reader);
             grpc_byte_buffer_reader_destroy(&reader);
         } else {
             rv = CKR_DEVICE_ERROR;
             snprintf(detail, dcap, "server sent no reply message");
         }
-    } else if (!detail[0] && !GRPC_SLICE_IS_EMPTY(status_text)) {
-        snprintf(detail, dcap, "%.*s", (int)GRPC_SLICE_LENGTH(status_text),
-                 (const char *)GRPC_SLICE_START_PTR(status_text));
+    } else if (!detail[0] && !GRPC_SLICE_IS_EMPTY(p->status_text)) {
+        snprintf(detail, dcap, "%.*s", (int)GRPC_SLICE_LENGTH(p->status_text),
+                 (const char *)GRPC_SLICE_START_PTR(p->status_text));
     }
-    grpc_byte_buffer_destroy(send);
-    if (recv)
-        grpc_byte_buffer_destroy(recv);
-    grpc_metadata_array_destroy(&initial);
-    grpc_metadata_array_destroy(&trailing);
-    grpc_slice_unref(status_text);
-    gpr_free((void *)error_string);
-    grpc_call_unref(call);
-    if (e == GRPC_CALL_OK && cq)
-        cq_give(c, cq);
-    else if (cq)
-        cq_destroy(cq); /* nothing was queued, but do not reuse a queue in doubt */
+    pending_free(&p->w);
     return rv;
 }
 

@@ -8,6 +8,12 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <netinet/in.h>
+#include <openssl/sha.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
 
 #include "harness.h"
 
@@ -286,6 +292,108 @@ static void calls_spread_over_channels(void **state)
     still_serving(f->conn);
 }
 
+/* Many threads on one connection: every reply and every error reaches the
+ * thread whose call it answers (the calls share one completion queue). */
+typedef struct {
+    g11c_conn *c;
+    int id;
+    int wrong;
+} shared_job;
+
+static void *shared_thread(void *arg)
+{
+    shared_job *job = arg;
+    g11c_mech sha = {.type = CKM_SHA256};
+    g11c_mech bogus = {.type = 0x7ffffffeUL};
+    for (int i = 0; i < 100; i++) {
+        char data[64];
+        int n = snprintf(data, sizeof(data), "thread %d call %d", job->id, i);
+        g11c_bytes in = {(const uint8_t *)data, (size_t)n};
+        g11c_buf digest = {0};
+        if ((i + job->id) % 7 == 0) {
+            if (g11c_digest_single(job->c, &bogus, in, &digest) != CKR_MECHANISM_INVALID)
+                job->wrong++;
+        } else {
+            uint8_t want[SHA256_DIGEST_LENGTH];
+            SHA256((const uint8_t *)data, (size_t)n, want);
+            if (g11c_digest_single(job->c, &sha, in, &digest) != CKR_OK ||
+                digest.len != sizeof(want) || memcmp(digest.ptr, want, sizeof(want)) != 0)
+                job->wrong++;
+        }
+        g11c_buf_free(&digest);
+    }
+    return NULL;
+}
+
+static void shared_connection_answers_each_caller(void **state)
+{
+    fixture *f = *state;
+    enum { THREADS = 16 };
+    pthread_t th[THREADS];
+    shared_job jobs[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        jobs[i] = (shared_job){f->conn, i, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, shared_thread, &jobs[i]), 0);
+    }
+    int wrong = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        wrong += jobs[i].wrong;
+    }
+    assert_int_equal(wrong, 0);
+}
+
+/* A peer that accepts TCP connections and never says a word: every waiting
+ * thread gets CKR_DEVICE_ERROR once its deadline passes, none hangs, and the
+ * connection closes cleanly afterwards. */
+typedef struct {
+    g11c_conn *c;
+    CK_RV rv;
+} silent_job;
+
+static void *silent_thread(void *arg)
+{
+    silent_job *job = arg;
+    uint8_t r[8];
+    job->rv = g11c_generate_random(job->c, r, sizeof(r));
+    return NULL;
+}
+
+static void silent_server_times_out(void **state)
+{
+    (void)state;
+    enum { THREADS = 4 };
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(ls >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(ls, 16), 0);
+    socklen_t sl = sizeof(sa);
+    assert_int_equal(getsockname(ls, (struct sockaddr *)&sa, &sl), 0);
+    char addr[64];
+    snprintf(addr, sizeof(addr), "127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
+    g11c_options o = {.address = addr, .timeout_ms = 400};
+    g11c_conn *c = NULL;
+    assert_int_equal(g11c_connect(&o, &c), CKR_OK);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pthread_t th[THREADS];
+    silent_job jobs[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        jobs[i] = (silent_job){c, CKR_OK};
+        assert_int_equal(pthread_create(&th[i], NULL, silent_thread, &jobs[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(jobs[i].rv, CKR_DEVICE_ERROR);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    /* Deadline 0.4 s; a retry is not due (no UNAVAILABLE); 2 s grace. */
+    assert_true(t1.tv_sec - t0.tv_sec < 3);
+    g11c_close(c);
+    close(ls);
+}
+
 static void thousand_mixed_calls(void **state)
 {
     fixture *f = *state;
@@ -393,6 +501,8 @@ int main(void)
         cmocka_unit_test(two_hundred_concurrent_clients),
         cmocka_unit_test(calls_spread_over_channels),
         cmocka_unit_test(thousand_mixed_calls),
+        cmocka_unit_test(shared_connection_answers_each_caller),
+        cmocka_unit_test(silent_server_times_out),
     };
     const struct CMUnitTest own[] = {
         cmocka_unit_test(oversize_message_is_refused),
