@@ -4,10 +4,12 @@
 
 #include "callq.h"
 
-int callq_init(callq *q)
+int callq_init(callq *q, int spin_us)
 {
+    q->spin_us = spin_us;
     q->polling = 0;
     q->waiting = NULL;
+    q->nwaiting = 0;
     if (pthread_mutex_init(&q->lock, NULL) != 0)
         return -1;
     q->cq = grpc_completion_queue_create_for_next(NULL);
@@ -56,6 +58,7 @@ static void unlink_waiter(callq *q, callq_waiter *w)
     if (w->next)
         w->next->prev = w->prev;
     w->prev = w->next = NULL;
+    __atomic_store_n(&q->nwaiting, q->nwaiting - 1, __ATOMIC_RELAXED);
 }
 
 static int passed(gpr_timespec limit)
@@ -74,6 +77,24 @@ static callq_waiter *complete(callq_waiter *w, int success)
     return NULL;
 }
 
+/* Polls without blocking for up to spin_us. A thread that blocks gives its
+ * core back, and waking it again when the reply lands costs (on a virtual
+ * machine) about as much as the whole round trip: 105 -> 60 us p50 for one
+ * call in flight. Only a lone waiter spins; with other calls in flight the
+ * core has better things to do (spinning at 8 calls in flight cost a third
+ * of the throughput). */
+static grpc_event spin(callq *q)
+{
+    gpr_timespec end = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                                    gpr_time_from_micros(q->spin_us, GPR_TIMESPAN));
+    grpc_event ev;
+    do
+        ev = grpc_completion_queue_next(q->cq, gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
+    while (ev.type == GRPC_QUEUE_TIMEOUT && gpr_time_cmp(gpr_now(GPR_CLOCK_MONOTONIC), end) < 0 &&
+           __atomic_load_n(&q->nwaiting, __ATOMIC_RELAXED) == 1);
+    return ev;
+}
+
 int callq_wait(callq *q, callq_waiter *w, gpr_timespec limit)
 {
     gpr_timespec real = gpr_convert_clock_type(limit, GPR_CLOCK_REALTIME);
@@ -85,14 +106,18 @@ int callq_wait(callq *q, callq_waiter *w, gpr_timespec limit)
     if (q->waiting)
         q->waiting->prev = w;
     q->waiting = w;
+    __atomic_store_n(&q->nwaiting, q->nwaiting + 1, __ATOMIC_RELAXED);
     while (!w->done && !passed(limit)) {
         if (q->polling) {
             pthread_cond_timedwait(&w->cv, &q->lock, &until);
             continue;
         }
         q->polling = 1;
+        int alone = q->nwaiting == 1;
         pthread_mutex_unlock(&q->lock);
-        grpc_event ev = grpc_completion_queue_next(q->cq, limit, NULL);
+        grpc_event ev = alone && q->spin_us > 0 ? spin(q) : (grpc_event){.type = GRPC_QUEUE_TIMEOUT};
+        if (ev.type == GRPC_QUEUE_TIMEOUT)
+            ev = grpc_completion_queue_next(q->cq, limit, NULL);
         pthread_mutex_lock(&q->lock);
         q->polling = 0;
         if (ev.type == GRPC_OP_COMPLETE) {

@@ -21,6 +21,8 @@ typedef struct {
     pthread_mutex_t lock;
     int polling;            /* a leader is inside grpc_completion_queue_next */
     callq_waiter *waiting;  /* threads waiting for their call, not yet done */
+    int nwaiting;           /* length of `waiting` (read without the lock) */
+    int spin_us;            /* a lone waiter polls this long before blocking */
 } callq;
 
 /* What a call's batch is tagged with. A waiter that gave up is `abandoned`:
@@ -34,7 +36,7 @@ struct callq_waiter {
     callq_waiter *prev, *next;
 };
 
-int callq_init(callq *q);
+int callq_init(callq *q, int spin_us);
 /* Shuts the queue down and drains it; no call may be in flight. */
 void callq_destroy(callq *q);
 

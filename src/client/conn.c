@@ -16,6 +16,7 @@
 #include <pthread.h>
 
 #define DEFAULT_TIMEOUT_MS 30000
+#define DEFAULT_SPIN_US 100
 #define GRACE_MS 2000
 #define RETRY_WAIT_MS 1000
 #define DEFAULT_MAX_MESSAGE (64u * 1024u * 1024u)
@@ -42,7 +43,7 @@ struct g11c_conn {
 void g11c_buf_free(g11c_buf *b)
 {
     if (b->ptr) {
-        OPENSSL_cleanse(b->ptr, b->len);
+        explicit_bzero(b->ptr, b->len);
         free(b->ptr);
     }
     b->ptr = NULL;
@@ -98,7 +99,8 @@ CK_RV g11c_connect(const g11c_options *opt, g11c_conn **out)
         goto out;
 
     grpc_init();
-    if (callq_init(&c->q) != 0) {
+    int spin = opt->spin_us == 0 ? DEFAULT_SPIN_US : (opt->spin_us < 0 ? 0 : opt->spin_us);
+    if (callq_init(&c->q, spin) != 0) {
         grpc_shutdown();
         rv = CKR_HOST_MEMORY;
         goto out;
@@ -379,14 +381,14 @@ CK_RV g11c_call(g11c_conn *c, const char *method, const ProtobufCMessage *req,
     protobuf_c_message_pack(req, buf);
     grpc_slice s;
     CK_RV rv = unary_bytes(c, method, buf, len, &s);
-    OPENSSL_cleanse(buf, len);
+    explicit_bzero(buf, len);
     free(buf);
     if (rv != CKR_OK)
         return rv;
     *resp =
         protobuf_c_message_unpack(resp_desc, NULL, GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
     if (!GRPC_SLICE_IS_EMPTY(s))
-        OPENSSL_cleanse(GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s));
+        explicit_bzero(GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s));
     grpc_slice_unref(s);
     if (!*resp) {
         report(c, method, CKR_DEVICE_ERROR, "malformed reply from server");

@@ -31,6 +31,9 @@ typedef struct {
     int timeout_ms;        /* per call; 0: 30 s */
     size_t max_message;    /* 0: 64 MiB */
     int channels;          /* TCP connections calls are spread over; 0: 1 (max 16) */
+    int spin_us;           /* while a connection has one call in flight, its caller
+                              polls this long for the reply before sleeping;
+                              0: 100, negative: never */
 } g11c_options;
 
 typedef struct {

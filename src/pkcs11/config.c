@@ -213,8 +213,8 @@ static CK_RV read_connection(cctx *c, const p11_ynode *tok, const char *path, p1
     char p[256], tp[256];
     const p11_ynode *conn, *tls = NULL;
     char *host = NULL;
-    unsigned long port = 0, timeout = 0, channels = 0;
-    int has_port, has_timeout, has_channels;
+    unsigned long port = 0, timeout = 0, channels = 0, spin = 0;
+    int has_port, has_timeout, has_channels, has_spin;
     CK_RV rv;
     join(p, sizeof(p), path, "grep11connection");
     if ((rv = get_map(c, tok, path, "grep11connection", &conn)) != CKR_OK)
@@ -241,6 +241,9 @@ static CK_RV read_connection(cctx *c, const p11_ynode *tok, const char *path, p1
     if ((rv = get_int(c, conn, p, "channels", 1, 16, &has_channels, &channels)) != CKR_OK)
         goto out;
     t->channels = has_channels ? (int)channels : 1;
+    if ((rv = get_int(c, conn, p, "spin", 0, 10000, &has_spin, &spin)) != CKR_OK)
+        goto out;
+    t->spin_us = !has_spin ? 0 : (spin == 0 ? -1 : (int)spin);
     size_t alen = strlen(host) + 16;
     t->address = malloc(alen);
     if (!t->address) {

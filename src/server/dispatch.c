@@ -1,6 +1,5 @@
 /* Request decoding and handler invocation, shared by the transport and the
  * fuzz targets, plus the reply/error helpers handlers use. */
-#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +35,7 @@ void rpc_ctx_release(rpc_ctx *ctx)
 {
     if (ctx->resp) {
         /* Replies carry sealed blobs and random bytes: wipe them anyway. */
-        OPENSSL_cleanse(ctx->resp, ctx->resp_len);
+        explicit_bzero(ctx->resp, ctx->resp_len);
         free(ctx->resp);
     }
     ctx->resp = NULL;
@@ -55,7 +54,7 @@ CK_RV rpc_keep(rpc_ctx *ctx, void *p, size_t len)
 static void release_kept(rpc_ctx *ctx)
 {
     for (int i = 0; i < ctx->nkept; i++) {
-        OPENSSL_cleanse(ctx->kept[i], ctx->kept_len[i]);
+        explicit_bzero(ctx->kept[i], ctx->kept_len[i]);
         free(ctx->kept[i]);
     }
     ctx->nkept = 0;
@@ -79,7 +78,7 @@ static void wipe_free(void *unused, void *ptr)
     if (!ptr)
         return;
     size_t *p = (size_t *)ptr - 2;
-    OPENSSL_cleanse(ptr, p[0]);
+    explicit_bzero(ptr, p[0]);
     free(p);
 }
 

@@ -85,7 +85,7 @@ struct server {
 
 static void free_cleansed(void *p, size_t len)
 {
-    OPENSSL_cleanse(p, len);
+    explicit_bzero(p, len);
     free(p);
 }
 
@@ -247,7 +247,7 @@ out:
     }
     rpc_ctx_release(&ctx);
     if (!GRPC_SLICE_IS_EMPTY(raw))
-        OPENSSL_cleanse(GRPC_SLICE_START_PTR(raw), GRPC_SLICE_LENGTH(raw));
+        explicit_bzero(GRPC_SLICE_START_PTR(raw), GRPC_SLICE_LENGTH(raw));
     grpc_slice_unref(raw);
 }
 

@@ -55,6 +55,7 @@ typedef struct {
     unsigned long slot;   /* PKCS #11 slot id */
     size_t objects;       /* find ops: population override (0: the op's own) */
     int channels;         /* grep11 target: TCP connections (0: 1) */
+    int spin_us;          /* grep11 target: g11c_options.spin_us */
 } bench_options;
 
 typedef struct bench_target bench_target;

@@ -37,7 +37,7 @@ typedef struct {
 static void out_free(out_buf *b)
 {
     if (b->ptr) {
-        OPENSSL_cleanse(b->ptr, b->len);
+        explicit_bzero(b->ptr, b->len);
         free(b->ptr);
     }
     b->ptr = NULL;
@@ -284,7 +284,10 @@ static int open_common(bench_target **out, const bench_options *opt, int in_proc
     } else {
         char apikey[256] = "";
         snprintf(path, sizeof(path), "%s/tls/ca.pem", opt->data_dir);
-        g11c_options o = {.address = opt->address, .ca_file = path, .channels = opt->channels};
+        g11c_options o = {.address = opt->address,
+                          .ca_file = path,
+                          .channels = opt->channels,
+                          .spin_us = opt->spin_us};
         if (g11c_connect(&o, &t->conn) != CKR_OK)
             goto fail;
         snprintf(path, sizeof(path), "%s/dev-apikey", opt->data_dir);

@@ -128,7 +128,7 @@ static void config_values(void **state)
                       "tokens:\n"
                       "  7: {grep11connection: *d, users: {1: {iamauth: {endpoint: "
                       "\"https://auth.example:8443/token\"}}}}\n"
-                      "  2: {grep11connection: {<<: *d, address: h2}}\n"
+                      "  2: {grep11connection: {<<: *d, address: h2, spin: 0}}\n"
                       "logging: {loglevel: TRACE, logpath: /tmp/x.log, grpc: off}\n";
     assert_int_equal(parse(doc, &cfg, err, sizeof(err)), CKR_OK);
     assert_int_equal(cfg.ntokens, 2);
@@ -136,6 +136,8 @@ static void config_values(void **state)
     assert_string_equal(cfg.tokens[1].address, "[::1]:443");
     assert_int_equal(cfg.tokens[1].timeout_ms, 2500);
     assert_int_equal(cfg.tokens[1].channels, 3);
+    assert_int_equal(cfg.tokens[1].spin_us, 0);  /* absent: libgrep11's default */
+    assert_int_equal(cfg.tokens[0].spin_us, -1); /* 0: never spin */
     assert_false(cfg.tokens[1].tls_enabled);
     assert_string_equal(cfg.tokens[1].users[1].iam_endpoint, "auth.example:8443");
     assert_true(cfg.tokens[1].users[1].iam_enabled);
@@ -172,6 +174,8 @@ static void invalid_settings_name_the_key(void **state)
          "tokens.0.grep11connection.timeout"},
         {"tokens:\n  0: {grep11connection: {address: h, port: 1, channels: 17}}\n",
          CKR_ARGUMENTS_BAD, "tokens.0.grep11connection.channels"},
+        {"tokens:\n  0: {grep11connection: {address: h, port: 1, spin: 10001}}\n",
+         CKR_ARGUMENTS_BAD, "tokens.0.grep11connection.spin"},
         {"tokens:\n  0: {grep11connection: {address: h, port: 1, tls: {enabled: maybe}}}\n",
          CKR_ARGUMENTS_BAD, "tokens.0.grep11connection.tls.enabled"},
         {"tokens:\n  0: {grep11connection: {address: h, port: 1, tls: {mutual: true}}}\n",
