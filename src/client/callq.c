@@ -1,8 +1,23 @@
-/* Leader/followers over one completion queue (see callq.h). */
+/* Leader/followers over one completion queue (see callq.h).
+ *
+ * A follower sleeps on its waiter's state word. The leader that receives a
+ * follower's event unlinks it under the lock, then sets DONE and wakes it
+ * outside the lock; a leader whose own call completed hands the role to the
+ * first waiter by setting LEAD. */
+#include <errno.h>
 #include <grpc/support/time.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "callq.h"
+
+enum {
+    CALLQ_DONE = 1,     /* the call completed; the waiter is off the list */
+    CALLQ_LEAD = 2,     /* asked to take over polling */
+    CALLQ_SLEEPING = 4, /* its thread is (about to be) in futex_wait */
+};
 
 int callq_init(callq *q, int spin_us)
 {
@@ -41,16 +56,32 @@ void callq_destroy(callq *q)
 
 void callq_waiter_init(callq_waiter *w, void (*release)(callq_waiter *w))
 {
-    pthread_cond_init(&w->cv, NULL);
-    w->done = 0;
+    w->state = 0;
     w->success = 0;
     w->abandoned = 0;
+    w->listed = 0;
     w->release = release;
     w->prev = w->next = NULL;
 }
 
+/* ---- the list (lock held) ---- */
+
+static void link_waiter(callq *q, callq_waiter *w)
+{
+    w->listed = 1;
+    w->prev = NULL;
+    w->next = q->waiting;
+    if (q->waiting)
+        q->waiting->prev = w;
+    q->waiting = w;
+    __atomic_store_n(&q->nwaiting, q->nwaiting + 1, __ATOMIC_RELAXED);
+}
+
 static void unlink_waiter(callq *q, callq_waiter *w)
 {
+    if (!w->listed)
+        return;
+    w->listed = 0;
     if (w->prev)
         w->prev->next = w->next;
     else
@@ -61,21 +92,46 @@ static void unlink_waiter(callq *q, callq_waiter *w)
     __atomic_store_n(&q->nwaiting, q->nwaiting - 1, __ATOMIC_RELAXED);
 }
 
-static int passed(gpr_timespec limit)
+/* ---- the state word ---- */
+
+static void futex_wake_one(unsigned *word)
 {
-    return gpr_time_cmp(gpr_now(limit.clock_type), limit) >= 0;
+    syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
-/* Called with the lock held; returns a waiter to release after unlocking. */
-static callq_waiter *complete(callq_waiter *w, int success)
+/* Sets bits in w's state (lock held); returns whether its thread must be
+ * woken (post_wake, after unlocking). Once DONE is set the owner may free w:
+ * a late FUTEX_WAKE on a private futex only hashes the address. */
+static int post(callq_waiter *w, unsigned bits)
 {
-    if (w->abandoned)
-        return w;
-    w->done = 1;
-    w->success = success;
-    pthread_cond_signal(&w->cv);
-    return NULL;
+    return (__atomic_fetch_or(&w->state, bits, __ATOMIC_ACQ_REL) & CALLQ_SLEEPING) != 0;
 }
+
+static void post_wake(callq_waiter *w)
+{
+    futex_wake_one(&w->state);
+}
+
+/* Sleeps until w's state has DONE or LEAD, or `limit` passes. */
+static void sleep_until_posted(callq_waiter *w, gpr_timespec limit)
+{
+    unsigned s = __atomic_load_n(&w->state, __ATOMIC_ACQUIRE);
+    while (!(s & (CALLQ_DONE | CALLQ_LEAD))) {
+        gpr_timespec left = gpr_time_sub(limit, gpr_now(limit.clock_type));
+        if (left.tv_sec < 0)
+            return;
+        if (!(s & CALLQ_SLEEPING) &&
+            !__atomic_compare_exchange_n(&w->state, &s, s | CALLQ_SLEEPING, 0, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE))
+            continue; /* s was reloaded */
+        struct timespec rel = {.tv_sec = (time_t)left.tv_sec, .tv_nsec = left.tv_nsec};
+        syscall(SYS_futex, &w->state, FUTEX_WAIT_PRIVATE, s | CALLQ_SLEEPING, &rel, NULL, 0);
+        s = __atomic_fetch_and(&w->state, ~(unsigned)CALLQ_SLEEPING, __ATOMIC_ACQ_REL) &
+            ~(unsigned)CALLQ_SLEEPING;
+    }
+}
+
+/* ---- polling ---- */
 
 /* Polls without blocking for up to spin_us. A thread that blocks gives its
  * core back, and waking it again when the reply lands costs (on a virtual
@@ -95,53 +151,87 @@ static grpc_event spin(callq *q)
     return ev;
 }
 
-int callq_wait(callq *q, callq_waiter *w, gpr_timespec limit)
+/* One event: the call's waiter is completed (or released if abandoned). */
+static void deliver(callq *q, callq_waiter *x, int success)
 {
-    gpr_timespec real = gpr_convert_clock_type(limit, GPR_CLOCK_REALTIME);
-    struct timespec until = {.tv_sec = (time_t)real.tv_sec, .tv_nsec = real.tv_nsec};
-
+    int wake = 0;
     pthread_mutex_lock(&q->lock);
-    w->prev = NULL;
-    w->next = q->waiting;
-    if (q->waiting)
-        q->waiting->prev = w;
-    q->waiting = w;
-    __atomic_store_n(&q->nwaiting, q->nwaiting + 1, __ATOMIC_RELAXED);
-    while (!w->done && !passed(limit)) {
-        if (q->polling) {
-            pthread_cond_timedwait(&w->cv, &q->lock, &until);
-            continue;
-        }
-        q->polling = 1;
-        int alone = q->nwaiting == 1;
-        pthread_mutex_unlock(&q->lock);
-        grpc_event ev = alone && q->spin_us > 0 ? spin(q) : (grpc_event){.type = GRPC_QUEUE_TIMEOUT};
+    int gone = x->abandoned;
+    if (!gone) {
+        unlink_waiter(q, x);
+        x->success = success;
+        wake = post(x, CALLQ_DONE);
+    }
+    pthread_mutex_unlock(&q->lock);
+    if (gone)
+        x->release(x);
+    else if (wake)
+        post_wake(x);
+}
+
+/* Leads (q->polling already set by the caller) until w completes or limit
+ * passes, then hands the role on. */
+static void lead(callq *q, callq_waiter *w, gpr_timespec limit)
+{
+    while (!(__atomic_load_n(&w->state, __ATOMIC_ACQUIRE) & CALLQ_DONE)) {
+        grpc_event ev = {.type = GRPC_QUEUE_TIMEOUT};
+        if (q->spin_us > 0 && __atomic_load_n(&q->nwaiting, __ATOMIC_RELAXED) == 1)
+            ev = spin(q);
         if (ev.type == GRPC_QUEUE_TIMEOUT)
             ev = grpc_completion_queue_next(q->cq, limit, NULL);
-        pthread_mutex_lock(&q->lock);
-        q->polling = 0;
-        if (ev.type == GRPC_OP_COMPLETE) {
-            callq_waiter *gone = complete(ev.tag, ev.success);
-            if (gone) {
-                pthread_mutex_unlock(&q->lock);
-                gone->release(gone);
-                pthread_mutex_lock(&q->lock);
-            }
-        }
+        if (ev.type == GRPC_OP_COMPLETE)
+            deliver(q, ev.tag, ev.success);
+        else if (gpr_time_cmp(gpr_now(limit.clock_type), limit) >= 0)
+            break;
     }
-    int done = w->done;
-    unlink_waiter(q, w);
+}
+
+static int is_done(callq_waiter *w)
+{
+    return (__atomic_load_n(&w->state, __ATOMIC_ACQUIRE) & CALLQ_DONE) != 0;
+}
+
+int callq_wait(callq *q, callq_waiter *w, gpr_timespec limit)
+{
+    pthread_mutex_lock(&q->lock);
+    if (!is_done(w)) /* a second wait (after a cancel) may find it done */
+        link_waiter(q, w);
+    for (;;) {
+        if (is_done(w) || gpr_time_cmp(gpr_now(limit.clock_type), limit) >= 0)
+            break;
+        /* LEAD is only set under the lock: clearing it here loses nothing. */
+        __atomic_fetch_and(&w->state, ~(unsigned)CALLQ_LEAD, __ATOMIC_ACQ_REL);
+        if (!q->polling) {
+            q->polling = 1;
+            pthread_mutex_unlock(&q->lock);
+            lead(q, w, limit);
+            pthread_mutex_lock(&q->lock);
+            q->polling = 0;
+            continue;
+        }
+        pthread_mutex_unlock(&q->lock);
+        sleep_until_posted(w, limit);
+        if (is_done(w))
+            return 1; /* unlinked by the leader; not a leader, nothing to hand on */
+        pthread_mutex_lock(&q->lock);
+    }
+    int done = is_done(w);
+    unlink_waiter(q, w); /* timed out: still listed */
     /* Leaving without a leader while others wait: make one of them lead. */
-    if (!q->polling && q->waiting)
-        pthread_cond_signal(&q->waiting->cv);
+    callq_waiter *next = q->polling ? NULL : q->waiting;
+    int wake = next && post(next, CALLQ_LEAD);
     pthread_mutex_unlock(&q->lock);
+    /* next may be gone by now (a new leader completed it, or it timed out):
+     * see post. */
+    if (wake)
+        post_wake(next);
     return done;
 }
 
 int callq_abandon(callq *q, callq_waiter *w)
 {
     pthread_mutex_lock(&q->lock);
-    int done = w->done;
+    int done = is_done(w);
     if (!done)
         w->abandoned = 1;
     pthread_mutex_unlock(&q->lock);

@@ -5,9 +5,10 @@
  * hands its poller role from thread to thread on every wake-up; on a small
  * machine those wake-ups cost more than the rest of the client side of a
  * call. Here the leader polls and completes other threads' calls as their
- * events arrive (one wake-up each); the role passes on only when the
- * leader's own call completes. No thread is inside gRPC while no call is in
- * flight, so fork() keeps working as before. */
+ * events arrive (one wake-up each, made outside any lock so the woken thread
+ * does not sleep again on it); the role passes on only when the leader's own
+ * call completes. No thread is inside gRPC while no call is in flight, so
+ * fork() keeps working as before. */
 #ifndef GREP11_CLIENT_CALLQ_H
 #define GREP11_CLIENT_CALLQ_H
 
@@ -18,9 +19,9 @@ typedef struct callq_waiter callq_waiter;
 
 typedef struct {
     grpc_completion_queue *cq;
-    pthread_mutex_t lock;
-    int polling;            /* a leader is inside grpc_completion_queue_next */
-    callq_waiter *waiting;  /* threads waiting for their call, not yet done */
+    pthread_mutex_t lock;   /* guards polling, waiting, nwaiting, abandoned */
+    int polling;            /* a leader is polling the queue */
+    callq_waiter *waiting;  /* threads whose call has not completed */
     int nwaiting;           /* length of `waiting` (read without the lock) */
     int spin_us;            /* a lone waiter polls this long before blocking */
 } callq;
@@ -28,10 +29,10 @@ typedef struct {
 /* What a call's batch is tagged with. A waiter that gave up is `abandoned`:
  * whoever receives its event later runs `release` instead of waking it. */
 struct callq_waiter {
-    pthread_cond_t cv;
-    int done;
+    unsigned state; /* CALLQ_* bits, atomic; the futex word its thread sleeps on */
     int success;
     int abandoned;
+    int listed; /* on q->waiting (lock held to read or change) */
     void (*release)(callq_waiter *w);
     callq_waiter *prev, *next;
 };

@@ -217,7 +217,6 @@ static void pending_free(callq_waiter *w)
     grpc_slice_unref(p->status_text);
     gpr_free((void *)p->error_string);
     grpc_call_unref(p->call);
-    pthread_cond_destroy(&p->w.cv);
     free(p);
 }
 
