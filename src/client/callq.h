@@ -23,6 +23,7 @@ typedef struct {
     int polling;            /* a leader is polling the queue */
     callq_waiter *waiting;  /* threads whose call has not completed */
     int nwaiting;           /* length of `waiting` (read without the lock) */
+    unsigned long nlinked;  /* waiters ever linked (read without the lock) */
     int spin_us;            /* a lone waiter polls this long before blocking */
 } callq;
 
@@ -33,6 +34,7 @@ struct callq_waiter {
     int success;
     int abandoned;
     int listed; /* on q->waiting (lock held to read or change) */
+    unsigned long seq; /* q->nlinked when it was linked */
     void (*release)(callq_waiter *w);
     callq_waiter *prev, *next;
 };
