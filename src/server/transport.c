@@ -1,12 +1,16 @@
 /* The gRPC C-core server loop.
  *
- * One completion queue per worker thread; every queue is registered before
- * grpc_server_start. Each worker keeps a few requests posted per registered
- * method (payload read with the call, so a call costs one batch) plus a few
- * generic requests so that an unknown method is answered UNIMPLEMENTED at
- * once instead of hanging until the client's deadline. A call's batches stay
- * on the worker that received it, because grpc_call_start_batch is not
- * thread-safe per call. */
+ * One completion queue shared by all worker threads. (With a queue per
+ * worker, gRPC binds an arriving call to one worker's queue; a worker busy
+ * with a long operation, an RSA-4096 key generation say, then holds quick
+ * calls queued behind it while other workers idle, until their deadline.)
+ * A few requests stay posted per registered method and worker (payload read
+ * with the call, so a call costs one batch) plus a few generic requests so
+ * that an unknown method is answered UNIMPLEMENTED at once instead of
+ * hanging until the client's deadline. A call's batches are started by the
+ * worker that received it, because grpc_call_start_batch is not thread-safe
+ * per call; the completion of its reply may reach any worker, which only
+ * logs and frees it. */
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
@@ -59,9 +63,7 @@ typedef struct call {
 struct worker {
     server *srv;
     int index;
-    grpc_completion_queue *cq;
     pthread_t thread;
-    int cq_shut;
 };
 
 typedef struct {
@@ -77,6 +79,9 @@ struct server {
     method_slot *methods;
     size_t nmethods;
     size_t max_message;
+    grpc_completion_queue *cq; /* shared by the workers */
+    atomic_int cq_shut;
+    atomic_int handling; /* workers between taking a call and starting its reply */
     grpc_completion_queue *shutdown_cq;
     atomic_int draining; /* stop re-posting requests */
     atomic_int stopped;  /* server shutdown complete: workers close queues */
@@ -139,9 +144,10 @@ static void post_request(worker *w, const method_slot *slot)
     grpc_call_error e;
     if (slot)
         e = grpc_server_request_registered_call(srv->grpc, slot->handle, &c->call, &c->deadline,
-                                                &c->md, &c->payload, w->cq, w->cq, c);
+                                                &c->md, &c->payload, srv->cq, srv->cq, c);
     else
-        e = grpc_server_request_call(srv->grpc, &c->call, &c->details, &c->md, w->cq, w->cq, c);
+        e = grpc_server_request_call(srv->grpc, &c->call, &c->details, &c->md, srv->cq, srv->cq,
+                                     c);
     if (e != GRPC_CALL_OK) {
         call_free(c);
         if (!atomic_load(&srv->draining))
@@ -340,27 +346,32 @@ static void *worker_main(void *arg)
     server *srv = w->srv;
     for (;;) {
         grpc_event ev = grpc_completion_queue_next(
-            w->cq,
+            srv->cq,
             gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(100, GPR_TIMESPAN)),
             NULL);
         if (ev.type == GRPC_QUEUE_SHUTDOWN)
             break;
         if (ev.type == GRPC_QUEUE_TIMEOUT) {
-            /* Only this worker shuts its own queue, and only once the server
-             * has finished shutting down: then no batch can start on it. */
-            if (atomic_load(&srv->stopped) && !w->cq_shut) {
-                grpc_completion_queue_shutdown(w->cq);
-                w->cq_shut = 1;
-            }
+            /* The queue is shut once the server has finished shutting down
+             * and no worker is still inside a call: a call cancelled by the
+             * shutdown can still be in its handler, and starting its reply
+             * batch on a shut queue aborts. */
+            if (atomic_load(&srv->stopped) && atomic_load(&srv->handling) == 0 &&
+                !atomic_exchange(&srv->cq_shut, 1))
+                grpc_completion_queue_shutdown(srv->cq);
             continue;
         }
         call *c = ev.tag;
         if (c->stage == CALL_REQUESTED) {
-            if (!ev.success || atomic_load(&srv->stopped)) {
+            /* Counted before `stopped` is read (both sequentially
+             * consistent): a worker that sees stopped and handling == 0
+             * knows nobody will start a batch. */
+            atomic_fetch_add(&srv->handling, 1);
+            if (!ev.success || atomic_load(&srv->stopped))
                 call_free(c); /* request cancelled by shutdown */
-                continue;
-            }
-            call_arrived(c);
+            else
+                call_arrived(c);
+            atomic_fetch_sub(&srv->handling, 1);
         } else {
             call_log(c);
             call_free(c);
@@ -421,9 +432,8 @@ static void server_free(server *srv)
 {
     if (srv->grpc)
         grpc_server_destroy(srv->grpc);
-    for (int i = 0; srv->workers && i < srv->nworkers; i++)
-        if (srv->workers[i].cq)
-            grpc_completion_queue_destroy(srv->workers[i].cq);
+    if (srv->cq)
+        grpc_completion_queue_destroy(srv->cq);
     if (srv->shutdown_cq)
         grpc_completion_queue_destroy(srv->shutdown_cq);
     free(srv->workers);
@@ -482,9 +492,9 @@ int server_start(const server_config *cfg, services *svc, server **out, int *bou
     for (int i = 0; i < srv->nworkers; i++) {
         srv->workers[i].srv = srv;
         srv->workers[i].index = i;
-        srv->workers[i].cq = grpc_completion_queue_create_for_next(NULL);
-        grpc_server_register_completion_queue(srv->grpc, srv->workers[i].cq, NULL);
     }
+    srv->cq = grpc_completion_queue_create_for_next(NULL);
+    grpc_server_register_completion_queue(srv->grpc, srv->cq, NULL);
 
     creds = make_credentials(cfg, err, errlen);
     if (!creds)

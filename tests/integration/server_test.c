@@ -423,6 +423,87 @@ static void thousand_mixed_calls(void **state)
     }
 }
 
+/* Calls that end by deadline and calls that succeed, interleaved on one
+ * connection: the waiting threads hand the polling role to each other as
+ * their calls end either way; no quick call is lost or answered wrongly. */
+typedef struct {
+    g11c_conn *c;
+    int slow;
+    int wrong;
+    CK_RV slow_rv;
+} mixed_job;
+
+static void *mixed_thread(void *arg)
+{
+    mixed_job *job = arg;
+    if (job->slow) {
+        CK_ULONG bits = 4096;
+        static const uint8_t e[] = {1, 0, 1};
+        static const CK_BBOOL yes = CK_TRUE;
+        CK_ATTRIBUTE pub[] = {{CKA_MODULUS_BITS, &bits, sizeof(bits)},
+                              {CKA_PUBLIC_EXPONENT, (void *)e, sizeof(e)},
+                              {CKA_VERIFY, (void *)&yes, 1}};
+        CK_ATTRIBUTE priv[] = {{CKA_SIGN, (void *)&yes, 1}};
+        g11c_mech m = {.type = CKM_RSA_PKCS_KEY_PAIR_GEN};
+        g11c_buf sk = {0}, pk = {0};
+        job->slow_rv = g11c_generate_key_pair(job->c, &m, pub, 3, priv, 1, &sk, &pk);
+        g11c_buf_free(&sk);
+        g11c_buf_free(&pk);
+        return NULL;
+    }
+    g11c_mech sha = {.type = CKM_SHA256};
+    for (int i = 0; i < 200; i++) {
+        uint8_t data[16], want[SHA256_DIGEST_LENGTH];
+        CK_RV rv = g11c_generate_random(job->c, data, sizeof(data));
+        if (rv != CKR_OK) {
+            print_error("random: 0x%lx at %d\n", (unsigned long)rv, i);
+            job->wrong++;
+            continue;
+        }
+        SHA256(data, sizeof(data), want);
+        g11c_buf digest = {0};
+        if (g11c_digest_single(job->c, &sha, (g11c_bytes){data, sizeof(data)}, &digest) != CKR_OK ||
+            digest.len != sizeof(want) || memcmp(digest.ptr, want, sizeof(want)) != 0) {
+            print_error("digest wrong at %d\n", i);
+            job->wrong++;
+        }
+        g11c_buf_free(&digest);
+    }
+    return NULL;
+}
+
+static void deadlines_and_answers_share_a_connection(void **state)
+{
+    (void)state;
+    enum { THREADS = 8, SLOW = 2 };
+    /* The server goes on generating after the client gave up: two workers
+     * stay busy, two answer the quick calls. */
+    static const char *const args[] = {"--workers", "4", NULL};
+    test_server srv;
+    assert_int_equal(test_server_start(&srv, NULL, args), 0);
+    /* RSA-4096 key generation takes longer than this; a digest far less. */
+    g11c_options o = {.address = srv.addr, .ca_file = srv.ca, .timeout_ms = 250};
+    g11c_conn *c = NULL;
+    assert_int_equal(g11c_connect(&o, &c), CKR_OK);
+    assert_int_equal(test_authenticate(c, srv.apikey), CKR_OK);
+    pthread_t th[THREADS];
+    mixed_job jobs[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        jobs[i] = (mixed_job){.c = c, .slow = i < SLOW, .slow_rv = CKR_OK};
+        assert_int_equal(pthread_create(&th[i], NULL, mixed_thread, &jobs[i]), 0);
+    }
+    int wrong = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        wrong += jobs[i].wrong;
+        if (jobs[i].slow)
+            assert_true(jobs[i].slow_rv == CKR_DEVICE_ERROR || jobs[i].slow_rv == CKR_OK);
+    }
+    assert_int_equal(wrong, 0);
+    g11c_close(c);
+    assert_int_equal(test_server_stop(&srv), 0);
+}
+
 /* ---- servers with other settings ------------------------------------- */
 
 static void oversize_message_is_refused(void **state)
@@ -506,6 +587,7 @@ int main(void)
     };
     const struct CMUnitTest own[] = {
         cmocka_unit_test(oversize_message_is_refused),
+        cmocka_unit_test(deadlines_and_answers_share_a_connection),
         cmocka_unit_test(mutual_tls_requires_client_certificate),
         cmocka_unit_test(insecure_mode_is_plaintext_only),
     };
