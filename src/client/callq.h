@@ -25,6 +25,8 @@ typedef struct {
     int nwaiting;           /* length of `waiting` (read without the lock) */
     unsigned long nlinked;  /* waiters ever linked (read without the lock) */
     int spin_us;            /* a lone waiter polls this long before blocking */
+    unsigned spin_misses;   /* spins in a row that ended without a reply */
+    unsigned spin_skips;    /* calls that did not spin since then */
 } callq;
 
 /* What a call's batch is tagged with. A waiter that gave up is `abandoned`:

@@ -16,7 +16,7 @@
 #include <pthread.h>
 
 #define DEFAULT_TIMEOUT_MS 30000
-#define DEFAULT_SPIN_US 100
+#define DEFAULT_SPIN_US 200
 #define GRACE_MS 2000
 #define RETRY_WAIT_MS 1000
 #define DEFAULT_MAX_MESSAGE (64u * 1024u * 1024u)

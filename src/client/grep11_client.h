@@ -33,7 +33,7 @@ typedef struct {
     int channels;          /* TCP connections calls are spread over; 0: 1 (max 16) */
     int spin_us;           /* while a connection has one call in flight, its caller
                               polls this long for the reply before sleeping;
-                              0: 100, negative: never */
+                              0: 200, negative: never */
 } g11c_options;
 
 typedef struct {

@@ -214,7 +214,7 @@ static void usage(FILE *to)
                 "         pkcs11=PATH[,slot=N][,pin=PIN][,label=NAME]\n"
                 "--channels N: TCP connections of the grep11 target (default 1)\n"
                 "--spin US: how long a lone call of the grep11 target polls for its\n"
-                "         reply before sleeping (default 100, 0: never)\n"
+                "         reply before sleeping (default 200, 0: never)\n"
                 "--objects N: token objects the find-label ops search (default 10,000 or\n"
                 "         100,000; made once per token, labelled bench-find-N-*)\n"
                 "ops:");
