@@ -4,7 +4,6 @@
  * follower's event unlinks it under the lock, then sets DONE and wakes it
  * outside the lock; a leader whose own call completed hands the role to the
  * first waiter by setting LEAD. */
-#include <errno.h>
 #include <grpc/support/time.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -60,7 +59,6 @@ void callq_destroy(callq *q)
 void callq_waiter_init(callq_waiter *w, void (*release)(callq_waiter *w))
 {
     w->state = 0;
-    w->success = 0;
     w->abandoned = 0;
     w->listed = 0;
     w->release = release;
@@ -151,8 +149,7 @@ static int lone(const callq *q, const callq_waiter *w)
  * the reply lands costs (on a virtual machine) about as much as the whole
  * round trip: 145-197 -> 72-85 us p50 for one P-256 signature at a time. With
  * other callers the core has better things to do: spinning whenever a
- * waiter happened to be alone cost a third of the throughput at 8 threads
- * and half at 2. */
+ * waiter happened to be alone cost a third of the throughput at 8 threads. */
 static grpc_event spin(callq *q, const callq_waiter *w)
 {
     gpr_timespec end = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
@@ -187,14 +184,13 @@ static grpc_event spin_counted(callq *q, const callq_waiter *w)
 }
 
 /* One event: the call's waiter is completed (or released if abandoned). */
-static void deliver(callq *q, callq_waiter *x, int success)
+static void deliver(callq *q, callq_waiter *x)
 {
     int wake = 0;
     pthread_mutex_lock(&q->lock);
     int gone = x->abandoned;
     if (!gone) {
         unlink_waiter(q, x);
-        x->success = success;
         wake = post(x, CALLQ_DONE);
     }
     pthread_mutex_unlock(&q->lock);
@@ -215,7 +211,7 @@ static void lead(callq *q, callq_waiter *w, gpr_timespec limit)
         if (ev.type == GRPC_QUEUE_TIMEOUT)
             ev = grpc_completion_queue_next(q->cq, limit, NULL);
         if (ev.type == GRPC_OP_COMPLETE)
-            deliver(q, ev.tag, ev.success);
+            deliver(q, ev.tag);
         else if (gpr_time_cmp(gpr_now(limit.clock_type), limit) >= 0)
             break;
     }

@@ -33,7 +33,6 @@ typedef struct {
  * whoever receives its event later runs `release` instead of waking it. */
 struct callq_waiter {
     unsigned state; /* CALLQ_* bits, atomic; the futex word its thread sleeps on */
-    int success;
     int abandoned;
     int listed; /* on q->waiting (lock held to read or change) */
     unsigned long seq; /* q->nlinked when it was linked */

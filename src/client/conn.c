@@ -13,8 +13,6 @@
 #include "callq.h"
 #include "internal.h"
 
-#include <pthread.h>
-
 #define DEFAULT_TIMEOUT_MS 30000
 #define DEFAULT_SPIN_US 200
 #define GRACE_MS 2000
