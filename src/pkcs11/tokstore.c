@@ -22,25 +22,6 @@ static int hexval(char c)
                                   : -1;
 }
 
-/* 8-4-4-4-12 hex digits (the configuration checked the shape). */
-static int uuid_parse(const char *s, uint8_t out[16])
-{
-    size_t k = 0;
-    for (const char *p = s; *p && k < 32; p++) {
-        if (*p == '-')
-            continue;
-        int v = hexval(*p);
-        if (v < 0)
-            return 0;
-        if (k % 2 == 0)
-            out[k / 2] = (uint8_t)(v << 4);
-        else
-            out[k / 2] |= (uint8_t)v;
-        k++;
-    }
-    return k == 32;
-}
-
 void p11_uuid_text(const uint8_t id[16], char out[P11_UUID_TEXT_LEN + 1])
 {
     static const char hex[] = "0123456789abcdef";
@@ -99,7 +80,9 @@ void p11_tokstore_slot_setup(p11_slot *slot)
     for (int ks = 0; ks < 2; ks++) {
         const p11_user_cfg *u = &slot->cfg->users[ks_user(ks)];
         slot->ks_on[ks] = slot->cfg->remotestore && u->present && u->tokenspace_id &&
-                          uuid_parse(u->tokenspace_id, slot->ks_id[ks]);
+                          /* the configuration checked the 8-4-4-4-12 shape */
+                          p11_uuid_from_text(u->tokenspace_id, strlen(u->tokenspace_id),
+                                             slot->ks_id[ks]);
     }
 }
 
