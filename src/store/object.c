@@ -81,24 +81,45 @@ typedef struct update_arg {
 
 static CK_RV update_txn(db_ctx *db, void *arg);
 
+/* A retried transaction starts over: no outcome is known yet. */
+static void outcomes_reset(store_blob_update *u, size_t m)
+{
+    for (size_t i = 0; i < m; i++)
+        u[i].rv = CKR_FUNCTION_NOT_PARALLEL;
+}
+
+/* Replaces each blob at its expected version, in order, recording each
+ * outcome in u[i].rv. Strict (create_update): the first failure ends the
+ * transaction. Tolerant (update_blobs): a row changed or gone meanwhile is
+ * recorded and the others go on; any other failure ends it. */
+static CK_RV update_each(db_ctx *db, const ks_ctx *k, store_blob_update *u, size_t m,
+                         bool tolerant)
+{
+    CK_RV rv = CKR_OK;
+
+    outcomes_reset(u, m);
+    for (size_t i = 0; i < m && rv == CKR_OK; i++) {
+        update_arg ua = {k, &u[i].uuid, u[i].expected_version, u[i].blob, u[i].blob_len, NULL, 0};
+        CK_RV r = update_txn(db, &ua);
+        bool stale = r == CKR_IBM_GREP11_CONFLICT || r == CKR_IBM_GREP11_MISSING;
+
+        if (r == CKR_OK)
+            u[i].new_version = u[i].expected_version + 1;
+        if (!tolerant || r == CKR_OK || stale)
+            u[i].rv = r;
+        if (r != CKR_OK && !(tolerant && stale))
+            rv = r;
+    }
+    return rv;
+}
+
 static CK_RV create_update_txn(db_ctx *db, void *arg)
 {
     create_update_arg *x = arg;
-    CK_RV rv;
 
-    for (size_t i = 0; i < x->m; i++) /* a retried transaction starts over */
-        x->u[i].rv = CKR_FUNCTION_NOT_PARALLEL;
-    rv = create_txn(db, &x->c);
-    for (size_t i = 0; i < x->m && rv == CKR_OK; i++) {
-        store_blob_update *u = &x->u[i];
-        update_arg ua = {x->c.k, &u->uuid, u->expected_version, u->blob, u->blob_len, NULL, 0};
-
-        rv = update_txn(db, &ua);
-        u->rv = rv;
-        if (rv == CKR_OK)
-            u->new_version = u->expected_version + 1;
-    }
-    return rv;
+    outcomes_reset(x->u, x->m); /* also when the creates fail */
+    CK_RV rv = create_txn(db, &x->c);
+    return rv == CKR_OK ? update_each(db, x->c.k, x->u, x->m, false) : rv;
 }
 
 static CK_RV check_updates(const store_blob_update *u, size_t m)
@@ -393,22 +414,8 @@ typedef struct blobs_arg {
 static CK_RV update_blobs_txn(db_ctx *db, void *arg)
 {
     blobs_arg *b = arg;
-    CK_RV rv = CKR_OK;
 
-    for (size_t i = 0; i < b->n; i++) /* a retried transaction starts over */
-        b->u[i].rv = CKR_FUNCTION_NOT_PARALLEL;
-    for (size_t i = 0; i < b->n && rv == CKR_OK; i++) {
-        store_blob_update *x = &b->u[i];
-        update_arg ua = {b->k, &x->uuid, x->expected_version, x->blob, x->blob_len, NULL, 0};
-        CK_RV r = update_txn(db, &ua);
-        if (r == CKR_OK)
-            x->new_version = x->expected_version + 1;
-        if (r == CKR_OK || r == CKR_IBM_GREP11_CONFLICT || r == CKR_IBM_GREP11_MISSING)
-            x->rv = r;
-        else
-            rv = r;
-    }
-    return rv;
+    return update_each(db, b->k, b->u, b->n, true);
 }
 
 CK_RV store_object_update_blobs(store *st, const store_uuid *ks, const store_password *pw,
