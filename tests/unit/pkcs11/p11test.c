@@ -179,6 +179,30 @@ int p11t_stop(p11t *t)
     return rc;
 }
 
+int p11t_fx_setup(void **state)
+{
+    p11t_fx *f = calloc(1, sizeof(*f));
+    *state = f;
+    if (!f || p11t_start(&f->t) != 0)
+        return -1;
+    f->s = p11t_session(&f->t, 0, 1);
+    return 0;
+}
+
+int p11t_teardown(void **state)
+{
+    p11t *t = *state; /* the fixture's first member */
+    int rc = p11t_stop(t);
+    free(t);
+    return rc;
+}
+
+int p11t_offered(p11t *t, CK_MECHANISM_TYPE m)
+{
+    CK_MECHANISM_INFO info;
+    return t->f->C_GetMechanismInfo(0, m, &info) == CKR_OK;
+}
+
 CK_SESSION_HANDLE p11t_session(p11t *t, CK_SLOT_ID slot, int rw)
 {
     CK_SESSION_HANDLE s = CK_INVALID_HANDLE;

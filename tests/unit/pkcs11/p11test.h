@@ -44,6 +44,19 @@ int p11t_stop(p11t *t);
 
 CK_SESSION_HANDLE p11t_session(p11t *t, CK_SLOT_ID slot, int rw);
 
+/* The fixture of most suites: everything p11t_start does plus a read-write
+ * session on slot 0. p11t_fx_setup allocates it into *state. */
+typedef struct {
+    p11t t;
+    CK_SESSION_HANDLE s;
+} p11t_fx;
+int p11t_fx_setup(void **state);
+/* p11t_stop and free for any fixture whose first member is its p11t. */
+int p11t_teardown(void **state);
+
+/* Whether the module offers mechanism m (slot 0). */
+int p11t_offered(p11t *t, CK_MECHANISM_TYPE m);
+
 /* An AES or generic secret session key; extractable and readable when
  * clear is set (for known-answer checks). */
 CK_OBJECT_HANDLE p11t_secret_key(p11t *t, CK_SESSION_HANDLE s, CK_MECHANISM_TYPE gen,

@@ -27,14 +27,6 @@ static int setup(void **state)
     return t ? p11t_start(t) : -1;
 }
 
-static int teardown(void **state)
-{
-    p11t *t = *state;
-    int rc = p11t_stop(t);
-    free(t);
-    return rc;
-}
-
 static void info_and_interfaces(void **state)
 {
     p11t *t = *state;
@@ -525,5 +517,5 @@ int main(void)
         cmocka_unit_test(expired_tokens_are_refreshed),
         cmocka_unit_test(login_required_without_anonymous_key),
     };
-    return cmocka_run_group_tests_name("pkcs11_basic", tests, setup, teardown);
+    return cmocka_run_group_tests_name("pkcs11_basic", tests, setup, p11t_teardown);
 }

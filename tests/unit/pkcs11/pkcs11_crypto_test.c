@@ -34,14 +34,6 @@ static int setup(void **state)
     return len == 32 ? 0 : -1;
 }
 
-static int teardown(void **state)
-{
-    fx *f = *state;
-    int rc = p11t_stop(&f->t);
-    free(f);
-    return rc;
-}
-
 /* OpenSSL's answer for an AES mode. */
 static int ossl_crypt(const EVP_CIPHER *c, int enc, const unsigned char *key,
                       const unsigned char *iv, int pad, const unsigned char *in, int inl,
@@ -466,5 +458,5 @@ int main(void)
         cmocka_unit_test(wrap_unwrap_derive),
         cmocka_unit_test(import_clear_secret_key),
     };
-    return cmocka_run_group_tests_name("pkcs11_crypto", tests, setup, teardown);
+    return cmocka_run_group_tests_name("pkcs11_crypto", tests, setup, p11t_teardown);
 }

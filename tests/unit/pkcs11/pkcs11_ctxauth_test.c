@@ -16,32 +16,11 @@
 #include "../../../src/pkcs11/p11_ck3.h"
 #include "p11test.h"
 
-typedef struct {
-    p11t t;
-    CK_SESSION_HANDLE s;
-} fx;
+typedef p11t_fx fx;
 
 static const CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 static const CK_BYTE P256_OID[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
 static CK_BYTE msg[] = "sign this only after the PIN was given again";
-
-static int setup(void **state)
-{
-    fx *f = calloc(1, sizeof(*f));
-    *state = f;
-    if (!f || p11t_start(&f->t) != 0)
-        return -1;
-    f->s = p11t_session(&f->t, 0, 1);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    int rc = p11t_stop(&f->t);
-    free(f);
-    return rc;
-}
 
 static CK_RV ctx_login(fx *f, CK_SESSION_HANDLE s, const char *pin)
 {
@@ -230,5 +209,5 @@ int main(void)
         cmocka_unit_test(always_authenticate_sticks),
         cmocka_unit_test(login_user_and_cancel),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, p11t_fx_setup, p11t_teardown);
 }

@@ -43,20 +43,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    fx *f = *state;
-    int rc = p11t_stop(&f->t);
-    free(f);
-    return rc;
-}
-
-static int offered(fx *f, CK_MECHANISM_TYPE m)
-{
-    CK_MECHANISM_INFO info;
-    return f->t.f->C_GetMechanismInfo(0, m, &info) == CKR_OK;
-}
-
 /* Secret-key objects visible to the session. */
 static CK_ULONG count_secret_keys(fx *f)
 {
@@ -164,7 +150,7 @@ static int same_aes_key(fx *f, CK_OBJECT_HANDLE a, CK_OBJECT_HANDLE b)
 static void mlkem_round_trip(void **state)
 {
     fx *f = *state;
-    if (!offered(f, CKM_ML_KEM) || !offered(f, CKM_ML_KEM_KEY_PAIR_GEN))
+    if (!p11t_offered(&f->t, CKM_ML_KEM) || !p11t_offered(&f->t, CKM_ML_KEM_KEY_PAIR_GEN))
         skip();
     CK_OBJECT_HANDLE pub, priv, k1 = 0, k2 = 0, k3 = 0, k4 = 0;
     CK_MECHANISM kem = {CKM_ML_KEM, NULL, 0};
@@ -266,7 +252,7 @@ static void mlkem_round_trip(void **state)
 static void ibm_kyber_round_trip(void **state)
 {
     fx *f = *state;
-    if (!offered(f, CKM_IBM_KYBER))
+    if (!p11t_offered(&f->t, CKM_IBM_KYBER))
         skip();
     static const CK_BYTE oid[] = {0x06, 0x0b, 0x2b, 0x06, 0x01, 0x04, 0x01,
                                   0x02, 0x82, 0x0b, 0x05, 0x03, 0x03};
@@ -347,7 +333,7 @@ static void token_key_persists(void **state)
 {
     tfx *x = *state;
     fx *f = &x->f;
-    if (!offered(f, CKM_ML_KEM))
+    if (!p11t_offered(&f->t, CKM_ML_KEM))
         skip();
     CK_RV (*get)(CK_UTF8CHAR *, CK_VERSION *, P11_CK_INTERFACE **, CK_FLAGS);
     P11_CK_INTERFACE *iface;
@@ -418,6 +404,6 @@ int main(void)
     const struct CMUnitTest token_tests[] = {
         cmocka_unit_test(token_key_persists),
     };
-    int rc = cmocka_run_group_tests(tests, setup, teardown);
+    int rc = cmocka_run_group_tests(tests, setup, p11t_teardown);
     return rc + cmocka_run_group_tests(token_tests, token_setup, token_teardown);
 }

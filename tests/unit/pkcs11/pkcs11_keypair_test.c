@@ -23,10 +23,7 @@
 #include "grep11/ck_ext.h"
 #include "p11test.h"
 
-typedef struct {
-    p11t t;
-    CK_SESSION_HANDLE s;
-} fx;
+typedef p11t_fx fx;
 
 /* PKCS #11 3.2 CK_SIGN_ADDITIONAL_CONTEXT */
 typedef struct {
@@ -39,33 +36,9 @@ static const CK_BBOOL yes = CK_TRUE;
 static const CK_BYTE P256_OID[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
 static const CK_BYTE ED25519_OID[] = {0x06, 0x03, 0x2b, 0x65, 0x70};
 
-static int setup(void **state)
-{
-    fx *f = calloc(1, sizeof(*f));
-    *state = f;
-    if (!f || p11t_start(&f->t) != 0)
-        return -1;
-    f->s = p11t_session(&f->t, 0, 1);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    int rc = p11t_stop(&f->t);
-    free(f);
-    return rc;
-}
-
-static int offered(fx *f, CK_MECHANISM_TYPE m)
-{
-    CK_MECHANISM_INFO info;
-    return f->t.f->C_GetMechanismInfo(0, m, &info) == CKR_OK;
-}
-
 #define NEED(f, m)                                                                                 \
     do {                                                                                           \
-        if (!offered((f), (m)))                                                                    \
+        if (!p11t_offered(&(f)->t, (m)))                                                           \
             skip();                                                                                \
     } while (0)
 
@@ -572,5 +545,5 @@ int main(void)
         cmocka_unit_test(import_ec),         cmocka_unit_test(import_rsa),
         cmocka_unit_test(import_ed25519),
     };
-    return cmocka_run_group_tests_name("pkcs11 key pairs", tests, setup, teardown);
+    return cmocka_run_group_tests_name("pkcs11 key pairs", tests, p11t_fx_setup, p11t_teardown);
 }

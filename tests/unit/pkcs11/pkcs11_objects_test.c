@@ -20,14 +20,6 @@ static int setup(void **state)
     return t ? p11t_start(t) : -1;
 }
 
-static int teardown(void **state)
-{
-    p11t *t = *state;
-    int rc = p11t_stop(t);
-    free(t);
-    return rc;
-}
-
 static CK_OBJECT_HANDLE data_object(p11t *t, CK_SESSION_HANDLE s, const char *label,
                                     const char *value)
 {
@@ -256,5 +248,5 @@ int main(void)
         cmocka_unit_test(certificates_and_rules),
         cmocka_unit_test(key_attributes),
     };
-    return cmocka_run_group_tests_name("pkcs11_objects", tests, setup, teardown);
+    return cmocka_run_group_tests_name("pkcs11_objects", tests, setup, p11t_teardown);
 }

@@ -38,14 +38,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    fx *f = *state;
-    int rc = p11t_stop(&f->t);
-    free(f);
-    return rc;
-}
-
 /* C_SessionCancel (3.0; not in the 2.40 list the harness holds). */
 static CK_RV cancel(fx *f, CK_SESSION_HANDLE s, CK_FLAGS flags)
 {
@@ -308,5 +300,5 @@ int main(void)
         cmocka_unit_test(encrypt_moves_between_sessions),
         cmocka_unit_test(garbage_is_refused),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, p11t_teardown);
 }
