@@ -179,6 +179,18 @@ int p11t_stop(p11t *t)
     return rc;
 }
 
+int p11t_keystore_users(p11t *t, const uint8_t (*ks)[16], size_t nks, char *so, char *user,
+                        char *anon, size_t cap)
+{
+    static const char *const so_roles[] = {"keystore-so", "crypto"};
+    static const char *const user_roles[] = {"keystore-user", "crypto"};
+    static const char *const anon_roles[] = {"keystore-anonymous", "crypto"};
+    if (p11t_api_key(t, "so", so_roles, 2, ks, nks, so, cap) != 0 ||
+        p11t_api_key(t, "user", user_roles, 2, ks, nks, user, cap) != 0)
+        return -1;
+    return anon ? p11t_api_key(t, "anon", anon_roles, 2, &ks[1], 1, anon, cap) : 0;
+}
+
 int p11t_fx_setup(void **state)
 {
     p11t_fx *f = calloc(1, sizeof(*f));

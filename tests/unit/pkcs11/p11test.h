@@ -32,6 +32,11 @@ int p11t_write_config(p11t *t, const char *yaml);
 /* An API key with roles and keystore grants, made with the dev key. */
 int p11t_api_key(p11t *t, const char *name, const char *const *roles, size_t nroles,
                  const uint8_t (*grants)[16], size_t ngrants, char *key, size_t cap);
+/* API keys for a token's users: the security officer and the normal user
+ * with keystore roles and grants on ks[0..nks), the anonymous user (anon
+ * not NULL) on ks[1] only, the public keystore. Buffers hold cap bytes. */
+int p11t_keystore_users(p11t *t, const uint8_t (*ks)[16], size_t nks, char *so, char *user,
+                        char *anon, size_t cap);
 /* dlopen + C_GetFunctionList (+ C_Initialize when init). */
 int p11t_load(p11t *t, int init);
 /* The same from a copy of the module file: a second, independent instance

@@ -297,15 +297,12 @@ typedef struct {
 
 static int token_setup(void **state)
 {
-    static const char *const so[] = {"keystore-so", "crypto"};
-    static const char *const user[] = {"keystore-user", "crypto"};
     tfx *x = calloc(1, sizeof(*x));
     char yaml[2048];
     CK_UTF8CHAR label[32];
     *state = x;
     if (!x || p11t_server(&x->f.t, NULL) != 0 ||
-        p11t_api_key(&x->f.t, "so", so, 2, KS, 2, x->so, sizeof(x->so)) != 0 ||
-        p11t_api_key(&x->f.t, "user", user, 2, KS, 2, x->user, sizeof(x->user)) != 0)
+        p11t_keystore_users(&x->f.t, KS, 2, x->so, x->user, NULL, sizeof(x->so)) != 0)
         return -1;
     snprintf(yaml, sizeof(yaml),
              "tokens:\n"
@@ -386,14 +383,6 @@ static void token_key_persists(void **state)
     assert_int_equal(f->t.f->C_Logout(f->s), CKR_OK);
 }
 
-static int token_teardown(void **state)
-{
-    tfx *x = *state;
-    int rc = p11t_stop(&x->f.t);
-    free(x);
-    return rc;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -405,5 +394,5 @@ int main(void)
         cmocka_unit_test(token_key_persists),
     };
     int rc = cmocka_run_group_tests(tests, setup, p11t_teardown);
-    return rc + cmocka_run_group_tests(token_tests, token_setup, token_teardown);
+    return rc + cmocka_run_group_tests(token_tests, token_setup, p11t_teardown);
 }

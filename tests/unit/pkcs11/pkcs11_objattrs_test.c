@@ -35,14 +35,9 @@ static int setup(void **state)
 {
     fixture *x = calloc(1, sizeof(*x));
     *state = x;
-    static const char *const so[] = {"keystore-so", "crypto"};
-    static const char *const user[] = {"keystore-user", "crypto"};
-    static const char *const anon[] = {"keystore-anonymous", "crypto"};
     char yaml[2048];
     if (!x || p11t_server(&x->t, NULL) != 0 ||
-        p11t_api_key(&x->t, "so", so, 2, KS, 2, x->so, sizeof(x->so)) != 0 ||
-        p11t_api_key(&x->t, "user", user, 2, KS, 2, x->user, sizeof(x->user)) != 0 ||
-        p11t_api_key(&x->t, "anon", anon, 2, &KS[1], 1, x->anon, sizeof(x->anon)) != 0)
+        p11t_keystore_users(&x->t, KS, 2, x->so, x->user, x->anon, sizeof(x->so)) != 0)
         return -1;
     snprintf(yaml, sizeof(yaml),
              "iam: &iam {enabled: true}\n"
