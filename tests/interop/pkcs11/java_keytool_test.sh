@@ -23,10 +23,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$D
 # $1: label (also the keystore alias), $2: CKA_ID, $3: key type.
 make_entry() {
     local out
-    out=$(U --keypairgen --key-type "$3" --label "$1" --id "$2" 2>&1) || fail "$1 key pair: $out"
-    P11 --read-object --type pubkey --id "$2" -o "$DIR/$1.pub.der" >/dev/null 2>&1 ||
-        fail "read $1 public key"
-    openssl pkey -pubin -inform DER -in "$DIR/$1.pub.der" -out "$DIR/$1.pub.pem"
+    g11_token_keypair "$1" "$2" "$3" "$DIR/$1.pub"
     openssl req -new -key "$DIR/ca.key" -subj "/CN=$1" -out "$DIR/$1.tmp.csr"
     openssl x509 -req -in "$DIR/$1.tmp.csr" -CA "$DIR/ca.pem" -CAkey "$DIR/ca.key" \
         -CAcreateserial -force_pubkey "$DIR/$1.pub.pem" -days 1 -outform DER \

@@ -141,6 +141,17 @@ U() {
     P11 --login --pin "$UPIN" "$@"
 }
 
+# A key pair on the token (as the normal user) and its public key read back
+# as DER and PEM: $1: label, $2: CKA_ID, $3: pkcs11-tool key type, $4: file
+# prefix ($4.der, $4.pem).
+g11_token_keypair() {
+    local out
+    out=$(U --keypairgen --key-type "$3" --label "$1" --id "$2" 2>&1) || fail "$1 key pair: $out"
+    P11 --read-object --type pubkey --id "$2" -o "$4.der" >/dev/null 2>&1 ||
+        fail "read $1 public key"
+    openssl pkey -pubin -inform DER -in "$4.der" -out "$4.pem"
+}
+
 # C_InitToken with the SO's key: creates the keystores, labelled $1.
 g11_init_token() {
     local out

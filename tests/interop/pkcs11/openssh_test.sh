@@ -21,11 +21,7 @@ g11_init_token ssh
 # pkcs11-tool reads it (the reference ssh-keygen -D and the agent must match).
 # $1: label, $2: CKA_ID, $3: key type.
 make_key() {
-    local out
-    out=$(U --keypairgen --key-type "$3" --label "$1" --id "$2" 2>&1) || fail "$1 key pair: $out"
-    P11 --read-object --type pubkey --id "$2" -o "$DIR/$1.der" >/dev/null 2>&1 ||
-        fail "read $1 public key"
-    openssl pkey -pubin -inform DER -in "$DIR/$1.der" -out "$DIR/$1.pem"
+    g11_token_keypair "$1" "$2" "$3" "$DIR/$1"
     ssh-keygen -i -m PKCS8 -f "$DIR/$1.pem" >"$DIR/$1.pub" || fail "$1: no OpenSSH public key"
 }
 make_key ssh-ec 41 EC:prime256v1

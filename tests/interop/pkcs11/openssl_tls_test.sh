@@ -43,16 +43,12 @@ ok "libp11 engine loads with our module"
 # $1: key name (label and CKA_ID), $2: pkcs11-tool key type.
 make_cert() {
     local name=$1 type=$2 id=$3 out
-    out=$(U --keypairgen --key-type "$type" --label "$name" --id "$id" 2>&1) ||
-        fail "$name key pair: $out"
+    g11_token_keypair "$name" "$id" "$type" "$DIR/$name.pub"
     out=$(openssl req -new -x509 -engine pkcs11 -keyform engine \
         -key "pkcs11:token=tls;object=$name;type=private" -sha256 -days 1 \
         -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost" \
         -out "$DIR/$name.pem" 2>&1) || fail "req -x509 with the $name token key: $out"
     # The certificate carries the token's public key and verifies under it.
-    P11 --read-object --type pubkey --id "$id" -o "$DIR/$name.pub.der" >/dev/null 2>&1 ||
-        fail "read $name public key"
-    openssl pkey -pubin -inform DER -in "$DIR/$name.pub.der" -out "$DIR/$name.pub.pem"
     openssl x509 -in "$DIR/$name.pem" -noout -pubkey >"$DIR/$name.certpub.pem"
     cmp -s "$DIR/$name.pub.pem" "$DIR/$name.certpub.pem" ||
         fail "$name certificate does not hold the token's public key"
