@@ -16,7 +16,17 @@
 #define DEFAULT_TIMEOUT_MS 30000
 #define DEFAULT_SPIN_US 200
 #define GRACE_MS 2000
-#define RETRY_WAIT_MS 1000
+/* gRPC waits 1 s before reconnecting a failed channel, growing to 120 s:
+ * after a server restart, calls would fail for minutes. Reconnecting soon,
+ * and at least every second, bounds that. A call that found its channel
+ * down waits at most RECONNECT_WAIT_MS for it to come back: several
+ * attempts, each of which may queue for a TLS handshake behind hundreds of
+ * others at a busy server. The channel is looked at again every
+ * RECONNECT_LOOK_MS, which also wakes one gRPC left idle. */
+#define RECONNECT_FIRST_MS 100
+#define RECONNECT_MAX_MS 1000
+#define RECONNECT_WAIT_MS 10000
+#define RECONNECT_LOOK_MS 250
 #define DEFAULT_MAX_MESSAGE (64u * 1024u * 1024u)
 #define MAX_CHANNELS 16
 
@@ -112,23 +122,29 @@ CK_RV g11c_connect(const g11c_options *opt, g11c_conn **out)
     int max = (int)(opt->max_message ? opt->max_message : DEFAULT_MAX_MESSAGE);
     int want =
         opt->channels > 0 ? (opt->channels < MAX_CHANNELS ? opt->channels : MAX_CHANNELS) : 1;
-    grpc_arg args[4];
+    grpc_arg args[6];
     args[0].type = GRPC_ARG_INTEGER;
     args[0].key = (char *)GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
     args[0].value.integer = max;
     args[1].type = GRPC_ARG_INTEGER;
     args[1].key = (char *)GRPC_ARG_MAX_SEND_MESSAGE_LENGTH;
     args[1].value.integer = max;
+    args[2].type = GRPC_ARG_INTEGER;
+    args[2].key = (char *)GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS;
+    args[2].value.integer = RECONNECT_FIRST_MS;
+    args[3].type = GRPC_ARG_INTEGER;
+    args[3].key = (char *)GRPC_ARG_MAX_RECONNECT_BACKOFF_MS;
+    args[3].value.integer = RECONNECT_MAX_MS;
     /* Without a pool of its own each channel would share the one
      * connection that channels with equal arguments share. */
-    args[2].type = GRPC_ARG_INTEGER;
-    args[2].key = (char *)GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL;
-    args[2].value.integer = 1;
-    args[3].type = GRPC_ARG_INTEGER;
-    args[3].key = (char *)"grep11.channel_index";
-    grpc_channel_args chargs = {want > 1 ? 4 : 2, args};
+    args[4].type = GRPC_ARG_INTEGER;
+    args[4].key = (char *)GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL;
+    args[4].value.integer = 1;
+    args[5].type = GRPC_ARG_INTEGER;
+    args[5].key = (char *)"grep11.channel_index";
+    grpc_channel_args chargs = {want > 1 ? 6 : 4, args};
     for (int i = 0; creds && i < want; i++) {
-        args[3].value.integer = i;
+        args[5].value.integer = i;
         if (!(c->channel[i] = grpc_channel_create(opt->address, creds, &chargs)))
             break;
         c->nchannels++;
@@ -218,12 +234,44 @@ static void pending_free(callq_waiter *w)
     free(p);
 }
 
-/* One attempt of a unary call. *unreachable is set when the call failed in
- * the transport (UNAVAILABLE without a server answer), which is worth one
- * retry: a channel reconnecting after a fork or a server restart fails fast
- * instead of waiting. */
-static CK_RV exchange(g11c_conn *c, const char *method, grpc_metadata *md, size_t nmd,
-                      const uint8_t *req, size_t len, int timeout_ms, int wait_for_ready,
+static void waiter_free(callq_waiter *w)
+{
+    free(w);
+}
+
+/* Waits until channel ch is connected (1), or fails (0) once `limit` has
+ * passed. A channel that failed reconnects on its own, after a pause. */
+static int channel_ready_by(g11c_conn *c, grpc_channel *ch, gpr_timespec limit)
+{
+    for (;;) {
+        grpc_connectivity_state s = grpc_channel_check_connectivity_state(ch, 1);
+        if (s == GRPC_CHANNEL_READY)
+            return 1;
+        if (s == GRPC_CHANNEL_SHUTDOWN || gpr_time_cmp(gpr_now(GPR_CLOCK_REALTIME), limit) >= 0)
+            return 0;
+        callq_waiter *w = malloc(sizeof(*w));
+        if (!w)
+            return 0;
+        callq_waiter_init(w, waiter_free);
+        gpr_timespec look = gpr_time_min(
+            limit, gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
+                                gpr_time_from_millis(RECONNECT_LOOK_MS, GPR_TIMESPAN)));
+        grpc_channel_watch_connectivity_state(ch, s, look, c->q.cq, w);
+        gpr_timespec hard = gpr_time_add(look, gpr_time_from_millis(GRACE_MS, GPR_TIMESPAN));
+        if (!callq_wait(&c->q, w, hard)) {
+            if (callq_abandon(&c->q, w))
+                free(w);
+            return 0;
+        }
+        free(w);
+    }
+}
+
+/* One attempt of a unary call on channel ch. *unreachable is set when the
+ * call failed in the transport (UNAVAILABLE without a server answer): the
+ * channel was down, and the call may be tried again once it is back. */
+static CK_RV exchange(g11c_conn *c, grpc_channel *ch, const char *method, grpc_metadata *md,
+                      size_t nmd, const uint8_t *req, size_t len, gpr_timespec deadline,
                       grpc_slice *reply, char *detail, size_t dcap, int *unreachable)
 {
     CK_RV rv;
@@ -233,13 +281,9 @@ static CK_RV exchange(g11c_conn *c, const char *method, grpc_metadata *md, size_
     if (!p)
         return CKR_HOST_MEMORY;
     callq_waiter_init(&p->w, pending_free);
-    gpr_timespec deadline =
-        gpr_time_add(gpr_now(GPR_CLOCK_REALTIME), gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
     grpc_slice path = grpc_slice_from_static_string(method);
-    unsigned pick =
-        __atomic_fetch_add(&c->next_channel, 1, __ATOMIC_RELAXED) % (unsigned)c->nchannels;
-    p->call = grpc_channel_create_call(c->channel[pick], NULL, GRPC_PROPAGATE_DEFAULTS, c->q.cq,
-                                       path, NULL, deadline, NULL);
+    p->call = grpc_channel_create_call(ch, NULL, GRPC_PROPAGATE_DEFAULTS, c->q.cq, path, NULL,
+                                       deadline, NULL);
     grpc_slice req_slice = grpc_slice_from_copied_buffer((const char *)req, len);
     p->send = grpc_raw_byte_buffer_create(&req_slice, 1);
     grpc_slice_unref(req_slice);
@@ -253,7 +297,6 @@ static CK_RV exchange(g11c_conn *c, const char *method, grpc_metadata *md, size_
     ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
     ops[0].data.send_initial_metadata.count = nmd;
     ops[0].data.send_initial_metadata.metadata = nmd ? md : NULL;
-    ops[0].flags = wait_for_ready ? GRPC_INITIAL_METADATA_WAIT_FOR_READY : 0;
     ops[1].op = GRPC_OP_SEND_MESSAGE;
     ops[1].data.send_message.send_message = p->send;
     ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
@@ -284,8 +327,8 @@ static CK_RV exchange(g11c_conn *c, const char *method, grpc_metadata *md, size_
         /* Cancel, then collect the batch; if even that does not come back,
          * the call is left to the queue (a leak beats a hang). */
         grpc_call_cancel(p->call, NULL);
-        limit = gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
-                             gpr_time_from_millis(GRACE_MS, GPR_TIMESPAN));
+        limit =
+            gpr_time_add(gpr_now(GPR_CLOCK_REALTIME), gpr_time_from_millis(GRACE_MS, GPR_TIMESPAN));
         if (!callq_wait(&c->q, &p->w, limit) && !callq_abandon(&c->q, &p->w))
             p = NULL;
         snprintf(detail, dcap, "no answer within the deadline");
@@ -338,12 +381,26 @@ static CK_RV unary_bytes(g11c_conn *c, const char *method, const uint8_t *req, s
         OPENSSL_cleanse(token, sizeof(token));
     }
 
-    rv = exchange(c, method, md, nmd, req, len, c->timeout_ms, 0, reply, detail, sizeof(detail),
+    /* A channel that is down fails its calls at once. The call waits a
+     * short while for it to come back and is sent once more, all within its
+     * deadline; a server that stays away is reported after that wait. Down
+     * means a server restart, a reset connection, a fork, or a connect that
+     * gRPC 1.51 failed by itself: it reads connect()'s errno after other
+     * calls, and under load sees theirs (ENOENT) instead of EINPROGRESS. */
+    gpr_timespec now = gpr_now(GPR_CLOCK_REALTIME);
+    gpr_timespec deadline = gpr_time_add(now, gpr_time_from_millis(c->timeout_ms, GPR_TIMESPAN));
+    grpc_channel *ch = c->channel[__atomic_fetch_add(&c->next_channel, 1, __ATOMIC_RELAXED) %
+                                  (unsigned)c->nchannels];
+    rv = exchange(c, ch, method, md, nmd, req, len, deadline, reply, detail, sizeof(detail),
                   &unreachable);
-    if (unreachable)
-        rv = exchange(c, method, md, nmd, req, len,
-                      c->timeout_ms < RETRY_WAIT_MS ? c->timeout_ms : RETRY_WAIT_MS, 1, reply,
-                      detail, sizeof(detail), &unreachable);
+    if (unreachable) {
+        gpr_timespec limit = gpr_time_min(
+            deadline, gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
+                                   gpr_time_from_millis(RECONNECT_WAIT_MS, GPR_TIMESPAN)));
+        if (channel_ready_by(c, ch, limit))
+            rv = exchange(c, ch, method, md, nmd, req, len, deadline, reply, detail, sizeof(detail),
+                          &unreachable);
+    }
     if (rv != CKR_OK)
         report(c, method, rv, detail);
     if (nmd)

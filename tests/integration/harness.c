@@ -177,14 +177,19 @@ int test_server_stop(test_server *ts)
     return -1;
 }
 
-g11c_conn *test_connect_anonymous(const test_server *ts, int insecure)
+g11c_conn *test_connect_within(const test_server *ts, int insecure, int timeout_ms)
 {
     g11c_options o = {.address = ts->addr,
                       .insecure = insecure,
                       .ca_file = insecure ? NULL : ts->ca,
-                      .timeout_ms = 20000};
+                      .timeout_ms = timeout_ms};
     g11c_conn *c = NULL;
     return g11c_connect(&o, &c) == CKR_OK ? c : NULL;
+}
+
+g11c_conn *test_connect_anonymous(const test_server *ts, int insecure)
+{
+    return test_connect_within(ts, insecure, 20000);
 }
 
 /* The token lives in a heap block that the connection frees when closed. */

@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <cmocka.h>
 #include <netinet/in.h>
 #include <openssl/sha.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 
 #include "harness.h"
 
@@ -165,7 +165,9 @@ static void wrong_ca_cannot_connect(void **state)
     fixture *f = *state;
     char not_the_ca[400];
     snprintf(not_the_ca, sizeof(not_the_ca), "%s/tls/client.pem", f->srv.dir);
-    g11c_options o = {.address = f->srv.addr, .ca_file = not_the_ca, .timeout_ms = 10000};
+    /* The call waits for its channel to connect until its deadline: a
+     * handshake that fails is not told apart from one still to come. */
+    g11c_options o = {.address = f->srv.addr, .ca_file = not_the_ca, .timeout_ms = 2000};
     /* No token is needed to see the handshake fail. */
     g11c_conn *c = NULL;
     assert_int_equal(g11c_connect(&o, &c), CKR_OK);
@@ -190,21 +192,33 @@ typedef struct {
     const test_server *srv;
     int failures;
     CK_RV first_error;
+    const char *first_step;
 } client_job;
+
+static void client_failed(client_job *job, const char *step, CK_RV rv)
+{
+    if (job->failures++ == 0) {
+        job->first_step = step;
+        job->first_error = rv;
+    }
+}
 
 static void *client_thread(void *arg)
 {
     client_job *job = arg;
-    g11c_conn *c = test_connect(job->srv, 0);
+    g11c_conn *c = test_connect_anonymous(job->srv, 0);
     if (!c) {
-        job->failures++;
+        client_failed(job, "connect", CKR_OK);
         return NULL;
     }
-    for (int i = 0; i < 5; i++) {
+    CK_RV rv = test_authenticate(c, job->srv->apikey);
+    if (rv != CKR_OK)
+        client_failed(job, "authenticate", rv);
+    for (int i = 0; rv == CKR_OK && i < 5; i++) {
         uint8_t r[16];
-        CK_RV rv = g11c_generate_random(c, r, sizeof(r));
-        if (rv != CKR_OK && job->failures++ == 0)
-            job->first_error = rv;
+        CK_RV rr = g11c_generate_random(c, r, sizeof(r));
+        if (rr != CKR_OK)
+            client_failed(job, "random", rr);
     }
     g11c_close(c);
     return NULL;
@@ -216,12 +230,13 @@ static void two_hundred_concurrent_clients(void **state)
     enum { N = 200 };
     client_job jobs[N];
     for (int i = 0; i < N; i++)
-        jobs[i] = (client_job){&f->srv, 0, CKR_OK};
+        jobs[i] = (client_job){&f->srv, 0, CKR_OK, NULL};
     run_threads(client_thread, jobs, sizeof(jobs[0]), N);
     int failures = 0;
     for (int i = 0; i < N; i++) {
         if (jobs[i].failures && !failures)
-            print_error("client %d: first error 0x%lx\n", i, (unsigned long)jobs[i].first_error);
+            print_error("client %d: %s failed first, 0x%lx\n", i, jobs[i].first_step,
+                        (unsigned long)jobs[i].first_error);
         failures += jobs[i].failures;
     }
     assert_int_equal(failures, 0);
@@ -388,6 +403,66 @@ static void silent_server_times_out(void **state)
     close(ls);
 }
 
+/* A port that was free a moment ago, for a server that must come back on
+ * the same address. */
+static unsigned free_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(s >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    socklen_t sl = sizeof(sa);
+    assert_int_equal(getsockname(s, (struct sockaddr *)&sa, &sl), 0);
+    close(s);
+    return ntohs(sa.sin_port);
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* A connection outlives a crash of its server: while the server is away,
+ * calls fail soon instead of running into their deadline, and the first
+ * call after it is back succeeds, however long it was away. */
+static void connection_outlives_server_restart(void **state)
+{
+    (void)state;
+    char listen[64];
+    snprintf(listen, sizeof(listen), "127.0.0.1:%u", free_port());
+    const char *args[] = {"--listen", listen, NULL};
+    test_server srv;
+    assert_int_equal(test_server_start(&srv, NULL, args), 0);
+    g11c_options o = {.address = srv.addr, .ca_file = srv.ca, .timeout_ms = 3000};
+    g11c_conn *c = NULL;
+    assert_int_equal(g11c_connect(&o, &c), CKR_OK);
+    assert_int_equal(test_authenticate(c, srv.apikey), CKR_OK);
+    uint8_t r[16];
+    assert_int_equal(g11c_generate_random(c, r, sizeof(r)), CKR_OK);
+
+    test_server_crash(&srv);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* Away for several reconnect attempts, so that gRPC's backoff grows. */
+    for (int i = 0; i < 3; i++) {
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        assert_int_equal(g11c_generate_random(c, r, sizeof(r)), CKR_DEVICE_ERROR);
+        /* Within the call's deadline (3 s), plus libgrep11's 2 s grace. */
+        assert_true(seconds_since(&t) < 5.0);
+    }
+    while (seconds_since(&t0) < 10.0)
+        usleep(100 * 1000);
+
+    assert_int_equal(test_server_restart(&srv), 0);
+    assert_string_equal(srv.addr, listen);
+    assert_int_equal(g11c_generate_random(c, r, sizeof(r)), CKR_OK);
+    g11c_close(c);
+    assert_int_equal(test_server_stop(&srv), 0);
+}
+
 static void thousand_mixed_calls(void **state)
 {
     fixture *f = *state;
@@ -522,7 +597,7 @@ static void mutual_tls_requires_client_certificate(void **state)
     (void)state;
     test_server srv;
     assert_int_equal(test_server_start(&srv, "tls:\n  client_ca: @DIR@/tls/ca.pem\n", NULL), 0);
-    g11c_conn *anon = test_connect_anonymous(&srv, 0);
+    g11c_conn *anon = test_connect_within(&srv, 0, 2000);
     uint8_t r[8];
     assert_int_equal(test_authenticate(anon, srv.apikey), CKR_DEVICE_ERROR);
     assert_int_equal(g11c_generate_random(anon, r, sizeof(r)), CKR_DEVICE_ERROR);
@@ -554,7 +629,7 @@ static void insecure_mode_is_plaintext_only(void **state)
     uint8_t r[8];
     assert_int_equal(g11c_generate_random(plain, r, sizeof(r)), CKR_OK);
     g11c_close(plain);
-    g11c_conn *tls = test_connect_anonymous(&srv, 0);
+    g11c_conn *tls = test_connect_within(&srv, 0, 2000);
     assert_int_equal(g11c_generate_random(tls, r, sizeof(r)), CKR_DEVICE_ERROR);
     g11c_close(tls);
     assert_int_equal(test_server_stop(&srv), 0);
@@ -582,6 +657,7 @@ int main(void)
         cmocka_unit_test(deadlines_and_answers_share_a_connection),
         cmocka_unit_test(mutual_tls_requires_client_certificate),
         cmocka_unit_test(insecure_mode_is_plaintext_only),
+        cmocka_unit_test(connection_outlives_server_restart),
     };
     int failed = cmocka_run_group_tests_name("grep11d", shared, start_default, stop_server);
     failed += cmocka_run_group_tests_name("grep11d settings", own, NULL, NULL);
