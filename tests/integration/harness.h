@@ -44,7 +44,7 @@ g11c_conn *test_connect_anonymous(const test_server *ts, int insecure);
 
 /* Connects without credentials, with a call deadline of timeout_ms: for
  * calls that must fail in the transport (a refused handshake waits for a
- * reconnect until the deadline). */
+ * reconnect until the deadline), or must run into their deadline. */
 g11c_conn *test_connect_within(const test_server *ts, int insecure, int timeout_ms);
 
 /* Gets a bearer token for api_key and makes c send it on every call. */

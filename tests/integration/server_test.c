@@ -435,9 +435,8 @@ static void connection_outlives_server_restart(void **state)
     const char *args[] = {"--listen", listen, NULL};
     test_server srv;
     assert_int_equal(test_server_start(&srv, NULL, args), 0);
-    g11c_options o = {.address = srv.addr, .ca_file = srv.ca, .timeout_ms = 3000};
-    g11c_conn *c = NULL;
-    assert_int_equal(g11c_connect(&o, &c), CKR_OK);
+    g11c_conn *c = test_connect_within(&srv, 0, 3000);
+    assert_non_null(c);
     assert_int_equal(test_authenticate(c, srv.apikey), CKR_OK);
     uint8_t r[16];
     assert_int_equal(g11c_generate_random(c, r, sizeof(r)), CKR_OK);
@@ -552,9 +551,8 @@ static void deadlines_and_answers_share_a_connection(void **state)
     assert_int_equal(test_server_start(&srv, NULL, args), 0);
     /* RSA-4096 key generation mostly takes longer than this (always under
      * AddressSanitizer); a digest far less, even on a loaded machine. */
-    g11c_options o = {.address = srv.addr, .ca_file = srv.ca, .timeout_ms = 1000};
-    g11c_conn *c = NULL;
-    assert_int_equal(g11c_connect(&o, &c), CKR_OK);
+    g11c_conn *c = test_connect_within(&srv, 0, 1000);
+    assert_non_null(c);
     assert_int_equal(test_authenticate(c, srv.apikey), CKR_OK);
     mixed_job jobs[THREADS];
     for (int i = 0; i < THREADS; i++)
