@@ -1,11 +1,14 @@
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -234,4 +237,26 @@ g11c_conn *test_connect_as(const test_server *ts, int insecure, const char *api_
 g11c_conn *test_connect(const test_server *ts, int insecure)
 {
     return test_connect_as(ts, insecure, ts->apikey);
+}
+
+unsigned test_free_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (s < 0)
+        return 0;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    unsigned port = 0;
+    if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+        getsockname(s, (struct sockaddr *)&sa, &sl) == 0)
+        port = ntohs(sa.sin_port);
+    close(s);
+    return port;
+}
+
+double test_seconds_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }

@@ -4,6 +4,7 @@
 #define GREP11_TEST_HARNESS_H
 
 #include <sys/types.h>
+#include <time.h>
 
 #include "grep11_client.h"
 
@@ -52,5 +53,12 @@ CK_RV test_authenticate(g11c_conn *c, const char *api_key);
 
 /* Connects and authenticates with api_key; NULL if the key is refused. */
 g11c_conn *test_connect_as(const test_server *ts, int insecure, const char *api_key);
+
+/* A loopback TCP port that was free a moment ago: for a server that must
+ * come back on the same address, or an address where nothing listens. */
+unsigned test_free_port(void);
+
+/* Seconds on the monotonic clock since *t0. */
+double test_seconds_since(const struct timespec *t0);
 
 #endif

@@ -403,27 +403,6 @@ static void silent_server_times_out(void **state)
     close(ls);
 }
 
-/* A port that was free a moment ago, for a server that must come back on
- * the same address. */
-static unsigned free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(s >= 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    socklen_t sl = sizeof(sa);
-    assert_int_equal(getsockname(s, (struct sockaddr *)&sa, &sl), 0);
-    close(s);
-    return ntohs(sa.sin_port);
-}
-
-static double seconds_since(const struct timespec *t0)
-{
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 /* A connection outlives a crash of its server: while the server is away,
  * calls fail soon instead of running into their deadline, and the first
  * call after it is back succeeds, however long it was away. */
@@ -431,7 +410,9 @@ static void connection_outlives_server_restart(void **state)
 {
     (void)state;
     char listen[64];
-    snprintf(listen, sizeof(listen), "127.0.0.1:%u", free_port());
+    unsigned port = test_free_port();
+    assert_true(port != 0);
+    snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
     const char *args[] = {"--listen", listen, NULL};
     test_server srv;
     assert_int_equal(test_server_start(&srv, NULL, args), 0);
@@ -450,9 +431,9 @@ static void connection_outlives_server_restart(void **state)
         clock_gettime(CLOCK_MONOTONIC, &t);
         assert_int_equal(g11c_generate_random(c, r, sizeof(r)), CKR_DEVICE_ERROR);
         /* Within the call's deadline (3 s), plus libgrep11's 2 s grace. */
-        assert_true(seconds_since(&t) < 5.0);
+        assert_true(test_seconds_since(&t) < 5.0);
     }
-    while (seconds_since(&t0) < 10.0)
+    while (test_seconds_since(&t0) < 10.0)
         usleep(100 * 1000);
 
     assert_int_equal(test_server_restart(&srv), 0);

@@ -2,7 +2,6 @@
  * slots and tokens, mechanisms, sessions and login, random, errors with the
  * server down, application locking, fork, load/unload cycles. */
 #include <dlfcn.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -381,24 +379,13 @@ static void load_cycles_and_app_locking(void **state)
 
 /* ---- the server is gone ----------------------------------------------------- */
 
-static int closed_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    bind(fd, (struct sockaddr *)&a, sizeof(a));
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static void server_unreachable(void **state)
 {
     p11t *t = *state;
     char addr[64];
     struct timespec a, b;
     assert_int_equal(t->f->C_Finalize(NULL), CKR_OK);
-    snprintf(addr, sizeof(addr), "127.0.0.1:%d", closed_port());
+    snprintf(addr, sizeof(addr), "127.0.0.1:%u", test_free_port());
     assert_int_equal(p11t_config(t, addr, "      timeout: 1500\n"), 0);
     assert_int_equal(t->f->C_Initialize(NULL), CKR_OK); /* connections are lazy */
     CK_SESSION_HANDLE s = p11t_session(t, 0, 0);
