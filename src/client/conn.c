@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "callq.h"
+#include "grep11/grpc_runtime.h"
 #include "internal.h"
 
 #define DEFAULT_TIMEOUT_MS 30000
@@ -106,7 +107,7 @@ CK_RV g11c_connect(const g11c_options *opt, g11c_conn **out)
     if (rv != CKR_OK)
         goto out;
 
-    grpc_init();
+    grep11_grpc_init();
     int spin = opt->spin_us == 0 ? DEFAULT_SPIN_US : (opt->spin_us < 0 ? 0 : opt->spin_us);
     if (callq_init(&c->q, spin) != 0) {
         grpc_shutdown();

@@ -13,6 +13,7 @@
 #include "custody/custody.h"
 #include "devsetup.h"
 #include "engine.h"
+#include "grep11/grpc_runtime.h"
 #include "log.h"
 #include "server.h"
 #include "services.h"
@@ -187,7 +188,7 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    grpc_init();
+    grep11_grpc_init();
     if (server_start(&cfg, svc, &srv, &port, err, sizeof(err)) != 0) {
         log_error("msg=\"%s\"", err);
         grpc_shutdown();
