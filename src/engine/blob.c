@@ -12,7 +12,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "blob.h"
@@ -27,17 +26,22 @@ static const uint8_t MAGIC[4] = {'G', 'R', '1', '1'};
 #define HDR_LEN (4 + 1 + 1 + 2 + ENGINE_WKID_LEN + 4)
 #define MIN_LEN (HDR_LEN + NONCE_LEN + 4 + TAG_LEN)
 
-static const uint8_t *blob_subkey(const mk_register *r, blob_type t)
+/* HMAC-SHA256(subkey of the blob type, salt): the blob's AEAD key. */
+static CK_RV blob_aead_key(const mk_register *r, blob_type t, const uint8_t salt[SALT_LEN],
+                           uint8_t key[32])
 {
-    return t == BLOB_KEY ? r->k_key_blob : r->k_state_blob;
-}
-
-static CK_RV blob_aead_key(const uint8_t *subkey, const uint8_t salt[SALT_LEN], uint8_t key[32])
-{
-    unsigned int l = 0;
-    if (HMAC(EVP_sha256(), subkey, ENGINE_SUBKEY_LEN, salt, SALT_LEN, key, &l) == NULL || l != 32)
+    const EVP_MAC_CTX *keyed = t == BLOB_KEY ? r->kdf_key_blob : r->kdf_state_blob;
+    EVP_MAC_CTX *c;
+    size_t l = 0;
+    CK_RV rv = CKR_FUNCTION_FAILED;
+    if (keyed == NULL) /* register not loaded */
         return CKR_FUNCTION_FAILED;
-    return CKR_OK;
+    if ((c = EVP_MAC_CTX_dup(keyed)) == NULL)
+        return CKR_HOST_MEMORY;
+    if (EVP_MAC_update(c, salt, SALT_LEN) == 1 && EVP_MAC_final(c, key, &l, 32) == 1 && l == 32)
+        rv = CKR_OK;
+    EVP_MAC_CTX_free(c);
+    return rv;
 }
 
 /* One AES-256-GCM pass; enc selects direction. For decryption tag is input
@@ -104,7 +108,7 @@ CK_RV blob_seal(const mk_register *r, blob_type type, const uint8_t *attrs, size
     if (w.err)
         goto out;
     tag = ct + plen;
-    if ((rv = blob_aead_key(blob_subkey(r, type), nonce, key)) != CKR_OK)
+    if ((rv = blob_aead_key(r, type, nonce, key)) != CKR_OK)
         goto out;
     if ((rv = blob_gcm(1, key, nonce + SALT_LEN, w.p, aadlen, payload, plen, ct, tag)) != CKR_OK)
         goto out;
@@ -162,7 +166,7 @@ blob_err blob_unseal(const mk_register *r, blob_type expect, const uint8_t *blob
     pt = malloc(cl ? cl : 1);
     if (pt == NULL)
         return BLOB_E_NOMEM;
-    if (blob_aead_key(blob_subkey(r, (blob_type)type), nonce, key) != CKR_OK) {
+    if (blob_aead_key(r, (blob_type)type, nonce, key) != CKR_OK) {
         err = BLOB_E_NOMEM;
         goto out;
     }

@@ -13,19 +13,17 @@
 CK_RV ecdsa_sign(const pkey *k, const uint8_t *dgst, size_t n, engine_buf *sig)
 {
     CK_RV rv;
-    EVP_PKEY *pk = NULL;
-    EVP_PKEY_CTX *c = NULL;
+    pkc_signer c;
     ECDSA_SIG *es = NULL;
     uint8_t der[160];
     const uint8_t *p = der;
     size_t dl = sizeof(der), ol = k->curve->priv_len;
     const BIGNUM *r, *s;
 
-    if ((rv = pkey_evp(k, &pk)) != CKR_OK)
+    if ((rv = pkey_signer(k, &c)) != CKR_OK)
         return rv == CKR_PUBLIC_KEY_INVALID ? CKR_KEY_HANDLE_INVALID : rv;
     rv = CKR_FUNCTION_FAILED;
-    if ((c = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL)) == NULL || EVP_PKEY_sign_init(c) != 1 ||
-        EVP_PKEY_sign(c, der, &dl, dgst, n) != 1 ||
+    if (EVP_PKEY_sign(c.pctx, der, &dl, dgst, n) != 1 ||
         (es = d2i_ECDSA_SIG(NULL, &p, (long)dl)) == NULL)
         goto out;
     ECDSA_SIG_get0(es, &r, &s);
@@ -38,8 +36,7 @@ CK_RV ecdsa_sign(const pkey *k, const uint8_t *dgst, size_t n, engine_buf *sig)
     }
 out:
     ECDSA_SIG_free(es);
-    EVP_PKEY_CTX_free(c);
-    EVP_PKEY_free(pk);
+    pkc_signer_free(&c);
     return rv;
 }
 

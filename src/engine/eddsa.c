@@ -13,23 +13,18 @@ static size_t ed_sig_len(const pkey *k)
 CK_RV eddsa_sign(const pkey *k, const sig_param *p, const uint8_t *msg, size_t n, engine_buf *sig)
 {
     CK_RV rv;
-    EVP_PKEY *pk = NULL;
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    pkc_signer c;
     size_t sl = ed_sig_len(k);
     (void)p; /* only the plain forms reach here (sig_param.c) */
 
-    if (c == NULL)
-        return CKR_HOST_MEMORY;
-    if ((rv = pkey_evp(k, &pk)) != CKR_OK || (rv = ebuf_alloc(sig, sl)) != CKR_OK)
-        goto out;
-    if (EVP_DigestSignInit_ex(c, NULL, NULL, NULL, NULL, pk, NULL) != 1 ||
-        EVP_DigestSign(c, sig->ptr, &sl, msg, n) != 1 || sl != sig->len) {
+    if ((rv = pkey_signer(k, &c)) != CKR_OK)
+        return rv;
+    if ((rv = ebuf_alloc(sig, sl)) == CKR_OK &&
+        (EVP_DigestSign(c.mctx, sig->ptr, &sl, msg, n) != 1 || sl != sig->len)) {
         engine_buf_free(sig);
         rv = CKR_FUNCTION_FAILED;
     }
-out:
-    EVP_MD_CTX_free(c);
-    EVP_PKEY_free(pk);
+    pkc_signer_free(&c);
     return rv;
 }
 

@@ -24,6 +24,12 @@ typedef struct {
     uint8_t k_key_blob[ENGINE_SUBKEY_LEN];   /* AEAD key for key blobs */
     uint8_t k_state_blob[ENGINE_SUBKEY_LEN]; /* AEAD key for state blobs */
     uint8_t k_pub_mac[ENGINE_SUBKEY_LEN];    /* MAC key for MACed SPKIs */
+    /* HMAC-SHA256 contexts keyed once with k_key_blob / k_state_blob. Each
+     * blob's AEAD key is derived from a duplicate: no algorithm fetch (a
+     * lock shared by every thread) and no key schedule per call. Only ever
+     * read after loading, which is what concurrent EVP_MAC_CTX_dup needs. */
+    EVP_MAC_CTX *kdf_key_blob;
+    EVP_MAC_CTX *kdf_state_blob;
 } mk_register;
 
 struct engine {
@@ -35,7 +41,10 @@ struct engine {
 
 /* ---- mkdomain.c ---- */
 CK_RV mk_register_load(mk_register *r, const uint8_t wk[ENGINE_WK_LEN]);
+/* Frees the register's contexts and wipes it. */
 void mk_register_clear(mk_register *r);
+/* dst takes src's keys and contexts (dst cleared first, src left empty). */
+void mk_register_move(mk_register *dst, mk_register *src);
 
 /* ---- util.c ---- */
 /* Moves a malloc'd buffer into an engine_buf (takes ownership). */

@@ -51,10 +51,39 @@ static CK_RV mk_subkey(const uint8_t wk[ENGINE_WK_LEN], const char *label, uint8
     return mk_hkdf(wk, (const uint8_t *)label, strlen(label), out, ENGINE_SUBKEY_LEN);
 }
 
+/* An HMAC-SHA256 context keyed with key, ready to be duplicated. */
+static EVP_MAC_CTX *mk_hmac_keyed(const uint8_t key[ENGINE_SUBKEY_LEN])
+{
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *c = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    OSSL_PARAM prm[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+        OSSL_PARAM_construct_end()};
+    EVP_MAC_free(mac); /* the context holds its own reference */
+    if (c != NULL && EVP_MAC_init(c, key, ENGINE_SUBKEY_LEN, prm) != 1) {
+        EVP_MAC_CTX_free(c);
+        c = NULL;
+    }
+    return c;
+}
+
 void mk_register_clear(mk_register *r)
 {
+    /* Freeing an HMAC context wipes the key it holds. */
+    EVP_MAC_CTX_free(r->kdf_key_blob);
+    EVP_MAC_CTX_free(r->kdf_state_blob);
     OPENSSL_cleanse(r, sizeof(*r));
+    r->kdf_key_blob = r->kdf_state_blob = NULL;
     r->loaded = false;
+}
+
+void mk_register_move(mk_register *dst, mk_register *src)
+{
+    mk_register_clear(dst);
+    *dst = *src;
+    OPENSSL_cleanse(src, sizeof(*src));
+    src->kdf_key_blob = src->kdf_state_blob = NULL;
+    src->loaded = false;
 }
 
 CK_RV mk_register_load(mk_register *r, const uint8_t wk[ENGINE_WK_LEN])
@@ -77,11 +106,15 @@ CK_RV mk_register_load(mk_register *r, const uint8_t wk[ENGINE_WK_LEN])
         goto out;
     if ((rv = mk_subkey(wk, "grep11/v1/public-key-mac", tmp.k_pub_mac)) != CKR_OK)
         goto out;
+    if ((tmp.kdf_key_blob = mk_hmac_keyed(tmp.k_key_blob)) == NULL ||
+        (tmp.kdf_state_blob = mk_hmac_keyed(tmp.k_state_blob)) == NULL) {
+        rv = CKR_FUNCTION_FAILED;
+        goto out;
+    }
     tmp.loaded = true;
-    mk_register_clear(r);
-    *r = tmp;
+    mk_register_move(r, &tmp);
 out:
-    OPENSSL_cleanse(&tmp, sizeof(tmp));
+    mk_register_clear(&tmp);
     OPENSSL_cleanse(h, sizeof(h));
     return rv;
 }
@@ -119,9 +152,7 @@ CK_RV engine_activate_new_wk(engine *e)
         return CKR_ARGUMENTS_BAD;
     if (!e->nxt.loaded)
         return CKR_IBM_WK_NOT_INITIALIZED;
-    mk_register_clear(&e->cur);
-    e->cur = e->nxt;
-    mk_register_clear(&e->nxt);
+    mk_register_move(&e->cur, &e->nxt);
     return CKR_OK;
 }
 

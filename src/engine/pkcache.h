@@ -29,4 +29,24 @@ EVP_PKEY *pkcache_get(pkcache *c, const uint8_t id[PKCACHE_ID_LEN]);
  * recently used entry of its set when the set is full). */
 void pkcache_put(pkcache *c, const uint8_t id[PKCACHE_ID_LEN], EVP_PKEY *pk);
 
+/* A context ready to sign with one key: EC keys after EVP_PKEY_sign_init
+ * (pctx), EdDSA keys after EVP_DigestSignInit (mctx). Setting one up from
+ * the key fetches the algorithm under OpenSSL's process-wide locks on every
+ * call; duplicating a ready one does not. Each context holds its own
+ * reference to the key. */
+typedef struct {
+    EVP_PKEY_CTX *pctx;
+    EVP_MD_CTX *mctx;
+} pkc_signer;
+
+void pkc_signer_free(pkc_signer *s);
+/* *dst = a copy of src (both NULL on failure); 1 on success. */
+int pkc_signer_dup(pkc_signer *dst, const pkc_signer *src);
+/* Like pkcache_get; *sign is a copy of the entry's signing template, or
+ * empty when it has none yet (or on a miss). */
+EVP_PKEY *pkcache_get_signer(pkcache *c, const uint8_t id[PKCACHE_ID_LEN], pkc_signer *sign);
+/* Leaves tmpl (taken over, emptied) as the template of id's entry; freed
+ * instead when the entry is gone or already has one. */
+void pkcache_put_signer(pkcache *c, const uint8_t id[PKCACHE_ID_LEN], pkc_signer *tmpl);
+
 #endif

@@ -9,6 +9,7 @@
 
 #include "der.h"
 #include "keyobj.h"
+#include "pkcache.h"
 
 typedef enum { PK_NONE = 0, PK_RSA, PK_EC, PK_ED, PK_X, PK_MLDSA, PK_MLKEM, PK_DSA, PK_DH } pk_alg;
 
@@ -100,6 +101,10 @@ CK_RV pkey_load_any(const engine *e, engine_bytes in, pkey *k);
 bool pkey_is_blob(engine_bytes in);
 /* OpenSSL key for RSA/EC/Ed/X, rebuilt from the fields (private when k is). */
 CK_RV pkey_evp(const pkey *k, EVP_PKEY **out);
+/* A context ready to sign with a private EC (EVP_PKEY_sign) or EdDSA
+ * (EVP_DigestSign) key: a copy of the key cache's template when it has one.
+ * The caller frees it with pkc_signer_free. */
+CK_RV pkey_signer(const pkey *k, pkc_signer *out);
 /* RSA private part: lv(n) lv(e) lv(d) lv(p) lv(q) lv(dp) lv(dq) lv(qinv). */
 CK_RV pkey_rsa_priv_encode(const EVP_PKEY *pk, wbuf *w);
 /* Attribute checks shared by loaders: the bound parameters agree with the SPKI. */

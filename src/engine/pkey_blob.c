@@ -322,17 +322,67 @@ static bool cache_id(const pkey *k, uint8_t id[PKCACHE_ID_LEN])
     return true;
 }
 
+/* The key for k: from the cache (with a copy of its signing template in
+ * *sign when asked and there is one), or built and remembered there. */
+static CK_RV evp_cached(const pkey *k, EVP_PKEY **out, pkc_signer *sign, bool *named,
+                        uint8_t id[PKCACHE_ID_LEN])
+{
+    CK_RV rv;
+    *named = k->cache != NULL && cache_id(k, id);
+    if (*named && (*out = pkcache_get_signer(k->cache, id, sign)) != NULL)
+        return CKR_OK;
+    rv = evp_build(k, out);
+    if (rv == CKR_OK && *named)
+        pkcache_put(k->cache, id, *out);
+    return rv;
+}
+
 CK_RV pkey_evp(const pkey *k, EVP_PKEY **out)
 {
     uint8_t id[PKCACHE_ID_LEN];
-    CK_RV rv;
-    bool named = k->cache != NULL && cache_id(k, id);
+    bool named;
+    CK_RV rv = evp_cached(k, out, NULL, &named, id);
+    OPENSSL_cleanse(id, sizeof(id));
+    return rv;
+}
 
-    if (named && (*out = pkcache_get(k->cache, id)) != NULL)
-        return CKR_OK;
-    rv = evp_build(k, out);
-    if (rv == CKR_OK && named)
-        pkcache_put(k->cache, id, *out);
+static CK_RV signer_init(const pkey *k, EVP_PKEY *pk, pkc_signer *s)
+{
+    if (k->alg == PK_EC)
+        return (s->pctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL)) != NULL &&
+                       EVP_PKEY_sign_init(s->pctx) == 1
+                   ? CKR_OK
+                   : CKR_FUNCTION_FAILED;
+    if (k->alg == PK_ED)
+        return (s->mctx = EVP_MD_CTX_new()) != NULL &&
+                       EVP_DigestSignInit_ex(s->mctx, NULL, NULL, NULL, NULL, pk, NULL) == 1
+                   ? CKR_OK
+                   : CKR_FUNCTION_FAILED;
+    return CKR_KEY_TYPE_INCONSISTENT;
+}
+
+CK_RV pkey_signer(const pkey *k, pkc_signer *out)
+{
+    uint8_t id[PKCACHE_ID_LEN];
+    bool named;
+    EVP_PKEY *pk = NULL;
+    pkc_signer spare;
+    CK_RV rv;
+
+    out->pctx = NULL;
+    out->mctx = NULL;
+    if (!k->is_private)
+        return CKR_KEY_TYPE_INCONSISTENT;
+    rv = evp_cached(k, &pk, out, &named, id);
+    if (rv == CKR_OK && out->pctx == NULL && out->mctx == NULL) {
+        rv = signer_init(k, pk, out);
+        /* The next call with this key copies instead of setting up. */
+        if (rv == CKR_OK && named && pkc_signer_dup(&spare, out))
+            pkcache_put_signer(k->cache, id, &spare);
+    }
+    if (rv != CKR_OK)
+        pkc_signer_free(out);
+    EVP_PKEY_free(pk); /* the contexts hold their own references */
     OPENSSL_cleanse(id, sizeof(id));
     return rv;
 }

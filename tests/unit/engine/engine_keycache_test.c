@@ -93,6 +93,77 @@ static void test_bounded(void **st)
     pkcache_free(c);
 }
 
+/* Ed25519 signs deterministically: a copy of the cached template gives the
+ * signature a context set up from the key gives. */
+static void ed_sign_with(EVP_MD_CTX *c, uint8_t sig[64])
+{
+    static const uint8_t msg[] = "a template is copied, never used";
+    size_t sl = 64;
+    assert_int_equal(EVP_DigestSign(c, sig, &sl, msg, sizeof(msg)), 1);
+    assert_int_equal(sl, 64);
+}
+
+/* Signing templates ride on their entry: copied on a hit, dropped with the
+ * entry, refused for an entry that is gone or already has one. */
+static void test_signer_templates(void **st)
+{
+    pkcache *c = pkcache_new(4); /* one set of four ways */
+    EVP_PKEY *k = fresh_key(), *other = fresh_key(), *hit;
+    uint8_t id[PKCACHE_ID_LEN], id2[PKCACHE_ID_LEN], want[64], got[64];
+    pkc_signer t = {NULL, NULL}, copy;
+    EVP_MD_CTX *direct = EVP_MD_CTX_new();
+    (void)st;
+    make_id(id, 1);
+    make_id(id2, 2);
+    assert_int_equal(EVP_DigestSignInit_ex(direct, NULL, NULL, NULL, NULL, k, NULL), 1);
+    ed_sign_with(direct, want);
+
+    /* No entry: the template is freed (ASan builds see a leak otherwise). */
+    t.mctx = EVP_MD_CTX_new();
+    assert_int_equal(EVP_DigestSignInit_ex(t.mctx, NULL, NULL, NULL, NULL, k, NULL), 1);
+    pkcache_put_signer(c, id, &t);
+    assert_null(t.mctx);
+
+    pkcache_put(c, id, k);
+    hit = pkcache_get_signer(c, id, &copy);
+    assert_ptr_equal(hit, k);
+    assert_null(copy.mctx); /* none yet */
+    EVP_PKEY_free(hit);
+    t.mctx = EVP_MD_CTX_new();
+    assert_int_equal(EVP_DigestSignInit_ex(t.mctx, NULL, NULL, NULL, NULL, k, NULL), 1);
+    pkcache_put_signer(c, id, &t);
+    assert_null(t.mctx); /* taken over */
+    for (int i = 0; i < 3; i++) {
+        hit = pkcache_get_signer(c, id, &copy);
+        assert_non_null(copy.mctx);
+        ed_sign_with(copy.mctx, got);
+        assert_memory_equal(got, want, sizeof(want));
+        pkc_signer_free(&copy);
+        EVP_PKEY_free(hit);
+    }
+    /* A second template for the same entry is not kept. */
+    t.mctx = EVP_MD_CTX_new();
+    assert_int_equal(EVP_DigestSignInit_ex(t.mctx, NULL, NULL, NULL, NULL, other, NULL), 1);
+    pkcache_put_signer(c, id, &t);
+    hit = pkcache_get_signer(c, id, &copy);
+    ed_sign_with(copy.mctx, got);
+    assert_memory_equal(got, want, sizeof(want));
+    pkc_signer_free(&copy);
+    EVP_PKEY_free(hit);
+    /* Four other keys evict the entry, and its template with it. */
+    for (uint8_t i = 2; i < 6; i++) {
+        make_id(id2, i);
+        pkcache_put(c, id2, other);
+    }
+    assert_null(pkcache_get_signer(c, id, &copy));
+    assert_null(copy.mctx);
+    assert_null(copy.pctx);
+    EVP_MD_CTX_free(direct);
+    EVP_PKEY_free(k);
+    EVP_PKEY_free(other);
+    pkcache_free(c);
+}
+
 static engine *engine_with(bool cache)
 {
     engine *e = NULL;
@@ -178,7 +249,7 @@ static void test_cache_never_replaces_blob_check(void **st)
     engine_destroy(off);
 }
 
-/* Eight keys through a cache of eight entries from four threads at once:
+/* Twelve keys through a cache of eight entries from four threads at once:
  * every signature verifies (ASan/UBSan builds check the sharing). */
 typedef struct {
     engine *e, *check;
@@ -190,10 +261,10 @@ typedef struct {
 static void *worker(void *p)
 {
     worker_arg *w = p;
-    engine_mech m = et_mech(CKM_ECDSA_SHA256);
     const uint8_t msg[] = "many threads, one cache";
     for (int i = 0; i < 120; i++) {
         int j = (i * 7) % w->nkeys;
+        engine_mech m = et_mech(j % 2 ? CKM_EDDSA : CKM_ECDSA_SHA256);
         engine_buf s = {0};
         if (engine_sign_single(w->e, et_b(&w->priv[j]), &m, et_raw(msg, sizeof(msg)), &s) !=
                 CKR_OK ||
@@ -215,8 +286,15 @@ static void test_concurrent(void **st)
     (void)st;
     memset(priv, 0, sizeof(priv));
     memset(pub, 0, sizeof(pub));
-    for (int i = 0; i < KEYS; i++) /* more keys than entries: evictions while in use */
-        pair(on, CKM_EC_KEY_PAIR_GEN, P256_OID, sizeof(P256_OID), &priv[i], &pub[i]);
+    /* More keys than entries: evictions (of keys and their signing
+     * templates) while in use. Odd keys are Ed25519, even ones P-256. */
+    for (int i = 0; i < KEYS; i++) {
+        if (i % 2)
+            pair(on, CKM_EC_EDWARDS_KEY_PAIR_GEN, ED25519_OID, sizeof(ED25519_OID), &priv[i],
+                 &pub[i]);
+        else
+            pair(on, CKM_EC_KEY_PAIR_GEN, P256_OID, sizeof(P256_OID), &priv[i], &pub[i]);
+    }
     for (int i = 0; i < THREADS; i++) {
         w[i] = (worker_arg){on, off, priv, pub, KEYS, 0};
         assert_int_equal(pthread_create(&t[i], NULL, worker, &w[i]), 0);
@@ -238,6 +316,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lru_within_a_set),
         cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_signer_templates),
         cmocka_unit_test(test_cache_never_replaces_blob_check),
         cmocka_unit_test(test_concurrent),
     };
