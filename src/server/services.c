@@ -18,7 +18,7 @@ CK_RV services_open(const server_config *cfg, engine *eng, services **out, char 
 {
     services *svc = calloc(1, sizeof(*svc));
     char url[4200];
-    uint8_t dir_key[32];
+    uint8_t dir_key[32], tok_key[32];
     CK_RV rv;
     if (!svc)
         return CKR_HOST_MEMORY;
@@ -46,9 +46,18 @@ CK_RV services_open(const server_config *cfg, engine *eng, services **out, char 
         *out = svc;
         return CKR_OK;
     }
-    if ((rv = engine_derive_purpose_key(eng, "auth-token", svc->token_key)) != CKR_OK ||
+    if ((rv = engine_derive_purpose_key(eng, "auth-token", tok_key)) != CKR_OK ||
         (rv = engine_derive_purpose_key(eng, "identity-records", dir_key)) != CKR_OK) {
+        OPENSSL_cleanse(tok_key, sizeof(tok_key));
         snprintf(err, errlen, "cannot derive authentication keys");
+        goto fail;
+    }
+    svc->token_key = auth_token_key_new(tok_key);
+    OPENSSL_cleanse(tok_key, sizeof(tok_key));
+    if (svc->token_key == NULL) {
+        OPENSSL_cleanse(dir_key, sizeof(dir_key));
+        rv = CKR_HOST_MEMORY;
+        snprintf(err, errlen, "cannot set up the token key");
         goto fail;
     }
     rv = directory_open(svc->st, dir_key, &svc->dir);
@@ -71,12 +80,16 @@ fail:
 CK_RV services_set_identity(services *svc, const uint8_t token_key[32], const uint8_t dir_key[32])
 {
     directory *d = NULL;
-    CK_RV rv = directory_open(svc->st, dir_key, &d);
-    if (rv != CKR_OK)
+    auth_token_key *k = auth_token_key_new(token_key);
+    CK_RV rv = k ? directory_open(svc->st, dir_key, &d) : CKR_HOST_MEMORY;
+    if (rv != CKR_OK) {
+        auth_token_key_free(k);
         return rv;
+    }
     directory_close(svc->dir);
     svc->dir = d;
-    memcpy(svc->token_key, token_key, 32);
+    auth_token_key_free(svc->token_key);
+    svc->token_key = k;
     return CKR_OK;
 }
 
@@ -84,7 +97,8 @@ void services_clear_identity(services *svc)
 {
     directory_close(svc->dir);
     svc->dir = NULL;
-    OPENSSL_cleanse(svc->token_key, sizeof(svc->token_key));
+    auth_token_key_free(svc->token_key);
+    svc->token_key = NULL;
 }
 
 void services_close(services *svc)
@@ -95,7 +109,7 @@ void services_close(services *svc)
     if (svc->st)
         store_close(svc->st);
     ratelimit_free(svc->rl);
-    OPENSSL_cleanse(svc->token_key, sizeof(svc->token_key));
+    auth_token_key_free(svc->token_key);
     free(svc->revoked);
     pthread_mutex_destroy(&svc->rev_lock);
     free(svc);

@@ -25,7 +25,7 @@ typedef struct services {
     engine *eng; /* development mode; NULL under custody (see custody->cur_eng) */
     store *st;
     directory *dir;
-    uint8_t token_key[32];
+    auth_token_key *token_key; /* NULL while custody is locked */
     uint32_t token_ttl_s;
     int auth_enabled;
     ratelimit *rl;

@@ -71,11 +71,20 @@ CK_RV auth_apikey_verify(const auth_key_record *rec, const uint8_t secret[AUTH_S
 
 /* ---- tokens --------------------------------------------------------- */
 
-CK_RV auth_token_issue(const uint8_t mac_key[32], const auth_identity *id,
-                       char out[AUTH_TOKEN_MAX]);
+/* The token key, HMAC-SHA256 keyed once: every call verifies a token, and
+ * keying a fresh HMAC each time costs an algorithm fetch under OpenSSL's
+ * process-wide locks. Read-only once made, so threads share it. */
+typedef struct auth_token_key auth_token_key;
 
-/* Verifies MAC (constant time), format and expiry against `now`. */
-CK_RV auth_token_verify(const uint8_t mac_key[32], const char *token, uint64_t now,
+/* NULL when out of memory. Freeing wipes the key. */
+auth_token_key *auth_token_key_new(const uint8_t key[32]);
+void auth_token_key_free(auth_token_key *k);
+
+CK_RV auth_token_issue(const auth_token_key *k, const auth_identity *id, char out[AUTH_TOKEN_MAX]);
+
+/* Verifies MAC (constant time), format and expiry against `now`. A NULL
+ * key (custody instance locked) verifies nothing. */
+CK_RV auth_token_verify(const auth_token_key *k, const char *token, uint64_t now,
                         auth_identity *out);
 
 /* ---- base64url (no padding) ----------------------------------------- */

@@ -4,9 +4,10 @@
  *           principal | ngrants u8 | grants[16*n] | cert_len u8 | cert
  * (integers big-endian). Stateless: any replica with the same master key
  * verifies it; revocation is checked by the caller against the key id. */
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth.h"
@@ -17,16 +18,55 @@
     (AUTH_KEY_ID_LEN + 4 + 8 + 1 + AUTH_MAX_PRINCIPAL + 1 + 16 * AUTH_MAX_GRANTS + 1 +             \
      AUTH_MAX_CERT_ID)
 
-static int mac(const uint8_t key[32], const uint8_t *msg, size_t len, uint8_t out[32])
+struct auth_token_key {
+    EVP_MAC_CTX *keyed; /* only ever duplicated */
+};
+
+auth_token_key *auth_token_key_new(const uint8_t key[32])
 {
-    unsigned int outlen = 0;
-    return HMAC(EVP_sha256(), key, 32, msg, len, out, &outlen) != NULL && outlen == 32;
+    auth_token_key *k = calloc(1, sizeof(*k));
+    EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    OSSL_PARAM prm[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+        OSSL_PARAM_construct_end()};
+    if (k != NULL && hmac != NULL && (k->keyed = EVP_MAC_CTX_new(hmac)) != NULL &&
+        EVP_MAC_init(k->keyed, key, 32, prm) != 1) {
+        EVP_MAC_CTX_free(k->keyed);
+        k->keyed = NULL;
+    }
+    EVP_MAC_free(hmac); /* the context holds its own reference */
+    if (k != NULL && k->keyed == NULL) {
+        free(k);
+        k = NULL;
+    }
+    return k;
 }
 
-CK_RV auth_token_issue(const uint8_t mac_key[32], const auth_identity *id, char out[AUTH_TOKEN_MAX])
+void auth_token_key_free(auth_token_key *k)
+{
+    if (k == NULL)
+        return;
+    EVP_MAC_CTX_free(k->keyed); /* wipes the key it holds */
+    free(k);
+}
+
+static int mac(const auth_token_key *k, const uint8_t *msg, size_t len, uint8_t out[32])
+{
+    EVP_MAC_CTX *c = EVP_MAC_CTX_dup(k->keyed);
+    size_t outlen = 0;
+    int ok = c != NULL && EVP_MAC_update(c, msg, len) == 1 &&
+             EVP_MAC_final(c, out, &outlen, 32) == 1 && outlen == 32;
+    EVP_MAC_CTX_free(c);
+    return ok;
+}
+
+CK_RV auth_token_issue(const auth_token_key *mac_key, const auth_identity *id,
+                       char out[AUTH_TOKEN_MAX])
 {
     uint8_t p[PAYLOAD_MAX], tag[32];
     size_t plen = strlen(id->principal), clen = strlen(id->cert_identity), n = 0;
+    if (mac_key == NULL) /* custody locked: no caller gets this far */
+        return CKR_GENERAL_ERROR;
     if (plen > AUTH_MAX_PRINCIPAL || clen > AUTH_MAX_CERT_ID || id->ngrants > AUTH_MAX_GRANTS)
         return CKR_ARGUMENTS_BAD;
     memcpy(p + n, id->key_id, AUTH_KEY_ID_LEN);
@@ -57,13 +97,13 @@ CK_RV auth_token_issue(const uint8_t mac_key[32], const auth_identity *id, char 
     return CKR_OK;
 }
 
-CK_RV auth_token_verify(const uint8_t mac_key[32], const char *token, uint64_t now,
+CK_RV auth_token_verify(const auth_token_key *mac_key, const char *token, uint64_t now,
                         auth_identity *out)
 {
     const CK_RV bad = CKR_IBM_GREP11_NOT_AUTHENTICATED;
     uint8_t p[PAYLOAD_MAX], tag[32], want[32];
     size_t pre = strlen(TOKEN_PREFIX);
-    if (!token || strncmp(token, TOKEN_PREFIX, pre) != 0)
+    if (!mac_key || !token || strncmp(token, TOKEN_PREFIX, pre) != 0)
         return bad;
     const char *body = token + pre;
     const char *dot = strchr(body, '.');

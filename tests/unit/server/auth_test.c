@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "auth.h"
 #include "ratelimit.h"
@@ -67,13 +69,18 @@ static auth_identity sample_identity(void)
     return id;
 }
 
+/* The token's tag is HMAC-SHA256(key, payload), computed here with
+ * OpenSSL's one-shot HMAC: tokens issued by a replica of another version
+ * verify on this one. */
 static void token_round_trips(void **state)
 {
     (void)state;
     auth_identity id = sample_identity(), got;
     char tok[AUTH_TOKEN_MAX];
-    assert_int_equal(auth_token_issue(mac_key, &id, tok), CKR_OK);
-    assert_int_equal(auth_token_verify(mac_key, tok, 1000, &got), CKR_OK);
+    auth_token_key *k = auth_token_key_new(mac_key);
+    assert_non_null(k);
+    assert_int_equal(auth_token_issue(k, &id, tok), CKR_OK);
+    assert_int_equal(auth_token_verify(k, tok, 1000, &got), CKR_OK);
     assert_memory_equal(got.key_id, id.key_id, sizeof(id.key_id));
     assert_string_equal(got.principal, "alice");
     assert_int_equal(got.roles, id.roles);
@@ -81,6 +88,17 @@ static void token_round_trips(void **state)
     assert_memory_equal(got.grants[1], id.grants[1], 16);
     assert_string_equal(got.cert_identity, "client.example");
     assert_int_equal(got.expires_at, 2000);
+
+    const char *body = tok + strlen("g11t1."), *dot = strchr(body, '.');
+    uint8_t payload[512], tag[32], want[32];
+    unsigned int wl = 0;
+    assert_non_null(dot);
+    size_t n = auth_b64url_decode(body, (size_t)(dot - body), payload, sizeof(payload));
+    assert_true(n != (size_t)-1);
+    assert_int_equal(auth_b64url_decode(dot + 1, strlen(dot + 1), tag, sizeof(tag)), 32);
+    assert_non_null(HMAC(EVP_sha256(), mac_key, 32, payload, n, want, &wl));
+    assert_memory_equal(tag, want, 32);
+    auth_token_key_free(k);
 }
 
 static void token_rejects_expiry_tampering_and_other_keys(void **state)
@@ -88,23 +106,33 @@ static void token_rejects_expiry_tampering_and_other_keys(void **state)
     (void)state;
     auth_identity id = sample_identity(), got;
     char tok[AUTH_TOKEN_MAX];
-    assert_int_equal(auth_token_issue(mac_key, &id, tok), CKR_OK);
-    assert_int_equal(auth_token_verify(mac_key, tok, 2000, &got), CKR_IBM_GREP11_NOT_AUTHENTICATED);
+    auth_token_key *k = auth_token_key_new(mac_key);
+    assert_non_null(k);
+    assert_int_equal(auth_token_issue(k, &id, tok), CKR_OK);
+    assert_int_equal(auth_token_verify(k, tok, 2000, &got), CKR_IBM_GREP11_NOT_AUTHENTICATED);
     uint8_t other[32];
     memcpy(other, mac_key, 32);
     other[0] ^= 0x80;
-    assert_int_equal(auth_token_verify(other, tok, 1000, &got), CKR_IBM_GREP11_NOT_AUTHENTICATED);
+    auth_token_key *ko = auth_token_key_new(other);
+    assert_non_null(ko);
+    assert_int_equal(auth_token_verify(ko, tok, 1000, &got), CKR_IBM_GREP11_NOT_AUTHENTICATED);
+    auth_token_key_free(ko);
+    /* No key (a locked custody instance) verifies nothing and issues nothing. */
+    assert_int_equal(auth_token_verify(NULL, tok, 1000, &got), CKR_IBM_GREP11_NOT_AUTHENTICATED);
+    assert_int_not_equal(auth_token_issue(NULL, &id, tok), CKR_OK);
+    assert_int_equal(auth_token_issue(k, &id, tok), CKR_OK);
     /* Every single-character change is refused. */
     size_t len = strlen(tok);
     for (size_t i = 0; i < len; i++) {
         char t[AUTH_TOKEN_MAX];
         memcpy(t, tok, len + 1);
         t[i] = t[i] == 'A' ? 'B' : 'A';
-        assert_int_not_equal(auth_token_verify(mac_key, t, 1000, &got), CKR_OK);
+        assert_int_not_equal(auth_token_verify(k, t, 1000, &got), CKR_OK);
     }
-    assert_int_not_equal(auth_token_verify(mac_key, "", 1000, &got), CKR_OK);
-    assert_int_not_equal(auth_token_verify(mac_key, "g11t1.", 1000, &got), CKR_OK);
-    assert_int_not_equal(auth_token_verify(mac_key, NULL, 1000, &got), CKR_OK);
+    assert_int_not_equal(auth_token_verify(k, "", 1000, &got), CKR_OK);
+    assert_int_not_equal(auth_token_verify(k, "g11t1.", 1000, &got), CKR_OK);
+    assert_int_not_equal(auth_token_verify(k, NULL, 1000, &got), CKR_OK);
+    auth_token_key_free(k);
 }
 
 static void ratelimit_blocks_after_burst_and_refills(void **state)
