@@ -116,7 +116,10 @@ common=(--threads "$THREADS" --seconds "$SECONDS_PER" --rounds "$ROUNDS" --addre
 [ -n "$OBJECTS" ] && common+=(--objects "$OBJECTS")
 common+=(--channels "$CHANNELS")
 soft="pkcs11=$SOFTHSM,slot=$SOFTHSM_SLOT,pin=1234,label=softhsm"
-ours="pkcs11=$MODULE,slot=0,pin=$USER_PIN,label=pkcs11-grep11"
+# The user's API key reaches grep11-bench through its environment, not its
+# command line (which every local user can read in the process list).
+export GREP11_BENCH_PIN=$USER_PIN
+ours="pkcs11=$MODULE,slot=0,pin-env=GREP11_BENCH_PIN,label=pkcs11-grep11"
 
 : >"$OUT/client.txt"
 : >"$OUT/module.txt"

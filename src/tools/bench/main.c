@@ -183,14 +183,20 @@ static int parse_target(const char *spec, target_slot *ts)
     if (ts->ops == &bench_pkcs11) {
         if (!opts)
             return -1;
-        /* pkcs11=PATH[,slot=N][,pin=PIN][,label=NAME] */
+        /* pkcs11=PATH[,slot=N][,pin=PIN|,pin-env=VAR][,label=NAME]; pin-env
+         * keeps an API-key PIN out of the process list. */
         char *save = NULL;
         for (char *tok = strtok_r(opts, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
             if (strncmp(tok, "slot=", 5) == 0)
                 ts->opt.slot = strtoul(tok + 5, NULL, 0);
             else if (strncmp(tok, "pin=", 4) == 0)
                 ts->opt.pin = strdup(tok + 4);
-            else if (strncmp(tok, "label=", 6) == 0)
+            else if (strncmp(tok, "pin-env=", 8) == 0) {
+                const char *v = getenv(tok + 8);
+                if (v == NULL)
+                    return -1;
+                ts->opt.pin = strdup(v);
+            } else if (strncmp(tok, "label=", 6) == 0)
                 snprintf(ts->label, sizeof(ts->label), "%.63s", tok + 6);
             else
                 ts->opt.module = strdup(tok);
@@ -211,7 +217,7 @@ static void usage(FILE *to)
                 "                    [--rounds R] [--address HOST:PORT] [--data-dir DIR]\n"
                 "                    [--csv FILE] [--plot FILE.png] [--objects N] OP...\n"
                 "targets: grep11 (libgrep11 -> grep11d), engine (in-process),\n"
-                "         pkcs11=PATH[,slot=N][,pin=PIN][,label=NAME]\n"
+                "         pkcs11=PATH[,slot=N][,pin=PIN|,pin-env=VAR][,label=NAME]\n"
                 "--channels N: TCP connections of the grep11 target (default 1)\n"
                 "--spin US: how long a lone call of the grep11 target polls for its\n"
                 "         reply before sleeping (default 200, 0: never)\n"
@@ -243,12 +249,18 @@ static void plot(const char *csv, const char *png)
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"target", required_argument, NULL, 't'},  {"threads", required_argument, NULL, 'n'},
-        {"seconds", required_argument, NULL, 's'}, {"rounds", required_argument, NULL, 'r'},
-        {"address", required_argument, NULL, 'a'}, {"data-dir", required_argument, NULL, 'd'},
-        {"csv", required_argument, NULL, 'c'},     {"plot", required_argument, NULL, 'p'},
-        {"objects", required_argument, NULL, 'o'}, {"channels", required_argument, NULL, 'C'},
-        {"spin", required_argument, NULL, 'S'},    {"help", no_argument, NULL, 'h'},
+        {"target", required_argument, NULL, 't'},
+        {"threads", required_argument, NULL, 'n'},
+        {"seconds", required_argument, NULL, 's'},
+        {"rounds", required_argument, NULL, 'r'},
+        {"address", required_argument, NULL, 'a'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"csv", required_argument, NULL, 'c'},
+        {"plot", required_argument, NULL, 'p'},
+        {"objects", required_argument, NULL, 'o'},
+        {"channels", required_argument, NULL, 'C'},
+        {"spin", required_argument, NULL, 'S'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     target_slot targets[2];
