@@ -249,18 +249,12 @@ static void plot(const char *csv, const char *png)
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"target", required_argument, NULL, 't'},
-        {"threads", required_argument, NULL, 'n'},
-        {"seconds", required_argument, NULL, 's'},
-        {"rounds", required_argument, NULL, 'r'},
-        {"address", required_argument, NULL, 'a'},
-        {"data-dir", required_argument, NULL, 'd'},
-        {"csv", required_argument, NULL, 'c'},
-        {"plot", required_argument, NULL, 'p'},
-        {"objects", required_argument, NULL, 'o'},
-        {"channels", required_argument, NULL, 'C'},
-        {"spin", required_argument, NULL, 'S'},
-        {"help", no_argument, NULL, 'h'},
+        {"target", required_argument, NULL, 't'},  {"threads", required_argument, NULL, 'n'},
+        {"seconds", required_argument, NULL, 's'}, {"rounds", required_argument, NULL, 'r'},
+        {"address", required_argument, NULL, 'a'}, {"data-dir", required_argument, NULL, 'd'},
+        {"csv", required_argument, NULL, 'c'},     {"plot", required_argument, NULL, 'p'},
+        {"objects", required_argument, NULL, 'o'}, {"channels", required_argument, NULL, 'C'},
+        {"spin", required_argument, NULL, 'S'},    {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     target_slot targets[2];
