@@ -49,6 +49,7 @@ CK_RV services_open(const server_config *cfg, engine *eng, services **out, char 
     if ((rv = engine_derive_purpose_key(eng, "auth-token", tok_key)) != CKR_OK ||
         (rv = engine_derive_purpose_key(eng, "identity-records", dir_key)) != CKR_OK) {
         OPENSSL_cleanse(tok_key, sizeof(tok_key));
+        OPENSSL_cleanse(dir_key, sizeof(dir_key));
         snprintf(err, errlen, "cannot derive authentication keys");
         goto fail;
     }
