@@ -15,7 +15,7 @@ cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure -j"$jobs" -LE fuzz)
 
 echo "== sanitizer build (ASan + UBSan, libFuzzer targets) =="
-CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DGREP11_SANITIZE=ON -DGREP11_FUZZ=ON
+CC=clang CXX=clang++ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DGREP11_SANITIZE=ON -DGREP11_FUZZ=ON
 cmake --build build-asan -j"$jobs"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
