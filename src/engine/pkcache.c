@@ -2,7 +2,6 @@
  * recently used way of a set replaced on insert. One mutex per stripe of
  * sets, held only for a lookup or an insert, never across cryptography. */
 #include <pthread.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,20 +156,14 @@ void pkcache_put(pkcache *c, const uint8_t id[PKCACHE_ID_LEN], EVP_PKEY *pk)
     pthread_mutex_t *m = &c->lock[s % KC_STRIPES];
     kc_entry *set = &c->e[s * KC_WAYS];
     int victim = 0;
-    bool present = false;
 
     pthread_mutex_lock(m);
-    for (int w = 0; w < KC_WAYS; w++) {
-        if (set[w].pk != NULL && CRYPTO_memcmp(set[w].id, id, PKCACHE_ID_LEN) == 0) {
-            present = true; /* another thread built the same key meanwhile */
-            break;
-        }
-        if (set[w].pk == NULL || (set[victim].pk != NULL && set[w].used < set[victim].used))
-            victim = w;
-    }
-    if (present) {
-        old = pk;
+    if (find_locked(set, id) != NULL) {
+        old = pk; /* another thread built the same key meanwhile */
     } else {
+        for (int w = 1; w < KC_WAYS; w++)
+            if (set[victim].pk != NULL && (set[w].pk == NULL || set[w].used < set[victim].used))
+                victim = w;
         old = set[victim].pk;
         old_sign = set[victim].sign;
         memcpy(set[victim].id, id, PKCACHE_ID_LEN);
