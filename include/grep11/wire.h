@@ -55,4 +55,10 @@ static inline grep11_attr_kind grep11_attr_kind_of(CK_ATTRIBUTE_TYPE type)
 #define GREP11_ERROR_TYPE_URL "type.googleapis.com/grep11.Grep11Error"
 #define GREP11_STATUS_DETAILS_KEY "grpc-status-details-bin"
 
+/* grep11.Batch (proto/batch.proto): grep11.Crypto calls coalesced into one
+ * RPC. A batch holds 1..GREP11_BATCH_MAX_CALLS calls. */
+#define GREP11_BATCH_METHOD "/grep11.Batch/Run"
+#define GREP11_BATCH_CALL_PREFIX "/grep11.Crypto/"
+#define GREP11_BATCH_MAX_CALLS 64
+
 #endif

@@ -48,7 +48,9 @@ void callq_destroy(callq *q)
         /* Only abandoned calls can still be queued here. */
         if (ev.type == GRPC_OP_COMPLETE) {
             callq_waiter *w = ev.tag;
-            if (w->abandoned)
+            if (w->on_event)
+                w->on_event(w);
+            else if (w->abandoned)
                 w->release(w);
         }
     }
@@ -62,6 +64,7 @@ void callq_waiter_init(callq_waiter *w, void (*release)(callq_waiter *w))
     w->abandoned = 0;
     w->listed = 0;
     w->release = release;
+    w->on_event = NULL;
     w->prev = w->next = NULL;
 }
 
@@ -188,8 +191,7 @@ static grpc_event spin_counted(callq *q, const callq_waiter *w)
     return ev;
 }
 
-/* One event: the call's waiter is completed (or released if abandoned). */
-static void deliver(callq *q, callq_waiter *x)
+void callq_complete(callq *q, callq_waiter *x)
 {
     int wake = 0;
     pthread_mutex_lock(&q->lock);
@@ -203,6 +205,15 @@ static void deliver(callq *q, callq_waiter *x)
         x->release(x);
     else if (wake)
         post_wake(x);
+}
+
+/* One event: the call's waiter is completed (or released if abandoned). */
+static void deliver(callq *q, callq_waiter *x)
+{
+    if (x->on_event)
+        x->on_event(x);
+    else
+        callq_complete(q, x);
 }
 
 /* Leads (q->polling already set by the caller) until w completes or limit

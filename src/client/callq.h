@@ -30,13 +30,16 @@ typedef struct {
 } callq;
 
 /* What a call's batch is tagged with. A waiter that gave up is `abandoned`:
- * whoever receives its event later runs `release` instead of waking it. */
+ * whoever receives its event later runs `release` instead of waking it.
+ * A tag with `on_event` is not waited on: whoever receives its event runs
+ * on_event, which completes the waiters it stands for (callq_complete). */
 struct callq_waiter {
     unsigned state; /* CALLQ_* bits, atomic; the futex word its thread sleeps on */
     int abandoned;
     int listed; /* on q->waiting (lock held to read or change) */
     unsigned long seq; /* q->nlinked when it was linked */
     void (*release)(callq_waiter *w);
+    void (*on_event)(callq_waiter *w);
     callq_waiter *prev, *next;
 };
 
@@ -51,5 +54,8 @@ int callq_wait(callq *q, callq_waiter *w, gpr_timespec limit);
  * already came (w is the caller's again); else w is handed to the queue,
  * which runs w->release when the event arrives (0). */
 int callq_abandon(callq *q, callq_waiter *w);
+/* Completes w as if its own event had arrived: wakes its thread, or runs
+ * release if it was abandoned. */
+void callq_complete(callq *q, callq_waiter *w);
 
 #endif

@@ -10,12 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "callq.h"
 #include "grep11/grpc_runtime.h"
 #include "internal.h"
 
 #define DEFAULT_TIMEOUT_MS 30000
 #define DEFAULT_SPIN_US 200
+#define DEFAULT_BATCH_INFLIGHT 2
 #define GRACE_MS 2000
 /* gRPC waits 1 s before reconnecting a failed channel, growing to 120 s:
  * after a server restart, calls would fail for minutes. Reconnecting soon,
@@ -47,6 +49,9 @@ struct g11c_conn {
     void (*on_close)(void *);
     void *on_close_arg;
     callq q;
+    batch_lane lane[MAX_CHANNELS]; /* one per channel; nlanes 0: no batching */
+    int nlanes;
+    int batch_unsupported; /* atomic: the server has no grep11.Batch */
 };
 
 void g11c_buf_free(g11c_buf *b)
@@ -152,10 +157,17 @@ CK_RV g11c_connect(const g11c_options *opt, g11c_conn **out)
     }
     if (creds)
         grpc_channel_credentials_release(creds); /* the channels hold their own */
-    if (c->nchannels != want) {
+    int inflight = opt->batch_inflight == 0 ? DEFAULT_BATCH_INFLIGHT : opt->batch_inflight;
+    for (int i = 0; inflight > 0 && c->nchannels == want && i < want; i++, c->nlanes++)
+        if (batch_lane_init(&c->lane[i], c->channel[i], &c->q, inflight, &c->batch_unsupported) !=
+            0)
+            break;
+    if (c->nchannels != want || (inflight > 0 && c->nlanes != want)) {
         for (int i = 0; i < c->nchannels; i++)
             grpc_channel_destroy(c->channel[i]);
         callq_destroy(&c->q);
+        for (int i = 0; i < c->nlanes; i++)
+            batch_lane_destroy(&c->lane[i]);
         grpc_shutdown();
         rv = CKR_DEVICE_ERROR;
     }
@@ -177,9 +189,13 @@ void g11c_close(g11c_conn *c)
         return;
     if (c->on_close)
         c->on_close(c->on_close_arg);
+    for (int i = 0; i < c->nlanes; i++)
+        batch_lane_close(&c->lane[i]);
     for (int i = 0; i < c->nchannels; i++)
         grpc_channel_destroy(c->channel[i]);
-    callq_destroy(&c->q);
+    callq_destroy(&c->q); /* completes what is still in flight */
+    for (int i = 0; i < c->nlanes; i++)
+        batch_lane_destroy(&c->lane[i]);
     grpc_shutdown();
     free(c);
 }
@@ -354,6 +370,30 @@ static CK_RV exchange(g11c_conn *c, grpc_channel *ch, const char *method, grpc_m
     return rv;
 }
 
+/* Through the channel's lane (batch.h). 1 with rv, *reply and detail set;
+ * 0 when the call must go alone after all (the server has no batches). */
+static int lane_exchange(g11c_conn *c, unsigned idx, const char *method, const char *auth,
+                         const uint8_t *req, size_t len, gpr_timespec deadline, grpc_slice *reply,
+                         CK_RV *rv, char *detail, size_t dcap, int *unreachable)
+{
+    batch_result res;
+    gpr_timespec limit = gpr_time_add(deadline, gpr_time_from_millis(GRACE_MS, GPR_TIMESPAN));
+    if (!batch_lane_call(&c->lane[idx], method, auth, req, len, deadline, limit, &res)) {
+        *rv = CKR_DEVICE_ERROR;
+        snprintf(detail, dcap, "no answer within the deadline");
+        return 1;
+    }
+    if (res.unsupported) {
+        grpc_slice_unref(res.reply);
+        return 0;
+    }
+    *rv = res.rv;
+    *reply = res.reply;
+    *unreachable = res.unreachable;
+    snprintf(detail, dcap, "%s", res.detail);
+    return 1;
+}
+
 /* The raw exchange: bytes in, bytes out, status mapped to CK_RV. */
 static CK_RV unary_bytes(g11c_conn *c, const char *method, const uint8_t *req, size_t len,
                          grpc_slice *reply)
@@ -376,7 +416,6 @@ static CK_RV unary_bytes(g11c_conn *c, const char *method, const uint8_t *req, s
             snprintf(auth, sizeof(auth), "Bearer %s", token);
             md[0].key = grpc_slice_from_static_string("authorization");
             md[0].value = grpc_slice_from_copied_string(auth);
-            OPENSSL_cleanse(auth, sizeof(auth));
             nmd = 1;
         }
         OPENSSL_cleanse(token, sizeof(token));
@@ -390,10 +429,17 @@ static CK_RV unary_bytes(g11c_conn *c, const char *method, const uint8_t *req, s
      * calls, and under load sees theirs (ENOENT) instead of EINPROGRESS. */
     gpr_timespec now = gpr_now(GPR_CLOCK_REALTIME);
     gpr_timespec deadline = gpr_time_add(now, gpr_time_from_millis(c->timeout_ms, GPR_TIMESPAN));
-    grpc_channel *ch = c->channel[__atomic_fetch_add(&c->next_channel, 1, __ATOMIC_RELAXED) %
-                                  (unsigned)c->nchannels];
-    rv = exchange(c, ch, method, md, nmd, req, len, deadline, reply, detail, sizeof(detail),
-                  &unreachable);
+    unsigned idx =
+        __atomic_fetch_add(&c->next_channel, 1, __ATOMIC_RELAXED) % (unsigned)c->nchannels;
+    grpc_channel *ch = c->channel[idx];
+    if (!c->nlanes || !batch_method_ok(method) ||
+        __atomic_load_n(&c->batch_unsupported, __ATOMIC_RELAXED) ||
+        !lane_exchange(c, idx, method, nmd ? auth : NULL, req, len, deadline, reply, &rv, detail,
+                       sizeof(detail), &unreachable))
+        rv = exchange(c, ch, method, md, nmd, req, len, deadline, reply, detail, sizeof(detail),
+                      &unreachable);
+    if (nmd)
+        OPENSSL_cleanse(auth, sizeof(auth));
     if (unreachable) {
         gpr_timespec limit = gpr_time_min(
             deadline, gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),

@@ -34,6 +34,9 @@ typedef struct {
     int spin_us;           /* while a connection has one call in flight, its caller
                               polls this long for the reply before sleeping;
                               0: 200, negative: never */
+    int batch_inflight;    /* RPCs a channel keeps in flight before it coalesces
+                              further calls into grep11.Batch RPCs; 0: 2,
+                              negative: never batch */
 } g11c_options;
 
 typedef struct {

@@ -23,6 +23,9 @@ void g11c_reply_free(ProtobufCMessage *resp);
 CK_RV g11c_status_to_rv(grpc_status_code code, const grpc_metadata_array *trailers, char *detail,
                         size_t cap);
 
+/* The part of that mapping for a status without the server's own error. */
+CK_RV g11c_code_to_rv(grpc_status_code code, char *detail, size_t cap);
+
 /* Whether a finished call's trailers carry the server's own error. */
 int g11c_has_grep11_error(const grpc_metadata_array *trailers);
 

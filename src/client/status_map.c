@@ -56,7 +56,14 @@ CK_RV g11c_status_to_rv(grpc_status_code code, const grpc_metadata_array *traile
         return CKR_OK;
     if (decode_grep11_error(trailers, &rv, detail, cap) && rv != CKR_OK)
         return rv;
+    return g11c_code_to_rv(code, detail, cap);
+}
+
+CK_RV g11c_code_to_rv(grpc_status_code code, char *detail, size_t cap)
+{
     switch (code) {
+    case GRPC_STATUS_OK:
+        return CKR_OK;
     case GRPC_STATUS_UNIMPLEMENTED:
         snprintf(detail, cap, "method not implemented by the server");
         return CKR_FUNCTION_NOT_SUPPORTED;

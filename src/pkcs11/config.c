@@ -213,8 +213,8 @@ static CK_RV read_connection(cctx *c, const p11_ynode *tok, const char *path, p1
     char p[256], tp[256];
     const p11_ynode *conn, *tls = NULL;
     char *host = NULL;
-    unsigned long port = 0, timeout = 0, channels = 0, spin = 0;
-    int has_port, has_timeout, has_channels, has_spin;
+    unsigned long port = 0, timeout = 0, channels = 0, spin = 0, batch = 0;
+    int has_port, has_timeout, has_channels, has_spin, has_batch;
     CK_RV rv;
     join(p, sizeof(p), path, "grep11connection");
     if ((rv = get_map(c, tok, path, "grep11connection", &conn)) != CKR_OK)
@@ -244,6 +244,9 @@ static CK_RV read_connection(cctx *c, const p11_ynode *tok, const char *path, p1
     if ((rv = get_int(c, conn, p, "spin", 0, 10000, &has_spin, &spin)) != CKR_OK)
         goto out;
     t->spin_us = !has_spin ? 0 : (spin == 0 ? -1 : (int)spin);
+    if ((rv = get_int(c, conn, p, "batch", 0, 64, &has_batch, &batch)) != CKR_OK)
+        goto out;
+    t->batch_inflight = !has_batch ? 0 : (batch == 0 ? -1 : (int)batch);
     size_t alen = strlen(host) + 16;
     t->address = malloc(alen);
     if (!t->address) {

@@ -45,6 +45,7 @@ typedef struct {
     int timeout_ms;  /* grep11connection.timeout (ms), default 30000 */
     int channels;    /* grep11connection.channels (TCP connections), default 1 */
     int spin_us;     /* grep11connection.spin as g11c_options.spin_us (0: default) */
+    int batch_inflight; /* grep11connection.batch as g11c_options.batch_inflight */
     int remotestore; /* storage.remotestore.enabled */
     p11_user_cfg users[3];
 } p11_token_cfg;

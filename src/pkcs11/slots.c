@@ -19,6 +19,7 @@ static CK_RV slot_connect(p11_slot *slot, const char *address, g11c_conn **out)
         .timeout_ms = t->timeout_ms,
         .channels = t->channels,
         .spin_us = t->spin_us,
+        .batch_inflight = t->batch_inflight,
     };
     CK_RV rv = g11c_connect(&o, out);
     if (rv != CKR_OK) {

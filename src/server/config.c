@@ -20,6 +20,7 @@ void config_defaults(server_config *cfg)
     cfg->auth_enabled = 1;
     cfg->token_ttl_s = CONFIG_DEFAULT_TOKEN_TTL;
     cfg->key_cache = CONFIG_DEFAULT_KEY_CACHE;
+    cfg->batch = 1;
 }
 
 void config_engine_policy(const server_config *cfg, engine_policy *pol)
@@ -105,6 +106,11 @@ static int config_apply(server_config *cfg, const char *key, const char *value, 
         set_string(&cfg->custody_admin, value);
     } else if (strcmp(key, "custody.enabled") == 0) {
         if (parse_bool(value, &cfg->custody_enabled) != 0) {
+            snprintf(err, errlen, "%s: expected true or false", key);
+            return -1;
+        }
+    } else if (strcmp(key, "batch") == 0) {
+        if (parse_bool(value, &cfg->batch) != 0) {
             snprintf(err, errlen, "%s: expected true or false", key);
             return -1;
         }
@@ -255,6 +261,8 @@ static void usage(FILE *to)
             "      --workers N        worker threads (default: one per core)\n"
             "      --key-cache N      OpenSSL keys the engine keeps built (default 1024;\n"
             "                         0: none, every call rebuilds its key)\n"
+            "      --no-batch         do not serve grep11.Batch (clients then send\n"
+            "                         every call alone)\n"
             "      --log-level LEVEL  error|warn|info|debug\n"
             "  -h, --help             this text\n"
             "  -V, --version          print the version\n",
@@ -263,7 +271,7 @@ static void usage(FILE *to)
 
 int config_parse_args(server_config *cfg, int argc, char **argv)
 {
-    enum { OPT_DEV = 256, OPT_INSECURE, OPT_WORKERS, OPT_LOG_LEVEL, OPT_KEY_CACHE };
+    enum { OPT_DEV = 256, OPT_INSECURE, OPT_WORKERS, OPT_LOG_LEVEL, OPT_KEY_CACHE, OPT_NO_BATCH };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"listen", required_argument, NULL, 'l'},
@@ -272,6 +280,7 @@ int config_parse_args(server_config *cfg, int argc, char **argv)
         {"insecure", no_argument, NULL, OPT_INSECURE},
         {"workers", required_argument, NULL, OPT_WORKERS},
         {"key-cache", required_argument, NULL, OPT_KEY_CACHE},
+        {"no-batch", no_argument, NULL, OPT_NO_BATCH},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -308,6 +317,9 @@ int config_parse_args(server_config *cfg, int argc, char **argv)
             break;
         case OPT_INSECURE:
             cfg->insecure = 1;
+            break;
+        case OPT_NO_BATCH:
+            cfg->batch = 0;
             break;
         case OPT_WORKERS:
         case OPT_LOG_LEVEL:

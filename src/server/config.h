@@ -32,6 +32,7 @@ typedef struct {
     unsigned token_ttl_s; /* bearer token lifetime (default 1200) */
     int dev;              /* --dev: create WK, CA and certs on first start */
     int insecure;         /* --insecure: plaintext; explicit only */
+    int batch;            /* serve grep11.Batch (default on; --no-batch) */
 } server_config;
 
 /* The engine policy every engine of this server is created with. */

@@ -82,9 +82,11 @@ static void wipe_free(void *unused, void *ptr)
     free(p);
 }
 
+const ProtobufCAllocator rpc_wiping_allocator = {wipe_alloc, wipe_free, NULL};
+
 CK_RV rpc_invoke(rpc_ctx *ctx, const rpc_method *m, const uint8_t *req, size_t len)
 {
-    ProtobufCAllocator wiping = {wipe_alloc, wipe_free, NULL};
+    ProtobufCAllocator wiping = rpc_wiping_allocator;
     custody *cust = ctx->svc ? ctx->svc->cust : NULL;
     custody_pass pass;
     ctx->method = m;

@@ -1,9 +1,11 @@
 /* The method tables: one row per RPC, path -> request type -> handler. */
 #include "admin.pb-c.h"
 #include "auth.pb-c.h"
+#include "batch.pb-c.h"
 #include "custody.pb-c.h"
 #include "handlers.h"
 #include "health.pb-c.h"
+#include "grep11/wire.h"
 #include "store.pb-c.h"
 
 #define CRYPTO(name, msg, fn)                                                                      \
@@ -108,3 +110,5 @@ const rpc_method store_methods[] = {
     STORE("FindObjects", find_objects, h_store_find_objects),
 };
 const size_t store_method_count = sizeof(store_methods) / sizeof(store_methods[0]);
+
+const rpc_method batch_method = {GREP11_BATCH_METHOD, &grep11__batch_request__descriptor, NULL, 0};

@@ -56,6 +56,21 @@ CK_RV rpc_fail(rpc_ctx *ctx, CK_RV rv, const char *fmt, ...) __attribute__((form
  * the fuzz targets share this one path. */
 CK_RV rpc_invoke(rpc_ctx *ctx, const rpc_method *m, const uint8_t *req, size_t len);
 
+/* grep11.Batch/Run: decodes a BatchRequest and runs each of its calls
+ * through rpc_invoke with a context of its own (ctx's engine, services, peer
+ * and authorization), exactly as if it had come alone; ctx->resp gets the
+ * BatchResponse. `each` (may be NULL) hears of every call, for the log.
+ * Only grep11.Crypto methods may be batched. Fails as a whole only when the
+ * batch itself is malformed or too large. */
+typedef void (*rpc_batch_observer)(void *arg, size_t index, const char *path, CK_RV rv,
+                                   grpc_status_code code);
+CK_RV rpc_invoke_batch(rpc_ctx *ctx, const uint8_t *req, size_t len, rpc_batch_observer each,
+                       void *arg);
+
+/* The allocator rpc_invoke decodes requests with: it wipes what it frees,
+ * because requests can carry key values and templates. */
+extern const ProtobufCAllocator rpc_wiping_allocator;
+
 /* Frees what a handler left in ctx (the encoded reply). */
 void rpc_ctx_release(rpc_ctx *ctx);
 
@@ -74,5 +89,8 @@ extern const rpc_method admin_methods[];
 extern const size_t admin_method_count;
 extern const rpc_method store_methods[];
 extern const size_t store_method_count;
+/* grep11.Batch/Run: run by the transport with rpc_invoke_batch (its handler
+ * is NULL), never with rpc_invoke. */
+extern const rpc_method batch_method;
 
 #endif

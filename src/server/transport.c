@@ -187,6 +187,42 @@ static void peer_identity(grpc_call *gc, char *buf, size_t cap)
     grpc_auth_context_release(ac);
 }
 
+/* A client-chosen method name, made safe for a one-line log entry. */
+static void method_for_log(const char *name, size_t n, char *out, size_t cap)
+{
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(out, name, n);
+    out[n] = '\0';
+    for (char *p = out; *p; p++)
+        if (*p < 0x20 || *p == '"' || *p > 0x7e)
+            *p = '?';
+}
+
+static void rv_for_log(CK_RV rv, char *out, size_t cap)
+{
+    const char *name = status_rv_name(rv);
+    if (name)
+        snprintf(out, cap, "%s", name);
+    else
+        snprintf(out, cap, "0x%lx", (unsigned long)rv);
+}
+
+/* Each call of a batch gets the log line it would have had alone, under the
+ * batch's request id and its index. */
+static void batch_call_log(void *arg, size_t index, const char *path, CK_RV rv,
+                           grpc_status_code code)
+{
+    const call *c = arg;
+    if (log_get_level() < LOG_LEVEL_INFO)
+        return;
+    char method[160], ckr[40];
+    method_for_log(path ? path : "", path ? strlen(path) : 0, method, sizeof(method));
+    rv_for_log(rv, ckr, sizeof(ckr));
+    log_write(LOG_LEVEL_INFO, "req=%016llx.%zu method=\"%s\" status=%d ckr=%s",
+              (unsigned long long)c->id, index, method, (int)code, ckr);
+}
+
 /* Decodes, dispatches and fills c->rv / c->code / reply / status text. */
 static void call_dispatch(call *c)
 {
@@ -223,7 +259,11 @@ static void call_dispatch(call *c)
     ctx.peer_identity = peer[0] ? peer : NULL;
     char *addr = grpc_call_get_peer(c->call);
     ctx.peer = addr;
-    c->rv = rpc_invoke(&ctx, c->method, GRPC_SLICE_START_PTR(raw), GRPC_SLICE_LENGTH(raw));
+    if (c->method == &batch_method)
+        c->rv = rpc_invoke_batch(&ctx, GRPC_SLICE_START_PTR(raw), GRPC_SLICE_LENGTH(raw),
+                                 batch_call_log, c);
+    else
+        c->rv = rpc_invoke(&ctx, c->method, GRPC_SLICE_START_PTR(raw), GRPC_SLICE_LENGTH(raw));
     gpr_free(addr);
 
 status:
@@ -295,26 +335,13 @@ static void call_log(const call *c)
     clock_gettime(CLOCK_MONOTONIC, &now);
     long long us =
         (now.tv_sec - c->started.tv_sec) * 1000000LL + (now.tv_nsec - c->started.tv_nsec) / 1000;
-    char method[160];
-    if (c->method) {
+    char method[160], ckr[40];
+    if (c->method)
         snprintf(method, sizeof(method), "%s", c->method->path);
-    } else {
-        size_t n = GRPC_SLICE_LENGTH(c->details.method);
-        if (n >= sizeof(method))
-            n = sizeof(method) - 1;
-        memcpy(method, GRPC_SLICE_START_PTR(c->details.method), n);
-        method[n] = '\0';
-        /* The name is client-chosen: keep the log line one line. */
-        for (char *p = method; *p; p++)
-            if (*p < 0x20 || *p == '"' || *p > 0x7e)
-                *p = '?';
-    }
-    char ckr[40];
-    const char *rvname = status_rv_name(c->rv);
-    if (rvname)
-        snprintf(ckr, sizeof(ckr), "%s", rvname);
     else
-        snprintf(ckr, sizeof(ckr), "0x%lx", (unsigned long)c->rv);
+        method_for_log((const char *)GRPC_SLICE_START_PTR(c->details.method),
+                       GRPC_SLICE_LENGTH(c->details.method), method, sizeof(method));
+    rv_for_log(c->rv, ckr, sizeof(ckr));
     log_write(LOG_LEVEL_INFO, "req=%016llx method=\"%s\" status=%d ckr=%s us=%lld%s",
               (unsigned long long)c->id, method, (int)c->code, ckr, us,
               c->cancelled ? " cancelled=1" : "");
@@ -471,7 +498,8 @@ int server_start(const server_config *cfg, services *svc, server **out, int *bou
                   {health_methods, health_method_count},
                   {auth_methods, auth_method_count},
                   {admin_methods, admin_method_count},
-                  {store_methods, store_method_count}};
+                  {store_methods, store_method_count},
+                  {&batch_method, cfg->batch ? 1u : 0u}};
     for (size_t s = 0; s < sizeof(tables) / sizeof(tables[0]); s++)
         srv->nmethods += tables[s].n;
     srv->methods = calloc(srv->nmethods, sizeof(method_slot));

@@ -56,6 +56,7 @@ typedef struct {
     size_t objects;       /* find ops: population override (0: the op's own) */
     int channels;         /* grep11 target: TCP connections (0: 1) */
     int spin_us;          /* grep11 target: g11c_options.spin_us */
+    int batch_inflight;   /* grep11 target: g11c_options.batch_inflight */
 } bench_options;
 
 typedef struct bench_target bench_target;

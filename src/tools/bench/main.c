@@ -221,6 +221,8 @@ static void usage(FILE *to)
                 "--channels N: TCP connections of the grep11 target (default 1)\n"
                 "--spin US: how long a lone call of the grep11 target polls for its\n"
                 "         reply before sleeping (default 200, 0: never)\n"
+                "--batch N: RPCs a channel of the grep11 target keeps in flight before\n"
+                "         it coalesces further calls into batches (default 2, 0: never)\n"
                 "--objects N: token objects the find-label ops search (default 10,000 or\n"
                 "         100,000; made once per token, labelled bench-find-N-*)\n"
                 "ops:");
@@ -254,17 +256,18 @@ int main(int argc, char **argv)
         {"address", required_argument, NULL, 'a'}, {"data-dir", required_argument, NULL, 'd'},
         {"csv", required_argument, NULL, 'c'},     {"plot", required_argument, NULL, 'p'},
         {"objects", required_argument, NULL, 'o'}, {"channels", required_argument, NULL, 'C'},
-        {"spin", required_argument, NULL, 'S'},    {"help", no_argument, NULL, 'h'},
+        {"spin", required_argument, NULL, 'S'},    {"batch", required_argument, NULL, 'B'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     target_slot targets[2];
     int ntargets = 0, threads[16] = {1}, nthreads = 1, rounds = 1;
     size_t objects = 0;
-    int channels = 0, spin_us = 0;
+    int channels = 0, spin_us = 0, batch_inflight = 0;
     double seconds = 2.0;
     const char *address = "127.0.0.1:9876", *data_dir = "grep11-data", *csv = NULL, *png = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "t:n:s:r:a:d:c:p:o:C:S:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "t:n:s:r:a:d:c:p:o:C:S:B:h", longopts, NULL)) != -1) {
         switch (c) {
         case 't':
             if (ntargets == 2 || parse_target(optarg, &targets[ntargets]) != 0) {
@@ -309,6 +312,9 @@ int main(int argc, char **argv)
         case 'S':
             spin_us = atoi(optarg) > 0 ? atoi(optarg) : -1;
             break;
+        case 'B':
+            batch_inflight = atoi(optarg) > 0 ? atoi(optarg) : -1;
+            break;
         default:
             usage(c == 'h' ? stdout : stderr);
             return c == 'h' ? 0 : 2;
@@ -331,6 +337,7 @@ int main(int argc, char **argv)
         targets[i].opt.objects = objects;
         targets[i].opt.channels = channels;
         targets[i].opt.spin_us = spin_us;
+        targets[i].opt.batch_inflight = batch_inflight;
         if (targets[i].ops->open(&targets[i].t, &targets[i].opt, targets[i].label) != 0)
             return 1;
     }

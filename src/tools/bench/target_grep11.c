@@ -287,7 +287,8 @@ static int open_common(bench_target **out, const bench_options *opt, int in_proc
         g11c_options o = {.address = opt->address,
                           .ca_file = path,
                           .channels = opt->channels,
-                          .spin_us = opt->spin_us};
+                          .spin_us = opt->spin_us,
+                          .batch_inflight = opt->batch_inflight};
         if (g11c_connect(&o, &t->conn) != CKR_OK)
             goto fail;
         snprintf(path, sizeof(path), "%s/dev-apikey", opt->data_dir);
