@@ -224,8 +224,9 @@ static void batch_results(batch_rpc *b)
         slice_wipe_unref(s);
         return;
     }
-    if (b->status == GRPC_STATUS_UNIMPLEMENTED && !g11c_has_grep11_error(&b->trailing)) {
-        /* A server without grep11.Batch (GREP11 itself has none). */
+    if (b->status == GRPC_STATUS_UNIMPLEMENTED) {
+        /* A server without grep11.Batch (GREP11 itself has none): a batch
+         * that reached grep11.Batch is never refused as a whole this way. */
         __atomic_store_n(b->l->unsupported, 1, __ATOMIC_RELAXED);
         for (size_t i = 0; i < b->n; i++)
             b->items[i]->res.unsupported = 1;

@@ -1,5 +1,6 @@
 /* Feeds arbitrary bytes to the request decoders and handlers of
- * grep11.Crypto, grep11.Store and grep11.Auth, through the same rpc_invoke
+ * grep11.Crypto, grep11.Store, grep11.Auth and grep11.Batch (whose calls
+ * reach grep11.Crypto again), through the same rpc_invoke
  * path the transport uses: protobuf decoding, mechanism/template/KeyBlob
  * conversion, the engine's blob parsing and the keystore (SQLite in a temp
  * directory, authentication off so that decoders are reached). The first
@@ -39,10 +40,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+/* NULL: grep11.Batch. */
 static const rpc_method *pick(uint8_t b)
 {
-    size_t total = crypto_method_count + store_method_count + auth_method_count;
+    size_t total = crypto_method_count + store_method_count + auth_method_count + 1;
     size_t i = b % total;
+    if (i == total - 1)
+        return NULL;
     if (i < crypto_method_count)
         return &crypto_methods[i];
     i -= crypto_method_count;
@@ -61,8 +65,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ctx.eng = fuzz_engine;
     ctx.svc = fuzz_services;
     ctx.peer = "ipv4:127.0.0.1:1";
-    ctx.method = m;
-    (void)rpc_invoke(&ctx, m, data + 1, size - 1);
+    ctx.method = m ? m : &batch_method;
+    if (m)
+        (void)rpc_invoke(&ctx, m, data + 1, size - 1);
+    else
+        (void)rpc_invoke_batch(&ctx, data + 1, size - 1, NULL, NULL);
     rpc_ctx_release(&ctx);
     return 0;
 }
