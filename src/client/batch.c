@@ -13,6 +13,7 @@
 #include "batch.pb-c.h"
 #include "grep11/wire.h"
 #include "internal.h"
+#include "unary.h"
 
 /* A batch's requests together stay well under any server's message limit;
  * a larger call goes alone. */
@@ -34,12 +35,7 @@ typedef struct {
     callq_waiter tag; /* first; its on_event is rpc_done */
     batch_lane *l;
     int batched; /* sent as grep11.Batch (else the one call's own method) */
-    grpc_call *call;
-    grpc_byte_buffer *send, *recv;
-    grpc_metadata_array initial, trailing;
-    grpc_status_code status;
-    grpc_slice status_text;
-    const char *error_string;
+    g11c_unary u;
     grpc_metadata md;
     size_t n;
     batch_item *items[GREP11_BATCH_MAX_CALLS];
@@ -154,8 +150,7 @@ CK_RV batch_reply_decode(const uint8_t *p, size_t len, size_t n, batch_result *r
         batch_result *out = &res[i];
         if (br->status == GRPC_STATUS_OK) {
             out->rv = CKR_OK;
-            out->reply = grpc_slice_from_copied_buffer((const char *)br->reply.data,
-                                                       br->reply.len);
+            out->reply = grpc_slice_from_copied_buffer((const char *)br->reply.data, br->reply.len);
             continue;
         }
         if (br->status > GRPC_STATUS_UNAUTHENTICATED) {
@@ -166,8 +161,8 @@ CK_RV batch_reply_decode(const uint8_t *p, size_t len, size_t n, batch_result *r
             out->rv = (CK_RV)br->code;
             snprintf(out->detail, sizeof(out->detail), "%s", br->detail ? br->detail : "");
         } else {
-            out->rv = g11c_code_to_rv((grpc_status_code)br->status, out->detail,
-                                      sizeof(out->detail));
+            out->rv =
+                g11c_code_to_rv((grpc_status_code)br->status, out->detail, sizeof(out->detail));
         }
     }
     if (rv != CKR_OK)
@@ -185,34 +180,17 @@ CK_RV batch_reply_decode(const uint8_t *p, size_t len, size_t n, batch_result *r
 static void single_results(batch_rpc *b)
 {
     batch_result *res = &b->items[0]->res;
-    res->rv = g11c_status_to_rv(b->status, &b->trailing, res->detail, sizeof(res->detail));
-    res->unreachable =
-        b->status == GRPC_STATUS_UNAVAILABLE && !g11c_has_grep11_error(&b->trailing);
-    if (res->rv == CKR_OK) {
-        grpc_byte_buffer_reader reader;
-        if (b->recv && grpc_byte_buffer_reader_init(&reader, b->recv)) {
-            res->reply = grpc_byte_buffer_reader_readall(&reader);
-            grpc_byte_buffer_reader_destroy(&reader);
-        } else {
-            res->rv = CKR_DEVICE_ERROR;
-            snprintf(res->detail, sizeof(res->detail), "server sent no reply message");
-        }
-    } else if (!res->detail[0] && !GRPC_SLICE_IS_EMPTY(b->status_text)) {
-        snprintf(res->detail, sizeof(res->detail), "%.*s", (int)GRPC_SLICE_LENGTH(b->status_text),
-                 (const char *)GRPC_SLICE_START_PTR(b->status_text));
-    }
+    res->rv =
+        g11c_unary_outcome(&b->u, &res->reply, res->detail, sizeof(res->detail), &res->unreachable);
 }
 
 static void batch_results(batch_rpc *b)
 {
     char detail[256];
-    if (b->status == GRPC_STATUS_OK) {
-        grpc_byte_buffer_reader reader;
-        grpc_slice s = grpc_empty_slice();
-        if (b->recv && grpc_byte_buffer_reader_init(&reader, b->recv)) {
-            s = grpc_byte_buffer_reader_readall(&reader);
-            grpc_byte_buffer_reader_destroy(&reader);
-        }
+    grpc_slice s;
+    int unreachable;
+    CK_RV rv = g11c_unary_outcome(&b->u, &s, detail, sizeof(detail), &unreachable);
+    if (rv == CKR_OK) {
         batch_result res[GREP11_BATCH_MAX_CALLS];
         if (batch_reply_decode(GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s), b->n, res) ==
             CKR_OK) {
@@ -224,7 +202,7 @@ static void batch_results(batch_rpc *b)
         slice_wipe_unref(s);
         return;
     }
-    if (b->status == GRPC_STATUS_UNIMPLEMENTED) {
+    if (b->u.status == GRPC_STATUS_UNIMPLEMENTED) {
         /* A server without grep11.Batch (GREP11 itself has none): a batch
          * that reached grep11.Batch is never refused as a whole this way. */
         __atomic_store_n(b->l->unsupported, 1, __ATOMIC_RELAXED);
@@ -232,29 +210,14 @@ static void batch_results(batch_rpc *b)
             b->items[i]->res.unsupported = 1;
         return;
     }
-    CK_RV rv = g11c_status_to_rv(b->status, &b->trailing, detail, sizeof(detail));
-    if (!detail[0] && !GRPC_SLICE_IS_EMPTY(b->status_text))
-        snprintf(detail, sizeof(detail), "%.*s", (int)GRPC_SLICE_LENGTH(b->status_text),
-                 (const char *)GRPC_SLICE_START_PTR(b->status_text));
-    fail_all(b->items, b->n, rv, detail,
-             b->status == GRPC_STATUS_UNAVAILABLE && !g11c_has_grep11_error(&b->trailing));
+    fail_all(b->items, b->n, rv, detail, unreachable);
 }
 
 /* ---- RPCs ---- */
 
 static void rpc_free(batch_rpc *b)
 {
-    if (b->call)
-        grpc_call_unref(b->call);
-    if (b->send)
-        grpc_byte_buffer_destroy(b->send);
-    if (b->recv)
-        grpc_byte_buffer_destroy(b->recv);
-    grpc_metadata_array_destroy(&b->initial);
-    grpc_metadata_array_destroy(&b->trailing);
-    grpc_slice_unref(b->status_text);
-    if (b->error_string)
-        gpr_free((void *)b->error_string);
+    g11c_unary_release(&b->u);
     grpc_slice_unref(b->md.value);
     free(b);
 }
@@ -348,54 +311,27 @@ static void rpc_start(batch_lane *l, batch_item **items, size_t n)
     b->n = n;
     b->batched = n > 1;
     memcpy(b->items, items, n * sizeof(items[0]));
-    grpc_metadata_array_init(&b->initial);
-    grpc_metadata_array_init(&b->trailing);
-    b->status = GRPC_STATUS_UNKNOWN;
-    b->status_text = grpc_empty_slice();
     b->md.value = grpc_empty_slice();
-
+    grpc_byte_buffer *send;
     if (b->batched) {
-        b->send = batch_payload(items, n);
+        send = batch_payload(items, n);
     } else {
         grpc_slice s = grpc_slice_from_copied_buffer((const char *)items[0]->req, items[0]->len);
-        b->send = grpc_raw_byte_buffer_create(&s, 1);
+        send = grpc_raw_byte_buffer_create(&s, 1);
         grpc_slice_unref(s);
     }
-    grpc_slice path = grpc_slice_from_static_string(b->batched ? GREP11_BATCH_METHOD
-                                                               : items[0]->method);
-    /* Calls queue in the order they were made, all with the connection's
-     * timeout: the first has the earliest deadline. */
-    b->call = grpc_channel_create_call(l->ch, NULL, GRPC_PROPAGATE_DEFAULTS, l->q->cq, path, NULL,
-                                       items[0]->deadline, NULL);
     size_t nmd = 0;
     if (items[0]->auth) {
         b->md.key = grpc_slice_from_static_string("authorization");
         b->md.value = grpc_slice_from_copied_string(items[0]->auth);
         nmd = 1;
     }
-    if (!b->send || !b->call) {
+    /* Calls queue in the order they were made, all with the connection's
+     * timeout: the first has the earliest deadline. */
+    if (g11c_unary_start(&b->u, l->ch, l->q->cq,
+                         b->batched ? GREP11_BATCH_METHOD : items[0]->method, items[0]->deadline,
+                         &b->md, nmd, send, &b->tag) != GRPC_CALL_OK)
         failure = "cannot start call";
-    } else {
-        grpc_op ops[6];
-        memset(ops, 0, sizeof(ops));
-        ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-        ops[0].data.send_initial_metadata.count = nmd;
-        ops[0].data.send_initial_metadata.metadata = nmd ? &b->md : NULL;
-        ops[1].op = GRPC_OP_SEND_MESSAGE;
-        ops[1].data.send_message.send_message = b->send;
-        ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-        ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-        ops[3].data.recv_initial_metadata.recv_initial_metadata = &b->initial;
-        ops[4].op = GRPC_OP_RECV_MESSAGE;
-        ops[4].data.recv_message.recv_message = &b->recv;
-        ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-        ops[5].data.recv_status_on_client.trailing_metadata = &b->trailing;
-        ops[5].data.recv_status_on_client.status = &b->status;
-        ops[5].data.recv_status_on_client.status_details = &b->status_text;
-        ops[5].data.recv_status_on_client.error_string = &b->error_string;
-        if (grpc_call_start_batch(b->call, ops, 6, &b->tag, NULL) != GRPC_CALL_OK)
-            failure = "cannot start call";
-    }
     if (failure) {
         fail_all(items, n, CKR_DEVICE_ERROR, failure, 0);
         rpc_free(b);

@@ -41,8 +41,7 @@ typedef struct {
     int unsupported; /* the server has no grep11.Batch: send it alone */
 } batch_result;
 
-int batch_lane_init(batch_lane *l, grpc_channel *ch, callq *q, int max_inflight,
-                    int *unsupported);
+int batch_lane_init(batch_lane *l, grpc_channel *ch, callq *q, int max_inflight, int *unsupported);
 /* After batch_lane_close and callq_destroy (which completes what was in
  * flight). */
 void batch_lane_destroy(batch_lane *l);

@@ -14,6 +14,7 @@
 #include "callq.h"
 #include "grep11/grpc_runtime.h"
 #include "internal.h"
+#include "unary.h"
 
 #define DEFAULT_TIMEOUT_MS 30000
 #define DEFAULT_SPIN_US 200
@@ -224,30 +225,18 @@ static void report(g11c_conn *c, const char *method, CK_RV rv, const char *detai
         c->on_error(c->on_error_arg, method, rv, detail);
 }
 
-/* What a call's batch writes into: on the heap, because a call that never
+/* A single call in flight: on the heap, because a call that never
  * completes (gRPC's timers stopped in a forked child) is abandoned to the
  * queue, which frees it if its event ever arrives. */
 typedef struct {
     callq_waiter w; /* first: the batch's tag */
-    grpc_call *call;
-    grpc_byte_buffer *send, *recv;
-    grpc_metadata_array initial, trailing;
-    grpc_status_code status;
-    grpc_slice status_text;
-    const char *error_string;
+    g11c_unary u;
 } pending;
 
 static void pending_free(callq_waiter *w)
 {
     pending *p = (pending *)w;
-    grpc_byte_buffer_destroy(p->send);
-    if (p->recv)
-        grpc_byte_buffer_destroy(p->recv);
-    grpc_metadata_array_destroy(&p->initial);
-    grpc_metadata_array_destroy(&p->trailing);
-    grpc_slice_unref(p->status_text);
-    gpr_free((void *)p->error_string);
-    grpc_call_unref(p->call);
+    g11c_unary_release(&p->u);
     free(p);
 }
 
@@ -298,36 +287,11 @@ static CK_RV exchange(g11c_conn *c, grpc_channel *ch, const char *method, grpc_m
     if (!p)
         return CKR_HOST_MEMORY;
     callq_waiter_init(&p->w, pending_free);
-    grpc_slice path = grpc_slice_from_static_string(method);
-    p->call = grpc_channel_create_call(ch, NULL, GRPC_PROPAGATE_DEFAULTS, c->q.cq, path, NULL,
-                                       deadline, NULL);
     grpc_slice req_slice = grpc_slice_from_copied_buffer((const char *)req, len);
-    p->send = grpc_raw_byte_buffer_create(&req_slice, 1);
+    grpc_byte_buffer *send = grpc_raw_byte_buffer_create(&req_slice, 1);
     grpc_slice_unref(req_slice);
-    grpc_metadata_array_init(&p->initial);
-    grpc_metadata_array_init(&p->trailing);
-    p->status = GRPC_STATUS_UNKNOWN;
-    p->status_text = grpc_empty_slice();
-
-    grpc_op ops[6];
-    memset(ops, 0, sizeof(ops));
-    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-    ops[0].data.send_initial_metadata.count = nmd;
-    ops[0].data.send_initial_metadata.metadata = nmd ? md : NULL;
-    ops[1].op = GRPC_OP_SEND_MESSAGE;
-    ops[1].data.send_message.send_message = p->send;
-    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-    ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-    ops[3].data.recv_initial_metadata.recv_initial_metadata = &p->initial;
-    ops[4].op = GRPC_OP_RECV_MESSAGE;
-    ops[4].data.recv_message.recv_message = &p->recv;
-    ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-    ops[5].data.recv_status_on_client.trailing_metadata = &p->trailing;
-    ops[5].data.recv_status_on_client.status = &p->status;
-    ops[5].data.recv_status_on_client.status_details = &p->status_text;
-    ops[5].data.recv_status_on_client.error_string = &p->error_string;
-
-    grpc_call_error e = grpc_call_start_batch(p->call, ops, 6, &p->w, NULL);
+    grpc_call_error e =
+        g11c_unary_start(&p->u, ch, c->q.cq, method, deadline, md, nmd, send, &p->w);
     if (e != GRPC_CALL_OK) {
         snprintf(detail, dcap, "cannot start call (%d)", (int)e);
         pending_free(&p->w);
@@ -337,13 +301,10 @@ static CK_RV exchange(g11c_conn *c, grpc_channel *ch, const char *method, grpc_m
      * later, so that a call never hangs its caller even if gRPC's timers
      * cannot run (a forked child without fork support). */
     gpr_timespec limit = gpr_time_add(deadline, gpr_time_from_millis(GRACE_MS, GPR_TIMESPAN));
-    if (callq_wait(&c->q, &p->w, limit)) {
-        rv = g11c_status_to_rv(p->status, &p->trailing, detail, dcap);
-        *unreachable = p->status == GRPC_STATUS_UNAVAILABLE && !g11c_has_grep11_error(&p->trailing);
-    } else {
+    if (!callq_wait(&c->q, &p->w, limit)) {
         /* Cancel, then collect the batch; if even that does not come back,
          * the call is left to the queue (a leak beats a hang). */
-        grpc_call_cancel(p->call, NULL);
+        grpc_call_cancel(p->u.call, NULL);
         limit =
             gpr_time_add(gpr_now(GPR_CLOCK_REALTIME), gpr_time_from_millis(GRACE_MS, GPR_TIMESPAN));
         if (!callq_wait(&c->q, &p->w, limit) && !callq_abandon(&c->q, &p->w))
@@ -353,19 +314,7 @@ static CK_RV exchange(g11c_conn *c, grpc_channel *ch, const char *method, grpc_m
             pending_free(&p->w);
         return CKR_DEVICE_ERROR;
     }
-    if (rv == CKR_OK) {
-        grpc_byte_buffer_reader reader;
-        if (p->recv && grpc_byte_buffer_reader_init(&reader, p->recv)) {
-            *reply = grpc_byte_buffer_reader_readall(&reader);
-            grpc_byte_buffer_reader_destroy(&reader);
-        } else {
-            rv = CKR_DEVICE_ERROR;
-            snprintf(detail, dcap, "server sent no reply message");
-        }
-    } else if (!detail[0] && !GRPC_SLICE_IS_EMPTY(p->status_text)) {
-        snprintf(detail, dcap, "%.*s", (int)GRPC_SLICE_LENGTH(p->status_text),
-                 (const char *)GRPC_SLICE_START_PTR(p->status_text));
-    }
+    rv = g11c_unary_outcome(&p->u, reply, detail, dcap, unreachable);
     pending_free(&p->w);
     return rv;
 }

@@ -92,8 +92,8 @@ CK_RV rpc_invoke_batch(rpc_ctx *ctx, const uint8_t *req, size_t len, rpc_batch_o
         for (size_t i = 0; i < n; i++) {
             grep11__batch_reply__init(&replies[i]);
             ptrs[i] = &replies[i];
-            run_call(ctx, b->calls[i], &replies[i], details + i * DETAIL_CAP, DETAIL_CAP,
-                     &resps[i], &resp_lens[i]);
+            run_call(ctx, b->calls[i], &replies[i], details + i * DETAIL_CAP, DETAIL_CAP, &resps[i],
+                     &resp_lens[i]);
             if (each)
                 each(arg, i, b->calls[i]->method, replies[i].status ? replies[i].code : CKR_OK,
                      (grpc_status_code)replies[i].status);

@@ -3,9 +3,9 @@
  * refuses malformed or oversized batches as a whole, and libgrep11's threads
  * share batches only when they call at the same time, falling back to single
  * calls against a server without the method. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 
 #include <cmocka.h>
@@ -113,10 +113,10 @@ static void each_call_gets_its_own_answer(void **state)
 {
     fixture *f = *state;
     static const char msg[] = "abc";
-    static const uint8_t abc_sha256[] = {
-        0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22,
-        0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00,
-        0x15, 0xad};
+    static const uint8_t abc_sha256[] = {0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea,
+                                         0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+                                         0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c,
+                                         0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
     batch_builder b = {0};
     Grep11__GenerateRandomRequest r16, r0;
     random_call(&b, &r16, 16);
@@ -144,8 +144,8 @@ static void each_call_gets_its_own_answer(void **state)
     Grep11__BatchReply **rp = resp->replies;
 
     assert_int_equal(rp[0]->status, 0);
-    Grep11__GenerateRandomResponse *rr = grep11__generate_random_response__unpack(
-        NULL, rp[0]->reply.len, rp[0]->reply.data);
+    Grep11__GenerateRandomResponse *rr =
+        grep11__generate_random_response__unpack(NULL, rp[0]->reply.len, rp[0]->reply.data);
     assert_non_null(rr);
     assert_int_equal(rr->rnd.len, 16);
     grep11__generate_random_response__free_unpacked(rr, NULL);
