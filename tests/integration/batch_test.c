@@ -21,29 +21,7 @@
 #include "harness.h"
 #include "server.pb-c.h"
 
-typedef struct {
-    test_server srv;
-    g11c_conn *conn;
-} fixture;
-
-static int start_default(void **state)
-{
-    fixture *f = calloc(1, sizeof(*f));
-    if (!f || test_server_start(&f->srv, NULL, NULL) != 0)
-        return -1;
-    f->conn = test_connect(&f->srv, 0);
-    *state = f;
-    return f->conn ? 0 : -1;
-}
-
-static int stop_server(void **state)
-{
-    fixture *f = *state;
-    g11c_close(f->conn);
-    int rc = test_server_stop(&f->srv);
-    free(f);
-    return rc == 0 ? 0 : -1;
-}
+typedef test_fixture fixture;
 
 /* ---- batches sent by hand -------------------------------------------- */
 
@@ -413,5 +391,5 @@ int main(void)
         cmocka_unit_test(batching_off_sends_every_call_alone),
         cmocka_unit_test(server_without_batches_gets_single_calls),
     };
-    return cmocka_run_group_tests(tests, start_default, stop_server);
+    return cmocka_run_group_tests(tests, test_fixture_setup, test_fixture_teardown);
 }

@@ -260,3 +260,25 @@ double test_seconds_since(const struct timespec *t0)
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
+
+int test_fixture_setup(void **state)
+{
+    test_fixture *f = calloc(1, sizeof(*f));
+    *state = f;
+    if (!f || test_server_start(&f->srv, NULL, NULL) != 0)
+        return -1;
+    f->conn = test_connect(&f->srv, 0);
+    return f->conn ? 0 : -1;
+}
+
+int test_fixture_teardown(void **state)
+{
+    test_fixture *f = *state;
+    if (!f)
+        return -1;
+    if (f->conn)
+        g11c_close(f->conn);
+    int rc = test_server_stop(&f->srv);
+    free(f);
+    return rc == 0 ? 0 : -1;
+}

@@ -25,6 +25,17 @@ typedef struct {
  * the server is listening. */
 int test_server_start(test_server *ts, const char *extra_yaml, const char *const *extra_args);
 
+/* The fixture most integration tests share: a default server and one
+ * connection holding every role, as a cmocka group setup and teardown.
+ * The teardown is itself a check: SIGTERM must drain and exit 0 (and under
+ * AddressSanitizer a leak turns the exit status non-zero). */
+typedef struct {
+    test_server srv;
+    g11c_conn *conn;
+} test_fixture;
+int test_fixture_setup(void **state);
+int test_fixture_teardown(void **state);
+
 /* SIGTERM, wait; returns the exit status (0 = clean) or -1 if it had to be
  * killed. Removes the data directory unless the server failed. */
 int test_server_stop(test_server *ts);

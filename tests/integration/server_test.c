@@ -17,31 +17,7 @@
 
 #include "harness.h"
 
-typedef struct {
-    test_server srv;
-    g11c_conn *conn;
-} fixture;
-
-static int start_default(void **state)
-{
-    fixture *f = calloc(1, sizeof(*f));
-    if (!f || test_server_start(&f->srv, NULL, NULL) != 0)
-        return -1;
-    f->conn = test_connect(&f->srv, 0);
-    *state = f;
-    return f->conn ? 0 : -1;
-}
-
-/* Stopping is itself a check: SIGTERM must drain and exit 0 (and under
- * AddressSanitizer a leak turns the exit status non-zero). */
-static int stop_server(void **state)
-{
-    fixture *f = *state;
-    g11c_close(f->conn);
-    int rc = test_server_stop(&f->srv);
-    free(f);
-    return rc == 0 ? 0 : -1;
-}
+typedef test_fixture fixture;
 
 static void random_returns_requested_lengths(void **state)
 {
@@ -638,7 +614,7 @@ int main(void)
         cmocka_unit_test(insecure_mode_is_plaintext_only),
         cmocka_unit_test(connection_outlives_server_restart),
     };
-    int failed = cmocka_run_group_tests_name("grep11d", shared, start_default, stop_server);
+    int failed = cmocka_run_group_tests_name("grep11d", shared, test_fixture_setup, test_fixture_teardown);
     failed += cmocka_run_group_tests_name("grep11d settings", own, NULL, NULL);
     return failed;
 }
