@@ -614,7 +614,8 @@ int main(void)
         cmocka_unit_test(insecure_mode_is_plaintext_only),
         cmocka_unit_test(connection_outlives_server_restart),
     };
-    int failed = cmocka_run_group_tests_name("grep11d", shared, test_fixture_setup, test_fixture_teardown);
+    int failed =
+        cmocka_run_group_tests_name("grep11d", shared, test_fixture_setup, test_fixture_teardown);
     failed += cmocka_run_group_tests_name("grep11d settings", own, NULL, NULL);
     return failed;
 }
