@@ -36,7 +36,7 @@ static CK_RV crypt_setup(const engine *e, const engine_mech *m, engine_bytes key
         return CKR_MECHANISM_INVALID;
     if ((rv = key_unseal(e, key_blob, &k)) != CKR_OK)
         return rv;
-    rv = policy_check_usage(&k, enc ? KF_ENCRYPT : KF_DECRYPT);
+    rv = policy_check_usage(&k, enc ? KF_ENCRYPT : KF_DECRYPT, m->type);
     if (rv == CKR_OK)
         rv = sym_init(c, e, m->type, m, &k, enc);
     key_obj_clear(&k);

@@ -173,7 +173,7 @@ CK_RV engine_derive_key(engine *e, const engine_mech *m, const CK_ATTRIBUTE *tmp
         rv = CKR_KEY_TYPE_INCONSISTENT;
         goto out;
     }
-    if ((rv = policy_check_usage(&base, KF_DERIVE)) != CKR_OK)
+    if ((rv = policy_check_usage(&base, KF_DERIVE, m->type)) != CKR_OK)
         goto out;
     if (row->alg == H_NONE) {
         hkdf_param p;

@@ -23,7 +23,7 @@ CK_RV dh_derive(engine *e, const engine_mech *m, const CK_ATTRIBUTE *tin, CK_ULO
 
     if ((rv = pkey_load_private(e, base, &k)) != CKR_OK)
         return rv;
-    if ((rv = policy_check_usage(&k.obj, KF_DERIVE)) != CKR_OK)
+    if ((rv = policy_check_usage(&k.obj, KF_DERIVE, m->type)) != CKR_OK)
         goto out;
     if (k.alg != PK_DH) {
         rv = CKR_KEY_TYPE_INCONSISTENT;

@@ -160,7 +160,7 @@ CK_RV ecdh_derive(engine *e, const mech_row *row, const engine_mech *m, const CK
 
     if ((rv = pkey_load_private(e, base, &k)) != CKR_OK)
         return rv;
-    if ((rv = policy_check_usage(&k.obj, KF_DERIVE)) != CKR_OK)
+    if ((rv = policy_check_usage(&k.obj, KF_DERIVE, m->type)) != CKR_OK)
         goto out;
     rv = CKR_KEY_TYPE_INCONSISTENT;
     if ((k.alg != PK_EC && k.alg != PK_X) || (row->alg == 1 && k.alg != PK_EC) ||

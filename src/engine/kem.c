@@ -70,12 +70,13 @@ static CK_RV kem_key(const engine *e, CK_MECHANISM_TYPE mech, const key_obj *bas
 
 /* Public key for encapsulation: any well-formed SPKI (a plain one is
  * untrusted, which only means the key it yields was never HSM-only). */
-static CK_RV kem_pub(const engine *e, engine_bytes in, uint32_t usage, bool std, pkey *k)
+static CK_RV kem_pub(const engine *e, engine_bytes in, uint32_t usage, CK_MECHANISM_TYPE mech,
+                     bool std, pkey *k)
 {
     CK_RV rv = pkey_is_blob(in) ? CKR_KEY_TYPE_INCONSISTENT : pkey_load_public(e, in, k);
     if (rv != CKR_OK)
         return rv;
-    if ((rv = policy_check_usage(&k->obj, usage)) == CKR_OK &&
+    if ((rv = policy_check_usage(&k->obj, usage, mech)) == CKR_OK &&
         (k->alg != PK_MLKEM || (std && k->pqc->ckp == 0)))
         rv = CKR_KEY_TYPE_INCONSISTENT;
     if (rv != CKR_OK)
@@ -83,12 +84,13 @@ static CK_RV kem_pub(const engine *e, engine_bytes in, uint32_t usage, bool std,
     return rv;
 }
 
-static CK_RV kem_priv(const engine *e, engine_bytes in, uint32_t usage, bool std, pkey *k)
+static CK_RV kem_priv(const engine *e, engine_bytes in, uint32_t usage, CK_MECHANISM_TYPE mech,
+                      bool std, pkey *k)
 {
     CK_RV rv = pkey_load_private(e, in, k);
     if (rv != CKR_OK)
         return rv;
-    if ((rv = policy_check_usage(&k->obj, usage)) == CKR_OK &&
+    if ((rv = policy_check_usage(&k->obj, usage, mech)) == CKR_OK &&
         (k->alg != PK_MLKEM || (std && k->pqc->ckp == 0)))
         rv = CKR_KEY_TYPE_INCONSISTENT;
     if (rv != CKR_OK)
@@ -120,7 +122,8 @@ CK_RV engine_encapsulate(engine *e, const engine_mech *m, engine_bytes pub_key,
         return CKR_ARGUMENTS_BAD;
     *ciphertext = (engine_buf){NULL, 0};
     *key_blob = (engine_buf){NULL, 0};
-    if ((rv = kem_mech(m)) != CKR_OK || (rv = kem_pub(e, pub_key, KF_ENCRYPT, true, &k)) != CKR_OK)
+    if ((rv = kem_mech(m)) != CKR_OK ||
+        (rv = kem_pub(e, pub_key, KF_ENCRYPT, m->type, true, &k)) != CKR_OK)
         return rv;
     if ((rv = kem_encaps(&k, ct, &ctlen, ss)) == CKR_OK &&
         (rv = kem_key(e, m->type, NULL, tin, n, ss, sizeof(ss), key_blob, NULL)) == CKR_OK &&
@@ -143,7 +146,7 @@ CK_RV engine_decapsulate(engine *e, const engine_mech *m, engine_bytes priv_key,
         return CKR_ARGUMENTS_BAD;
     *key_blob = (engine_buf){NULL, 0};
     if ((rv = kem_mech(m)) != CKR_OK ||
-        (rv = kem_priv(e, priv_key, KF_DECRYPT, true, &k)) != CKR_OK)
+        (rv = kem_priv(e, priv_key, KF_DECRYPT, m->type, true, &k)) != CKR_OK)
         return rv;
     if ((rv = kem_decaps(&k, ciphertext, ss)) == CKR_OK)
         rv = kem_key(e, m->type, &k.obj, tin, n, ss, sizeof(ss), key_blob, NULL);
@@ -203,7 +206,8 @@ CK_RV kyber_derive(engine *e, const engine_mech *m, const CK_ATTRIBUTE *tin, CK_
         (m->kyber.mode != CK_IBM_KEM_ENCAPSULATE && m->kyber.mode != CK_IBM_KEM_DECAPSULATE))
         return CKR_MECHANISM_PARAM_INVALID;
     enc = m->kyber.mode == CK_IBM_KEM_ENCAPSULATE;
-    rv = enc ? kem_pub(e, base, KF_DERIVE, false, &k) : kem_priv(e, base, KF_DERIVE, false, &k);
+    rv = enc ? kem_pub(e, base, KF_DERIVE, m->type, false, &k)
+             : kem_priv(e, base, KF_DERIVE, m->type, false, &k);
     if (rv != CKR_OK)
         return rv;
     if (enc && m->kyber.cipher_text.len != 0) {

@@ -85,6 +85,13 @@ void key_attrs_encode(const key_obj *k, wbuf *w)
         wbuf_u16(w, (uint16_t)k->params_len);
         wbuf_put(w, k->params, k->params_len);
     }
+    /* Blobs sealed before the list existed simply lack the record. */
+    if (k->n_allowed > 0) {
+        wbuf_u32(w, (uint32_t)CKA_ALLOWED_MECHANISMS);
+        wbuf_u16(w, (uint16_t)(8 * k->n_allowed));
+        for (size_t i = 0; i < k->n_allowed; i++)
+            wbuf_u64(w, k->allowed[i]);
+    }
     for (size_t i = 0; i < NULONGS; i++) {
         wbuf_u32(w, (uint32_t)ULONGS[i]);
         wbuf_u16(w, 8);
@@ -125,6 +132,15 @@ CK_RV key_attrs_decode(const uint8_t *p, size_t len, key_obj *k)
             k->params_len = l;
             continue;
         }
+        if (type == CKA_ALLOWED_MECHANISMS) {
+            if (k->n_allowed != 0 || l == 0 || l % 8 != 0 || l / 8 > KEY_MAX_ALLOWED_MECHS)
+                return CKR_KEY_HANDLE_INVALID;
+            for (k->n_allowed = 0; k->n_allowed < l / 8u; k->n_allowed++)
+                k->allowed[k->n_allowed] = (CK_MECHANISM_TYPE)rbuf_u64(&r);
+            if (r.err)
+                return CKR_KEY_HANDLE_INVALID;
+            continue;
+        }
         for (i = 0; i < NULONGS && !found; i++) {
             if (ULONGS[i] != type)
                 continue;
@@ -153,6 +169,17 @@ CK_RV key_attrs_decode(const uint8_t *p, size_t len, key_obj *k)
     }
     if (seen_u != (1u << NULONGS) - 1 || seen_b != (1u << NBOOLS) - 1)
         return CKR_KEY_HANDLE_INVALID;
+    return CKR_OK;
+}
+
+CK_RV key_allowed_value(const key_obj *k, uint8_t *buf, size_t cap, size_t *len)
+{
+    size_t n = k->n_allowed * sizeof(CK_MECHANISM_TYPE);
+    if (n > cap)
+        return CKR_ATTRIBUTE_TYPE_INVALID;
+    if (n)
+        memcpy(buf, k->allowed, n);
+    *len = n;
     return CKR_OK;
 }
 

@@ -26,6 +26,12 @@ enum {
 };
 #define KF_USAGE (KF_ENCRYPT | KF_DECRYPT | KF_SIGN | KF_VERIFY | KF_WRAP | KF_UNWRAP | KF_DERIVE)
 
+/* Longest CKA_ALLOWED_MECHANISMS a key may carry. */
+#define KEY_MAX_ALLOWED_MECHS 32
+
+/* A GetAttributeValue buffer for one secret-key attribute. */
+#define KEY_ATTR_BUF 1024
+
 typedef struct {
     CK_OBJECT_CLASS cls;
     CK_KEY_TYPE ktype;
@@ -40,6 +46,10 @@ typedef struct {
     CK_ATTRIBUTE_TYPE params_type; /* CKA_EC_PARAMS or CKA_IBM_PQC_PARAMS, 0 = none */
     uint8_t params[32];            /* its value: a DER OID */
     size_t params_len;
+    /* CKA_ALLOWED_MECHANISMS (bound, encoded only when set): no entries
+     * means every mechanism the key's type and usage flags allow. */
+    CK_MECHANISM_TYPE allowed[KEY_MAX_ALLOWED_MECHS];
+    size_t n_allowed;
 } key_obj;
 
 #define KEY_MAX_PAYLOAD (64u * 1024u) /* private-key payload cap */
@@ -47,7 +57,12 @@ typedef struct {
 void key_obj_clear(key_obj *k);
 
 /* ---- Attribute catalogue and templates (template.c) ---- */
-typedef enum { AK_BOOL, AK_ULONG, AK_BYTES } attr_kind;
+typedef enum {
+    AK_BOOL,
+    AK_ULONG,
+    AK_BYTES,
+    AK_MECHS /* CK_MECHANISM_TYPE array, at most KEY_MAX_ALLOWED_MECHS */
+} attr_kind;
 typedef enum {
     AR_BOUND,     /* policy attribute, lives in the blob */
     AR_ENGINE,    /* set by the engine only: read-only in every template */
@@ -89,6 +104,8 @@ CK_RV key_attrs_decode(const uint8_t *p, size_t len, key_obj *k);
 void key_attrs_encode(const key_obj *k, wbuf *w);
 /* CKA_CHECK_VALUE (3 bytes) and the GenerateKey CheckSum (CV || bits u32 BE). */
 CK_RV key_check_value(const key_obj *k, uint8_t cv[3]);
+/* CKA_ALLOWED_MECHANISMS for GetAttributeValue (empty when unrestricted). */
+CK_RV key_allowed_value(const key_obj *k, uint8_t *buf, size_t cap, size_t *len);
 CK_RV key_checksum(const key_obj *k, engine_buf *checksum);
 
 /* ---- Policy (policy.c) ---- */
@@ -112,8 +129,13 @@ uint32_t policy_usage(CK_OBJECT_CLASS cls, CK_KEY_TYPE kt);
 /* Usage flags a template may turn on: policy_usage plus flags applications
  * commonly state that no mechanism of the type can use (stored, inert). */
 uint32_t policy_usage_accepted(CK_OBJECT_CLASS cls, CK_KEY_TYPE kt);
-/* Usage check for one operation: KF_ENCRYPT etc. */
-CK_RV policy_check_usage(const key_obj *k, uint32_t kf);
+/* Usage check for one operation: the usage flag (KF_ENCRYPT etc.) and the
+ * key's CKA_ALLOWED_MECHANISMS (CKR_MECHANISM_INVALID outside it). */
+CK_RV policy_check_usage(const key_obj *k, uint32_t kf, CK_MECHANISM_TYPE mech);
+/* CKA_ALLOWED_MECHANISMS of a parsed template into k, and whether a
+ * template's list equals k's. */
+void policy_allowed_from(const CK_ATTRIBUTE *a, key_obj *k);
+bool policy_allowed_equal(const CK_ATTRIBUTE *a, const key_obj *k);
 /* Template + policy + seal for a secret whose bytes are in hand (import,
  * unwrap, derive); keys.c. */
 CK_RV keys_make_secret(const engine *e, const CK_ATTRIBUTE *tmpl_in, CK_ULONG n, const key_ctx *ctx,

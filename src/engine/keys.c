@@ -168,6 +168,8 @@ static CK_RV keys_attr_value(const key_obj *k, CK_ATTRIBUTE_TYPE type, uint8_t *
     }
     if (d == NULL || (d->role != AR_BOUND && d->role != AR_ENGINE))
         return CKR_ATTRIBUTE_TYPE_INVALID;
+    if (d->kind == AK_MECHS)
+        return key_allowed_value(k, buf, KEY_ATTR_BUF, len);
     if (d->kind == AK_BOOL) {
         buf[0] = (k->flags & d->flag) ? CK_TRUE : CK_FALSE;
         *len = 1;
@@ -210,7 +212,7 @@ CK_RV engine_get_attribute_value(engine *e, engine_bytes object, const CK_ATTRIB
     CK_RV rv, overall = CKR_OK;
     key_obj k;
     CK_ATTRIBUTE *res = NULL;
-    uint8_t tmp[1024];
+    uint8_t tmp[KEY_ATTR_BUF];
 
     if (e == NULL || out == NULL || nout == NULL || (n > 0 && types == NULL) || n > 1024)
         return CKR_ARGUMENTS_BAD;

@@ -88,7 +88,7 @@ static CK_RV mac_setup(const engine *e, const engine_mech *m, engine_bytes key_b
     general = (row->alg & MECH_GENERAL) != 0;
     if ((rv = key_unseal(e, key_blob, &k)) != CKR_OK)
         return rv;
-    if ((rv = policy_check_usage(&k, sign ? KF_SIGN : KF_VERIFY)) != CKR_OK)
+    if ((rv = policy_check_usage(&k, sign ? KF_SIGN : KF_VERIFY, m->type)) != CKR_OK)
         goto out;
     if (row->family == MF_HMAC) {
         hashid h = (hashid)(row->alg & ~MECH_GENERAL);

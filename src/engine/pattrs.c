@@ -93,6 +93,8 @@ CK_RV pkey_attr_value(const pkey *k, CK_ATTRIBUTE_TYPE type, uint8_t *buf, size_
     default:
         break;
     }
+    if (d != NULL && d->kind == AK_MECHS)
+        return key_allowed_value(o, buf, cap, len);
     if (d != NULL && d->kind == AK_BOOL && (d->role == AR_BOUND || d->role == AR_ENGINE)) {
         if (cap < 1)
             return CKR_ATTRIBUTE_TYPE_INVALID;

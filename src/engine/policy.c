@@ -204,6 +204,9 @@ CK_RV policy_new_secret(const engine *e, const tmpl *t, const key_ctx *ctx, key_
     k->flags = (k->flags & ~given) | (vals & given);
     if ((k->flags & KF_TRUSTED) && (e->pol.flags & ENGINE_POLICY_NO_TRUSTED))
         return CKR_ATTRIBUTE_READ_ONLY;
+    const CK_ATTRIBUTE *allowed = tmpl_get(t, CKA_ALLOWED_MECHANISMS);
+    if (allowed)
+        policy_allowed_from(allowed, k);
 
     switch (ctx->origin) {
     case ORIGIN_GENERATE:
@@ -258,6 +261,10 @@ CK_RV policy_set_attrs(const engine *e, const tmpl *t, key_obj *k)
             } else if (d->kind == AK_BOOL && d->role == AR_ENGINE) {
                 if ((*(const CK_BBOOL *)a->pValue != 0) == ((k->flags & d->flag) != 0))
                     continue;
+            } else if (d->kind == AK_MECHS) {
+                /* Changing the list could widen it: fixed when the key is made. */
+                if (policy_allowed_equal(a, k))
+                    continue;
             }
             return CKR_ATTRIBUTE_READ_ONLY;
         }
@@ -292,7 +299,28 @@ CK_RV policy_set_attrs(const engine *e, const tmpl *t, key_obj *k)
     return CKR_OK;
 }
 
-CK_RV policy_check_usage(const key_obj *k, uint32_t kf)
+CK_RV policy_check_usage(const key_obj *k, uint32_t kf, CK_MECHANISM_TYPE mech)
 {
-    return (k->flags & kf) ? CKR_OK : CKR_KEY_FUNCTION_NOT_PERMITTED;
+    if (!(k->flags & kf))
+        return CKR_KEY_FUNCTION_NOT_PERMITTED;
+    if (k->n_allowed == 0)
+        return CKR_OK;
+    for (size_t i = 0; i < k->n_allowed; i++)
+        if (k->allowed[i] == mech)
+            return CKR_OK;
+    /* PKCS #11 3.0 §4.7: a mechanism outside the key's list is invalid for it. */
+    return CKR_MECHANISM_INVALID;
+}
+
+void policy_allowed_from(const CK_ATTRIBUTE *a, key_obj *k)
+{
+    k->n_allowed = a->ulValueLen / sizeof(CK_MECHANISM_TYPE); /* tmpl_parse capped it */
+    if (k->n_allowed)
+        memcpy(k->allowed, a->pValue, k->n_allowed * sizeof(CK_MECHANISM_TYPE));
+}
+
+bool policy_allowed_equal(const CK_ATTRIBUTE *a, const key_obj *k)
+{
+    return a->ulValueLen == k->n_allowed * sizeof(CK_MECHANISM_TYPE) &&
+           (k->n_allowed == 0 || memcmp(a->pValue, k->allowed, a->ulValueLen) == 0);
 }

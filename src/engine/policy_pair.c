@@ -68,6 +68,8 @@ static CK_RV pair_flags(const tmpl *t, key_obj *k, bool import, uint32_t *given,
         case AR_BOUND:
             if (a->type == CKA_VALUE_LEN)
                 return CKR_TEMPLATE_INCONSISTENT;
+            if (d->kind == AK_MECHS)
+                policy_allowed_from(a, k);
             if (d->kind == AK_BOOL) {
                 *given |= d->flag;
                 if (*(const CK_BBOOL *)a->pValue)

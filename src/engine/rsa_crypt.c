@@ -82,7 +82,7 @@ static CK_RV ac_setup_u(const engine *e, const engine_mech *m, engine_bytes key,
         rv = pkey_load_private(e, key, &c->k);
     if (rv != CKR_OK)
         return rv;
-    if ((rv = policy_check_usage(&c->k.obj, usage)) != CKR_OK)
+    if ((rv = policy_check_usage(&c->k.obj, usage, m->type)) != CKR_OK)
         return rv;
     if (c->k.alg != PK_RSA)
         return CKR_KEY_TYPE_INCONSISTENT;

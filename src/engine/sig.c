@@ -89,7 +89,7 @@ static CK_RV sig_prepare(const engine *e, const engine_mech *m, engine_bytes key
         rv = pkey_is_blob(key) ? CKR_KEY_TYPE_INCONSISTENT : pkey_load_public(e, key, &c->k);
     if (rv != CKR_OK)
         return rv;
-    if ((rv = policy_check_usage(&c->k.obj, sign ? KF_SIGN : KF_VERIFY)) != CKR_OK)
+    if ((rv = policy_check_usage(&c->k.obj, sign ? KF_SIGN : KF_VERIFY, m->type)) != CKR_OK)
         return rv;
     if (!sig_key_fits(c))
         return CKR_KEY_TYPE_INCONSISTENT;

@@ -23,6 +23,7 @@ static const attr_def DEFS[] = {
     {CKA_WRAP_WITH_TRUSTED, AK_BOOL, AR_BOUND, KF_WRAP_WITH_TRUSTED},
     {CKA_MODIFIABLE, AK_BOOL, AR_BOUND, KF_MODIFIABLE},
     {CKA_IBM_ATTRBOUND, AK_BOOL, AR_BOUND, KF_ATTRBOUND},
+    {CKA_ALLOWED_MECHANISMS, AK_MECHS, AR_BOUND, 0},
     {CKA_ALWAYS_SENSITIVE, AK_BOOL, AR_ENGINE, KF_ALWAYS_SENSITIVE},
     {CKA_NEVER_EXTRACTABLE, AK_BOOL, AR_ENGINE, KF_NEVER_EXTRACTABLE},
     {CKA_LOCAL, AK_BOOL, AR_ENGINE, KF_LOCAL},
@@ -108,6 +109,11 @@ CK_RV tmpl_parse(const CK_ATTRIBUTE *a, CK_ULONG n, tmpl *t)
             break;
         case AK_BYTES:
             if (a[i].ulValueLen > ATTR_MAX_BYTES)
+                return CKR_ATTRIBUTE_VALUE_INVALID;
+            break;
+        case AK_MECHS:
+            if (a[i].ulValueLen % sizeof(CK_MECHANISM_TYPE) != 0 ||
+                a[i].ulValueLen / sizeof(CK_MECHANISM_TYPE) > KEY_MAX_ALLOWED_MECHS)
                 return CKR_ATTRIBUTE_VALUE_INVALID;
             break;
         }

@@ -90,7 +90,7 @@ static CK_RV wrap_kek(const engine *e, const engine_mech *m, engine_bytes kek_bl
             rv = CKR_MECHANISM_PARAM_INVALID;
     }
     if (rv == CKR_OK)
-        rv = policy_check_usage(kek, wrap ? KF_WRAP : KF_UNWRAP);
+        rv = policy_check_usage(kek, wrap ? KF_WRAP : KF_UNWRAP, m->type);
     if (rv != CKR_OK)
         key_obj_clear(kek);
     return rv;

@@ -368,9 +368,10 @@ CK_RV p11_key_template_for_server(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUT
  * (dflt_private -1: TRUE when the normal user is logged in). */
 CK_RV p11_object_placement(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, CK_ULONG n,
                            int dflt_token, int dflt_private, int *is_private, int *is_token);
-/* CKA_ALLOWED_MECHANISMS (kept beside the blob; the engine does not bind
- * it): CKR_OK when the list is absent or empty or names mech, else
- * CKR_MECHANISM_INVALID. Called by every *Init that uses a key. */
+/* CKA_ALLOWED_MECHANISMS (the copy beside the blob; grep11d enforces the
+ * bound one): CKR_OK when the list is absent or empty or names mech, else
+ * CKR_MECHANISM_INVALID. Called by every *Init that uses a key, to fail
+ * before a call and for keys whose blob predates the binding. */
 CK_RV p11_object_mech_allowed(p11_object *o, CK_MECHANISM_TYPE mech);
 /* Does o match every attribute of a search template (exact bytes)? */
 int p11_object_matches(p11_object *o, const CK_ATTRIBUTE *t, CK_ULONG n);

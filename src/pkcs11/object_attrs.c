@@ -8,7 +8,9 @@
 
 #include "internal.h"
 
-/* Attributes of a key that live beside its blob, never sent to the server. */
+/* Attributes of a key that live beside its blob. Only CKA_ALLOWED_MECHANISMS
+ * also goes to the server, which binds a non-empty list into the blob and
+ * enforces it there (the copy here answers queries and fails early). */
 static const CK_ATTRIBUTE_TYPE local_key_attrs[] = {
     CKA_TOKEN,
     CKA_PRIVATE,
@@ -39,6 +41,7 @@ static const CK_ATTRIBUTE_TYPE read_only[] = {
     CKA_VALUE_LEN,
     CKA_UNIQUE_ID,
     CKA_CHECK_VALUE,
+    CKA_ALLOWED_MECHANISMS, /* bound in the blob: a change could widen it */
 };
 
 static int in_list(const CK_ATTRIBUTE_TYPE *l, size_t n, CK_ATTRIBUTE_TYPE t)
@@ -64,7 +67,8 @@ CK_RV p11_key_template_for_server(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUT
     if (!*out)
         return CKR_HOST_MEMORY;
     for (CK_ULONG i = 0; i < n; i++)
-        if (!IN(local_key_attrs, t[i].type))
+        if (!IN(local_key_attrs, t[i].type) ||
+            (t[i].type == CKA_ALLOWED_MECHANISMS && t[i].ulValueLen > 0))
             (*out)[(*nout)++] = t[i];
     return CKR_OK;
 }
@@ -126,7 +130,8 @@ CK_RV p11_key_object(p11_state *st, p11_session *s, g11c_buf *blob, const g11c_b
     /* Kept here, enforced by the module (ctxauth.c); default FALSE. */
     if (rv == CKR_OK && cls == CKO_PRIVATE_KEY && !p11_attrs_find(a, CKA_ALWAYS_AUTHENTICATE))
         rv = p11_attrs_set_bool(a, CKA_ALWAYS_AUTHENTICATE, CK_FALSE);
-    /* Kept here, enforced by the module at *Init; empty: any mechanism. */
+    /* Empty: any mechanism. A list is in the blob too (the server enforces
+     * it); the module checks it at *Init as well, to fail before a call. */
     if (rv == CKR_OK && !p11_attrs_find(a, CKA_ALLOWED_MECHANISMS))
         rv = p11_attrs_set(a, CKA_ALLOWED_MECHANISMS, empty, 0);
     if (rv == CKR_OK && checksum && checksum->len >= 3)

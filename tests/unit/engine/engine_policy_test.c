@@ -1,5 +1,5 @@
 /* Templates and policy: one test per rule (README.md "Templates and policy"). */
-#include "etest.h"
+#include "epk.h"
 
 #include <openssl/evp.h>
 
@@ -454,6 +454,150 @@ static void test_import(void **state)
     engine_destroy(e);
 }
 
+/* CKA_ALLOWED_MECHANISMS: bound in the blob, reported, enforced at every
+ * use, and fixed once the key exists. */
+static CK_RV encrypt_with(engine *e, const engine_buf *key, CK_MECHANISM_TYPE mt)
+{
+    static const uint8_t iv[16], msg[16] = "sixteen byte msg";
+    engine_mech m = mt == CKM_AES_ECB ? et_mech(mt) : et_mech_b(mt, iv, sizeof(iv));
+    engine_buf out = {0};
+    CK_RV rv = engine_encrypt_single(e, et_b(key), &m, et_raw(msg, sizeof(msg)), &out);
+    engine_buf_free(&out);
+    return rv;
+}
+
+static void test_allowed_mechanisms(void **state)
+{
+    (void)state;
+    engine *e = et_engine();
+    etmpl t;
+    engine_buf k = {0}, any = {0}, nb = {0};
+    CK_MECHANISM_TYPE only[] = {CKM_AES_CBC_PAD, CKM_AES_CBC}, got[8], many[33];
+    CK_ULONG len = 0;
+
+    /* Malformed lists: no whole number of entries, or longer than 32. */
+    et_reset(&t);
+    et_ulong(&t, CKA_VALUE_LEN, 32);
+    et_bytes(&t, CKA_ALLOWED_MECHANISMS, only, sizeof(only) - 1);
+    assert_int_equal(gen_aes(e, &t, &k), CKR_ATTRIBUTE_VALUE_INVALID);
+    for (size_t i = 0; i < 33; i++)
+        many[i] = CKM_AES_ECB;
+    t.a[1].pValue = many;
+    t.a[1].ulValueLen = sizeof(many);
+    assert_int_equal(gen_aes(e, &t, &k), CKR_ATTRIBUTE_VALUE_INVALID);
+    t.a[1].ulValueLen = 32 * sizeof(many[0]);
+    assert_int_equal(gen_aes(e, &t, &k), CKR_OK);
+    engine_buf_free(&k);
+
+    t.a[1].pValue = only;
+    t.a[1].ulValueLen = sizeof(only);
+    assert_int_equal(gen_aes(e, &t, &k), CKR_OK);
+    et_reset(&t);
+    et_ulong(&t, CKA_VALUE_LEN, 32);
+    assert_int_equal(gen_aes(e, &t, &any), CKR_OK);
+
+    /* Reported as given; a key without a list reports an empty one. */
+    assert_int_equal(get1(e, &k, CKA_ALLOWED_MECHANISMS, got, &len), CKR_OK);
+    assert_int_equal(len, sizeof(only));
+    assert_memory_equal(got, only, sizeof(only));
+    assert_int_equal(get1(e, &any, CKA_ALLOWED_MECHANISMS, got, &len), CKR_OK);
+    assert_int_equal(len, 0);
+
+    /* Enforced: the usage flag allows ECB, the list does not. */
+    assert_int_equal(encrypt_with(e, &k, CKM_AES_ECB), CKR_MECHANISM_INVALID);
+    assert_int_equal(encrypt_with(e, &k, CKM_AES_CBC_PAD), CKR_OK);
+    assert_int_equal(encrypt_with(e, &k, CKM_AES_CBC), CKR_OK);
+    assert_int_equal(encrypt_with(e, &any, CKM_AES_ECB), CKR_OK);
+    /* ... and the usage flag still comes first. */
+    CK_BBOOL off = CK_FALSE;
+    CK_ATTRIBUTE no_enc = {CKA_ENCRYPT, &off, 1};
+    assert_int_equal(engine_set_attribute_value(e, et_b(&k), &no_enc, 1, &nb), CKR_OK);
+    assert_int_equal(encrypt_with(e, &nb, CKM_AES_ECB), CKR_KEY_FUNCTION_NOT_PERMITTED);
+    /* The list survives a re-seal (SetAttributeValue; rotation below). */
+    assert_int_equal(get1(e, &nb, CKA_ALLOWED_MECHANISMS, got, &len), CKR_OK);
+    assert_int_equal(len, sizeof(only));
+    engine_buf_free(&nb);
+
+    /* Fixed when the key is made: neither swapped, nor added to a key that
+     * had none; re-stating the same list is harmless. */
+    CK_MECHANISM_TYPE ecb = CKM_AES_ECB;
+    CK_ATTRIBUTE to_ecb = {CKA_ALLOWED_MECHANISMS, &ecb, sizeof(ecb)};
+    CK_ATTRIBUTE same = {CKA_ALLOWED_MECHANISMS, only, sizeof(only)};
+    assert_int_equal(engine_set_attribute_value(e, et_b(&k), &to_ecb, 1, &nb),
+                     CKR_ATTRIBUTE_READ_ONLY);
+    assert_int_equal(engine_set_attribute_value(e, et_b(&any), &to_ecb, 1, &nb),
+                     CKR_ATTRIBUTE_READ_ONLY);
+    assert_int_equal(engine_set_attribute_value(e, et_b(&k), &same, 1, &nb), CKR_OK);
+    engine_buf_free(&nb);
+
+    /* Key management uses it too: a derivation and a wrap outside the list. */
+    engine_mech derive = et_mech(CKM_SHA256_KEY_DERIVATION);
+    engine_buf dk = {0}, dcs = {0}, wrapped = {0};
+    et_reset(&t);
+    et_ulong(&t, CKA_CLASS, CKO_SECRET_KEY);
+    et_ulong(&t, CKA_KEY_TYPE, CKK_GENERIC_SECRET);
+    et_ulong(&t, CKA_VALUE_LEN, 16);
+    assert_int_equal(
+        engine_derive_key(e, &derive, t.a, t.n, et_b(&any), et_raw(NULL, 0), &dk, &dcs), CKR_OK);
+    engine_buf_free(&dk);
+    engine_buf_free(&dcs);
+    assert_int_equal(engine_derive_key(e, &derive, t.a, t.n, et_b(&k), et_raw(NULL, 0), &dk, &dcs),
+                     CKR_MECHANISM_INVALID);
+    engine_mech kw = et_mech(CKM_AES_KEY_WRAP);
+    assert_int_equal(engine_wrap_key(e, et_b(&any), et_b(&k), et_raw(NULL, 0), &kw, &wrapped),
+                     CKR_MECHANISM_INVALID);
+    assert_int_equal(engine_wrap_key(e, et_b(&k), et_b(&any), et_raw(NULL, 0), &kw, &wrapped),
+                     CKR_OK);
+    engine_buf_free(&wrapped);
+
+    /* Last, since it retires the blobs above: a new master key re-seals it. */
+    assert_int_equal(engine_load_new_wk(e, ETEST_WK2), CKR_OK);
+    assert_int_equal(engine_rewrap_key_blob(e, et_b(&k), &nb), CKR_OK);
+    assert_int_equal(engine_activate_new_wk(e), CKR_OK);
+    assert_int_equal(encrypt_with(e, &nb, CKM_AES_ECB), CKR_MECHANISM_INVALID);
+    assert_int_equal(encrypt_with(e, &nb, CKM_AES_CBC_PAD), CKR_OK);
+    engine_buf_free(&nb);
+    engine_buf_free(&k);
+    engine_buf_free(&any);
+    engine_destroy(e);
+}
+
+/* The same for a private key, whose signing goes through the key cache:
+ * the list holds on the first use and on cached ones. */
+static void test_allowed_mechanisms_pair(void **state)
+{
+    (void)state;
+    static const uint8_t p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+    static const uint8_t digest[32] = {1, 2, 3};
+    engine *e = et_engine();
+    etmpl pub, priv;
+    engine_buf sk = {0}, pk = {0}, sig = {0};
+    CK_MECHANISM_TYPE only = CKM_ECDSA, pub_only = CKM_ECDSA_SHA256;
+    et_reset(&pub);
+    et_bytes(&pub, CKA_EC_PARAMS, p256, sizeof(p256));
+    et_bytes(&pub, CKA_ALLOWED_MECHANISMS, &pub_only, sizeof(pub_only));
+    et_reset(&priv);
+    et_bytes(&priv, CKA_ALLOWED_MECHANISMS, &only, sizeof(only));
+    assert_int_equal(epk_pair(e, CKM_EC_KEY_PAIR_GEN, &pub, &priv, &sk, &pk), CKR_OK);
+    engine_mech ecdsa = et_mech(CKM_ECDSA), hashed = et_mech(CKM_ECDSA_SHA256);
+    for (int round = 0; round < 2; round++) {
+        engine_buf_free(&sig);
+        assert_int_equal(engine_sign_single(e, et_b(&sk), &hashed, et_raw(digest, 32), &sig),
+                         CKR_MECHANISM_INVALID);
+        assert_int_equal(engine_sign_single(e, et_b(&sk), &ecdsa, et_raw(digest, 32), &sig),
+                         CKR_OK);
+    }
+    /* The MACed public key carries its own list. */
+    assert_int_equal(engine_verify_single(e, et_b(&pk), &ecdsa, et_raw(digest, 32), et_b(&sig)),
+                     CKR_MECHANISM_INVALID);
+    assert_int_equal(engine_verify_single(e, et_b(&pk), &hashed, et_raw(digest, 32), et_b(&sig)),
+                     CKR_SIGNATURE_INVALID);
+    engine_buf_free(&sig);
+    engine_buf_free(&sk);
+    engine_buf_free(&pk);
+    engine_destroy(e);
+}
+
 static void test_attribute_kinds(void **state)
 {
     (void)state;
@@ -477,6 +621,8 @@ int main(void)
         cmocka_unit_test(test_set_attribute_rules),
         cmocka_unit_test(test_key_types),
         cmocka_unit_test(test_attribute_kinds),
+        cmocka_unit_test(test_allowed_mechanisms),
+        cmocka_unit_test(test_allowed_mechanisms_pair),
         cmocka_unit_test(test_policy_knobs),
         cmocka_unit_test(test_import),
     };

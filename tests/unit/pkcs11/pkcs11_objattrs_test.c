@@ -2,7 +2,8 @@
  * beside the blob: CKA_UNIQUE_ID (token objects: the keystore object's
  * UUID, the same after C_Finalize/C_Initialize; session objects: a value of
  * their own; read-only; a search term; copies get a new one) and
- * CKA_ALLOWED_MECHANISMS (kept beside the blob, enforced at *Init). */
+ * CKA_ALLOWED_MECHANISMS (bound in the blob, enforced by the server and
+ * checked early by the module). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -301,6 +302,31 @@ static CK_RV encrypt_init(p11t *t, CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mech, 
     return rv;
 }
 
+/* Encrypts with the blob of the private token key labelled `label`, read
+ * from grep11.Store and sent straight to grep11.Crypto (no module). */
+static CK_RV server_encrypt(fixture *x, const char *label, CK_MECHANISM_TYPE mech)
+{
+    CK_ATTRIBUTE by = {CKA_LABEL, (void *)label, strlen(label)};
+    g11c_stored_object *objs = NULL;
+    size_t n = 0;
+    char next[64];
+    assert_int_equal(
+        g11c_store_find_objects(x->direct, KS[0], NULL, &by, 1, NULL, 0, &objs, &n, next), CKR_OK);
+    assert_int_equal(n, 1);
+    uint8_t iv[16] = {0}, in[16] = "sixteen byte msg";
+    g11c_mech m = {.type = mech};
+    if (mech != CKM_AES_ECB) {
+        m.kind = G11C_PARAM_BYTES;
+        m.bytes = (g11c_bytes){iv, sizeof(iv)};
+    }
+    g11c_buf out = {0};
+    CK_RV rv = g11c_encrypt_single(x->direct, g11c_bytes_of(&objs[0].blob), &m,
+                                   (g11c_bytes){in, sizeof(in)}, &out);
+    g11c_buf_free(&out);
+    g11c_stored_objects_free(objs, n);
+    return rv;
+}
+
 static void allowed_mechanisms(void **state)
 {
     fixture *x = *state;
@@ -365,12 +391,20 @@ static void allowed_mechanisms(void **state)
     assert_int_equal(a.ulValueLen, sizeof(only));
     assert_int_equal(encrypt_init(t, s, CKM_AES_ECB, k), CKR_MECHANISM_INVALID);
     assert_int_equal(encrypt_init(t, s, CKM_AES_CBC_PAD, k), CKR_OK);
-    /* Changed like any other local attribute (a module policy). */
+    /* Bound in the blob when the key was made: never changed, neither
+     * widened nor swapped, and not on a copy either. */
     CK_MECHANISM_TYPE ecb = CKM_AES_ECB;
     CK_ATTRIBUTE to_ecb = {CKA_ALLOWED_MECHANISMS, &ecb, sizeof(ecb)};
-    assert_int_equal(t->f->C_SetAttributeValue(s, k, &to_ecb, 1), CKR_OK);
-    assert_int_equal(encrypt_init(t, s, CKM_AES_CBC_PAD, k), CKR_MECHANISM_INVALID);
-    assert_int_equal(encrypt_init(t, s, CKM_AES_ECB, k), CKR_OK);
+    assert_int_equal(t->f->C_SetAttributeValue(s, k, &to_ecb, 1), CKR_ATTRIBUTE_READ_ONLY);
+    CK_OBJECT_HANDLE copy;
+    assert_int_equal(t->f->C_CopyObject(s, k, &to_ecb, 1, &copy), CKR_ATTRIBUTE_READ_ONLY);
+    assert_int_equal(encrypt_init(t, s, CKM_AES_CBC_PAD, k), CKR_OK);
+    assert_int_equal(encrypt_init(t, s, CKM_AES_ECB, k), CKR_MECHANISM_INVALID);
+
+    /* The server enforces the list itself: the key's blob, sent past the
+     * module straight through libgrep11, still cannot encrypt with ECB. */
+    assert_int_equal(server_encrypt(x, "restricted", CKM_AES_ECB), CKR_MECHANISM_INVALID);
+    assert_int_equal(server_encrypt(x, "restricted", CKM_AES_CBC_PAD), CKR_OK);
     assert_int_equal(t->f->C_CloseSession(s), CKR_OK);
 }
 
