@@ -21,6 +21,7 @@ void config_defaults(server_config *cfg)
     cfg->token_ttl_s = CONFIG_DEFAULT_TOKEN_TTL;
     cfg->key_cache = CONFIG_DEFAULT_KEY_CACHE;
     cfg->batch = 1;
+    cfg->spin_us = CONFIG_DEFAULT_SPIN_US;
 }
 
 void config_engine_policy(const server_config *cfg, engine_policy *pol)
@@ -127,6 +128,14 @@ static int config_apply(server_config *cfg, const char *key, const char *value, 
             return -1;
         }
         cfg->workers = (int)v;
+    } else if (strcmp(key, "spin") == 0) {
+        char *end = NULL;
+        long v = strtol(value, &end, 10);
+        if (!end || *end || end == value || v < 0 || v > 10000) {
+            snprintf(err, errlen, "spin: expected 0..10000 microseconds, got '%s'", value);
+            return -1;
+        }
+        cfg->spin_us = (int)v;
     } else if (strcmp(key, "key_cache") == 0) {
         char *end = NULL;
         long v = strtol(value, &end, 10);
@@ -259,6 +268,8 @@ static void usage(FILE *to)
             "                         key, CA and server certificate in DIR on first start\n"
             "      --insecure         serve plaintext gRPC (no TLS); never in production\n"
             "      --workers N        worker threads (default: one per core)\n"
+            "      --spin US          after a call, poll for the next one this many\n"
+            "                         microseconds before sleeping (default %d; 0: never)\n"
             "      --key-cache N      OpenSSL keys the engine keeps built (default 1024;\n"
             "                         0: none, every call rebuilds its key)\n"
             "      --no-batch         do not serve grep11.Batch (clients then send\n"
@@ -266,12 +277,20 @@ static void usage(FILE *to)
             "      --log-level LEVEL  error|warn|info|debug\n"
             "  -h, --help             this text\n"
             "  -V, --version          print the version\n",
-            CONFIG_DEFAULT_LISTEN, CONFIG_DEFAULT_DATA_DIR);
+            CONFIG_DEFAULT_LISTEN, CONFIG_DEFAULT_DATA_DIR, CONFIG_DEFAULT_SPIN_US);
 }
 
 int config_parse_args(server_config *cfg, int argc, char **argv)
 {
-    enum { OPT_DEV = 256, OPT_INSECURE, OPT_WORKERS, OPT_LOG_LEVEL, OPT_KEY_CACHE, OPT_NO_BATCH };
+    enum {
+        OPT_DEV = 256,
+        OPT_INSECURE,
+        OPT_WORKERS,
+        OPT_LOG_LEVEL,
+        OPT_KEY_CACHE,
+        OPT_NO_BATCH,
+        OPT_SPIN
+    };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"listen", required_argument, NULL, 'l'},
@@ -279,6 +298,7 @@ int config_parse_args(server_config *cfg, int argc, char **argv)
         {"dev", no_argument, NULL, OPT_DEV},
         {"insecure", no_argument, NULL, OPT_INSECURE},
         {"workers", required_argument, NULL, OPT_WORKERS},
+        {"spin", required_argument, NULL, OPT_SPIN},
         {"key-cache", required_argument, NULL, OPT_KEY_CACHE},
         {"no-batch", no_argument, NULL, OPT_NO_BATCH},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
@@ -322,10 +342,12 @@ int config_parse_args(server_config *cfg, int argc, char **argv)
             cfg->batch = 0;
             break;
         case OPT_WORKERS:
+        case OPT_SPIN:
         case OPT_LOG_LEVEL:
         case OPT_KEY_CACHE:
             if (config_apply(cfg,
                              c == OPT_WORKERS     ? "workers"
+                             : c == OPT_SPIN      ? "spin"
                              : c == OPT_KEY_CACHE ? "key_cache"
                                                   : "log_level",
                              optarg, err, sizeof(err)) != 0) {

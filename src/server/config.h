@@ -13,6 +13,7 @@
 #define CONFIG_DEFAULT_MAX_MESSAGE (64u * 1024u * 1024u)
 #define CONFIG_DEFAULT_TOKEN_TTL 1200u
 #define CONFIG_DEFAULT_KEY_CACHE 1024L
+#define CONFIG_DEFAULT_SPIN_US 100
 
 typedef struct {
     char *listen; /* host:port; port 0 picks a free port */
@@ -25,6 +26,7 @@ typedef struct {
     char *custody_admin;   /* custody.admin: imprint this administrator at first start */
     log_level log_level;
     int workers;          /* 0: one per core */
+    int spin_us;          /* poll without sleeping this long after a call; 0: never */
     long key_cache;       /* engine key cache entries; 0: off (default 1024) */
     size_t max_message;   /* bytes, both directions */
     char *store_url;      /* "sqlite:FILE" or a PostgreSQL URI; NULL: DIR/keystore.db */

@@ -10,7 +10,8 @@
  * hanging until the client's deadline. A call's batches are started by the
  * worker that received it, because grpc_call_start_batch is not thread-safe
  * per call; the completion of its reply may reach any worker, which only
- * logs and frees it. */
+ * logs and frees it. While the server spins (`spin`, poll_token below) one
+ * worker at a time polls the queue. */
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
@@ -71,6 +72,26 @@ typedef struct {
     void *handle;
 } method_slot;
 
+/* Which worker polls the queue while the server spins (spin_us > 0).
+ *
+ * Why: on these machines a thread the kernel wakes from epoll_wait runs some
+ * 50 us after the packet arrived, half of a lone call's round trip. A worker
+ * that keeps polling without sleeping for a moment after each call, while
+ * the next call is likely, sees it at once. gRPC lets only one thread poll
+ * the sockets at a time (the others wait for it to hand them events), so the
+ * spinning worker must be the only one in the queue: the token. It is handed
+ * on when its holder takes a call to run, so another worker polls while the
+ * first computes; completions of replies are cheap and are handled by the
+ * holder without handing it on. */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int held;
+    int closed; /* the queue has shut down */
+    int spin_us;
+    _Atomic int64_t spin_until_ns; /* CLOCK_MONOTONIC: keep polling until then */
+} poll_token;
+
 struct server {
     grpc_server *grpc;
     services *svc;
@@ -86,6 +107,7 @@ struct server {
     atomic_int draining; /* stop re-posting requests */
     atomic_int stopped;  /* server shutdown complete: workers close queues */
     atomic_uint_fast64_t next_call_id;
+    poll_token poll;
 };
 
 static void free_cleansed(void *p, size_t len)
@@ -146,8 +168,7 @@ static void post_request(worker *w, const method_slot *slot)
         e = grpc_server_request_registered_call(srv->grpc, slot->handle, &c->call, &c->deadline,
                                                 &c->md, &c->payload, srv->cq, srv->cq, c);
     else
-        e = grpc_server_request_call(srv->grpc, &c->call, &c->details, &c->md, srv->cq, srv->cq,
-                                     c);
+        e = grpc_server_request_call(srv->grpc, &c->call, &c->details, &c->md, srv->cq, srv->cq, c);
     if (e != GRPC_CALL_OK) {
         call_free(c);
         if (!atomic_load(&srv->draining))
@@ -367,17 +388,83 @@ static void call_arrived(call *c)
     call_start_reply(c);
 }
 
-static void *worker_main(void *arg)
+static int64_t mono_ns(void)
 {
-    worker *w = arg;
-    server *srv = w->srv;
-    for (;;) {
-        grpc_event ev = grpc_completion_queue_next(
-            srv->cq,
-            gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(100, GPR_TIMESPAN)),
-            NULL);
-        if (ev.type == GRPC_QUEUE_SHUTDOWN)
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* A reply is going out: the client's next call is likely soon. */
+static void poll_extend(server *srv)
+{
+    if (srv->poll.spin_us > 0)
+        atomic_store(&srv->poll.spin_until_ns, mono_ns() + (int64_t)srv->poll.spin_us * 1000);
+}
+
+/* 1: the caller holds the token; 0: the queue has shut down. */
+static int poll_token_take(server *srv)
+{
+    poll_token *t = &srv->poll;
+    pthread_mutex_lock(&t->mu);
+    while (t->held && !t->closed)
+        pthread_cond_wait(&t->cv, &t->mu);
+    int ok = !t->closed;
+    if (ok)
+        t->held = 1;
+    pthread_mutex_unlock(&t->mu);
+    return ok;
+}
+
+static void poll_token_give(server *srv, int closed)
+{
+    poll_token *t = &srv->poll;
+    pthread_mutex_lock(&t->mu);
+    t->held = 0;
+    t->closed |= closed;
+    if (closed)
+        pthread_cond_broadcast(&t->cv);
+    else
+        pthread_cond_signal(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* The next event, polling without sleeping while a call finished less than
+ * spin_us ago, or while another worker runs one (its reply, then the
+ * client's next call, are coming), for at most POLL_BUSY_MAX_NS: a key
+ * generation of seconds must not keep a core busy. Otherwise it sleeps in
+ * the queue. A worker polling while another runs a call yields after each
+ * look: on two cores it would otherwise take half of one from that call. */
+#define POLL_BUSY_MAX_NS 2000000
+static grpc_event poll_next(server *srv)
+{
+    grpc_event ev;
+    int64_t start = mono_ns(), now = start;
+    while (srv->poll.spin_us > 0) {
+        int busy = atomic_load(&srv->handling) > 0;
+        if (now >= atomic_load(&srv->poll.spin_until_ns) &&
+            (!busy || now - start >= POLL_BUSY_MAX_NS))
             break;
+        ev = grpc_completion_queue_next(srv->cq, gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
+        if (ev.type != GRPC_QUEUE_TIMEOUT)
+            return ev;
+        if (busy)
+            sched_yield();
+        now = mono_ns();
+    }
+    return grpc_completion_queue_next(
+        srv->cq,
+        gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(100, GPR_TIMESPAN)), NULL);
+}
+
+/* The next call to run, handling the cheap events on the way (completions
+ * of replies, the periodic timeout). Returns NULL once the queue is shut. */
+static call *next_call(server *srv)
+{
+    for (;;) {
+        grpc_event ev = poll_next(srv);
+        if (ev.type == GRPC_QUEUE_SHUTDOWN)
+            return NULL;
         if (ev.type == GRPC_QUEUE_TIMEOUT) {
             /* The queue is shut once the server has finished shutting down
              * and no worker is still inside a call: a call cancelled by the
@@ -389,20 +476,40 @@ static void *worker_main(void *arg)
             continue;
         }
         call *c = ev.tag;
-        if (c->stage == CALL_REQUESTED) {
-            /* Counted before `stopped` is read (both sequentially
-             * consistent): a worker that sees stopped and handling == 0
-             * knows nobody will start a batch. */
-            atomic_fetch_add(&srv->handling, 1);
-            if (!ev.success || atomic_load(&srv->stopped))
-                call_free(c); /* request cancelled by shutdown */
-            else
-                call_arrived(c);
-            atomic_fetch_sub(&srv->handling, 1);
-        } else {
+        if (c->stage != CALL_REQUESTED) {
             call_log(c);
             call_free(c);
+            continue;
         }
+        /* Counted before `stopped` is read (both sequentially consistent):
+         * a worker that sees stopped and handling == 0 knows nobody will
+         * start a batch. */
+        atomic_fetch_add(&srv->handling, 1);
+        if (!ev.success || atomic_load(&srv->stopped)) {
+            call_free(c); /* request cancelled by shutdown */
+            atomic_fetch_sub(&srv->handling, 1);
+            continue;
+        }
+        return c;
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    server *srv = w->srv;
+    for (;;) {
+        int token = srv->poll.spin_us > 0;
+        if (token && !poll_token_take(srv))
+            break;
+        call *c = next_call(srv);
+        if (token)
+            poll_token_give(srv, c == NULL);
+        if (c == NULL)
+            break;
+        call_arrived(c);
+        poll_extend(srv);
+        atomic_fetch_sub(&srv->handling, 1);
     }
     return NULL;
 }
@@ -463,6 +570,8 @@ static void server_free(server *srv)
         grpc_completion_queue_destroy(srv->cq);
     if (srv->shutdown_cq)
         grpc_completion_queue_destroy(srv->shutdown_cq);
+    pthread_mutex_destroy(&srv->poll.mu);
+    pthread_cond_destroy(&srv->poll.cv);
     free(srv->workers);
     free(srv->methods);
     free(srv);
@@ -477,9 +586,12 @@ int server_start(const server_config *cfg, services *svc, server **out, int *bou
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    pthread_mutex_init(&srv->poll.mu, NULL);
+    pthread_cond_init(&srv->poll.cv, NULL);
     srv->svc = svc;
     srv->max_message = cfg->max_message;
     srv->nworkers = cfg->workers > 0 ? cfg->workers : default_workers();
+    srv->poll.spin_us = cfg->spin_us;
 
     grpc_arg args[2];
     args[0].type = GRPC_ARG_INTEGER;
@@ -494,12 +606,9 @@ int server_start(const server_config *cfg, services *svc, server **out, int *bou
     const struct {
         const rpc_method *table;
         size_t n;
-    } tables[] = {{crypto_methods, crypto_method_count},
-                  {health_methods, health_method_count},
-                  {auth_methods, auth_method_count},
-                  {admin_methods, admin_method_count},
-                  {store_methods, store_method_count},
-                  {&batch_method, cfg->batch ? 1u : 0u}};
+    } tables[] = {{crypto_methods, crypto_method_count}, {health_methods, health_method_count},
+                  {auth_methods, auth_method_count},     {admin_methods, admin_method_count},
+                  {store_methods, store_method_count},   {&batch_method, cfg->batch ? 1u : 0u}};
     for (size_t s = 0; s < sizeof(tables) / sizeof(tables[0]); s++)
         srv->nmethods += tables[s].n;
     srv->methods = calloc(srv->nmethods, sizeof(method_slot));

@@ -497,13 +497,12 @@ static void *mixed_thread(void *arg)
     return NULL;
 }
 
-static void deadlines_and_answers_share_a_connection(void **state)
+static void run_deadlines_and_answers(const char *spin_us)
 {
-    (void)state;
     enum { THREADS = 8, SLOW = 2 };
     /* The server goes on generating after the client gave up: two workers
      * stay busy, two answer the quick calls. */
-    static const char *const args[] = {"--workers", "4", NULL};
+    const char *const args[] = {"--workers", "4", "--spin", spin_us, NULL};
     test_server srv;
     assert_int_equal(test_server_start(&srv, NULL, args), 0);
     /* RSA-4096 key generation mostly takes longer than this (always under
@@ -524,6 +523,21 @@ static void deadlines_and_answers_share_a_connection(void **state)
     assert_int_equal(wrong, 0);
     g11c_close(c);
     assert_int_equal(test_server_stop(&srv), 0);
+}
+
+/* With the default spin, one worker at a time polls (a token handed on
+ * when it takes a call); with --spin 0 every idle worker waits in gRPC's
+ * queue. Both must keep quick calls flowing past slow ones. */
+static void deadlines_and_answers_share_a_connection(void **state)
+{
+    (void)state;
+    run_deadlines_and_answers("100");
+}
+
+static void deadlines_and_answers_without_spinning(void **state)
+{
+    (void)state;
+    run_deadlines_and_answers("0");
 }
 
 /* ---- servers with other settings ------------------------------------- */
@@ -610,6 +624,7 @@ int main(void)
     const struct CMUnitTest own[] = {
         cmocka_unit_test(oversize_message_is_refused),
         cmocka_unit_test(deadlines_and_answers_share_a_connection),
+        cmocka_unit_test(deadlines_and_answers_without_spinning),
         cmocka_unit_test(mutual_tls_requires_client_certificate),
         cmocka_unit_test(insecure_mode_is_plaintext_only),
         cmocka_unit_test(connection_outlives_server_restart),

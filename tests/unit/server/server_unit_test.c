@@ -40,6 +40,7 @@ static void config_yaml_sets_every_key(void **state)
                             "log_level: debug\n"
                             "workers: 3\n"
                             "key_cache: 64\n"
+                            "spin: 250\n"
                             "max_message_size: 8MiB\n"
                             "tls:\n"
                             "  cert: /c.pem\n"
@@ -53,6 +54,7 @@ static void config_yaml_sets_every_key(void **state)
     assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
     assert_int_equal(cfg.workers, 3);
     assert_int_equal(cfg.key_cache, 64);
+    assert_int_equal(cfg.spin_us, 250);
     engine_policy pol;
     config_engine_policy(&cfg, &pol);
     assert_int_equal(pol.key_cache_entries, 64);
@@ -69,10 +71,19 @@ static void config_rejects_bad_input(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "nonsense_key: 1\n",      "workers: many\n",          "log_level: loud\n",
-        "max_message_size: 0\n",  "tls:\n  pin: 1234\n",      "listen: [a, b]\n",
-        "tls:\n  a:\n    b: c\n", "listen: \"unterminated\n", "key_cache: -1\n",
+        "nonsense_key: 1\n",
+        "workers: many\n",
+        "log_level: loud\n",
+        "max_message_size: 0\n",
+        "tls:\n  pin: 1234\n",
+        "listen: [a, b]\n",
+        "tls:\n  a:\n    b: c\n",
+        "listen: \"unterminated\n",
+        "key_cache: -1\n",
         "key_cache: lots\n",
+        "spin: -1\n",
+        "spin: 10001\n",
+        "spin: fast\n",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         server_config cfg;
@@ -107,10 +118,12 @@ static void config_command_line_overrides_file(void **state)
     server_config cfg;
     config_defaults(&cfg);
     char *path = write_temp("listen: 10.0.0.1:1\nworkers: 2\n");
-    char *argv[] = {"grep11d", "--listen",    "127.0.0.1:5", "--config", path,
-                    "--dev",   "--key-cache", "0",           NULL};
+    char *argv[] = {"grep11d",     "--listen", "127.0.0.1:5", "--config", path, "--dev",
+                    "--key-cache", "0",        "--spin",      "0",        NULL};
     assert_int_equal(cfg.key_cache, 1024); /* the default */
-    assert_int_equal(config_parse_args(&cfg, 8, argv), 0);
+    assert_int_equal(cfg.spin_us, CONFIG_DEFAULT_SPIN_US);
+    assert_int_equal(config_parse_args(&cfg, 10, argv), 0);
+    assert_int_equal(cfg.spin_us, 0);
     unlink(path);
     assert_string_equal(cfg.listen, "127.0.0.1:5");
     assert_int_equal(cfg.workers, 2);
