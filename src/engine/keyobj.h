@@ -132,6 +132,8 @@ uint32_t policy_usage_accepted(CK_OBJECT_CLASS cls, CK_KEY_TYPE kt);
 /* Usage check for one operation: the usage flag (KF_ENCRYPT etc.) and the
  * key's CKA_ALLOWED_MECHANISMS (CKR_MECHANISM_INVALID outside it). */
 CK_RV policy_check_usage(const key_obj *k, uint32_t kf, CK_MECHANISM_TYPE mech);
+/* Whether k's CKA_ALLOWED_MECHANISMS (empty: any) admits mech. */
+bool policy_allows(const key_obj *k, CK_MECHANISM_TYPE mech);
 /* CKA_ALLOWED_MECHANISMS of a parsed template into k, and whether a
  * template's list equals k's. */
 void policy_allowed_from(const CK_ATTRIBUTE *a, key_obj *k);

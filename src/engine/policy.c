@@ -299,17 +299,22 @@ CK_RV policy_set_attrs(const engine *e, const tmpl *t, key_obj *k)
     return CKR_OK;
 }
 
+bool policy_allows(const key_obj *k, CK_MECHANISM_TYPE mech)
+{
+    if (k->n_allowed == 0)
+        return true;
+    for (size_t i = 0; i < k->n_allowed; i++)
+        if (k->allowed[i] == mech)
+            return true;
+    return false;
+}
+
 CK_RV policy_check_usage(const key_obj *k, uint32_t kf, CK_MECHANISM_TYPE mech)
 {
     if (!(k->flags & kf))
         return CKR_KEY_FUNCTION_NOT_PERMITTED;
-    if (k->n_allowed == 0)
-        return CKR_OK;
-    for (size_t i = 0; i < k->n_allowed; i++)
-        if (k->allowed[i] == mech)
-            return CKR_OK;
     /* PKCS #11 3.0 §4.7: a mechanism outside the key's list is invalid for it. */
-    return CKR_MECHANISM_INVALID;
+    return policy_allows(k, mech) ? CKR_OK : CKR_MECHANISM_INVALID;
 }
 
 void policy_allowed_from(const CK_ATTRIBUTE *a, key_obj *k)

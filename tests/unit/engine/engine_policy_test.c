@@ -550,6 +550,16 @@ static void test_allowed_mechanisms(void **state)
                      CKR_OK);
     engine_buf_free(&wrapped);
 
+    /* DigestKey: the digest mechanism must be on the list as well. */
+    engine_mech sha = et_mech(CKM_SHA256);
+    engine_buf ds = {0}, ds2 = {0};
+    assert_int_equal(engine_digest_init(e, &sha, &ds), CKR_OK);
+    assert_int_equal(engine_digest_key(e, et_b(&ds), et_b(&k), &ds2), CKR_KEY_INDIGESTIBLE);
+    assert_null(ds2.ptr);
+    assert_int_equal(engine_digest_key(e, et_b(&ds), et_b(&any), &ds2), CKR_OK);
+    engine_buf_free(&ds2);
+    engine_buf_free(&ds);
+
     /* Last, since it retires the blobs above: a new master key re-seals it. */
     assert_int_equal(engine_load_new_wk(e, ETEST_WK2), CKR_OK);
     assert_int_equal(engine_rewrap_key_blob(e, et_b(&k), &nb), CKR_OK);
