@@ -47,7 +47,7 @@ while [ $# -gt 0 ]; do
 done
 if [ ${#OPS[@]} -eq 0 ]; then
     OPS=(ecdsa-p256-sign ecdsa-p256-verify ed25519-sign rsa2048-sign rsa3072-sign
-        rsa2048-pss-sign mldsa65-sign mldsa65-verify aes-gcm-1k aes-gcm-16k aes-gcm-1m
+        rsa2048-pss-sign rsa3072-pss-sign mldsa65-sign mldsa65-verify aes-gcm-1k aes-gcm-16k aes-gcm-1m
         aes-cbc-1k sha256-1k hmac-sha256-1k aes-keygen ec-p256-keygen random-32)
     FIND_OPS=1
 else

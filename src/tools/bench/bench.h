@@ -27,6 +27,7 @@ typedef enum {
     OP_RSA2048_SIGN,
     OP_RSA3072_SIGN,
     OP_RSA2048_PSS,
+    OP_RSA3072_PSS,
     OP_MLDSA65_SIGN,
     OP_MLDSA65_VERIFY,
     OP_FIND_10K,  /* FindObjects by CKA_LABEL among 10,000 token objects */

@@ -30,6 +30,7 @@ const bench_op_info bench_ops[OP_COUNT] = {
     [OP_RSA2048_SIGN] = {.name = "rsa2048-sign", .msg_len = 32},
     [OP_RSA3072_SIGN] = {.name = "rsa3072-sign", .msg_len = 32},
     [OP_RSA2048_PSS] = {.name = "rsa2048-pss-sign", .msg_len = 32},
+    [OP_RSA3072_PSS] = {.name = "rsa3072-pss-sign", .msg_len = 32},
     [OP_MLDSA65_SIGN] = {.name = "mldsa65-sign", .msg_len = 32},
     [OP_MLDSA65_VERIFY] = {.name = "mldsa65-verify", .msg_len = 32},
     [OP_FIND_10K] = {.name = "find-label-10k", .msg_len = 0, .objects = 10000},
@@ -257,8 +258,7 @@ int main(int argc, char **argv)
         {"csv", required_argument, NULL, 'c'},     {"plot", required_argument, NULL, 'p'},
         {"objects", required_argument, NULL, 'o'}, {"channels", required_argument, NULL, 'C'},
         {"spin", required_argument, NULL, 'S'},    {"batch", required_argument, NULL, 'B'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     target_slot targets[2];
     int ntargets = 0, threads[16] = {1}, nthreads = 1, rounds = 1;

@@ -79,6 +79,7 @@ static mech_spec op_mech(bench_op op)
     case OP_RSA3072_SIGN:
         return (mech_spec){CKM_SHA256_RSA_PKCS, NULL, 0, 0};
     case OP_RSA2048_PSS:
+    case OP_RSA3072_PSS:
         return (mech_spec){CKM_SHA256_RSA_PKCS_PSS, NULL, 0, 1};
     case OP_MLDSA65_SIGN:
     case OP_MLDSA65_VERIFY:
@@ -210,7 +211,7 @@ static CK_RV gen_pair(bench_target *t, bench_op op, out_buf *priv, out_buf *pub)
 {
     CK_MECHANISM_TYPE mech;
     CK_ATTRIBUTE pt[3], st[2];
-    CK_ULONG npt = 0, nst = 0, bits = op == OP_RSA3072_SIGN ? 3072 : 2048;
+    CK_ULONG npt = 0, nst = 0, bits = op == OP_RSA3072_SIGN || op == OP_RSA3072_PSS ? 3072 : 2048;
     CK_ULONG set = CKP_ML_DSA_65;
     pt[npt++] = (CK_ATTRIBUTE){CKA_VERIFY, (void *)&yes, 1};
     st[nst++] = (CK_ATTRIBUTE){CKA_SIGN, (void *)&yes, 1};
@@ -377,6 +378,7 @@ static int run(bench_ctx *c, const uint8_t *msg, size_t len)
     case OP_RSA2048_SIGN:
     case OP_RSA3072_SIGN:
     case OP_RSA2048_PSS:
+    case OP_RSA3072_PSS:
     case OP_MLDSA65_SIGN:
         rv = call_single(c->t, 2, c->key, c->key_len, ms, msg, len, NULL, 0, &o);
         break;
@@ -411,6 +413,7 @@ static CK_RV check(bench_ctx *c, const uint8_t *msg, size_t len)
     case OP_RSA2048_SIGN:
     case OP_RSA3072_SIGN:
     case OP_RSA2048_PSS:
+    case OP_RSA3072_PSS:
     case OP_MLDSA65_SIGN:
         rv = call_single(c->t, 2, c->key, c->key_len, ms, msg, len, NULL, 0, &o);
         if (rv == CKR_OK)
@@ -464,6 +467,7 @@ static bench_ctx *prepare(bench_target *t, bench_op op, char *why, size_t cap)
     case OP_RSA2048_SIGN:
     case OP_RSA3072_SIGN:
     case OP_RSA2048_PSS:
+    case OP_RSA3072_PSS:
     case OP_MLDSA65_SIGN:
     case OP_MLDSA65_VERIFY:
         rv = gen_pair(t, op, &k, &p);

@@ -105,7 +105,8 @@ static CK_RV gen_pair(bench_ctx *c)
 {
     CK_MECHANISM m = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
     CK_ATTRIBUTE pt[4], st[3];
-    CK_ULONG npt = 0, nst = 0, bits = c->op == OP_RSA3072_SIGN ? 3072 : 2048;
+    CK_ULONG npt = 0, nst = 0,
+             bits = c->op == OP_RSA3072_SIGN || c->op == OP_RSA3072_PSS ? 3072 : 2048;
     CK_ULONG set = CKP_ML_DSA_65;
     pt[npt++] = (CK_ATTRIBUTE){CKA_VERIFY, (void *)&yes, 1};
     pt[npt++] = (CK_ATTRIBUTE){CKA_TOKEN, (void *)&no, 1};
@@ -167,6 +168,7 @@ static void set_mech(bench_ctx *c)
         c->mech.mechanism = CKM_SHA256_RSA_PKCS;
         break;
     case OP_RSA2048_PSS:
+    case OP_RSA3072_PSS:
         c->pss = (CK_RSA_PKCS_PSS_PARAMS){CKM_SHA256, CKG_MGF1_SHA256, 32};
         c->mech = (CK_MECHANISM){CKM_SHA256_RSA_PKCS_PSS, &c->pss, sizeof(c->pss)};
         break;
@@ -374,6 +376,7 @@ static CK_RV check(bench_ctx *c, const uint8_t *msg, size_t len)
     case OP_RSA2048_SIGN:
     case OP_RSA3072_SIGN:
     case OP_RSA2048_PSS:
+    case OP_RSA3072_PSS:
     case OP_MLDSA65_SIGN:
         rv = sign(c, msg, len, c->out, &olen);
         if (rv == CKR_OK)
@@ -426,6 +429,7 @@ static bench_ctx *prepare(bench_target *t, bench_op op, char *why, size_t cap)
         case OP_RSA2048_SIGN:
         case OP_RSA3072_SIGN:
         case OP_RSA2048_PSS:
+        case OP_RSA3072_PSS:
         case OP_MLDSA65_SIGN:
         case OP_MLDSA65_VERIFY:
             rv = gen_pair(c);
