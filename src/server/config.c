@@ -64,6 +64,22 @@ static int parse_bool(const char *value, int *out)
     return 0;
 }
 
+/* A whole number in [min, max]; on anything else a reason naming the key
+ * and the range (unit: " seconds" etc., or ""). */
+static int parse_range(const char *key, const char *value, long min, long max, const char *unit,
+                       long *out, char *err, size_t errlen)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || end == value || *end || v < min || v > max) {
+        snprintf(err, errlen, "%s: expected %ld..%ld%s, got '%s'", key, min, max, unit, value);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 static int parse_size(const char *s, size_t *out)
 {
     char *end = NULL;
@@ -91,6 +107,7 @@ static int parse_size(const char *s, size_t *out)
 static int config_apply(server_config *cfg, const char *key, const char *value, char *err,
                         size_t errlen)
 {
+    long v = 0;
     if (strcmp(key, "listen") == 0) {
         set_string(&cfg->listen, value);
     } else if (strcmp(key, "data_dir") == 0) {
@@ -121,28 +138,16 @@ static int config_apply(server_config *cfg, const char *key, const char *value, 
             return -1;
         }
     } else if (strcmp(key, "workers") == 0) {
-        char *end = NULL;
-        long v = strtol(value, &end, 10);
-        if (!end || *end || v < 0 || v > 256) {
-            snprintf(err, errlen, "workers: expected 0..256, got '%s'", value);
+        if (parse_range(key, value, 0, 256, "", &v, err, errlen) != 0)
             return -1;
-        }
         cfg->workers = (int)v;
     } else if (strcmp(key, "spin") == 0) {
-        char *end = NULL;
-        long v = strtol(value, &end, 10);
-        if (!end || *end || end == value || v < 0 || v > 10000) {
-            snprintf(err, errlen, "spin: expected 0..10000 microseconds, got '%s'", value);
+        if (parse_range(key, value, 0, 10000, " microseconds", &v, err, errlen) != 0)
             return -1;
-        }
         cfg->spin_us = (int)v;
     } else if (strcmp(key, "key_cache") == 0) {
-        char *end = NULL;
-        long v = strtol(value, &end, 10);
-        if (!end || *end || end == value || v < 0 || v > 1000000) {
-            snprintf(err, errlen, "key_cache: expected 0..1000000 entries, got '%s'", value);
+        if (parse_range(key, value, 0, 1000000, " entries", &v, err, errlen) != 0)
             return -1;
-        }
         cfg->key_cache = v;
     } else if (strcmp(key, "max_message_size") == 0) {
         if (parse_size(value, &cfg->max_message) != 0) {
@@ -152,12 +157,8 @@ static int config_apply(server_config *cfg, const char *key, const char *value, 
     } else if (strcmp(key, "store") == 0) {
         set_string(&cfg->store_url, value);
     } else if (strcmp(key, "auth.token_ttl") == 0) {
-        char *end = NULL;
-        long v = strtol(value, &end, 10);
-        if (!end || *end || v < 1 || v > 86400) {
-            snprintf(err, errlen, "auth.token_ttl: expected 1..86400 seconds");
+        if (parse_range(key, value, 1, 86400, " seconds", &v, err, errlen) != 0)
             return -1;
-        }
         cfg->token_ttl_s = (unsigned)v;
     } else if (strcmp(key, "insecure") == 0 || strcmp(key, "dev") == 0 ||
                strcmp(key, "auth.enabled") == 0) {

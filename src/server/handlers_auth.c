@@ -70,7 +70,12 @@ CK_RV h_auth_token(rpc_ctx *ctx)
     memcpy(id.grants, e.grants, sizeof(id.grants));
     id.ngrants = e.ngrants;
     memcpy(id.cert_identity, e.cert_identity, sizeof(id.cert_identity));
-    id.expires_at = (uint64_t)time(NULL) + svc->token_ttl_s;
+    /* expires_at is the first whole second at which the token is refused:
+     * rounded up, so it lives at least token_ttl (a 1 s token issued at
+     * x.999 would otherwise be refused 1 ms later). */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    id.expires_at = (uint64_t)now.tv_sec + svc->token_ttl_s + (now.tv_nsec > 0);
     char token[AUTH_TOKEN_MAX];
     if ((rv = auth_token_issue(svc->token_key, &id, token)) != CKR_OK)
         return rv;
