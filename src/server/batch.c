@@ -35,6 +35,7 @@ static void run_call(const rpc_ctx *outer, const Grep11__BatchCall *bc, Grep11__
     sub.peer = outer->peer;
     sub.peer_identity = outer->peer_identity;
     sub.authorization = outer->authorization;
+    sub.io = outer->io;
 
     CK_RV rv;
     grpc_status_code code;

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rpc.h"
 #include "custody/custody.h"
+#include "rpc.h"
 #include "services.h"
 
 CK_RV rpc_reply(rpc_ctx *ctx, const ProtobufCMessage *msg)
@@ -20,6 +20,18 @@ CK_RV rpc_reply(rpc_ctx *ctx, const ProtobufCMessage *msg)
     ctx->resp = buf;
     ctx->resp_len = len;
     return CKR_OK;
+}
+
+void rpc_io_begin(const rpc_ctx *ctx)
+{
+    if (ctx->io && ctx->io->begin)
+        ctx->io->begin(ctx->io->arg);
+}
+
+void rpc_io_end(const rpc_ctx *ctx)
+{
+    if (ctx->io && ctx->io->end)
+        ctx->io->end(ctx->io->arg);
 }
 
 CK_RV rpc_fail(rpc_ctx *ctx, CK_RV rv, const char *fmt, ...)

@@ -16,6 +16,14 @@
 
 struct services;
 
+/* Brackets a wait that uses no CPU, such as a disk commit: the transport
+ * lets another call compute meanwhile (docs/internals/server.md). */
+typedef struct rpc_io_hooks {
+    void (*begin)(void *arg);
+    void (*end)(void *arg);
+    void *arg;
+} rpc_io_hooks;
+
 typedef struct rpc_ctx {
     engine *eng;
     struct services *svc; /* store, identities, tokens (NULL in fuzzers) */
@@ -31,7 +39,8 @@ typedef struct rpc_ctx {
     const char *authorization;      /* "authorization" metadata value, or NULL */
     auth_identity who;              /* the verified caller, when authenticated */
     int authenticated;
-    void *kept[4]; /* buffers that live until the call ends */
+    const rpc_io_hooks *io; /* NULL: waits are not announced (fuzzers, tests) */
+    void *kept[4];          /* buffers that live until the call ends */
     size_t kept_len[4];
     int nkept;
 } rpc_ctx;
@@ -51,6 +60,10 @@ CK_RV rpc_reply(rpc_ctx *ctx, const ProtobufCMessage *msg);
 /* Records a client-facing error text and returns rv, so handlers can write
  * `return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "Len must be 1..%d", max);`. */
 CK_RV rpc_fail(rpc_ctx *ctx, CK_RV rv, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Announce the start and end of a wait that uses no CPU (ctx->io). */
+void rpc_io_begin(const rpc_ctx *ctx);
+void rpc_io_end(const rpc_ctx *ctx);
 
 /* Decodes req as m's request type and runs m's handler. The transport and
  * the fuzz targets share this one path. */

@@ -33,6 +33,7 @@
 #include "status.h"
 
 #define REQUESTS_PER_METHOD 2
+#define THREADS_PER_SLOT 4
 #define GENERIC_REQUESTS 2
 
 typedef struct worker worker;
@@ -108,6 +109,14 @@ struct server {
     atomic_int stopped;  /* server shutdown complete: workers close queues */
     atomic_uint_fast64_t next_call_id;
     poll_token poll;
+    /* Calls computing at once (`workers`); there are THREADS_PER_SLOT times
+     * as many threads, so that a call waiting for the disk (an audit
+     * commit) leaves its slot to another call (compute_slot_*). */
+    pthread_mutex_t slot_mu;
+    pthread_cond_t slot_cv;
+    int slots_free;   /* below 0 while calls back from the disk exceed them */
+    int slots_closed; /* the queue has shut down */
+    rpc_io_hooks io;
 };
 
 static void free_cleansed(void *p, size_t len)
@@ -257,6 +266,7 @@ static void call_dispatch(call *c)
     ctx.svc = srv->svc;
     ctx.draining = atomic_load(&srv->draining);
     ctx.method = c->method;
+    ctx.io = &srv->io;
 
     if (!c->method) {
         c->code = GRPC_STATUS_UNIMPLEMENTED;
@@ -494,22 +504,90 @@ static call *next_call(server *srv)
     }
 }
 
+/* Compute slots. A worker per core leaves cores idle while calls wait for
+ * the disk (an audit commit), and more workers than cores computing at
+ * once cost RSA-2048 signing a fifth of its rate (docs/performance.md).
+ * So there are THREADS_PER_SLOT workers per slot, and only a worker with
+ * a slot takes calls; it keeps the slot from call to call. A call waiting
+ * for the disk lends its slot (rpc_io_hooks), which wakes a spare worker. */
+static int compute_slot_take(server *srv)
+{
+    pthread_mutex_lock(&srv->slot_mu);
+    while (srv->slots_free <= 0 && !srv->slots_closed)
+        pthread_cond_wait(&srv->slot_cv, &srv->slot_mu);
+    int ok = !srv->slots_closed;
+    if (ok)
+        srv->slots_free--;
+    pthread_mutex_unlock(&srv->slot_mu);
+    return ok;
+}
+
+static void compute_slot_lend(void *arg)
+{
+    server *srv = arg;
+    pthread_mutex_lock(&srv->slot_mu);
+    srv->slots_free++;
+    pthread_cond_signal(&srv->slot_cv);
+    pthread_mutex_unlock(&srv->slot_mu);
+}
+
+/* A call back from the disk takes its slot back without waiting, even if
+ * that briefly lets more calls than slots compute: waiting here could
+ * deadlock, since the calls holding the slots may wait for a lock this
+ * call holds (custody's, with a writer queued behind it). */
+static void compute_slot_reclaim(void *arg)
+{
+    server *srv = arg;
+    pthread_mutex_lock(&srv->slot_mu);
+    srv->slots_free--;
+    pthread_mutex_unlock(&srv->slot_mu);
+}
+
+/* After a call: 1 if this worker must give its slot up (slots were
+ * reclaimed beyond their number), which it then has. */
+static int compute_slot_excess(server *srv)
+{
+    pthread_mutex_lock(&srv->slot_mu);
+    int over = srv->slots_free < 0;
+    if (over)
+        srv->slots_free++;
+    pthread_mutex_unlock(&srv->slot_mu);
+    return over;
+}
+
+/* The queue is shut: spare workers waiting for a slot end too. */
+static void compute_slots_close(server *srv)
+{
+    pthread_mutex_lock(&srv->slot_mu);
+    srv->slots_closed = 1;
+    pthread_cond_broadcast(&srv->slot_cv);
+    pthread_mutex_unlock(&srv->slot_mu);
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
     server *srv = w->srv;
+    int slot = 0;
     for (;;) {
+        if (!slot && !compute_slot_take(srv))
+            break;
+        slot = 1;
         int token = srv->poll.spin_us > 0;
         if (token && !poll_token_take(srv))
             break;
         call *c = next_call(srv);
         if (token)
             poll_token_give(srv, c == NULL);
-        if (c == NULL)
+        if (c == NULL) {
+            compute_slots_close(srv);
             break;
+        }
         call_arrived(c);
         poll_extend(srv);
         atomic_fetch_sub(&srv->handling, 1);
+        if (compute_slot_excess(srv))
+            slot = 0;
     }
     return NULL;
 }
@@ -572,6 +650,8 @@ static void server_free(server *srv)
         grpc_completion_queue_destroy(srv->shutdown_cq);
     pthread_mutex_destroy(&srv->poll.mu);
     pthread_cond_destroy(&srv->poll.cv);
+    pthread_mutex_destroy(&srv->slot_mu);
+    pthread_cond_destroy(&srv->slot_cv);
     free(srv->workers);
     free(srv->methods);
     free(srv);
@@ -588,9 +668,13 @@ int server_start(const server_config *cfg, services *svc, server **out, int *bou
     }
     pthread_mutex_init(&srv->poll.mu, NULL);
     pthread_cond_init(&srv->poll.cv, NULL);
+    pthread_mutex_init(&srv->slot_mu, NULL);
+    pthread_cond_init(&srv->slot_cv, NULL);
     srv->svc = svc;
     srv->max_message = cfg->max_message;
-    srv->nworkers = cfg->workers > 0 ? cfg->workers : default_workers();
+    srv->slots_free = cfg->workers > 0 ? cfg->workers : default_workers();
+    srv->nworkers = srv->slots_free * THREADS_PER_SLOT;
+    srv->io = (rpc_io_hooks){compute_slot_lend, compute_slot_reclaim, srv};
     srv->poll.spin_us = cfg->spin_us;
 
     grpc_arg args[2];

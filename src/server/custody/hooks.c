@@ -230,7 +230,12 @@ CK_RV custody_after(custody *c, rpc_ctx *ctx, const ProtobufCMessage *msg, CK_RV
     snprintf(actor, sizeof(actor), "%s%s%s", ctx->authenticated ? ctx->who.principal : "anonymous",
              kid[0] ? "/" : "", kid);
     describe(ctx, msg, detail, sizeof(detail));
-    if (audit_append(c->au, event, actor, detail) != CKR_OK) {
+    /* The commit is a disk wait: another call may compute meanwhile, and
+     * more entries then share the commit. */
+    rpc_io_begin(ctx);
+    CK_RV arv = audit_append(c->au, event, actor, detail);
+    rpc_io_end(ctx);
+    if (arv != CKR_OK) {
         rpc_ctx_release(ctx); /* no reply leaves unaudited */
         return rpc_fail(ctx, CKR_DEVICE_ERROR, "the audit trail cannot be written; retry");
     }
