@@ -886,6 +886,90 @@ static int intact(g11c_conn *c, char *problem)
     return r.intact;
 }
 
+/* Key generations from many threads while custody commands switch the
+ * state under its write lock: each generation waits for its audit commit
+ * (lending its compute slot meanwhile) while holding custody's read lock,
+ * and a command queued for the write lock blocks new readers. Every call
+ * must finish, and every generation must be on an intact chain. */
+typedef struct {
+    test_server *ts;
+    const char *key;
+    int ok, failed;
+} keygen_arg;
+
+enum { KEYGEN_THREADS = 8, KEYGENS_EACH = 20 };
+
+static void *keygen_loop(void *p)
+{
+    keygen_arg *k = p;
+    g11c_conn *c = test_connect_as(k->ts, 0, k->key);
+    CK_ULONG len = 32;
+    CK_BBOOL yes = CK_TRUE;
+    CK_ATTRIBUTE t[] = {{CKA_VALUE_LEN, &len, sizeof(len)}, {CKA_ENCRYPT, &yes, 1}};
+    g11c_mech gen = {.type = CKM_AES_KEY_GEN};
+    for (int i = 0; i < KEYGENS_EACH; i++) {
+        g11c_buf blob = {0}, cs = {0};
+        if (c && g11c_generate_key(c, &gen, t, 2, &blob, &cs) == CKR_OK)
+            k->ok++;
+        else
+            k->failed++;
+        g11c_buf_free(&blob);
+        g11c_buf_free(&cs);
+    }
+    if (c)
+        g11c_close(c);
+    return NULL;
+}
+
+static void test_keygen_audit_under_commands(void **state)
+{
+    (void)state;
+    admins a;
+    test_server ts;
+    uint8_t parts[3][32];
+    char vp[17], key[160], problem[256], principal[32];
+    make_admins(&a);
+    assert_int_equal(test_server_start(&ts, custody_yaml(&a), NULL), 0);
+    g11c_conn *anon = test_connect_anonymous(&ts, 0);
+    ceremony(&ts, anon, &a, parts, vp, key, sizeof(key));
+    g11c_conn *c = test_connect_as(&ts, 0, key);
+    g11c_audit_report before, after;
+    assert_int_equal(g11c_audit_verify(c, &before), CKR_OK);
+
+    keygen_arg args[KEYGEN_THREADS];
+    pthread_t th[KEYGEN_THREADS];
+    for (int i = 0; i < KEYGEN_THREADS; i++) {
+        args[i] = (keygen_arg){.ts = &ts, .key = key};
+        pthread_create(&th[i], NULL, keygen_loop, &args[i]);
+    }
+    enum { COMMANDS = 6 };
+    for (int i = 0; i < COMMANDS; i++) {
+        snprintf(principal, sizeof(principal), "batch-%d", i);
+        run(anon, &a, TWO_B, NULL, 0, CKR_OK, NULL, "create-apikey", "principal", principal,
+            "roles", "crypto");
+    }
+    int ok = 0, failed = 0;
+    for (int i = 0; i < KEYGEN_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        ok += args[i].ok;
+        failed += args[i].failed;
+    }
+    assert_int_equal(failed, 0);
+    assert_int_equal(ok, KEYGEN_THREADS * KEYGENS_EACH);
+    assert_int_equal(g11c_audit_verify(c, &after), CKR_OK);
+    snprintf(problem, sizeof(problem), "%s", after.problem);
+    if (!after.intact)
+        fprintf(stderr, "audit trail: %s\n", problem);
+    assert_true(after.intact);
+    /* Each generation and each command left an entry (a command may leave
+     * more than one). */
+    assert_true(after.entries >= before.entries + (uint64_t)ok + COMMANDS);
+    g11c_close(c);
+    g11c_close(anon);
+    assert_int_equal(test_server_stop(&ts), 0);
+    free_admins(&a);
+}
+
 static void test_audit_tamper(void **state)
 {
     (void)state;
@@ -1115,6 +1199,7 @@ int main(void)
         cmocka_unit_test(test_ceremony_and_unlock),
         cmocka_unit_test(test_refused_commands),
         cmocka_unit_test(test_audit_tamper),
+        cmocka_unit_test(test_keygen_audit_under_commands),
         cmocka_unit_test(test_rotation_under_load),
         cmocka_unit_test(test_rotation_crash_resume),
         cmocka_unit_test(test_replicas_follow),
