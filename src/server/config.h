@@ -25,7 +25,7 @@ typedef struct {
     int custody_enabled;   /* custody.enabled: with --dev, custody instead of the dev key */
     char *custody_admin;   /* custody.admin: imprint this administrator at first start */
     log_level log_level;
-    int workers;          /* 0: one per core */
+    int workers;          /* calls computing at once (4 threads each); 0: one per core */
     int spin_us;          /* poll without sleeping this long after a call; 0: never */
     long key_cache;       /* engine key cache entries; 0: off (default 1024) */
     size_t max_message;   /* bytes, both directions */
