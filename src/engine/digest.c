@@ -108,14 +108,12 @@ CK_RV engine_digest_key(engine *e, engine_bytes state, engine_bytes key_blob, en
         goto out;
     /* The digest mechanism was accepted at DigestInit; a key whose list
      * excludes it is one this operation cannot digest. */
-    if (!policy_allows(&k, st.mech)) {
+    if (policy_allows(&k, st.mech)) {
+        hash_update(&h, k.secret, k.vlen);
+        rv = digest_save(e, &st, st.mech, &h, new_state);
+    } else {
         rv = CKR_KEY_INDIGESTIBLE;
-        hash_wipe(&h);
-        state_close(&st);
-        goto out;
     }
-    hash_update(&h, k.secret, k.vlen);
-    rv = digest_save(e, &st, st.mech, &h, new_state);
     hash_wipe(&h);
     state_close(&st);
 out:

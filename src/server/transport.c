@@ -10,7 +10,7 @@
  * hanging until the client's deadline. A call's batches are started by the
  * worker that received it, because grpc_call_start_batch is not thread-safe
  * per call; the completion of its reply may reach any worker, which only
- * logs and frees it. While the server spins (`spin`, poll_token below) one
+ * logs and frees it. While the server spins (`spin`, poll_state below) one
  * worker at a time polls the queue. */
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
@@ -73,6 +73,17 @@ typedef struct {
     void *handle;
 } method_slot;
 
+/* A counting gate: take waits for a free place, give frees one and wakes
+ * a waiter, close wakes everyone and makes take fail. `free` goes below 0
+ * when places are taken back without waiting (gate_take_now). Used for the
+ * poll token (one place) and the compute slots. */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int free;
+    int closed; /* the queue has shut down */
+} gate;
+
 /* Which worker polls the queue while the server spins (spin_us > 0).
  *
  * Why: on these machines a thread the kernel wakes from epoll_wait runs some
@@ -80,18 +91,15 @@ typedef struct {
  * that keeps polling without sleeping for a moment after each call, while
  * the next call is likely, sees it at once. gRPC lets only one thread poll
  * the sockets at a time (the others wait for it to hand them events), so the
- * spinning worker must be the only one in the queue: the token. It is handed
- * on when its holder takes a call to run, so another worker polls while the
- * first computes; completions of replies are cheap and are handled by the
- * holder without handing it on. */
+ * spinning worker must be the only one in the queue: the token, a gate of
+ * one place. It is handed on when its holder takes a call to run, so another
+ * worker polls while the first computes; completions of replies are cheap
+ * and are handled by the holder without handing it on. */
 typedef struct {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int held;
-    int closed; /* the queue has shut down */
+    gate token;
     int spin_us;
     _Atomic int64_t spin_until_ns; /* CLOCK_MONOTONIC: keep polling until then */
-} poll_token;
+} poll_state;
 
 struct server {
     grpc_server *grpc;
@@ -108,14 +116,11 @@ struct server {
     atomic_int draining; /* stop re-posting requests */
     atomic_int stopped;  /* server shutdown complete: workers close queues */
     atomic_uint_fast64_t next_call_id;
-    poll_token poll;
+    poll_state poll;
     /* Calls computing at once (`workers`); there are THREADS_PER_SLOT times
      * as many threads, so that a call waiting for the disk (an audit
-     * commit) leaves its slot to another call (compute_slot_*). */
-    pthread_mutex_t slot_mu;
-    pthread_cond_t slot_cv;
-    int slots_free;   /* below 0 while calls back from the disk exceed them */
-    int slots_closed; /* the queue has shut down */
+     * commit) leaves its slot to another call (worker_main). */
+    gate slots;
     rpc_io_hooks io;
 };
 
@@ -412,31 +417,67 @@ static void poll_extend(server *srv)
         atomic_store(&srv->poll.spin_until_ns, mono_ns() + (int64_t)srv->poll.spin_us * 1000);
 }
 
-/* 1: the caller holds the token; 0: the queue has shut down. */
-static int poll_token_take(server *srv)
+static void gate_init(gate *g, int places)
 {
-    poll_token *t = &srv->poll;
-    pthread_mutex_lock(&t->mu);
-    while (t->held && !t->closed)
-        pthread_cond_wait(&t->cv, &t->mu);
-    int ok = !t->closed;
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cv, NULL);
+    g->free = places;
+    g->closed = 0;
+}
+
+static void gate_destroy(gate *g)
+{
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->cv);
+}
+
+/* 1: the caller has a place; 0: the gate is closed. */
+static int gate_take(gate *g)
+{
+    pthread_mutex_lock(&g->mu);
+    while (g->free <= 0 && !g->closed)
+        pthread_cond_wait(&g->cv, &g->mu);
+    int ok = !g->closed;
     if (ok)
-        t->held = 1;
-    pthread_mutex_unlock(&t->mu);
+        g->free--;
+    pthread_mutex_unlock(&g->mu);
     return ok;
 }
 
-static void poll_token_give(server *srv, int closed)
+static void gate_give(gate *g)
 {
-    poll_token *t = &srv->poll;
-    pthread_mutex_lock(&t->mu);
-    t->held = 0;
-    t->closed |= closed;
-    if (closed)
-        pthread_cond_broadcast(&t->cv);
-    else
-        pthread_cond_signal(&t->cv);
-    pthread_mutex_unlock(&t->mu);
+    pthread_mutex_lock(&g->mu);
+    g->free++;
+    pthread_cond_signal(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+}
+
+/* Takes a place back without waiting, even beyond the gate's size. */
+static void gate_take_now(gate *g)
+{
+    pthread_mutex_lock(&g->mu);
+    g->free--;
+    pthread_mutex_unlock(&g->mu);
+}
+
+/* 1 if the gate is over-subscribed, in which case the caller's place is
+ * given back (nobody is woken: there is still no free place). */
+static int gate_give_excess(gate *g)
+{
+    pthread_mutex_lock(&g->mu);
+    int over = g->free < 0;
+    if (over)
+        g->free++;
+    pthread_mutex_unlock(&g->mu);
+    return over;
+}
+
+static void gate_close(gate *g)
+{
+    pthread_mutex_lock(&g->mu);
+    g->closed = 1;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
 }
 
 /* The next event, polling without sleeping while a call finished less than
@@ -509,84 +550,46 @@ static call *next_call(server *srv)
  * once cost RSA-2048 signing a fifth of its rate (docs/performance.md).
  * So there are THREADS_PER_SLOT workers per slot, and only a worker with
  * a slot takes calls; it keeps the slot from call to call. A call waiting
- * for the disk lends its slot (rpc_io_hooks), which wakes a spare worker. */
-static int compute_slot_take(server *srv)
+ * for the disk lends its slot (rpc_io_hooks), which wakes a spare worker.
+ * Coming back it takes the slot back without waiting, even if that briefly
+ * lets more calls than slots compute: waiting could deadlock, since the
+ * calls holding the slots may wait for a lock this call holds (custody's,
+ * with a writer queued behind it). The worker gives its slot up after the
+ * call while the slots are over-subscribed. */
+static void slot_lend(void *slots)
 {
-    pthread_mutex_lock(&srv->slot_mu);
-    while (srv->slots_free <= 0 && !srv->slots_closed)
-        pthread_cond_wait(&srv->slot_cv, &srv->slot_mu);
-    int ok = !srv->slots_closed;
-    if (ok)
-        srv->slots_free--;
-    pthread_mutex_unlock(&srv->slot_mu);
-    return ok;
+    gate_give(slots);
 }
 
-static void compute_slot_lend(void *arg)
+static void slot_reclaim(void *slots)
 {
-    server *srv = arg;
-    pthread_mutex_lock(&srv->slot_mu);
-    srv->slots_free++;
-    pthread_cond_signal(&srv->slot_cv);
-    pthread_mutex_unlock(&srv->slot_mu);
-}
-
-/* A call back from the disk takes its slot back without waiting, even if
- * that briefly lets more calls than slots compute: waiting here could
- * deadlock, since the calls holding the slots may wait for a lock this
- * call holds (custody's, with a writer queued behind it). */
-static void compute_slot_reclaim(void *arg)
-{
-    server *srv = arg;
-    pthread_mutex_lock(&srv->slot_mu);
-    srv->slots_free--;
-    pthread_mutex_unlock(&srv->slot_mu);
-}
-
-/* After a call: 1 if this worker must give its slot up (slots were
- * reclaimed beyond their number), which it then has. */
-static int compute_slot_excess(server *srv)
-{
-    pthread_mutex_lock(&srv->slot_mu);
-    int over = srv->slots_free < 0;
-    if (over)
-        srv->slots_free++;
-    pthread_mutex_unlock(&srv->slot_mu);
-    return over;
-}
-
-/* The queue is shut: spare workers waiting for a slot end too. */
-static void compute_slots_close(server *srv)
-{
-    pthread_mutex_lock(&srv->slot_mu);
-    srv->slots_closed = 1;
-    pthread_cond_broadcast(&srv->slot_cv);
-    pthread_mutex_unlock(&srv->slot_mu);
+    gate_take_now(slots);
 }
 
 static void *worker_main(void *arg)
 {
     worker *w = arg;
     server *srv = w->srv;
-    int slot = 0;
+    int token = srv->poll.spin_us > 0, slot = 0;
     for (;;) {
-        if (!slot && !compute_slot_take(srv))
+        if (!slot && !gate_take(&srv->slots))
             break;
         slot = 1;
-        int token = srv->poll.spin_us > 0;
-        if (token && !poll_token_take(srv))
+        if (token && !gate_take(&srv->poll.token))
             break;
         call *c = next_call(srv);
-        if (token)
-            poll_token_give(srv, c == NULL);
         if (c == NULL) {
-            compute_slots_close(srv);
+            /* The queue is shut: waiting workers end too. */
+            gate_close(&srv->poll.token);
+            gate_close(&srv->slots);
             break;
         }
+        if (token)
+            gate_give(&srv->poll.token);
         call_arrived(c);
         poll_extend(srv);
         atomic_fetch_sub(&srv->handling, 1);
-        if (compute_slot_excess(srv))
+        if (gate_give_excess(&srv->slots))
             slot = 0;
     }
     return NULL;
@@ -648,10 +651,8 @@ static void server_free(server *srv)
         grpc_completion_queue_destroy(srv->cq);
     if (srv->shutdown_cq)
         grpc_completion_queue_destroy(srv->shutdown_cq);
-    pthread_mutex_destroy(&srv->poll.mu);
-    pthread_cond_destroy(&srv->poll.cv);
-    pthread_mutex_destroy(&srv->slot_mu);
-    pthread_cond_destroy(&srv->slot_cv);
+    gate_destroy(&srv->poll.token);
+    gate_destroy(&srv->slots);
     free(srv->workers);
     free(srv->methods);
     free(srv);
@@ -666,15 +667,13 @@ int server_start(const server_config *cfg, services *svc, server **out, int *bou
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    pthread_mutex_init(&srv->poll.mu, NULL);
-    pthread_cond_init(&srv->poll.cv, NULL);
-    pthread_mutex_init(&srv->slot_mu, NULL);
-    pthread_cond_init(&srv->slot_cv, NULL);
+    int slots = cfg->workers > 0 ? cfg->workers : default_workers();
+    gate_init(&srv->poll.token, 1);
+    gate_init(&srv->slots, slots);
     srv->svc = svc;
     srv->max_message = cfg->max_message;
-    srv->slots_free = cfg->workers > 0 ? cfg->workers : default_workers();
-    srv->nworkers = srv->slots_free * THREADS_PER_SLOT;
-    srv->io = (rpc_io_hooks){compute_slot_lend, compute_slot_reclaim, srv};
+    srv->nworkers = slots * THREADS_PER_SLOT;
+    srv->io = (rpc_io_hooks){slot_lend, slot_reclaim, &srv->slots};
     srv->poll.spin_us = cfg->spin_us;
 
     grpc_arg args[2];
