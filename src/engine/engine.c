@@ -32,6 +32,7 @@ CK_RV engine_create(const uint8_t wk[32], const engine_policy *policy, engine **
     e = calloc(1, sizeof(*e));
     if (e == NULL)
         goto out;
+    e->owner = true;
     if (policy != NULL)
         e->pol = *policy;
     policy_fill_defaults(&e->pol);
@@ -39,10 +40,16 @@ CK_RV engine_create(const uint8_t wk[32], const engine_policy *policy, engine **
         rv = CKR_ARGUMENTS_BAD;
         goto out;
     }
-    if ((rv = mk_register_load(&e->cur, wk)) != CKR_OK)
+    if ((e->d = calloc(1, sizeof(*e->d))) == NULL || (e->view = calloc(1, sizeof(*e))) == NULL)
+        goto out;
+    e->view->d = e->d;
+    e->view->pol = e->pol;
+    e->view->pol.flags |= ENGINE_POLICY_NO_TRUSTED;
+    e->view->view = e->view;
+    if ((rv = mk_register_load(&e->d->cur, wk)) != CKR_OK)
         goto out;
     if (!(e->pol.flags & ENGINE_POLICY_NO_KEY_CACHE) &&
-        (e->kcache = pkcache_new(e->pol.key_cache_entries)) == NULL) {
+        (e->d->kcache = pkcache_new(e->pol.key_cache_entries)) == NULL) {
         rv = CKR_HOST_MEMORY;
         goto out;
     }
@@ -53,13 +60,23 @@ out:
     return rv;
 }
 
+engine *engine_untrusted_view(engine *e)
+{
+    return e ? e->view : NULL;
+}
+
 void engine_destroy(engine *e)
 {
-    if (e == NULL)
+    if (e == NULL || !e->owner)
         return;
-    mk_register_clear(&e->cur);
-    mk_register_clear(&e->nxt);
-    pkcache_free(e->kcache);
+    if (e->d) {
+        mk_register_clear(&e->d->cur);
+        mk_register_clear(&e->d->nxt);
+        pkcache_free(e->d->kcache);
+        OPENSSL_cleanse(e->d, sizeof(*e->d));
+        free(e->d);
+    }
+    free(e->view);
     OPENSSL_cleanse(e, sizeof(*e));
     free(e);
 }

@@ -101,7 +101,13 @@ typedef struct {
 
 CK_RV engine_create(const uint8_t wk[32], const engine_policy *policy /* NULL = defaults */,
                     engine **out);
-void engine_destroy(engine *e);
+void engine_destroy(engine *e); /* no-op on a view */
+/* The same engine (master-key registers, key cache) under
+ * ENGINE_POLICY_NO_TRUSTED: give it to every caller who is not a security
+ * officer, so that no such caller can make or mark a key CKA_TRUSTED
+ * (PKCS #11: only the SO may). It lives as long as e; register changes
+ * through either are seen by both. Of a view, the view itself. */
+engine *engine_untrusted_view(engine *e);
 CK_RV engine_wkid(const engine *e, uint8_t out[16]);
 CK_RV engine_self_test(void); /* known answers, fail closed */
 

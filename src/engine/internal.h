@@ -32,11 +32,21 @@ typedef struct {
     EVP_MAC_CTX *kdf_state_blob;
 } mk_register;
 
-struct engine {
+/* What an engine and its view share: the registers and the key cache. */
+typedef struct {
     mk_register cur;
     mk_register nxt;
+    pkcache *kcache; /* NULL when the policy turns it off */
+} engine_domain;
+
+/* An engine is its domain under one policy. engine_create makes two that
+ * share one domain: the engine itself, and the view callers get when they
+ * may not set CKA_TRUSTED (engine_untrusted_view). Only the first owns. */
+struct engine {
+    engine_domain *d;
     engine_policy pol; /* defaults already filled in */
-    pkcache *kcache;   /* NULL when the policy turns it off */
+    engine *view;      /* the owner: its untrusted view; a view: itself */
+    bool owner;
 };
 
 /* ---- mkdomain.c ---- */

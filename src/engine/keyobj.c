@@ -230,7 +230,7 @@ CK_RV key_unseal_reg(const mk_register *r, engine_bytes blob, key_obj *k)
 
 CK_RV key_unseal(const engine *e, engine_bytes blob, key_obj *k)
 {
-    return key_unseal_reg(&e->cur, blob, k);
+    return key_unseal_reg(&e->d->cur, blob, k);
 }
 
 /* ECB of a zero block under the key; AES and DES3 define their check value so. */

@@ -258,9 +258,9 @@ CK_RV engine_generate_key_pair(engine *e, const engine_mech *m, const CK_ATTRIBU
         goto out;
     if ((rv = pkey_payload(spki.p, spki.len, priv.p, priv.len, &privk)) != CKR_OK)
         goto out;
-    if ((rv = key_seal(&e->cur, &privk, priv_blob)) != CKR_OK)
+    if ((rv = key_seal(&e->d->cur, &privk, priv_blob)) != CKR_OK)
         goto out;
-    if ((rv = spki_mac_seal(&e->cur, spki.p, spki.len, &pubk, pub_key)) != CKR_OK)
+    if ((rv = spki_mac_seal(&e->d->cur, spki.p, spki.len, &pubk, pub_key)) != CKR_OK)
         engine_buf_free(priv_blob);
 out:
     key_obj_clear(&privk);

@@ -22,7 +22,7 @@ static CK_RV keys_finish(const engine *e, const key_obj *k, engine_buf *key_blob
                          engine_buf *checksum)
 {
     CK_RV rv;
-    if ((rv = key_seal(&e->cur, k, key_blob)) != CKR_OK)
+    if ((rv = key_seal(&e->d->cur, k, key_blob)) != CKR_OK)
         return rv;
     if (checksum != NULL && (rv = key_checksum(k, checksum)) != CKR_OK)
         engine_buf_free(key_blob);
@@ -285,7 +285,7 @@ CK_RV engine_set_attribute_value(engine *e, engine_bytes object, const CK_ATTRIB
         goto out;
     if ((rv = policy_set_attrs(e, &t, &k)) != CKR_OK)
         goto out;
-    rv = key_seal(&e->cur, &k, new_object);
+    rv = key_seal(&e->d->cur, &k, new_object);
 out:
     key_obj_clear(&k);
     return rv;
@@ -299,7 +299,7 @@ CK_RV engine_rewrap_key_blob(engine *e, engine_bytes blob, engine_buf *new_blob)
     if (e == NULL || new_blob == NULL)
         return CKR_ARGUMENTS_BAD;
     *new_blob = (engine_buf){NULL, 0};
-    if (!e->nxt.loaded)
+    if (!e->d->nxt.loaded)
         return CKR_IBM_WK_NOT_INITIALIZED;
     if (!pkey_is_blob(blob))
         return pkey_rewrap_public(e, blob, new_blob);
@@ -307,10 +307,10 @@ CK_RV engine_rewrap_key_blob(engine *e, engine_bytes blob, engine_buf *new_blob)
     /* Rotation is resumable: a blob already under the new key is re-sealed
      * again rather than refused. */
     if (rv == CKR_IBM_WKID_MISMATCH)
-        rv = key_unseal_reg(&e->nxt, blob, &k);
+        rv = key_unseal_reg(&e->d->nxt, blob, &k);
     if (rv != CKR_OK)
         return rv;
-    rv = key_seal(&e->nxt, &k, new_blob);
+    rv = key_seal(&e->d->nxt, &k, new_blob);
     key_obj_clear(&k);
     return rv;
 }

@@ -123,9 +123,9 @@ CK_RV engine_wkid(const engine *e, uint8_t out[16])
 {
     if (e == NULL || out == NULL)
         return CKR_ARGUMENTS_BAD;
-    if (!e->cur.loaded)
+    if (!e->d->cur.loaded)
         return CKR_IBM_WK_NOT_INITIALIZED;
-    memcpy(out, e->cur.wkid, ENGINE_WKID_LEN);
+    memcpy(out, e->d->cur.wkid, ENGINE_WKID_LEN);
     return CKR_OK;
 }
 
@@ -133,16 +133,16 @@ CK_RV engine_load_new_wk(engine *e, const uint8_t wk[32])
 {
     if (e == NULL || wk == NULL)
         return CKR_ARGUMENTS_BAD;
-    return mk_register_load(&e->nxt, wk);
+    return mk_register_load(&e->d->nxt, wk);
 }
 
 CK_RV engine_new_wkid(const engine *e, uint8_t out[16])
 {
     if (e == NULL || out == NULL)
         return CKR_ARGUMENTS_BAD;
-    if (!e->nxt.loaded)
+    if (!e->d->nxt.loaded)
         return CKR_IBM_WK_NOT_INITIALIZED;
-    memcpy(out, e->nxt.wkid, ENGINE_WKID_LEN);
+    memcpy(out, e->d->nxt.wkid, ENGINE_WKID_LEN);
     return CKR_OK;
 }
 
@@ -150,16 +150,16 @@ CK_RV engine_activate_new_wk(engine *e)
 {
     if (e == NULL)
         return CKR_ARGUMENTS_BAD;
-    if (!e->nxt.loaded)
+    if (!e->d->nxt.loaded)
         return CKR_IBM_WK_NOT_INITIALIZED;
-    mk_register_move(&e->cur, &e->nxt);
+    mk_register_move(&e->d->cur, &e->d->nxt);
     return CKR_OK;
 }
 
 void engine_clear_new_wk(engine *e)
 {
     if (e != NULL)
-        mk_register_clear(&e->nxt);
+        mk_register_clear(&e->d->nxt);
 }
 
 CK_RV engine_derive_purpose_key(const engine *e, const char *purpose, uint8_t out[32])
@@ -175,9 +175,9 @@ CK_RV engine_derive_purpose_key(const engine *e, const char *purpose, uint8_t ou
     plen = strlen(purpose);
     if (plen == 0 || plen > 64)
         return CKR_ARGUMENTS_BAD;
-    if (!e->cur.loaded)
+    if (!e->d->cur.loaded)
         return CKR_IBM_WK_NOT_INITIALIZED;
     memcpy(info, prefix, sizeof(prefix) - 1);
     memcpy(info + sizeof(prefix) - 1, purpose, plen);
-    return mk_hkdf(e->cur.wk, info, sizeof(prefix) - 1 + plen, out, 32);
+    return mk_hkdf(e->d->cur.wk, info, sizeof(prefix) - 1 + plen, out, 32);
 }

@@ -161,7 +161,7 @@ CK_RV pkey_set_attrs(const engine *e, engine_bytes object, const CK_ATTRIBUTE *t
     if ((rv = tmpl_parse(tmpl_in, n, &t)) != CKR_OK ||
         (rv = policy_set_attrs(e, &t, &k.obj)) != CKR_OK)
         goto out;
-    rv = spki_mac_seal(&e->cur, k.spki, k.spki_len, &k.obj, new_object);
+    rv = spki_mac_seal(&e->d->cur, k.spki, k.spki_len, &k.obj, new_object);
 out:
     pkey_clear(&k);
     return rv;
@@ -172,14 +172,14 @@ CK_RV pkey_rewrap_public(const engine *e, engine_bytes object, engine_buf *new_o
     CK_RV rv;
     pkey k;
     /* Resumable like key blobs: already under the new key → MACed again. */
-    rv = pkey_load_public_reg(&e->cur, object, &k);
+    rv = pkey_load_public_reg(&e->d->cur, object, &k);
     if (rv == CKR_OK && !k.trusted) {
         pkey_clear(&k);
-        rv = pkey_load_public_reg(&e->nxt, object, &k);
+        rv = pkey_load_public_reg(&e->d->nxt, object, &k);
     }
     if (rv != CKR_OK)
         return rv;
-    rv = k.trusted ? spki_mac_seal(&e->nxt, k.spki, k.spki_len, &k.obj, new_object)
+    rv = k.trusted ? spki_mac_seal(&e->d->nxt, k.spki, k.spki_len, &k.obj, new_object)
                    : CKR_KEY_HANDLE_INVALID;
     pkey_clear(&k);
     return rv;

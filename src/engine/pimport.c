@@ -264,7 +264,7 @@ CK_RV engine_import_private_key(engine *e, const CK_ATTRIBUTE *tin, CK_ULONG n,
     wbuf_init(&priv, 16384);
     if ((rv = import_key(e, tin, n, CKO_PRIVATE_KEY, &k, &spki, &priv)) == CKR_OK &&
         (rv = pkey_payload(spki.p, spki.len, priv.p, priv.len, &k)) == CKR_OK)
-        rv = key_seal(&e->cur, &k, key_blob);
+        rv = key_seal(&e->d->cur, &k, key_blob);
     key_obj_clear(&k);
     wbuf_free(&spki);
     wbuf_free(&priv);
@@ -284,7 +284,7 @@ CK_RV engine_import_public_key(engine *e, const CK_ATTRIBUTE *tin, CK_ULONG n, e
     wbuf_init(&spki, 16384);
     wbuf_init(&priv, 16);
     if ((rv = import_key(e, tin, n, CKO_PUBLIC_KEY, &k, &spki, &priv)) == CKR_OK)
-        rv = spki_mac_seal(&e->cur, spki.p, spki.len, &k, pub_key);
+        rv = spki_mac_seal(&e->d->cur, spki.p, spki.len, &k, pub_key);
     key_obj_clear(&k);
     wbuf_free(&spki);
     wbuf_free(&priv);

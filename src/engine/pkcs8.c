@@ -250,7 +250,7 @@ CK_RV pkey_public_of(const engine *e, engine_bytes priv_blob, engine_buf *pub)
     o.flags = ((KF_VERIFY | KF_ENCRYPT | KF_DERIVE) & policy_usage(CKO_PUBLIC_KEY, o.ktype)) |
               KF_EXTRACTABLE;
     o.flags |= k.obj.flags & KF_LOCAL;
-    rv = spki_mac_seal(&e->cur, k.spki, k.spki_len, &o, pub);
+    rv = spki_mac_seal(&e->d->cur, k.spki, k.spki_len, &o, pub);
     pkey_clear(&k);
     return rv;
 }

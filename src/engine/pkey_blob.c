@@ -152,7 +152,7 @@ CK_RV pkey_load_private(const engine *e, engine_bytes blob, pkey *k)
     rv = pkey_check_binding(k);
     k->is_private = true;
     k->trusted = true;
-    k->cache = e->kcache;
+    k->cache = e->d->kcache;
 out:
     if (rv != CKR_OK)
         pkey_clear(k);

@@ -394,8 +394,8 @@ out:
 
 CK_RV pkey_load_public(const engine *e, engine_bytes in, pkey *k)
 {
-    CK_RV rv = pkey_load_public_reg(&e->cur, in, k);
+    CK_RV rv = pkey_load_public_reg(&e->d->cur, in, k);
     if (rv == CKR_OK)
-        k->cache = e->kcache;
+        k->cache = e->d->kcache;
     return rv;
 }

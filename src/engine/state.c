@@ -20,7 +20,7 @@ void state_begin(wbuf *w, op_kind op, CK_MECHANISM_TYPE mech, uint64_t op_id)
 CK_RV state_seal(const engine *e, wbuf *w, engine_buf *out)
 {
     CK_RV rv =
-        w->err ? CKR_DATA_LEN_RANGE : blob_seal(&e->cur, BLOB_STATE, NULL, 0, w->p, w->len, out);
+        w->err ? CKR_DATA_LEN_RANGE : blob_seal(&e->d->cur, BLOB_STATE, NULL, 0, w->p, w->len, out);
     wbuf_free(w);
     return rv;
 }
@@ -41,7 +41,7 @@ CK_RV state_open(const engine *e, engine_bytes blob, op_kind expect, state_in *s
     uint8_t fmt, op;
 
     memset(st, 0, sizeof(*st));
-    be = blob_unseal(&e->cur, BLOB_STATE, blob.ptr, blob.len, &attrs, &alen, &st->payload,
+    be = blob_unseal(&e->d->cur, BLOB_STATE, blob.ptr, blob.len, &attrs, &alen, &st->payload,
                      &st->plen);
     if (be != BLOB_OK)
         return blob_state_rv(be);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "batch.pb-c.h"
 #include "grep11/wire.h"
@@ -36,6 +37,7 @@ static void run_call(const rpc_ctx *outer, const Grep11__BatchCall *bc, Grep11__
     sub.peer_identity = outer->peer_identity;
     sub.authorization = outer->authorization;
     sub.io = outer->io;
+    sub.deadline_ns = outer->deadline_ns;
 
     CK_RV rv;
     grpc_status_code code;
@@ -69,6 +71,23 @@ static void run_call(const rpc_ctx *outer, const Grep11__BatchCall *bc, Grep11__
     rpc_ctx_release(&sub);
 }
 
+static int deadline_passed(const rpc_ctx *ctx)
+{
+    struct timespec now;
+    if (ctx->deadline_ns == 0 || clock_gettime(CLOCK_REALTIME, &now) != 0)
+        return 0;
+    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec >= ctx->deadline_ns;
+}
+
+/* A call the batch did not start: its caller's deadline had passed. */
+static void not_started(Grep11__BatchReply *r, char *detail, size_t dcap)
+{
+    r->status = GRPC_STATUS_DEADLINE_EXCEEDED;
+    r->code = CKR_FUNCTION_CANCELED;
+    snprintf(detail, dcap, "not started: the batch's deadline had passed");
+    r->detail = detail;
+}
+
 CK_RV rpc_invoke_batch(rpc_ctx *ctx, const uint8_t *req, size_t len, rpc_batch_observer each,
                        void *arg)
 {
@@ -93,8 +112,11 @@ CK_RV rpc_invoke_batch(rpc_ctx *ctx, const uint8_t *req, size_t len, rpc_batch_o
         for (size_t i = 0; i < n; i++) {
             grep11__batch_reply__init(&replies[i]);
             ptrs[i] = &replies[i];
-            run_call(ctx, b->calls[i], &replies[i], details + i * DETAIL_CAP, DETAIL_CAP, &resps[i],
-                     &resp_lens[i]);
+            if (deadline_passed(ctx))
+                not_started(&replies[i], details + i * DETAIL_CAP, DETAIL_CAP);
+            else
+                run_call(ctx, b->calls[i], &replies[i], details + i * DETAIL_CAP, DETAIL_CAP,
+                         &resps[i], &resp_lens[i]);
             if (each)
                 each(arg, i, b->calls[i]->method, replies[i].status ? replies[i].code : CKR_OK,
                      (grpc_status_code)replies[i].status);

@@ -74,6 +74,29 @@ CK_RV conv_keyblob(rpc_ctx *ctx, const Grep11__KeyBlob *kb, const char *what, en
     return CKR_OK;
 }
 
+/* A boolean attribute's value in whichever encoding it came: AttributeTF,
+ * or 0/1 as AttributeI or as one AttributeB byte (older clients). Anything
+ * else is refused, so no check downstream can be passed by an encoding it
+ * does not expect: every boolean reaches them as one CK_BBOOL. */
+static CK_RV bool_in(const Grep11__AttributeValue *v, CK_BBOOL *out)
+{
+    switch (v->one_attr_case) {
+    case GREP11__ATTRIBUTE_VALUE__ONE_ATTR_ATTRIBUTE_TF:
+        *out = v->attributetf ? CK_TRUE : CK_FALSE;
+        return CKR_OK;
+    case GREP11__ATTRIBUTE_VALUE__ONE_ATTR_ATTRIBUTE_I:
+        if (v->attributei != 0 && v->attributei != 1)
+            return CKR_ATTRIBUTE_VALUE_INVALID;
+        *out = v->attributei ? CK_TRUE : CK_FALSE;
+        return CKR_OK;
+    default:
+        if (v->attributeb.len != 1 || v->attributeb.data[0] > 1)
+            return CKR_ATTRIBUTE_VALUE_INVALID;
+        *out = v->attributeb.data[0];
+        return CKR_OK;
+    }
+}
+
 CK_RV conv_attr_in(rpc_ctx *ctx, uint64_t type, const Grep11__AttributeValue *v, CK_ATTRIBUTE *out,
                    uint8_t scratch[8])
 {
@@ -81,9 +104,24 @@ CK_RV conv_attr_in(rpc_ctx *ctx, uint64_t type, const Grep11__AttributeValue *v,
     if (!v || v->one_attr_case == GREP11__ATTRIBUTE_VALUE__ONE_ATTR__NOT_SET)
         return rpc_fail(ctx, CKR_ATTRIBUTE_VALUE_INVALID, "attribute 0x%llx has no value",
                         (unsigned long long)type);
+    if (grep11_attr_kind_of(out->type) == GREP11_ATTR_BOOL) {
+        CK_BBOOL b;
+        if (bool_in(v, &b) != CKR_OK)
+            return rpc_fail(ctx, CKR_ATTRIBUTE_VALUE_INVALID,
+                            "attribute 0x%llx is a boolean: TRUE or FALSE",
+                            (unsigned long long)type);
+        memcpy(scratch, &b, sizeof(b));
+        out->pValue = scratch;
+        out->ulValueLen = sizeof(CK_BBOOL);
+        return CKR_OK;
+    }
     switch (v->one_attr_case) {
     case GREP11__ATTRIBUTE_VALUE__ONE_ATTR_ATTRIBUTE_TF: {
+        /* Attributes we do not know (vendor booleans) pass as a CK_BBOOL. */
         CK_BBOOL b = v->attributetf ? CK_TRUE : CK_FALSE;
+        if (grep11_attr_kind_of(out->type) == GREP11_ATTR_ULONG)
+            return rpc_fail(ctx, CKR_ATTRIBUTE_VALUE_INVALID, "attribute 0x%llx is not a boolean",
+                            (unsigned long long)type);
         memcpy(scratch, &b, sizeof(b));
         out->pValue = scratch;
         out->ulValueLen = sizeof(CK_BBOOL);

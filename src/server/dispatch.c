@@ -22,6 +22,11 @@ CK_RV rpc_reply(rpc_ctx *ctx, const ProtobufCMessage *msg)
     return CKR_OK;
 }
 
+engine *rpc_engine(const rpc_ctx *ctx)
+{
+    return (ctx->who.roles & AUTH_ROLE_KEYSTORE_SO) ? ctx->eng : engine_untrusted_view(ctx->eng);
+}
+
 void rpc_io_begin(const rpc_ctx *ctx)
 {
     if (ctx->io && ctx->io->begin)

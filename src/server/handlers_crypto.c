@@ -6,7 +6,7 @@
 #include "convert.h"
 #include "handlers.h"
 
-#define ENGINE(ctx) ((ctx)->eng)
+#define ENGINE(ctx) rpc_engine(ctx)
 #define BYTES(bin) ((engine_bytes){(bin).data, (bin).len})
 
 /* Replies with a message whose only payload is one bytes field, then frees

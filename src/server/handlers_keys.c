@@ -5,7 +5,7 @@
 #include "convert.h"
 #include "handlers.h"
 
-#define ENGINE(ctx) ((ctx)->eng)
+#define ENGINE(ctx) rpc_engine(ctx)
 #define BYTES(bin) ((engine_bytes){(bin).data, (bin).len})
 #define TEMPLATE(ctx, req, field, out)                                                             \
     conv_template_in((ctx), (req)->n_##field, (void *const *)(req)->field, (out))

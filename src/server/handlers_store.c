@@ -3,7 +3,9 @@
  *   - a keystore is reachable only with a grant for its UUID;
  *   - a private keystore needs the keystore-user role;
  *   - a public keystore needs any keystore role;
- *   - only a caller with keystore-user may store CKA_PRIVATE=TRUE objects;
+ *   - only a caller with keystore-user may store or see CKA_PRIVATE=TRUE
+ *     objects, and only in a private keystore;
+ *   - only the security officer may store CKA_TRUSTED=TRUE;
  *   - only the security officer (keystore-so) initialises keystores. */
 #include <openssl/crypto.h>
 #include <stdlib.h>
@@ -54,17 +56,41 @@ static CK_RV keystore_access(rpc_ctx *ctx, const store_uuid *ks, store_ks_info *
     return CKR_OK;
 }
 
-/* CKA_PRIVATE=TRUE objects belong to a logged-in normal user only. */
-static CK_RV private_object_check(rpc_ctx *ctx, const conv_template *t)
+static int attr_true(const CK_ATTRIBUTE *attrs, CK_ULONG n, CK_ATTRIBUTE_TYPE type)
 {
-    if (ctx->who.roles & AUTH_ROLE_KEYSTORE_USER)
+    for (CK_ULONG i = 0; i < n; i++)
+        if (attrs[i].type == type && attrs[i].ulValueLen == 1 && *(CK_BBOOL *)attrs[i].pValue)
+            return 1;
+    return 0;
+}
+
+/* What a caller may write into a keystore: CKA_PRIVATE=TRUE objects belong
+ * to the logged-in normal user and only in a private keystore (DESIGN §5);
+ * CKA_TRUSTED=TRUE is the security officer's to set (PKCS #11). Booleans
+ * arrive normalised (conv_attr_in), so one encoding is all there is. */
+static CK_RV template_check(rpc_ctx *ctx, const conv_template *t, const store_ks_info *info)
+{
+    if (attr_true(t->attrs, t->n, CKA_TRUSTED) && !(ctx->who.roles & AUTH_ROLE_KEYSTORE_SO))
+        return rpc_fail(ctx, CKR_ATTRIBUTE_READ_ONLY,
+                        "CKA_TRUSTED=TRUE needs the security officer (keystore-so)");
+    if (!attr_true(t->attrs, t->n, CKA_PRIVATE))
         return CKR_OK;
-    for (CK_ULONG i = 0; i < t->n; i++)
-        if (t->attrs[i].type == CKA_PRIVATE && t->attrs[i].ulValueLen == 1 &&
-            *(CK_BBOOL *)t->attrs[i].pValue)
-            return rpc_fail(ctx, CKR_USER_NOT_LOGGED_IN,
-                            "CKA_PRIVATE=TRUE needs the normal user (keystore-user)");
+    if (!(ctx->who.roles & AUTH_ROLE_KEYSTORE_USER))
+        return rpc_fail(ctx, CKR_USER_NOT_LOGGED_IN,
+                        "CKA_PRIVATE=TRUE needs the normal user (keystore-user)");
+    if (info->kind != STORE_KS_PRIVATE)
+        return rpc_fail(ctx, CKR_TEMPLATE_INCONSISTENT,
+                        "CKA_PRIVATE=TRUE objects belong in a private keystore");
     return CKR_OK;
+}
+
+/* Private objects are the normal user's: a caller without keystore-user
+ * never sees one, wherever it was stored (a public keystore may hold some
+ * written before private objects were kept out of it). */
+static int hidden_from(const rpc_ctx *ctx, const store_object *o)
+{
+    return !(ctx->who.roles & AUTH_ROLE_KEYSTORE_USER) &&
+           attr_true(o->attrs, o->nattrs, CKA_PRIVATE);
 }
 
 /* The password as the store wants it; NULL when none was sent. */
@@ -171,7 +197,7 @@ CK_RV h_store_create_object(rpc_ctx *ctx)
     if (rv == CKR_OK)
         rv = TEMPLATE(ctx, req, attributes, &t);
     if (rv == CKR_OK)
-        rv = private_object_check(ctx, &t);
+        rv = template_check(ctx, &t, &info);
     if (rv == CKR_OK)
         rv = store_object_create(ctx->svc->st, &ks, password_in(req->password, &pw), req->blob.data,
                                  req->blob.len, t.attrs, t.n, &id, &version);
@@ -199,6 +225,10 @@ CK_RV h_store_get_object(rpc_ctx *ctx)
         rv = keystore_access(ctx, &ks, &info);
     if (rv == CKR_OK)
         rv = store_object_get(ctx->svc->st, &ks, password_in(req->password, &pw), &id, &o);
+    if (rv == CKR_OK && hidden_from(ctx, o)) {
+        store_object_free(o);
+        rv = CKR_OBJECT_HANDLE_INVALID;
+    }
     if (rv != CKR_OK)
         return rv;
     if (info.password_protected) /* during a master-key rotation */
@@ -234,7 +264,7 @@ CK_RV h_store_update_object(rpc_ctx *ctx)
     if (rv == CKR_OK)
         rv = TEMPLATE(ctx, req, attributes, &t);
     if (rv == CKR_OK)
-        rv = private_object_check(ctx, &t);
+        rv = template_check(ctx, &t, &info);
     if (rv == CKR_OK) {
         static const CK_ATTRIBUTE none;
         rv = store_object_update(ctx->svc->st, &ks, password_in(req->password, &pw), &id,
@@ -262,6 +292,13 @@ CK_RV h_store_destroy_object(rpc_ctx *ctx)
         rv = uuid_in(ctx, req->objectid, "ObjectID", &id);
     if (rv == CKR_OK)
         rv = keystore_access(ctx, &ks, &info);
+    if (rv == CKR_OK && !(ctx->who.roles & AUTH_ROLE_KEYSTORE_USER)) {
+        store_object *o = NULL;
+        rv = store_object_get(ctx->svc->st, &ks, password_in(req->password, &pw), &id, &o);
+        if (rv == CKR_OK && hidden_from(ctx, o))
+            rv = CKR_OBJECT_HANDLE_INVALID;
+        store_object_free(o);
+    }
     if (rv == CKR_OK)
         rv = store_object_destroy(ctx->svc->st, &ks, password_in(req->password, &pw), &id);
     if (rv != CKR_OK)
@@ -291,6 +328,15 @@ CK_RV h_store_find_objects(rpc_ctx *ctx)
     conv_template_free(&t);
     if (rv != CKR_OK)
         return rv;
+    size_t total = n, kept = 0;
+    for (size_t i = 0; i < total; i++) { /* private objects out of sight, at the end */
+        if (hidden_from(ctx, &objs[i]))
+            continue;
+        store_object tmp = objs[kept];
+        objs[kept++] = objs[i];
+        objs[i] = tmp;
+    }
+    n = kept;
     for (size_t i = 0; info.password_protected && i < n; i++)
         custody_rewrap_on_read(ctx->svc->cust, ctx->svc->st, &ks, &pw, &objs[i]);
     Grep11__StoredObject *out = calloc(n ? n : 1, sizeof(*out));
@@ -314,7 +360,7 @@ CK_RV h_store_find_objects(rpc_ctx *ctx)
     free(out);
     free(ptrs);
     free(maps);
-    store_objects_free(objs, n);
+    store_objects_free(objs, total);
     return rv;
 }
 
@@ -331,6 +377,12 @@ CK_RV store_resolve_keyblob(rpc_ctx *ctx, ProtobufCBinaryData id_bytes, engine_b
     if (id_bytes.len != 16)
         return rpc_fail(ctx, CKR_KEY_HANDLE_INVALID, "KeyBlobID must be a 16-byte UUID");
     memcpy(id.b, id_bytes.data, 16);
+    /* Stored keys are keystore objects: reading one takes a keystore role,
+     * as grep11.Store/GetObject would (README, roles). */
+    if (svc->auth_enabled && !(ctx->who.roles & (AUTH_ROLE_KEYSTORE_SO | AUTH_ROLE_KEYSTORE_USER |
+                                                 AUTH_ROLE_KEYSTORE_ANONYMOUS)))
+        return rpc_fail(ctx, CKR_GREP11_PERMISSION_DENIED,
+                        "stored keys (KeyBlobID) need a keystore role");
     for (size_t i = 0; i < ctx->who.ngrants; i++) {
         store_uuid ks;
         store_ks_info info;
@@ -344,6 +396,10 @@ CK_RV store_resolve_keyblob(rpc_ctx *ctx, ProtobufCBinaryData id_bytes, engine_b
             return rv;
         if (rv != CKR_OK)
             continue;
+        if (hidden_from(ctx, o)) {
+            store_object_free(o);
+            continue;
+        }
         if (rpc_keep(ctx, o->blob, o->blob_len) != CKR_OK) {
             store_object_free(o);
             return CKR_HOST_MEMORY;

@@ -40,6 +40,7 @@ typedef struct rpc_ctx {
     auth_identity who;              /* the verified caller, when authenticated */
     int authenticated;
     const rpc_io_hooks *io; /* NULL: waits are not announced (fuzzers, tests) */
+    int64_t deadline_ns;    /* the caller's deadline, CLOCK_REALTIME ns; 0: none */
     void *kept[4];          /* buffers that live until the call ends */
     size_t kept_len[4];
     int nkept;
@@ -61,6 +62,11 @@ CK_RV rpc_reply(rpc_ctx *ctx, const ProtobufCMessage *msg);
  * `return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "Len must be 1..%d", max);`. */
 CK_RV rpc_fail(rpc_ctx *ctx, CK_RV rv, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* The engine for this call's handler: a caller without the security
+ * officer's role (keystore-so) gets the view that refuses CKA_TRUSTED=TRUE
+ * on every path (engine_untrusted_view). */
+engine *rpc_engine(const rpc_ctx *ctx);
+
 /* Announce the start and end of a wait that uses no CPU (ctx->io). */
 void rpc_io_begin(const rpc_ctx *ctx);
 void rpc_io_end(const rpc_ctx *ctx);
@@ -74,7 +80,9 @@ CK_RV rpc_invoke(rpc_ctx *ctx, const rpc_method *m, const uint8_t *req, size_t l
  * and authorization), exactly as if it had come alone; ctx->resp gets the
  * BatchResponse. `each` (may be NULL) hears of every call, for the log.
  * Only grep11.Crypto methods may be batched. Fails as a whole only when the
- * batch itself is malformed or too large. */
+ * batch itself is malformed or too large. Once ctx->deadline_ns has passed
+ * no further call is started: the rest answer DEADLINE_EXCEEDED, since
+ * their caller has given up on them. */
 typedef void (*rpc_batch_observer)(void *arg, size_t index, const char *path, CK_RV rv,
                                    grpc_status_code code);
 CK_RV rpc_invoke_batch(rpc_ctx *ctx, const uint8_t *req, size_t len, rpc_batch_observer each,

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "batch.pb-c.h"
 #include "grep11/wire.h"
@@ -381,12 +383,77 @@ static void server_without_batches_gets_single_calls(void **state)
     assert_int_equal(test_server_stop(&srv), 0);
 }
 
+/* A batch whose caller gave up stops starting calls: 16 RSA-4096 key
+ * generations under a 2 s deadline must not all run (they used to, for
+ * 20 s and more after the caller had gone). */
+static void batch_stops_at_its_deadline(void **state)
+{
+    test_fixture *fx = *state;
+    const test_server *ts = &fx->srv;
+    g11c_options o = {.address = ts->addr, .ca_file = ts->ca, .timeout_ms = 2000, .channels = 1};
+    g11c_conn *c = NULL;
+    assert_int_equal(g11c_connect(&o, &c), CKR_OK);
+    assert_int_equal(test_authenticate(c, ts->apikey), CKR_OK);
+    enum { N = 16 };
+    static const CK_BBOOL yes = CK_TRUE;
+    static const uint8_t e65537[] = {1, 0, 1};
+    Grep11__AttributeValue vbits = GREP11__ATTRIBUTE_VALUE__INIT, vexp = GREP11__ATTRIBUTE_VALUE__INIT,
+                           vsign = GREP11__ATTRIBUTE_VALUE__INIT;
+    vbits.one_attr_case = GREP11__ATTRIBUTE_VALUE__ONE_ATTR_ATTRIBUTE_I;
+    vbits.attributei = 4096;
+    vexp.one_attr_case = GREP11__ATTRIBUTE_VALUE__ONE_ATTR_ATTRIBUTE_B;
+    vexp.attributeb = (ProtobufCBinaryData){3, (uint8_t *)e65537};
+    vsign.one_attr_case = GREP11__ATTRIBUTE_VALUE__ONE_ATTR_ATTRIBUTE_TF;
+    vsign.attributetf = yes;
+    Grep11__GenerateKeyPairRequest__PubKeyTemplateEntry pe[2] = {
+        GREP11__GENERATE_KEY_PAIR_REQUEST__PUB_KEY_TEMPLATE_ENTRY__INIT,
+        GREP11__GENERATE_KEY_PAIR_REQUEST__PUB_KEY_TEMPLATE_ENTRY__INIT};
+    pe[0].key = CKA_MODULUS_BITS;
+    pe[0].value = &vbits;
+    pe[1].key = CKA_PUBLIC_EXPONENT;
+    pe[1].value = &vexp;
+    Grep11__GenerateKeyPairRequest__PrivKeyTemplateEntry se =
+        GREP11__GENERATE_KEY_PAIR_REQUEST__PRIV_KEY_TEMPLATE_ENTRY__INIT;
+    se.key = CKA_SIGN;
+    se.value = &vsign;
+    Grep11__GenerateKeyPairRequest__PubKeyTemplateEntry *pp[2] = {&pe[0], &pe[1]};
+    Grep11__GenerateKeyPairRequest__PrivKeyTemplateEntry *sp[1] = {&se};
+    Grep11__Mechanism mech = GREP11__MECHANISM__INIT;
+    mech.mechanism = CKM_RSA_PKCS_KEY_PAIR_GEN;
+    Grep11__GenerateKeyPairRequest kp = GREP11__GENERATE_KEY_PAIR_REQUEST__INIT;
+    kp.mech = &mech;
+    kp.n_pubkeytemplate = 2;
+    kp.pubkeytemplate = pp;
+    kp.n_privkeytemplate = 1;
+    kp.privkeytemplate = sp;
+    batch_builder b = {0};
+    for (int i = 0; i < N; i++)
+        add_call(&b, "/grep11.Crypto/GenerateKeyPair", &kp.base);
+    int before_ok = log_mentions(ts, "GenerateKeyPair\" status=0");
+    int before_batches = log_mentions(ts, "method=\"/grep11.Batch/Run\"");
+    Grep11__BatchResponse *resp = NULL;
+    assert_int_not_equal(send_batch(c, &b, &resp), CKR_OK); /* the deadline passed */
+    /* The batch ends with the key generation under way at the deadline. */
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (log_mentions(ts, "method=\"/grep11.Batch/Run\"") == before_batches &&
+           test_seconds_since(&t0) < 120)
+        usleep(100 * 1000);
+    int ran = log_mentions(ts, "GenerateKeyPair\" status=0") - before_ok;
+    int stopped = log_mentions(ts, "GenerateKeyPair\" status=4");
+    print_message("batch: %d of %d key generations ran, %d not started\n", ran, N, stopped);
+    assert_true(ran < N);
+    assert_int_equal(ran + stopped, N);
+    g11c_close(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(each_call_gets_its_own_answer),
         cmocka_unit_test(malformed_or_oversized_batch_is_refused),
         cmocka_unit_test(each_call_checks_credentials),
+        cmocka_unit_test(batch_stops_at_its_deadline),
         cmocka_unit_test(threads_share_batches),
         cmocka_unit_test(batching_off_sends_every_call_alone),
         cmocka_unit_test(server_without_batches_gets_single_calls),

@@ -19,7 +19,7 @@ static blob_err unseal(engine *e, blob_type t, const uint8_t *p, size_t len)
     const uint8_t *a;
     size_t al, pl;
     uint8_t *pt;
-    blob_err r = blob_unseal(&e->cur, t, p, len, &a, &al, &pt, &pl);
+    blob_err r = blob_unseal(&e->d->cur, t, p, len, &a, &al, &pt, &pl);
     engine_freezero(pt, pl);
     return r;
 }
@@ -43,7 +43,7 @@ static void test_roundtrip(void **state)
     assert_int_equal(unseal(e, BLOB_KEY, b.ptr, b.len), BLOB_OK);
     assert_int_equal(get_class(e, b.ptr, b.len), CKR_OK);
     /* State blobs round-trip too, and an empty payload is fine. */
-    assert_int_equal(blob_seal(&e->cur, BLOB_STATE, NULL, 0, NULL, 0, &s), CKR_OK);
+    assert_int_equal(blob_seal(&e->d->cur, BLOB_STATE, NULL, 0, NULL, 0, &s), CKR_OK);
     assert_int_equal(unseal(e, BLOB_STATE, s.ptr, s.len), BLOB_OK);
     engine_buf_free(&s);
     engine_buf_free(&b);
@@ -111,7 +111,7 @@ static void test_other_wkid(void **state)
     assert_int_equal(get_class(e2, b.ptr, b.len), CKR_IBM_WKID_MISMATCH);
     /* Forging the WKID field does not help: it is authenticated, and the
      * subkey differs anyway. */
-    memcpy(b.ptr + 8, e2->cur.wkid, 16);
+    memcpy(b.ptr + 8, e2->d->cur.wkid, 16);
     assert_int_equal(unseal(e2, BLOB_KEY, b.ptr, b.len), BLOB_E_AUTH);
     engine_buf_free(&b);
     engine_destroy(e);
@@ -124,7 +124,7 @@ static void test_type_and_version(void **state)
     engine *e = et_engine();
     engine_buf b = make_key(e), s = {0};
     assert_int_equal(unseal(e, BLOB_STATE, b.ptr, b.len), BLOB_E_TYPE);
-    assert_int_equal(blob_seal(&e->cur, BLOB_STATE, NULL, 0, (const uint8_t *)"x", 1, &s), CKR_OK);
+    assert_int_equal(blob_seal(&e->d->cur, BLOB_STATE, NULL, 0, (const uint8_t *)"x", 1, &s), CKR_OK);
     assert_int_equal(unseal(e, BLOB_KEY, s.ptr, s.len), BLOB_E_TYPE);
     assert_int_equal(get_class(e, s.ptr, s.len), CKR_OBJECT_HANDLE_INVALID);
     assert_int_equal(blob_state_rv(BLOB_E_TYPE), CKR_SAVED_STATE_INVALID);

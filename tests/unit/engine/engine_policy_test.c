@@ -406,6 +406,44 @@ static void test_policy_knobs(void **state)
     engine_destroy(e);
 }
 
+/* The untrusted view shares the engine's keys but refuses CKA_TRUSTED;
+ * blobs pass between the two, and the view outlives nothing. */
+static void test_untrusted_view(void **state)
+{
+    (void)state;
+    engine *e = NULL;
+    etmpl t;
+    engine_buf b = {0}, tb = {0}, cs = {0}, nb = {0};
+    assert_int_equal(engine_create(ETEST_WK, NULL, &e), CKR_OK);
+    engine *v = engine_untrusted_view(e);
+    assert_non_null(v);
+    assert_ptr_not_equal(v, e);
+    assert_ptr_equal(engine_untrusted_view(v), v);
+    et_reset(&t);
+    et_ulong(&t, CKA_VALUE_LEN, 16);
+    et_bool(&t, CKA_TRUSTED, 1);
+    assert_int_equal(gen(v, CKM_AES_KEY_GEN, &t, &b, &cs), CKR_ATTRIBUTE_READ_ONLY);
+    assert_int_equal(gen(e, CKM_AES_KEY_GEN, &t, &tb, &cs), CKR_OK);
+    engine_buf_free(&cs);
+    et_reset(&t);
+    et_ulong(&t, CKA_VALUE_LEN, 16);
+    assert_int_equal(gen(v, CKM_AES_KEY_GEN, &t, &b, &cs), CKR_OK);
+    assert_int_equal(set1(v, &b, CKA_TRUSTED, 1), CKR_ATTRIBUTE_READ_ONLY);
+    assert_int_equal(set1(e, &b, CKA_TRUSTED, 1), CKR_OK);
+    /* A key the SO made trusted stays usable (and trusted) through the view. */
+    assert_int_equal(get_bool(v, &tb, CKA_TRUSTED), 1);
+    /* One domain: a rotation through the engine is seen through the view. */
+    static const uint8_t wk2[32] = {9};
+    assert_int_equal(engine_load_new_wk(e, wk2), CKR_OK);
+    assert_int_equal(engine_rewrap_key_blob(v, (engine_bytes){b.ptr, b.len}, &nb), CKR_OK);
+    engine_destroy(v); /* a no-op: the view belongs to e */
+    engine_buf_free(&b);
+    engine_buf_free(&tb);
+    engine_buf_free(&cs);
+    engine_buf_free(&nb);
+    engine_destroy(e);
+}
+
 static void test_import(void **state)
 {
     (void)state;
@@ -634,6 +672,7 @@ int main(void)
         cmocka_unit_test(test_allowed_mechanisms),
         cmocka_unit_test(test_allowed_mechanisms_pair),
         cmocka_unit_test(test_policy_knobs),
+        cmocka_unit_test(test_untrusted_view),
         cmocka_unit_test(test_import),
     };
     return cmocka_run_group_tests_name("engine_policy", tests, NULL, NULL);
