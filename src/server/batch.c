@@ -8,8 +8,10 @@
 #include <time.h>
 
 #include "batch.pb-c.h"
+#include "custody/custody.h"
 #include "grep11/wire.h"
 #include "rpc.h"
+#include "services.h"
 #include "status.h"
 
 static const rpc_method *batchable_method(const char *path)
@@ -93,6 +95,20 @@ CK_RV rpc_invoke_batch(rpc_ctx *ctx, const uint8_t *req, size_t len, rpc_batch_o
 {
     enum { DETAIL_CAP = sizeof(ctx->detail) };
     ProtobufCAllocator wiping = rpc_wiping_allocator;
+    custody *cust = ctx->svc ? ctx->svc->cust : NULL;
+    custody_pass pass;
+    /* Nothing is decoded for a caller without a valid token: a batch costs
+     * an unauthenticated caller no more than its bytes. Each call is still
+     * authorised on its own below. */
+    ctx->method = &batch_method;
+    CK_RV grv = custody_enter(cust, ctx, &pass);
+    if (grv == CKR_OK && ctx->svc)
+        grv = services_authorize(ctx->svc, ctx);
+    custody_leave(cust, &pass);
+    if (grv == CKR_OK)
+        grv = rpc_guard(ctx, &batch_method, req, len);
+    if (grv != CKR_OK)
+        return grv;
     Grep11__BatchRequest *b = grep11__batch_request__unpack(&wiping, len, req);
     if (!b)
         return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "malformed BatchRequest message");

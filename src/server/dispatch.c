@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "custody/custody.h"
+#include "grep11/pb_guard.h"
 #include "rpc.h"
 #include "services.h"
 
@@ -101,6 +102,36 @@ static void wipe_free(void *unused, void *ptr)
 
 const ProtobufCAllocator rpc_wiping_allocator = {wipe_alloc, wipe_free, NULL};
 
+CK_RV rpc_guard(rpc_ctx *ctx, const rpc_method *m, const uint8_t *req, size_t len)
+{
+    if (m->max_request && len > m->max_request) {
+        ctx->code_override = GRPC_STATUS_RESOURCE_EXHAUSTED;
+        return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "%s takes at most %zu bytes", m->path,
+                        m->max_request);
+    }
+    /* Decoding may cost twice the request plus what templates of the
+     * largest size need (a few hundred bytes per attribute). */
+    const pb_guard_limits lim = {.max_occurrences = RPC_MAX_OCCURRENCES,
+                                 .max_unknown = 64,
+                                 .max_depth = RPC_MAX_DEPTH,
+                                 .max_alloc = 2 * len + 256 * 1024};
+    switch (pb_guard_check(m->request, req, len, &lim)) {
+    case PB_GUARD_OK:
+        return CKR_OK;
+    case PB_GUARD_MALFORMED:
+        return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "malformed %s message", m->request->short_name);
+    case PB_GUARD_TOO_DEEP:
+        return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "%s message nested too deeply",
+                        m->request->short_name);
+    case PB_GUARD_TOO_MANY:
+        return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "%s message: a field occurs more than %d times",
+                        m->request->short_name, RPC_MAX_OCCURRENCES);
+    default:
+        return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "%s message too costly to decode",
+                        m->request->short_name);
+    }
+}
+
 CK_RV rpc_invoke(rpc_ctx *ctx, const rpc_method *m, const uint8_t *req, size_t len)
 {
     ProtobufCAllocator wiping = rpc_wiping_allocator;
@@ -112,6 +143,8 @@ CK_RV rpc_invoke(rpc_ctx *ctx, const rpc_method *m, const uint8_t *req, size_t l
     CK_RV rv = custody_enter(cust, ctx, &pass);
     if (rv == CKR_OK && ctx->svc)
         rv = services_authorize(ctx->svc, ctx);
+    if (rv == CKR_OK)
+        rv = rpc_guard(ctx, m, req, len);
     if (rv != CKR_OK) {
         custody_leave(cust, &pass);
         return rv;

@@ -10,7 +10,7 @@
 
 #define CRYPTO(name, msg, fn)                                                                      \
     {                                                                                              \
-        "/grep11.Crypto/" name, &grep11__##msg##_request__descriptor, fn, AUTH_ROLE_CRYPTO         \
+        "/grep11.Crypto/" name, &grep11__##msg##_request__descriptor, fn, AUTH_ROLE_CRYPTO, 0      \
     }
 
 const rpc_method crypto_methods[] = {
@@ -59,23 +59,23 @@ const size_t crypto_method_count = sizeof(crypto_methods) / sizeof(crypto_method
 
 const rpc_method health_methods[] = {
     {"/grpc.health.v1.Health/Check", &grpc__health__v1__health_check_request__descriptor,
-     h_health_check, 0},
+     h_health_check, 0, 1024},
 };
 const size_t health_method_count = sizeof(health_methods) / sizeof(health_methods[0]);
 
 const rpc_method auth_methods[] = {
-    {"/grep11.Auth/Token", &grep11__token_request__descriptor, h_auth_token, 0},
+    {"/grep11.Auth/Token", &grep11__token_request__descriptor, h_auth_token, 0, 8192},
 };
 const size_t auth_method_count = sizeof(auth_methods) / sizeof(auth_methods[0]);
 
 #define ADMIN(name, msg, fn)                                                                       \
     {                                                                                              \
-        "/grep11.Admin/" name, &grep11__##msg##_request__descriptor, fn, AUTH_ROLE_ADMIN           \
+        "/grep11.Admin/" name, &grep11__##msg##_request__descriptor, fn, AUTH_ROLE_ADMIN, 0        \
     }
 
 #define ADMIN_RAW(path, msg, fn)                                                                   \
     {                                                                                              \
-        path, &grep11__##msg##_request__descriptor, fn, AUTH_ROLE_ADMIN                            \
+        path, &grep11__##msg##_request__descriptor, fn, AUTH_ROLE_ADMIN, 0                         \
     }
 
 const rpc_method admin_methods[] = {
@@ -85,11 +85,14 @@ const rpc_method admin_methods[] = {
     /* grep11.Custody shares this table (the administration services). Its
      * commands carry their own authorisation (administrators' signatures,
      * key parts), so they need no token: the instance may be locked. */
-    {"/grep11.Custody/Status", &grep11__custody_status_request__descriptor, h_custody_status, 0},
-    {"/grep11.Custody/Prepare", &grep11__custody_prepare_request__descriptor, h_custody_prepare,
-     0},
-    {"/grep11.Custody/Submit", &grep11__custody_submit_request__descriptor, h_custody_submit, 0},
-    {"/grep11.Custody/Unlock", &grep11__custody_unlock_request__descriptor, h_custody_unlock, 0},
+    {"/grep11.Custody/Status", &grep11__custody_status_request__descriptor, h_custody_status, 0,
+     1024},
+    {"/grep11.Custody/Prepare", &grep11__custody_prepare_request__descriptor, h_custody_prepare, 0,
+     1024},
+    {"/grep11.Custody/Submit", &grep11__custody_submit_request__descriptor, h_custody_submit, 0,
+     64 * 1024},
+    {"/grep11.Custody/Unlock", &grep11__custody_unlock_request__descriptor, h_custody_unlock, 0,
+     16 * 1024},
     ADMIN_RAW("/grep11.Custody/AuditVerify", audit_verify, h_custody_audit_verify),
 };
 const size_t admin_method_count = sizeof(admin_methods) / sizeof(admin_methods[0]);
@@ -97,7 +100,7 @@ const size_t admin_method_count = sizeof(admin_methods) / sizeof(admin_methods[0
 #define STORE(name, msg, fn)                                                                       \
     {                                                                                              \
         "/grep11.Store/" name, &grep11__##msg##_request__descriptor, fn,                           \
-            AUTH_ROLE_KEYSTORE_SO | AUTH_ROLE_KEYSTORE_USER | AUTH_ROLE_KEYSTORE_ANONYMOUS         \
+            AUTH_ROLE_KEYSTORE_SO | AUTH_ROLE_KEYSTORE_USER | AUTH_ROLE_KEYSTORE_ANONYMOUS, 0      \
     }
 
 const rpc_method store_methods[] = {
@@ -111,4 +114,7 @@ const rpc_method store_methods[] = {
 };
 const size_t store_method_count = sizeof(store_methods) / sizeof(store_methods[0]);
 
-const rpc_method batch_method = {GREP11_BATCH_METHOD, &grep11__batch_request__descriptor, NULL, 0};
+/* Its calls are grep11.Crypto calls: the caller must hold that role before
+ * the batch is even decoded. */
+const rpc_method batch_method = {GREP11_BATCH_METHOD, &grep11__batch_request__descriptor, NULL,
+                                 AUTH_ROLE_CRYPTO, 0};

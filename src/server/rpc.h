@@ -53,7 +53,19 @@ typedef struct rpc_method {
     const ProtobufCMessageDescriptor *request;
     rpc_handler_fn handler;
     uint32_t roles; /* AUTH_ROLE_* of which the caller needs one; 0: public */
+    size_t max_request; /* bytes; 0: the server's max_message_size. Methods
+                           anyone may call get what they can legitimately
+                           need, so that no unauthenticated request holds
+                           more memory than that. */
 } rpc_method;
+
+/* Before a request is decoded: refuses one over m's max_request, and one
+ * whose decoding would cost more than about twice its size (pb_guard.h:
+ * a field repeated more than RPC_MAX_OCCURRENCES times, nesting deeper than
+ * RPC_MAX_DEPTH). CKR_ARGUMENTS_BAD with a reason in ctx->detail. */
+#define RPC_MAX_OCCURRENCES 256
+#define RPC_MAX_DEPTH 16
+CK_RV rpc_guard(rpc_ctx *ctx, const rpc_method *m, const uint8_t *req, size_t len);
 
 /* Encodes msg as the call's reply. Returns CKR_OK or CKR_HOST_MEMORY. */
 CK_RV rpc_reply(rpc_ctx *ctx, const ProtobufCMessage *msg);

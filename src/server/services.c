@@ -27,6 +27,8 @@ CK_RV services_open(const server_config *cfg, engine *eng, services **out, char 
     svc->auth_enabled = cfg->auth_enabled;
     svc->token_ttl_s = cfg->token_ttl_s;
     svc->rl = ratelimit_new(10, 6000); /* 10 failures, then one per 6 s */
+    /* A ceremony prepares a few dozen commands; a flood gets one a second. */
+    svc->prepare_rl = ratelimit_new(32, 1000);
     if (cfg->store_url)
         snprintf(url, sizeof(url), "%s", cfg->store_url);
     else
@@ -39,7 +41,7 @@ CK_RV services_open(const server_config *cfg, engine *eng, services **out, char 
         goto fail;
     }
     if (!eng) { /* custody: the identity keys come at unlock */
-        if (!svc->rl) {
+        if (!svc->rl || !svc->prepare_rl) {
             rv = CKR_HOST_MEMORY;
             goto fail;
         }
@@ -67,7 +69,7 @@ CK_RV services_open(const server_config *cfg, engine *eng, services **out, char 
         snprintf(err, errlen, "cannot open the identity directory");
         goto fail;
     }
-    if (!svc->rl) {
+    if (!svc->rl || !svc->prepare_rl) {
         rv = CKR_HOST_MEMORY;
         goto fail;
     }
@@ -110,6 +112,7 @@ void services_close(services *svc)
     if (svc->st)
         store_close(svc->st);
     ratelimit_free(svc->rl);
+    ratelimit_free(svc->prepare_rl);
     auth_token_key_free(svc->token_key);
     free(svc->revoked);
     pthread_mutex_destroy(&svc->rev_lock);

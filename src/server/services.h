@@ -28,7 +28,8 @@ typedef struct services {
     auth_token_key *token_key; /* NULL while custody is locked */
     uint32_t token_ttl_s;
     int auth_enabled;
-    ratelimit *rl;
+    ratelimit *rl;         /* failed token requests, per client address */
+    ratelimit *prepare_rl; /* grep11.Custody/Prepare, which needs no token */
     /* Revoked key ids, refreshed from the directory every few seconds so a
      * revocation on another replica takes effect within that time (and at
      * once on the replica that revoked). */

@@ -287,6 +287,12 @@ static void call_dispatch(call *c)
         c->rv = rpc_fail(&ctx, CKR_ARGUMENTS_BAD, "request carries no message");
         goto status;
     }
+    /* Too large for its method: refused before it is copied (rpc_guard
+     * says the same for requests that come another way). */
+    if (c->method->max_request && grpc_byte_buffer_length(c->payload) > c->method->max_request) {
+        c->rv = rpc_guard(&ctx, c->method, NULL, grpc_byte_buffer_length(c->payload));
+        goto status;
+    }
     grpc_byte_buffer_reader reader;
     if (!grpc_byte_buffer_reader_init(&reader, c->payload)) {
         c->rv = rpc_fail(&ctx, CKR_ARGUMENTS_BAD, "unreadable request message");
@@ -294,6 +300,9 @@ static void call_dispatch(call *c)
     }
     raw = grpc_byte_buffer_reader_readall(&reader);
     grpc_byte_buffer_reader_destroy(&reader);
+    /* One copy of the request is enough while it is handled. */
+    grpc_byte_buffer_destroy(c->payload);
+    c->payload = NULL;
     ctx.authorization = metadata_value(&c->md, "authorization", auth, sizeof(auth));
     peer_identity(c->call, peer, sizeof(peer));
     ctx.peer_identity = peer[0] ? peer : NULL;

@@ -187,8 +187,9 @@ static void malformed_or_oversized_batch_is_refused(void **state)
     assert_int_equal(g11c_generate_random(f->conn, x, sizeof(x)), CKR_OK);
 }
 
-/* Without a token every call of the batch is refused as it would be alone;
- * the batch itself needs none. */
+/* Without a token the batch is refused as a whole, with the code each call
+ * would have had alone, before anything of it is decoded (an
+ * unauthenticated caller must not make the server allocate). */
 static void each_call_checks_credentials(void **state)
 {
     fixture *f = *state;
@@ -202,13 +203,7 @@ static void each_call_checks_credentials(void **state)
     for (int i = 0; i < 3; i++)
         random_call(&b, &r[i], 8);
     Grep11__BatchResponse *resp;
-    assert_int_equal(send_batch(anon, &b, &resp), CKR_OK);
-    for (size_t i = 0; i < resp->n_replies; i++) {
-        assert_int_not_equal(resp->replies[i]->status, 0);
-        assert_int_equal(resp->replies[i]->code, alone);
-        assert_int_equal(resp->replies[i]->reply.len, 0);
-    }
-    grep11__batch_response__free_unpacked(resp, NULL);
+    assert_int_equal(send_batch(anon, &b, &resp), alone);
     g11c_close(anon);
 }
 

@@ -1193,10 +1193,65 @@ static void test_replicas_follow(void **state)
     free_admins(&a);
 }
 
+static CK_RV count_nonce(void *arg, const uint8_t *id, size_t idlen, const uint8_t *blob,
+                         size_t len)
+{
+    (void)id, (void)idlen, (void)blob, (void)len;
+    ++*(int *)arg;
+    return CKR_OK;
+}
+
+/* Prepare needs no credentials, so a flood of it must not grow the
+ * database (3,000 calls left 3,000 rows) and is slowed per address. The
+ * nonces a ceremony did take stay valid. */
+static void test_prepare_flood(void **state)
+{
+    (void)state;
+    admins a;
+    test_server ts;
+    make_admins(&a);
+    assert_int_equal(test_server_start(&ts, custody_yaml(&a), NULL), 0);
+    g11c_conn *c = test_connect_anonymous(&ts, 0);
+    signed_cmd first;
+    build(c, &first, "set-threshold", "threshold", "1", NULL);
+    int ok = 1, limited = 0;
+    for (int i = 0; i < 300; i++) {
+        uint8_t inst[16], nonce[16];
+        uint64_t epoch;
+        CK_RV rv = g11c_custody_prepare(c, inst, &epoch, nonce, NULL);
+        if (rv == CKR_OK)
+            ok++;
+        else if (rv == CKR_GREP11_RATE_LIMITED)
+            limited++;
+        else
+            fail_msg("Prepare answered 0x%lx", (unsigned long)rv);
+    }
+    print_message("prepare: %d answered, %d rate-limited\n", ok, limited);
+    assert_true(ok <= 40);
+    assert_true(limited >= 260);
+    /* The early nonce still works: eviction takes the oldest only when
+     * more than CUSTODY_MAX_NONCES are outstanding. */
+    sign(&first, &a, 0);
+    assert_int_equal(submit(c, &first, NULL, 0, NULL), CKR_OK);
+    cmd_free(&first);
+    char url[400];
+    store *st = NULL;
+    int rows = 0;
+    snprintf(url, sizeof(url), "sqlite:%s/keystore.db", ts.dir);
+    assert_int_equal(store_open(url, NULL, &st), CKR_OK);
+    assert_int_equal(journal_each(st, "nonce", count_nonce, &rows), CKR_OK);
+    store_close(st);
+    assert_true(rows <= CUSTODY_MAX_NONCES);
+    g11c_close(c);
+    assert_int_equal(test_server_stop(&ts), 0);
+    free_admins(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ceremony_and_unlock),
+        cmocka_unit_test(test_prepare_flood),
         cmocka_unit_test(test_refused_commands),
         cmocka_unit_test(test_audit_tamper),
         cmocka_unit_test(test_keygen_audit_under_commands),

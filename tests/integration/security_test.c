@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -316,6 +317,80 @@ static void stored_keys_need_a_keystore_role(void **state)
     g11c_buf_free(&key);
 }
 
+/* The server's peak resident memory so far, in bytes. */
+static size_t peak_rss(pid_t pid)
+{
+    char path[64], line[256];
+    size_t kb = 0;
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "VmHWM: %zu kB", &kb) == 1)
+            break;
+    fclose(f);
+    return kb * 1024;
+}
+
+/* n bytes of one field repeated empty: tag 0x0a is field 1 (BatchRequest.Calls,
+ * CustodyUnlockRequest.Parts), 0x12 field 2 (CustodySubmitRequest.Signatures). */
+static uint8_t *empty_entries(uint8_t tag, size_t n)
+{
+    uint8_t *p = malloc(n);
+    assert_non_null(p);
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        p[i] = tag;
+        p[i + 1] = 0;
+    }
+    return p;
+}
+
+static void health_answers_within(const fixture *f, double seconds)
+{
+    g11c_conn *anon = test_connect_anonymous(&f->srv, 0);
+    int serving = 0;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(g11c_health(anon, &serving), CKR_OK);
+    assert_true(test_seconds_since(&t0) < seconds);
+    g11c_close(anon);
+}
+
+/* A request without a token costs the server about its own size: nothing
+ * is decoded before the caller is known, and methods anyone may call take
+ * only what they need. (A 64 MiB batch of empty calls cost 4 GB before.) */
+static void unauthenticated_requests_cost_their_size(void **state)
+{
+    fixture *f = *state;
+    const size_t n = 48u << 20;
+    uint8_t *batch = empty_entries(0x0a, n), *submit = empty_entries(0x12, n);
+    g11c_conn *anon = test_connect_anonymous(&f->srv, 0);
+    g11c_buf reply = {0};
+    size_t before = peak_rss(f->srv.pid);
+    assert_int_equal(g11c_raw_call(anon, "/grep11.Batch/Run", batch, n, &reply),
+                     CKR_IBM_GREP11_NOT_AUTHENTICATED);
+    assert_int_not_equal(g11c_raw_call(anon, "/grep11.Custody/Submit", submit, n, &reply), CKR_OK);
+    assert_int_not_equal(g11c_raw_call(anon, "/grep11.Custody/Unlock", batch, n, &reply), CKR_OK);
+    size_t grown = peak_rss(f->srv.pid) - before;
+    print_message("peak memory grew by %zu MiB for %zu MiB requests\n", grown >> 20, n >> 20);
+    assert_true(grown < 3 * n);
+    health_answers_within(f, 2.0);
+    g11c_close(anon);
+
+    /* With a token, a repeated field past its cap is refused before it is
+     * allocated: 24 Mi empty template entries. */
+    uint8_t *tmpl = empty_entries(0x32, n); /* GenerateKeyRequest.Template = 6 */
+    before = peak_rss(f->srv.pid);
+    assert_int_equal(g11c_raw_call(f->crypto, "/grep11.Crypto/GenerateKey", tmpl, n, &reply),
+                     CKR_ARGUMENTS_BAD);
+    grown = peak_rss(f->srv.pid) - before;
+    print_message("peak memory grew by %zu MiB for a %zu MiB template\n", grown >> 20, n >> 20);
+    assert_true(grown < 3 * n);
+    free(batch);
+    free(submit);
+    free(tmpl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +399,7 @@ int main(void)
         cmocka_unit_test(private_objects_stay_out_of_public_keystores),
         cmocka_unit_test(private_objects_are_hidden_from_other_roles),
         cmocka_unit_test(stored_keys_need_a_keystore_role),
+        cmocka_unit_test(unauthenticated_requests_cost_their_size),
     };
     return cmocka_run_group_tests(tests, start, stop);
 }

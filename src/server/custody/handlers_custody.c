@@ -88,6 +88,19 @@ CK_RV h_custody_prepare(rpc_ctx *ctx)
     uint8_t nonce[16], inst[16];
     if (c->dev)
         return rpc_fail(ctx, CKR_FUNCTION_NOT_SUPPORTED, "development mode: custody is off");
+    /* Anyone may ask for a nonce, and each one is a database row. */
+    services *svc = ctx->svc;
+    const char *peer = ctx->peer ? ctx->peer : "unknown";
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    uint64_t now_ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+    if (svc && svc->prepare_rl) {
+        if (!ratelimit_allow(svc->prepare_rl, peer, now_ms)) {
+            ctx->code_override = GRPC_STATUS_RESOURCE_EXHAUSTED;
+            return rpc_fail(ctx, CKR_GREP11_RATE_LIMITED, "too many Prepare calls; retry later");
+        }
+        ratelimit_fail(svc->prepare_rl, peer, now_ms); /* every Prepare counts */
+    }
     pthread_mutex_lock(&c->cmd_mu);
     custody_refresh(c); /* the epoch to sign is the shared log's next one */
     int imprinted = c->state.imprinted;

@@ -383,10 +383,71 @@ CK_RV journal_imprint(store *st, const uint8_t *spki, size_t spki_len, const cha
 
 /* ---- nonces: record id = nonce, blob = u64 expiry ------------------------ */
 
+typedef struct {
+    uint8_t id[CUSTODY_MAX_NONCES * 2][16];
+    uint64_t exp[CUSTODY_MAX_NONCES * 2];
+    size_t n;
+} nonce_list;
+
+static uint64_t nonce_expiry(const uint8_t *blob, size_t len)
+{
+    uint64_t exp = 0;
+    for (size_t i = 0; i < 8 && len == 8; i++)
+        exp = exp << 8 | blob[i];
+    return exp;
+}
+
+static CK_RV nonce_collect(void *arg, const uint8_t *id, size_t idlen, const uint8_t *blob,
+                           size_t len)
+{
+    nonce_list *l = arg;
+    if (idlen != 16)
+        return CKR_OK;
+    if (l->n == sizeof(l->exp) / sizeof(l->exp[0]))
+        return CKR_BUFFER_TOO_SMALL; /* enough to evict from; the rest next time */
+    memcpy(l->id[l->n], id, 16);
+    l->exp[l->n++] = nonce_expiry(blob, len);
+    return CKR_OK;
+}
+
+/* Purges expired nonces and evicts the oldest until one more fits. */
+static CK_RV nonce_make_room(store *st, uint64_t now)
+{
+    nonce_list *l = calloc(1, sizeof(*l));
+    if (!l)
+        return CKR_HOST_MEMORY;
+    CK_RV rv = journal_each(st, "nonce", nonce_collect, l);
+    if (rv == CKR_BUFFER_TOO_SMALL)
+        rv = CKR_OK;
+    size_t live = l->n;
+    for (size_t i = 0; rv == CKR_OK && i < l->n; i++)
+        if (l->exp[i] < now) {
+            rv = journal_del(st, "nonce", l->id[i], 16);
+            l->exp[i] = UINT64_MAX; /* gone: never the oldest below */
+            live--;
+        }
+    while (rv == CKR_OK && live >= CUSTODY_MAX_NONCES) {
+        size_t oldest = 0;
+        for (size_t i = 1; i < l->n; i++)
+            if (l->exp[i] < l->exp[oldest])
+                oldest = i;
+        rv = journal_del(st, "nonce", l->id[oldest], 16);
+        l->exp[oldest] = UINT64_MAX;
+        live--;
+    }
+    if (rv == CKR_GREP11_MISSING) /* another replica was quicker */
+        rv = CKR_OK;
+    free(l);
+    return rv;
+}
+
 CK_RV journal_nonce_new(store *st, uint8_t nonce[16])
 {
     uint8_t blob[8];
-    uint64_t exp = (uint64_t)time(NULL) + CUSTODY_NONCE_TTL_S;
+    uint64_t now = (uint64_t)time(NULL), exp = now + CUSTODY_NONCE_TTL_S;
+    CK_RV rv = nonce_make_room(st, now);
+    if (rv != CKR_OK)
+        return rv;
     if (RAND_bytes(nonce, 16) != 1)
         return CKR_DEVICE_ERROR;
     for (int i = 0; i < 8; i++)
@@ -403,9 +464,7 @@ CK_RV journal_nonce_take(store *st, const uint8_t nonce[16])
         return CKR_GREP11_STALE_COMMAND;
     if (rv != CKR_OK)
         return rv;
-    uint64_t exp = 0;
-    for (size_t i = 0; i < 8 && len == 8; i++)
-        exp = exp << 8 | blob[i];
+    uint64_t exp = nonce_expiry(blob, len);
     free(blob);
     /* Destroy first: of two submitters of one nonce, one wins. */
     rv = journal_del(st, "nonce", nonce, 16);

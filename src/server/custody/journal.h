@@ -15,6 +15,9 @@ extern const store_uuid audit_keystore;
 
 #define CUSTODY_ANCHOR_FILE "custody-anchor"
 #define CUSTODY_NONCE_TTL_S (24 * 3600)
+/* Outstanding nonces kept at most: Prepare needs no credentials, so what
+ * it writes is bounded (the oldest is evicted; expired ones are purged). */
+#define CUSTODY_MAX_NONCES 64
 
 CK_RV journal_init(store *st);
 

@@ -532,9 +532,50 @@ static void audit_group_commit(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+static CK_RV count_one(void *arg, const uint8_t *id, size_t idlen, const uint8_t *blob, size_t len)
+{
+    (void)id, (void)idlen, (void)blob, (void)len;
+    ++*(int *)arg;
+    return CKR_OK;
+}
+
+/* Outstanding nonces stay at CUSTODY_MAX_NONCES however many are asked
+ * for: the oldest goes, the newest work, expired ones are purged. */
+static void nonces_are_bounded(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/grep11-nonce-XXXXXX", url[128], cmd[160];
+    store *st = NULL;
+    uint8_t first[16], n[16], last[16];
+    int rows = 0;
+    assert_non_null(mkdtemp(dir));
+    snprintf(url, sizeof(url), "sqlite:%s/log.db", dir);
+    assert_int_equal(store_open(url, NULL, &st), CKR_OK);
+    assert_int_equal(journal_init(st), CKR_OK);
+    assert_int_equal(journal_nonce_new(st, first), CKR_OK);
+    for (int i = 0; i < 3 * CUSTODY_MAX_NONCES; i++)
+        assert_int_equal(journal_nonce_new(st, i == 3 * CUSTODY_MAX_NONCES - 1 ? last : n), CKR_OK);
+    assert_int_equal(journal_each(st, "nonce", count_one, &rows), CKR_OK);
+    assert_int_equal(rows, CUSTODY_MAX_NONCES);
+    assert_int_equal(journal_nonce_take(st, first), CKR_GREP11_STALE_COMMAND); /* evicted */
+    assert_int_equal(journal_nonce_take(st, last), CKR_OK);
+    assert_int_equal(journal_nonce_take(st, last), CKR_GREP11_STALE_COMMAND); /* single use */
+    /* An expired nonce is purged by the next Prepare. */
+    uint8_t old_exp[8] = {0, 0, 0, 0, 0, 0, 0, 1}, old_id[16] = {0xee};
+    assert_int_equal(journal_put(st, "nonce", old_id, 16, old_exp, 8), CKR_OK);
+    assert_int_equal(journal_nonce_new(st, n), CKR_OK);
+    uint8_t *blob = NULL;
+    size_t len = 0;
+    assert_int_equal(journal_get(st, "nonce", old_id, 16, &blob, &len), CKR_GREP11_MISSING);
+    store_close(st);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(nonces_are_bounded),
         cmocka_unit_test(encoding_is_canonical),
         cmocka_unit_test(signatures_and_threshold),
         cmocka_unit_test(state_machine),
