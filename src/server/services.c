@@ -124,8 +124,16 @@ static uint64_t now_s(void)
     return (uint64_t)time(NULL);
 }
 
+static int id_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, AUTH_KEY_ID_LEN);
+}
+
 /* Reloads the revoked ids from the directory; one thread at a time, and a
- * failed reload keeps the old list (a database outage must not un-revoke). */
+ * failed reload keeps the old list (a database outage must not un-revoke).
+ * The list is complete: a revoked key's tokens must stay refused for as
+ * long as any of them can be valid, and revoked records are never deleted,
+ * so every one of them is kept (16 bytes each), sorted for lookups. */
 static void refresh_revocations(services *svc)
 {
     directory_entry *all = NULL;
@@ -135,13 +143,31 @@ static void refresh_revocations(services *svc)
     size_t k = 0;
     uint8_t(*ids)[AUTH_KEY_ID_LEN] = calloc(n ? n : 1, AUTH_KEY_ID_LEN);
     if (ids) {
-        for (size_t i = 0; i < n && k < REVOCATION_MAX; i++)
+        for (size_t i = 0; i < n; i++)
             if (all[i].revoked)
                 memcpy(ids[k++], all[i].rec.key_id, AUTH_KEY_ID_LEN);
+        qsort(ids, k, AUTH_KEY_ID_LEN, id_cmp);
         pthread_mutex_lock(&svc->rev_lock);
-        free(svc->revoked);
-        svc->revoked = ids;
-        svc->nrevoked = k;
+        /* A revocation noted here after the list was read stays noted. */
+        size_t extra = 0;
+        for (size_t i = 0; i < svc->nrevoked; i++)
+            if (!bsearch(svc->revoked[i], ids, k, AUTH_KEY_ID_LEN, id_cmp))
+                extra++;
+        uint8_t(*merged)[AUTH_KEY_ID_LEN] =
+            extra ? realloc(ids, (k + extra) * AUTH_KEY_ID_LEN) : ids;
+        if (merged) {
+            ids = merged;
+            for (size_t i = 0, e = k; i < svc->nrevoked && extra; i++)
+                if (!bsearch(svc->revoked[i], ids, k, AUTH_KEY_ID_LEN, id_cmp))
+                    memcpy(ids[e++], svc->revoked[i], AUTH_KEY_ID_LEN);
+            k += extra;
+            qsort(ids, k, AUTH_KEY_ID_LEN, id_cmp);
+            free(svc->revoked);
+            svc->revoked = ids;
+            svc->nrevoked = k;
+        } else {
+            free(ids); /* out of memory: keep the old list */
+        }
         pthread_mutex_unlock(&svc->rev_lock);
     }
     OPENSSL_cleanse(all, n * sizeof(*all));
@@ -160,10 +186,8 @@ int services_is_revoked(services *svc, const uint8_t key_id[AUTH_KEY_ID_LEN])
     pthread_mutex_unlock(&svc->rev_lock);
     if (due)
         refresh_revocations(svc);
-    int found = 0;
     pthread_mutex_lock(&svc->rev_lock);
-    for (size_t i = 0; i < svc->nrevoked && !found; i++)
-        found = memcmp(svc->revoked[i], key_id, AUTH_KEY_ID_LEN) == 0;
+    int found = bsearch(key_id, svc->revoked, svc->nrevoked, AUTH_KEY_ID_LEN, id_cmp) != NULL;
     pthread_mutex_unlock(&svc->rev_lock);
     return found;
 }
@@ -176,6 +200,7 @@ void services_note_revoked(services *svc, const uint8_t key_id[AUTH_KEY_ID_LEN])
     if (bigger) {
         svc->revoked = bigger;
         memcpy(svc->revoked[svc->nrevoked++], key_id, AUTH_KEY_ID_LEN);
+        qsort(svc->revoked, svc->nrevoked, AUTH_KEY_ID_LEN, id_cmp);
     }
     pthread_mutex_unlock(&svc->rev_lock);
 }

@@ -17,7 +17,6 @@
 #include "store.h"
 
 #define REVOCATION_REFRESH_S 5
-#define REVOCATION_MAX 4096
 
 struct custody;
 
