@@ -233,6 +233,7 @@ CK_ULONG p11_new_handle(p11_state *st); /* process-wide: never reused */
 
 /* fork.c */
 void p11_fork_setup(void);
+int p11_fork_supported(void);     /* gRPC's fork handlers were found */
 void p11_fork_orphan_state(void); /* module.c */
 void p11_pad(CK_UTF8CHAR *dst, size_t cap, const char *src);
 
