@@ -403,7 +403,21 @@ static CK_RV read_config(cctx *c, const p11_ynode *root, p11_config *cfg)
     return CKR_OK;
 }
 
-CK_RV p11_config_parse(const uint8_t *buf, size_t len, p11_config *cfg, char *err, size_t cap)
+/* Frees everything but the logging settings (read first), so that an error
+ * further on can be logged where the file asks. */
+static void keep_logging(p11_config *cfg)
+{
+    p11_config keep = {0};
+    keep.loglevel = cfg->loglevel;
+    keep.logpath = cfg->logpath;
+    keep.grpc_log = cfg->grpc_log;
+    cfg->logpath = NULL;
+    p11_config_free(cfg);
+    *cfg = keep;
+}
+
+static CK_RV parse(const uint8_t *buf, size_t len, p11_config *cfg, char *err, size_t cap,
+                   int logging_on_error)
 {
     p11_ydoc doc;
     char yerr[200];
@@ -417,9 +431,16 @@ CK_RV p11_config_parse(const uint8_t *buf, size_t len, p11_config *cfg, char *er
     }
     CK_RV rv = read_config(&c, doc.root, cfg);
     p11_yaml_free(&doc);
-    if (rv != CKR_OK)
+    if (rv != CKR_OK && logging_on_error)
+        keep_logging(cfg);
+    else if (rv != CKR_OK)
         p11_config_free(cfg);
     return rv;
+}
+
+CK_RV p11_config_parse(const uint8_t *buf, size_t len, p11_config *cfg, char *err, size_t cap)
+{
+    return parse(buf, len, cfg, err, cap, 0);
 }
 
 static CK_RV load_file(const char *path, p11_config *cfg, char *err, size_t cap)
@@ -440,7 +461,7 @@ static CK_RV load_file(const char *path, p11_config *cfg, char *err, size_t cap)
     else if (ioerr || n > MAX_CONFIG_SIZE) {
         snprintf(err, cap, "%s: %s", path, ioerr ? "read error" : "larger than 1 MiB");
         rv = CKR_GENERAL_ERROR;
-    } else if ((rv = p11_config_parse(buf, n, cfg, msg, sizeof(msg))) != CKR_OK) {
+    } else if ((rv = parse(buf, n, cfg, msg, sizeof(msg), 1)) != CKR_OK) {
         snprintf(err, cap, "%s: %s", path, msg);
     } else if (!(cfg->source = strdup(path))) {
         p11_config_free(cfg);
@@ -458,6 +479,7 @@ CK_RV p11_config_load(p11_config *cfg, char *err, size_t cap)
     const char *env = getenv("GREP11_CLIENT_CONFIG");
     char exe[PATH_MAX], cand[3][PATH_MAX + 32];
     size_t ncand = 0;
+    memset(cfg, 0, sizeof(*cfg));
     if (env && env[0])
         return load_file(env, cfg, err, cap);
     snprintf(cand[ncand++], sizeof(cand[0]), "grep11client.yaml");

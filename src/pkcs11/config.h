@@ -54,7 +54,7 @@ typedef struct {
     p11_token_cfg *tokens; /* sorted by slot */
     size_t ntokens;
     p11_loglevel loglevel; /* default warning */
-    char *logpath;         /* NULL: stderr */
+    char *logpath;         /* NULL: no log; "stderr": the host's stderr */
     int grpc_log;          /* logging.grpc: route gRPC's log into ours (default true) */
     char *source;          /* the file it came from */
 } p11_config;
@@ -65,7 +65,9 @@ typedef struct {
 CK_RV p11_config_parse(const uint8_t *buf, size_t len, p11_config *cfg, char *err, size_t cap);
 
 /* Finds and loads grep11client.yaml: $GREP11_CLIENT_CONFIG, ./, the running
- * program's directory, /etc/ep11client/. */
+ * program's directory, /etc/ep11client/. On failure cfg may still hold the
+ * file's logging settings (nothing else), so that the error can be logged
+ * where the file asks: p11_config_free it either way. */
 CK_RV p11_config_load(p11_config *cfg, char *err, size_t cap);
 
 /* The files the configuration names (TLS material) are readable. */

@@ -79,12 +79,17 @@ static void setup(void)
     g_fork.ee_prepare = find("_ZN17grpc_event_engine12experimental11PrepareForkEv");
     g_fork.ee_parent = find("_ZN17grpc_event_engine12experimental14PostforkParentEv");
     g_fork.ee_child = find("_ZN17grpc_event_engine12experimental13PostforkChildEv");
-    if (!g_fork.prefork || !g_fork.postfork_child)
-        P11_WARN("gRPC's fork handlers not found: a forked child cannot use the module");
     pthread_atfork(prepare, parent, child);
 }
 
 void p11_fork_setup(void)
 {
     pthread_once(&once, setup);
+}
+
+/* Asked after the log is open (setup runs before the configuration is
+ * read, when there is nowhere to say it). */
+int p11_fork_supported(void)
+{
+    return g_fork.prefork && g_fork.postfork_child;
 }

@@ -102,11 +102,13 @@ static CK_RV import_bytes(g11c_conn *c, const uint8_t *clear, size_t len, const 
     return rv;
 }
 
-/* The template the server sees: no values, nothing kept beside the blob. */
-static CK_RV server_template(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUTE **out, CK_ULONG *nout)
+/* The template the server sees: no values, nothing kept beside the blob,
+ * the module's defaults for a key of class cls (defaults.c). */
+static CK_RV server_template(CK_OBJECT_CLASS cls, const CK_ATTRIBUTE *t, CK_ULONG n,
+                             CK_ATTRIBUTE **out, CK_ULONG *nout)
 {
     CK_ULONG k = 0;
-    CK_RV rv = p11_key_template_for_server(t, n, out, nout);
+    CK_RV rv = p11_new_key_template(cls, t, n, out, nout);
     if (rv != CKR_OK)
         return rv;
     for (CK_ULONG i = 0; i < *nout; i++) {
@@ -131,7 +133,7 @@ CK_RV p11_import_secret(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, CK
         return CKR_TEMPLATE_INCOMPLETE;
     if (val->ulValueLen == 0 || val->ulValueLen > 1024)
         return CKR_ATTRIBUTE_VALUE_INVALID;
-    CK_RV rv = server_template(t, n, &srv, &nsrv);
+    CK_RV rv = server_template(CKO_SECRET_KEY, t, n, &srv, &nsrv);
     if (rv == CKR_OK)
         rv = import_bytes(st->slots[s->slot_idx].conn, val->pValue, val->ulValueLen, srv, nsrv,
                           &blob, &sum);
@@ -153,7 +155,7 @@ CK_RV p11_import_private(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, C
     if (rv == CKR_OK && der.len > MAX_IMPORT)
         rv = CKR_ATTRIBUTE_VALUE_INVALID;
     if (rv == CKR_OK)
-        rv = server_template(t, n, &srv, &nsrv);
+        rv = server_template(CKO_PRIVATE_KEY, t, n, &srv, &nsrv);
     if (rv == CKR_OK)
         rv = import_bytes(st->slots[s->slot_idx].conn, der.ptr, der.len, srv, nsrv, &blob, &pub);
     if (rv == CKR_OK)

@@ -233,6 +233,7 @@ CK_ULONG p11_new_handle(p11_state *st); /* process-wide: never reused */
 
 /* fork.c */
 void p11_fork_setup(void);
+int p11_fork_supported(void);     /* gRPC's fork handlers were found */
 void p11_fork_orphan_state(void); /* module.c */
 void p11_pad(CK_UTF8CHAR *dst, size_t cap, const char *src);
 
@@ -362,6 +363,24 @@ CK_RV p11_key_from_blob(p11_state *st, p11_session *s, g11c_buf *blob, const g11
  * borrows the values. */
 CK_RV p11_key_template_for_server(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUTE **out,
                                   CK_ULONG *nout);
+/* defaults.c: the module's defaults for new keys (IBM's PKCS #11 library):
+ * CKA_EXTRACTABLE and CKA_WRAP_WITH_TRUSTED FALSE (private and secret
+ * keys), CKA_DERIVE FALSE, CKA_MODIFIABLE TRUE, for what t does not name.
+ * p11_new_key_template: p11_key_template_for_server plus those, for a key
+ * of class cls (same ownership). p11_public_key_defaults: the public-key
+ * ones into a's attributes (a public key made from its values, which the
+ * server binds nothing to). */
+CK_RV p11_new_key_template(CK_OBJECT_CLASS cls, const CK_ATTRIBUTE *t, CK_ULONG n,
+                           CK_ATTRIBUTE **out, CK_ULONG *nout);
+CK_RV p11_public_key_defaults(p11_attrs *a, const CK_ATTRIBUTE *t, CK_ULONG n);
+/* A template's CKA_CLASS, or dflt. */
+CK_OBJECT_CLASS p11_tmpl_class(const CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_CLASS dflt);
+/* wkid.c: CKA_GREP11_WKID from the blob's clear header (key blobs, MACed
+ * SPKIs); CKR_ATTRIBUTE_TYPE_INVALID for anything else (a plain SPKI, an
+ * object without blob). p11_wkid_attr answers one C_GetAttributeValue
+ * entry (size query, CKR_BUFFER_TOO_SMALL). */
+CK_RV p11_object_wkid(p11_object *o, uint8_t out[16]);
+CK_RV p11_wkid_attr(p11_object *o, CK_ATTRIBUTE *want);
 /* DESIGN §5: CKA_TOKEN / CKA_PRIVATE against the login state; a token
  * object also needs a read/write session and a configured keystore.
  * dflt_token / dflt_private: the values when the template does not say

@@ -59,8 +59,9 @@ typedef struct {
 } kem_key;
 
 /* The key of the call: visible, of the right class and key type for the
- * mechanism; the usage flags are the server's to check (ENCRYPT/DECRYPT for
- * ML-KEM, DERIVE for IBM Kyber). */
+ * mechanism, with the usage flag the server checks too (ENCRYPT/DECRYPT for
+ * ML-KEM, DERIVE for IBM Kyber): checked here as well for a public key made
+ * from its values, whose attributes only the module keeps. */
 static CK_RV kem_key_get(p11_state *st, p11_session *s, CK_MECHANISM_TYPE mech, CK_OBJECT_HANDLE h,
                          kem_key *k)
 {
@@ -78,11 +79,17 @@ static CK_RV kem_key_get(p11_state *st, p11_session *s, CK_MECHANISM_TYPE mech, 
     CK_ULONG set = p11_attrs_ulong(&o->attrs, CKA_PARAMETER_SET, 0);
     k->ct_len = mech == CKM_ML_KEM ? mlkem_ct_len(set)
                                    : kyber_ct_len(p11_attrs_find(&o->attrs, CKA_IBM_PQC_PARAMS));
+    CK_ATTRIBUTE_TYPE usage = mech == CKM_IBM_KYBER      ? CKA_DERIVE
+                              : k->cls == CKO_PUBLIC_KEY ? CKA_ENCRYPT
+                                                         : CKA_DECRYPT;
+    int permitted = p11_attrs_bool(&o->attrs, usage, 0);
     p11_mutex_unlock(o->lock);
     if (cls != k->cls)
         rv = CKR_KEY_TYPE_INCONSISTENT;
     else if (kt != (mech == CKM_ML_KEM ? CKK_ML_KEM : CKK_IBM_PQC_KYBER))
         rv = CKR_KEY_TYPE_INCONSISTENT;
+    else if (!permitted)
+        rv = CKR_KEY_FUNCTION_NOT_PERMITTED;
     else if ((rv = p11_object_mech_allowed(o, mech)) == CKR_OK &&
              p11_object_key_arg(st, o, &k->key) != CKR_OK)
         rv = CKR_KEY_HANDLE_INVALID;
@@ -116,7 +123,7 @@ static CK_RV kem_prep(p11_state *st, p11_session *s, const CK_MECHANISM *m, int 
         return CKR_TEMPLATE_INCONSISTENT; /* a KEM makes secret keys */
     if ((rv = p11_object_placement(st, s, t, n, 0, -1, &priv, &token)) != CKR_OK)
         return rv;
-    return p11_key_template_for_server(t, n, srv, nsrv);
+    return p11_new_key_template(CKO_SECRET_KEY, t, n, srv, nsrv);
 }
 
 static void kem_mech(CK_MECHANISM_TYPE type, int encaps, const CK_BYTE *ct, CK_ULONG ct_len,

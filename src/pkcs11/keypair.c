@@ -9,7 +9,8 @@
 
 #include "internal.h"
 
-/* Template checks and placement of one half, before anything is made.
+/* Template checks and placement of one half, before anything is made; the
+ * server's template gets the module's defaults for that class (defaults.c).
  * CKA_ALWAYS_AUTHENTICATE is a private key's (kept by the module: ctxauth.c). */
 static CK_RV prepare(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, CK_ULONG n, int pub,
                      CK_ATTRIBUTE **srv, CK_ULONG *nsrv)
@@ -23,7 +24,7 @@ static CK_RV prepare(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, CK_UL
     if (rv == CKR_OK)
         rv = p11_object_placement(st, s, t, n, 0, -1, &priv, &token);
     if (rv == CKR_OK)
-        rv = p11_key_template_for_server(t, n, srv, nsrv);
+        rv = p11_new_key_template(pub ? CKO_PUBLIC_KEY : CKO_PRIVATE_KEY, t, n, srv, nsrv);
     return rv;
 }
 

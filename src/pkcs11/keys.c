@@ -38,7 +38,8 @@ out:
     return rv;
 }
 
-/* Shared start of the calls that make a key from a template. */
+/* Shared start of the calls that make a key from a template; the server's
+ * template gets the module's defaults (defaults.c). */
 static CK_RV new_key_prep(p11_state *st, p11_session *s, const CK_MECHANISM *m, CK_FLAGS need,
                           const CK_ATTRIBUTE *t, CK_ULONG n, p11_mech *pm, CK_ATTRIBUTE **srv,
                           CK_ULONG *nsrv)
@@ -52,7 +53,7 @@ static CK_RV new_key_prep(p11_state *st, p11_session *s, const CK_MECHANISM *m, 
     if (rv == CKR_OK)
         rv = p11_mech_from_ck(m, pm);
     if (rv == CKR_OK)
-        rv = p11_key_template_for_server(t, n, srv, nsrv);
+        rv = p11_new_key_template(p11_tmpl_class(t, n, CKO_SECRET_KEY), t, n, srv, nsrv);
     return rv;
 }
 

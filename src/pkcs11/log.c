@@ -1,6 +1,10 @@
 /* Logging (see log.h). The log sink is process-wide like the module itself:
  * its few fields live in one struct guarded by one mutex that is never held
- * across anything but a write. */
+ * across anything but a write.
+ *
+ * A library writes only where it was told to: until C_Initialize has read a
+ * configuration naming logging.logpath there is no sink at all, and lines
+ * are dropped (the host's stderr is the host's). */
 #include "log.h"
 
 #include <grpc/support/log.h>
@@ -13,31 +17,45 @@
 #include "grep11/rv_name.h"
 #include "grep11_client.h"
 
+#define LOG_OFF (-1) /* g_log.max without a sink */
+
 static struct {
     pthread_mutex_t lock;
-    FILE *file; /* NULL: stderr */
-    p11_loglevel level;
+    FILE *file; /* NULL: no sink */
+    int own;    /* file was opened here (not the host's stderr) */
+    int max;    /* the most verbose level written, LOG_OFF: none */
     int grpc_routed;
-} g_log = {PTHREAD_MUTEX_INITIALIZER, NULL, P11_LOG_WARN, 0};
+} g_log = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, LOG_OFF, 0};
 
 static const char *const level_names[] = {"PANIC", "FATAL", "ERROR", "WARN",
                                           "INFO",  "DEBUG", "TRACE"};
+
+/* With g_log.lock held. */
+static void sink_close(void)
+{
+    __atomic_store_n(&g_log.max, LOG_OFF, __ATOMIC_RELAXED);
+    if (g_log.file && g_log.own)
+        fclose(g_log.file);
+    g_log.file = NULL;
+    g_log.own = 0;
+}
 
 int p11_log_open(const p11_config *cfg)
 {
     int rc = 0;
     pthread_mutex_lock(&g_log.lock);
-    if (g_log.file)
-        fclose(g_log.file);
-    g_log.file = NULL;
-    g_log.level = cfg ? cfg->loglevel : P11_LOG_WARN;
-    if (cfg && cfg->logpath) {
-        g_log.file = fopen(cfg->logpath, "ae");
+    sink_close();
+    const char *path = cfg ? cfg->logpath : NULL;
+    if (path && strcmp(path, P11_LOGPATH_STDERR) == 0) {
+        g_log.file = stderr; /* asked for by name */
+    } else if (path) {
+        g_log.file = fopen(path, "ae");
+        g_log.own = g_log.file != NULL;
         rc = g_log.file ? 0 : -1;
     }
+    if (g_log.file)
+        __atomic_store_n(&g_log.max, (int)cfg->loglevel, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&g_log.lock);
-    if (rc)
-        p11_log(P11_LOG_ERROR, "logging.logpath: cannot open %s; logging to stderr", cfg->logpath);
     return rc;
 }
 
@@ -45,16 +63,13 @@ void p11_log_close(void)
 {
     p11_log_route_grpc(0);
     pthread_mutex_lock(&g_log.lock);
-    if (g_log.file)
-        fclose(g_log.file);
-    g_log.file = NULL;
-    g_log.level = P11_LOG_WARN;
+    sink_close();
     pthread_mutex_unlock(&g_log.lock);
 }
 
 int p11_log_enabled(p11_loglevel level)
 {
-    return level <= __atomic_load_n(&g_log.level, __ATOMIC_RELAXED);
+    return (int)level <= __atomic_load_n(&g_log.max, __ATOMIC_RELAXED);
 }
 
 __attribute__((format(printf, 3, 0))) static void vlog(p11_loglevel level, const char *prefix,
@@ -72,9 +87,10 @@ __attribute__((format(printf, 3, 0))) static void vlog(p11_loglevel level, const
         used = 0;
     vsnprintf(line + used, sizeof(line) - (size_t)used, fmt, ap);
     pthread_mutex_lock(&g_log.lock);
-    FILE *f = g_log.file ? g_log.file : stderr;
-    fprintf(f, "%s\n", line);
-    fflush(f);
+    if (g_log.file) { /* closed since p11_log_enabled said yes: dropped */
+        fprintf(g_log.file, "%s\n", line);
+        fflush(g_log.file);
+    }
     pthread_mutex_unlock(&g_log.lock);
 }
 

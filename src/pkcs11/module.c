@@ -58,7 +58,7 @@ void p11_fork_orphan_state(void)
 
 static CK_RV initialize(const CK_C_INITIALIZE_ARGS *args)
 {
-    char err[600];
+    char err[600] = "";
     p11_state *st = NULL;
     CK_RV rv;
 
@@ -71,12 +71,17 @@ static CK_RV initialize(const CK_C_INITIALIZE_ARGS *args)
     rv = p11_config_load(&st->cfg, err, sizeof(err));
     if (rv == CKR_OK)
         rv = p11_config_check_files(&st->cfg, err, sizeof(err));
+    /* The log the file names, if it got that far; else the return value is
+     * the only report (nothing goes to the host's stderr unasked). */
+    if (p11_log_open(&st->cfg) != 0 && rv == CKR_OK)
+        rv = CKR_ARGUMENTS_BAD; /* a logpath that cannot be written is a bad setting */
     if (rv != CKR_OK) {
         p11_log(P11_LOG_ERROR, "C_Initialize: %s", err);
         goto out;
     }
-    p11_log_open(&st->cfg);
     p11_log_route_grpc(st->cfg.grpc_log);
+    if (!p11_fork_supported())
+        P11_WARN("gRPC's fork handlers not found: a forked child cannot use the module");
     /* GnuTLS always sets it; refusing would make the module unusable there.
      * gRPC's threads are its own and never run application code. */
     if (args && (args->flags & CKF_LIBRARY_CANT_CREATE_OS_THREADS))

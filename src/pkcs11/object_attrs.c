@@ -42,6 +42,7 @@ static const CK_ATTRIBUTE_TYPE read_only[] = {
     CKA_UNIQUE_ID,
     CKA_CHECK_VALUE,
     CKA_ALLOWED_MECHANISMS, /* bound in the blob: a change could widen it */
+    CKA_GREP11_WKID,        /* the blob's: wkid.c */
 };
 
 static int in_list(const CK_ATTRIBUTE_TYPE *l, size_t n, CK_ATTRIBUTE_TYPE t)
@@ -78,8 +79,9 @@ CK_RV p11_object_placement(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t,
 {
     int user = p11_slot_user_logged_in(&st->slots[s->slot_idx]);
     /* Every new object passes here; its CKA_UNIQUE_ID is the module's to
-     * assign (C_CopyObject's template is checked as a change). */
-    if (p11_tmpl_find(t, n, CKA_UNIQUE_ID))
+     * assign, its CKA_GREP11_WKID the blob's (C_CopyObject's template is
+     * checked as a change). */
+    if (p11_tmpl_find(t, n, CKA_UNIQUE_ID) || p11_tmpl_find(t, n, CKA_GREP11_WKID))
         return CKR_ATTRIBUTE_READ_ONLY;
     *is_private = p11_tmpl_bool(t, n, CKA_PRIVATE, dflt_private < 0 ? user : dflt_private);
     *is_token = p11_tmpl_bool(t, n, CKA_TOKEN, dflt_token);
@@ -150,9 +152,7 @@ CK_RV p11_key_from_blob(p11_state *st, p11_session *s, g11c_buf *blob, const g11
                         const CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_HANDLE *h)
 {
     p11_object *o = NULL;
-    const CK_ATTRIBUTE *c = p11_tmpl_find(t, n, CKA_CLASS);
-    CK_OBJECT_CLASS cls =
-        c && c->ulValueLen == sizeof(CK_ULONG) ? *(const CK_ULONG *)c->pValue : CKO_SECRET_KEY;
+    CK_OBJECT_CLASS cls = p11_tmpl_class(t, n, CKO_SECRET_KEY);
     CK_RV rv = p11_key_object(st, s, blob, checksum, cls, t, n, &o);
     if (rv == CKR_OK && (rv = p11_object_add(st, s, o, h)) != CKR_OK)
         p11_object_free(o);
@@ -253,8 +253,8 @@ CK_RV C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh, CK_ATTRIBUTE
     if (is_key(o) && !o->bound_cached && (rv = p11_object_load_bound(st, o)) != CKR_OK)
         goto out;
     for (CK_ULONG i = 0; i < n; i++) {
-        CK_RV one = cached_attr(o, &t[i]);
-        if (one == CKR_ATTRIBUTE_TYPE_INVALID && is_key(o)) {
+        CK_RV one = t[i].type == CKA_GREP11_WKID ? p11_wkid_attr(o, &t[i]) : cached_attr(o, &t[i]);
+        if (one == CKR_ATTRIBUTE_TYPE_INVALID && is_key(o) && t[i].type != CKA_GREP11_WKID) {
             one = server_attr(st, o, &t[i]);
             if (one != CKR_OK && one != CKR_ATTRIBUTE_SENSITIVE &&
                 one != CKR_ATTRIBUTE_TYPE_INVALID && one != CKR_BUFFER_TOO_SMALL) {

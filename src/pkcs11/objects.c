@@ -524,6 +524,8 @@ CK_RV C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT
         rv = set_default(&o->attrs, CKA_LABEL, empty, 0);
     if (rv == CKR_OK && c == CKO_PUBLIC_KEY)
         rv = public_key_blob(st, o, t, n);
+    if (rv == CKR_OK && c == CKO_PUBLIC_KEY)
+        rv = p11_public_key_defaults(&o->attrs, t, n); /* over the server's untrusted-key ones */
     if (rv == CKR_OK && (rv = p11_object_add(st, s, o, out)) == CKR_OK)
         o = NULL;
 out:

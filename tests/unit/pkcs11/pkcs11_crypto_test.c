@@ -391,7 +391,17 @@ static void wrap_unwrap_derive(void **state)
     assert_int_equal(p->C_WrapKey(f->s, &kw, gen, f->aes, wrapped, &wl),
                      CKR_KEY_FUNCTION_NOT_PERMITTED);
 
-    /* HKDF from the generic secret. */
+    /* HKDF from a generic secret that may derive (CKA_DERIVE defaults to
+     * FALSE: README "Attribute defaults"). */
+    CK_KEY_TYPE gt = CKK_GENERIC_SECRET;
+    CK_ULONG glen = 32;
+    CK_ATTRIBUTE bt[] = {{CKA_CLASS, &cls, sizeof(cls)},
+                         {CKA_KEY_TYPE, &gt, sizeof(gt)},
+                         {CKA_VALUE_LEN, &glen, sizeof(glen)},
+                         {CKA_DERIVE, &yes, sizeof(yes)}};
+    CK_MECHANISM gm = {CKM_GENERIC_SECRET_KEY_GEN, NULL, 0};
+    CK_OBJECT_HANDLE base = CK_INVALID_HANDLE;
+    assert_int_equal(p->C_GenerateKey(f->s, &gm, bt, 4, &base), CKR_OK);
     GREP11_CK_HKDF_PARAMS hp = {
         CK_TRUE, CK_TRUE,           CKM_SHA256, CKF_HKDF_SALT_DATA, (CK_BYTE *)"salt", 4,
         0,       (CK_BYTE *)"info", 4};
@@ -401,7 +411,7 @@ static void wrap_unwrap_derive(void **state)
                          {CKA_KEY_TYPE, &kt, sizeof(kt)},
                          {CKA_VALUE_LEN, &len, sizeof(len)}};
     CK_OBJECT_HANDLE dk = CK_INVALID_HANDLE;
-    CK_RV rv = p->C_DeriveKey(f->s, &hkdf, gen, dt, 3, &dk);
+    CK_RV rv = p->C_DeriveKey(f->s, &hkdf, base, dt, 3, &dk);
     assert_int_equal(rv, CKR_OK);
     CK_ULONG vl = 0;
     CK_ATTRIBUTE va = {CKA_VALUE_LEN, &vl, sizeof(vl)};
