@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config git
   libgrpc-dev libabsl-dev protobuf-c-compiler libprotobuf-c-dev
   libssl-dev openssl libyaml-dev libsqlite3-dev libpq-dev libp11-kit-dev
-  libcmocka-dev libcjson-dev libargon2-dev
+  libcmocka-dev libcjson-dev libargon2-dev libmicrohttpd-dev
   clang libclang-rt-14-dev valgrind
   python3 python3-grpcio python3-grpc-tools
   postgresql

@@ -38,6 +38,7 @@ static void run_call(const rpc_ctx *outer, const Grep11__BatchCall *bc, Grep11__
     sub.peer = outer->peer;
     sub.peer_identity = outer->peer_identity;
     sub.authorization = outer->authorization;
+    sub.instance = outer->instance;
     sub.io = outer->io;
     sub.deadline_ns = outer->deadline_ns;
 

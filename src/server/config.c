@@ -36,6 +36,8 @@ void config_engine_policy(const server_config *cfg, engine_policy *pol)
 void config_free(server_config *cfg)
 {
     free(cfg->listen);
+    free(cfg->http_listen);
+    free(cfg->instance_id);
     free(cfg->data_dir);
     free(cfg->tls_cert);
     free(cfg->tls_key);
@@ -110,6 +112,10 @@ static int config_apply(server_config *cfg, const char *key, const char *value, 
     long v = 0;
     if (strcmp(key, "listen") == 0) {
         set_string(&cfg->listen, value);
+    } else if (strcmp(key, "http_listen") == 0) {
+        set_string(&cfg->http_listen, value);
+    } else if (strcmp(key, "instance_id") == 0) {
+        set_string(&cfg->instance_id, value);
     } else if (strcmp(key, "data_dir") == 0) {
         set_string(&cfg->data_dir, value);
     } else if (strcmp(key, "tls.cert") == 0) {
@@ -264,6 +270,8 @@ static void usage(FILE *to)
             "Usage: grep11d [options]\n"
             "  -c, --config FILE      YAML configuration file\n"
             "  -l, --listen HOST:PORT address to listen on (default %s)\n"
+            "      --http-listen HOST:PORT  also serve the HTTPS front there (IAM-style\n"
+            "                         POST /identity/token, /healthz, /readyz); off by default\n"
             "  -d, --data-dir DIR     data directory (default %s)\n"
             "      --dev              development mode: create a development master\n"
             "                         key, CA and server certificate in DIR on first start\n"
@@ -291,11 +299,13 @@ int config_parse_args(server_config *cfg, int argc, char **argv)
         OPT_LOG_LEVEL,
         OPT_KEY_CACHE,
         OPT_NO_BATCH,
-        OPT_SPIN
+        OPT_SPIN,
+        OPT_HTTP_LISTEN
     };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"listen", required_argument, NULL, 'l'},
+        {"http-listen", required_argument, NULL, OPT_HTTP_LISTEN},
         {"data-dir", required_argument, NULL, 'd'},
         {"dev", no_argument, NULL, OPT_DEV},
         {"insecure", no_argument, NULL, OPT_INSECURE},
@@ -333,6 +343,9 @@ int config_parse_args(server_config *cfg, int argc, char **argv)
             break;
         case 'd':
             set_string(&cfg->data_dir, optarg);
+            break;
+        case OPT_HTTP_LISTEN:
+            set_string(&cfg->http_listen, optarg);
             break;
         case OPT_DEV:
             cfg->dev = 1;
@@ -378,6 +391,14 @@ int config_parse_args(server_config *cfg, int argc, char **argv)
 
 int config_validate(const server_config *cfg, char *err, size_t errlen)
 {
+    if (cfg->instance_id && strlen(cfg->instance_id) >= 128) {
+        snprintf(err, errlen, "instance_id: at most 127 characters");
+        return -1;
+    }
+    if (cfg->http_listen && !strchr(cfg->http_listen, ':')) {
+        snprintf(err, errlen, "http_listen: expected HOST:PORT");
+        return -1;
+    }
     if (!cfg->listen || !strchr(cfg->listen, ':')) {
         snprintf(err, errlen, "listen: expected HOST:PORT");
         return -1;

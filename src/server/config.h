@@ -35,6 +35,8 @@ typedef struct {
     int dev;              /* --dev: create WK, CA and certs on first start */
     int insecure;         /* --insecure: plaintext; explicit only */
     int batch;            /* serve grep11.Batch (default on; --no-batch) */
+    char *http_listen;    /* HTTPS front host:port (IAM token, health); NULL: none */
+    char *instance_id;    /* calls naming another bluemix-instance are refused; NULL: any */
 } server_config;
 
 /* The engine policy every engine of this server is created with. */

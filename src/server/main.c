@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "grep11/grpc_runtime.h"
 #include "log.h"
+#include "http/http.h"
 #include "server.h"
 #include "services.h"
 
@@ -88,10 +89,10 @@ static int dev_bootstrap_key(const server_config *cfg, services *svc, char *err,
     return 0;
 }
 
-static void write_addr_file(const server_config *cfg, const char *addr)
+static void write_addr_file(const server_config *cfg, const char *name, const char *addr)
 {
     char path[4200], tmp[4300];
-    snprintf(path, sizeof(path), "%s/grep11d.addr", cfg->data_dir);
+    snprintf(path, sizeof(path), "%s/%s", cfg->data_dir, name);
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
     if (!f)
@@ -120,6 +121,7 @@ int main(int argc, char **argv)
     server_config cfg;
     engine *eng = NULL;
     server *srv = NULL;
+    http_front *http = NULL;
     services *svc = NULL;
     char err[512] = "";
     int rc = 1, port = 0;
@@ -194,6 +196,20 @@ int main(int argc, char **argv)
         grpc_shutdown();
         goto out;
     }
+    if (cfg.http_listen) {
+        unsigned hport = 0;
+        if (http_front_start(&cfg, svc, &http, &hport, err, sizeof(err)) != 0) {
+            log_error("msg=\"%s\"", err);
+            server_stop(srv, 0);
+            grpc_shutdown();
+            goto out;
+        }
+        char haddr[300];
+        snprintf(haddr, sizeof(haddr), "%.*s:%u",
+                 (int)(strrchr(cfg.http_listen, ':') - cfg.http_listen), cfg.http_listen, hport);
+        log_info("msg=\"serving HTTP\" addr=%s tls=%s", haddr, cfg.insecure ? "off" : "on");
+        write_addr_file(&cfg, "grep11d.http-addr", haddr);
+    }
     char addr[300];
     snprintf(addr, sizeof(addr), "%.*s:%d", (int)(strrchr(cfg.listen, ':') - cfg.listen),
              cfg.listen, port);
@@ -201,12 +217,13 @@ int main(int argc, char **argv)
              cfg.insecure        ? "off"
              : cfg.tls_client_ca ? "mutual"
                                  : "on");
-    write_addr_file(&cfg, addr);
+    write_addr_file(&cfg, "grep11d.addr", addr);
     print_connect_help(&cfg, addr);
 
     int sig = 0;
     sigwait(&stop, &sig);
     log_info("msg=\"signal %d: draining\"", sig);
+    http_front_stop(http);
     server_stop(srv, DRAIN_GRACE_MS);
     grpc_shutdown();
     log_info("msg=\"stopped\"");

@@ -37,6 +37,7 @@ typedef struct rpc_ctx {
     grpc_status_code code_override; /* non-OK: use this gRPC code as is */
     const char *peer_identity;      /* mutual-TLS certificate identity, or NULL */
     const char *authorization;      /* "authorization" metadata value, or NULL */
+    const char *instance;           /* "bluemix-instance" metadata value, or NULL */
     auth_identity who;              /* the verified caller, when authenticated */
     int authenticated;
     const rpc_io_hooks *io; /* NULL: waits are not announced (fuzzers, tests) */

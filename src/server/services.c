@@ -26,6 +26,8 @@ CK_RV services_open(const server_config *cfg, engine *eng, services **out, char 
     svc->eng = eng;
     svc->auth_enabled = cfg->auth_enabled;
     svc->token_ttl_s = cfg->token_ttl_s;
+    if (cfg->instance_id)
+        snprintf(svc->instance_id, sizeof(svc->instance_id), "%s", cfg->instance_id);
     svc->rl = ratelimit_new(10, 6000); /* 10 failures, then one per 6 s */
     /* A ceremony prepares a few dozen commands; a flood gets one a second. */
     svc->prepare_rl = ratelimit_new(32, 1000);
@@ -207,6 +209,13 @@ void services_note_revoked(services *svc, const uint8_t key_id[AUTH_KEY_ID_LEN])
 
 CK_RV services_authorize(services *svc, rpc_ctx *ctx)
 {
+    /* IBM's clients name their instance (bluemix-instance); one that names
+     * another instance was configured for another service. */
+    if (svc->instance_id[0] && ctx->instance && strcmp(ctx->instance, svc->instance_id) != 0) {
+        ctx->code_override = GRPC_STATUS_PERMISSION_DENIED;
+        return rpc_fail(ctx, CKR_GREP11_PERMISSION_DENIED,
+                        "bluemix-instance names another instance than this one");
+    }
     if (ctx->method->roles == 0)
         return CKR_OK;
     if (!svc->auth_enabled) {

@@ -27,6 +27,7 @@ typedef struct services {
     auth_token_key *token_key; /* NULL while custody is locked */
     uint32_t token_ttl_s;
     int auth_enabled;
+    char instance_id[128]; /* "": calls may name any bluemix-instance */
     ratelimit *rl;         /* failed token requests, per client address */
     ratelimit *prepare_rl; /* grep11.Custody/Prepare, which needs no token */
     /* Revoked key ids, refreshed from the directory every few seconds so a

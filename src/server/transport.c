@@ -263,7 +263,7 @@ static void call_dispatch(call *c)
 {
     server *srv = c->w->srv;
     rpc_ctx ctx;
-    char auth[4096], peer[512];
+    char auth[4096], peer[512], instance[160];
     grpc_slice raw = grpc_empty_slice();
 
     memset(&ctx, 0, sizeof(ctx));
@@ -304,6 +304,7 @@ static void call_dispatch(call *c)
     grpc_byte_buffer_destroy(c->payload);
     c->payload = NULL;
     ctx.authorization = metadata_value(&c->md, "authorization", auth, sizeof(auth));
+    ctx.instance = metadata_value(&c->md, "bluemix-instance", instance, sizeof(instance));
     peer_identity(c->call, peer, sizeof(peer));
     ctx.peer_identity = peer[0] ? peer : NULL;
     char *addr = grpc_call_get_peer(c->call);

@@ -31,6 +31,9 @@ CK_RV custody_open(const server_config *cfg, struct services *svc, engine *dev_e
                    custody **out, char *err, size_t errlen);
 void custody_close(custody *c);
 
+/* 1 when the instance serves calls (unlocked; NULL custody: always). */
+int custody_unlocked(custody *c);
+
 /* ---- dispatch hooks (NULL custody: no-ops) ----------------------------- */
 CK_RV custody_enter(custody *c, rpc_ctx *ctx, custody_pass *p);
 /* Refuses requests naming a reserved keystore. */

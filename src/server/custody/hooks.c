@@ -26,6 +26,11 @@ static int is_health(const rpc_ctx *ctx)
     return starts(ctx->method->path, "/grpc.health.");
 }
 
+int custody_unlocked(custody *c)
+{
+    return !c || atomic_load(&c->unlocked);
+}
+
 CK_RV custody_enter(custody *c, rpc_ctx *ctx, custody_pass *p)
 {
     p->held = 0;
