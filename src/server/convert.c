@@ -74,6 +74,26 @@ CK_RV conv_keyblob(rpc_ctx *ctx, const Grep11__KeyBlob *kb, const char *what, en
     return CKR_OK;
 }
 
+static int keyblob_empty(const Grep11__KeyBlob *kb)
+{
+    return !kb || (kb->n_keyblobs == 0 && kb->keyblobid.len == 0);
+}
+
+CK_RV conv_key(rpc_ctx *ctx, const Grep11__KeyBlob *kb, ProtobufCBinaryData legacy,
+               const char *what, engine_bytes *out)
+{
+    if (legacy.len == 0)
+        return conv_keyblob(ctx, kb, what, out);
+    if (!keyblob_empty(kb) &&
+        (kb->n_keyblobs == 0 || kb->keyblobs[0].len != legacy.len ||
+         memcmp(kb->keyblobs[0].data, legacy.data, legacy.len) != 0))
+        return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "%s sent twice (KeyBlob and bytes), differently",
+                        what);
+    out->ptr = legacy.data;
+    out->len = legacy.len;
+    return CKR_OK;
+}
+
 /* A boolean attribute's value in whichever encoding it came: AttributeTF,
  * or 0/1 as AttributeI or as one AttributeB byte (older clients). Anything
  * else is refused, so no check downstream can be passed by an encoding it

@@ -14,6 +14,12 @@ CK_RV conv_mech(rpc_ctx *ctx, const Grep11__Mechanism *m, engine_mech *out);
 /* KeyBlob message -> the sealed blob bytes it carries, or (KeyBlobID) the
  * stored key it names, fetched after checking the caller may read it. */
 CK_RV conv_keyblob(rpc_ctx *ctx, const Grep11__KeyBlob *kb, const char *what, engine_bytes *out);
+/* The same for a request of either wire generation: legacy is the older
+ * generation's raw-bytes field for this key (len 0: not sent). Absent
+ * KeyBlob: the legacy bytes are the blob. Both, differing:
+ * CKR_ARGUMENTS_BAD. */
+CK_RV conv_key(rpc_ctx *ctx, const Grep11__KeyBlob *kb, ProtobufCBinaryData legacy,
+               const char *what, engine_bytes *out);
 
 /* KeyBlobID -> blob of a stored key the caller may read (handlers_store.c). */
 CK_RV store_resolve_keyblob(rpc_ctx *ctx, ProtobufCBinaryData id, engine_bytes *out);

@@ -121,7 +121,7 @@ CK_RV h_digest_key(rpc_ctx *ctx)
     const Grep11__DigestKeyRequest *req = (const void *)ctx->req;
     engine_bytes key;
     engine_buf st = {0};
-    CK_RV rv = conv_keyblob(ctx, req->key, "Key", &key);
+    CK_RV rv = conv_key(ctx, req->key, req->legacykey, "Key", &key);
     if (rv == CKR_OK)
         rv = engine_digest_key(ENGINE(ctx), BYTES(req->state), key, &st);
     if (rv != CKR_OK)
@@ -159,13 +159,14 @@ typedef CK_RV (*init_fn)(engine *, const engine_mech *, engine_bytes, engine_buf
 /* Shared by EncryptInit, DecryptInit, SignInit and VerifyInit: they differ
  * only in the engine function and the key's field name. */
 static CK_RV keyed_init(rpc_ctx *ctx, const Grep11__Mechanism *mech, const Grep11__KeyBlob *kb,
-                        const char *key_name, init_fn fn, engine_buf *state)
+                        ProtobufCBinaryData legacy, const char *key_name, init_fn fn,
+                        engine_buf *state)
 {
     engine_mech m;
     engine_bytes key;
     CK_RV rv = conv_mech(ctx, mech, &m);
     if (rv == CKR_OK)
-        rv = conv_keyblob(ctx, kb, key_name, &key);
+        rv = conv_key(ctx, kb, legacy, key_name, &key);
     if (rv == CKR_OK)
         rv = fn(ENGINE(ctx), &m, key, state);
     return rv;
@@ -175,7 +176,7 @@ CK_RV h_encrypt_init(rpc_ctx *ctx)
 {
     const Grep11__EncryptInitRequest *req = (const void *)ctx->req;
     engine_buf st = {0};
-    CK_RV rv = keyed_init(ctx, req->mech, req->key, "Key", engine_encrypt_init, &st);
+    CK_RV rv = keyed_init(ctx, req->mech, req->key, req->legacykey, "Key", engine_encrypt_init, &st);
     if (rv != CKR_OK)
         return rv;
     REPLY_ONE(ctx, Grep11__EncryptInitResponse, GREP11__ENCRYPT_INIT_RESPONSE__INIT, state, st);
@@ -185,7 +186,7 @@ CK_RV h_decrypt_init(rpc_ctx *ctx)
 {
     const Grep11__DecryptInitRequest *req = (const void *)ctx->req;
     engine_buf st = {0};
-    CK_RV rv = keyed_init(ctx, req->mech, req->key, "Key", engine_decrypt_init, &st);
+    CK_RV rv = keyed_init(ctx, req->mech, req->key, req->legacykey, "Key", engine_decrypt_init, &st);
     if (rv != CKR_OK)
         return rv;
     REPLY_ONE(ctx, Grep11__DecryptInitResponse, GREP11__DECRYPT_INIT_RESPONSE__INIT, state, st);
@@ -268,7 +269,8 @@ CK_RV h_decrypt_final(rpc_ctx *ctx)
 typedef CK_RV (*single_fn)(engine *, engine_bytes, const engine_mech *, engine_bytes, engine_buf *);
 
 /* EncryptSingle, DecryptSingle and SignSingle: key + mechanism + data. */
-static CK_RV keyed_single(rpc_ctx *ctx, const Grep11__KeyBlob *kb, const char *key_name,
+static CK_RV keyed_single(rpc_ctx *ctx, const Grep11__KeyBlob *kb, ProtobufCBinaryData legacy,
+                          const char *key_name,
                           const Grep11__Mechanism *mech, ProtobufCBinaryData in, single_fn fn,
                           engine_buf *out)
 {
@@ -276,7 +278,7 @@ static CK_RV keyed_single(rpc_ctx *ctx, const Grep11__KeyBlob *kb, const char *k
     engine_bytes key;
     CK_RV rv = conv_mech(ctx, mech, &m);
     if (rv == CKR_OK)
-        rv = conv_keyblob(ctx, kb, key_name, &key);
+        rv = conv_key(ctx, kb, legacy, key_name, &key);
     if (rv == CKR_OK)
         rv = fn(ENGINE(ctx), key, &m, BYTES(in), out);
     return rv;
@@ -287,7 +289,7 @@ CK_RV h_encrypt_single(rpc_ctx *ctx)
     const Grep11__EncryptSingleRequest *req = (const void *)ctx->req;
     engine_buf out = {0};
     CK_RV rv =
-        keyed_single(ctx, req->key, "Key", req->mech, req->plain, engine_encrypt_single, &out);
+        keyed_single(ctx, req->key, req->legacykey, "Key", req->mech, req->plain, engine_encrypt_single, &out);
     if (rv != CKR_OK)
         return rv;
     REPLY_ONE(ctx, Grep11__EncryptSingleResponse, GREP11__ENCRYPT_SINGLE_RESPONSE__INIT, ciphered,
@@ -299,7 +301,7 @@ CK_RV h_decrypt_single(rpc_ctx *ctx)
     const Grep11__DecryptSingleRequest *req = (const void *)ctx->req;
     engine_buf out = {0};
     CK_RV rv =
-        keyed_single(ctx, req->key, "Key", req->mech, req->ciphered, engine_decrypt_single, &out);
+        keyed_single(ctx, req->key, req->legacykey, "Key", req->mech, req->ciphered, engine_decrypt_single, &out);
     if (rv != CKR_OK)
         return rv;
     REPLY_ONE(ctx, Grep11__DecryptSingleResponse, GREP11__DECRYPT_SINGLE_RESPONSE__INIT, plain,
@@ -333,7 +335,7 @@ CK_RV h_sign_init(rpc_ctx *ctx)
 {
     const Grep11__SignInitRequest *req = (const void *)ctx->req;
     engine_buf st = {0};
-    CK_RV rv = keyed_init(ctx, req->mech, req->privkey, "PrivKey", engine_sign_init, &st);
+    CK_RV rv = keyed_init(ctx, req->mech, req->privkey, req->legacyprivkey, "PrivKey", engine_sign_init, &st);
     if (rv != CKR_OK)
         return rv;
     REPLY_ONE(ctx, Grep11__SignInitResponse, GREP11__SIGN_INIT_RESPONSE__INIT, state, st);
@@ -343,7 +345,7 @@ CK_RV h_verify_init(rpc_ctx *ctx)
 {
     const Grep11__VerifyInitRequest *req = (const void *)ctx->req;
     engine_buf st = {0};
-    CK_RV rv = keyed_init(ctx, req->mech, req->pubkey, "PubKey", engine_verify_init, &st);
+    CK_RV rv = keyed_init(ctx, req->mech, req->pubkey, req->legacypubkey, "PubKey", engine_verify_init, &st);
     if (rv != CKR_OK)
         return rv;
     REPLY_ONE(ctx, Grep11__VerifyInitResponse, GREP11__VERIFY_INIT_RESPONSE__INIT, state, st);
@@ -394,7 +396,7 @@ CK_RV h_sign_single(rpc_ctx *ctx)
     const Grep11__SignSingleRequest *req = (const void *)ctx->req;
     engine_buf sig = {0};
     CK_RV rv =
-        keyed_single(ctx, req->privkey, "PrivKey", req->mech, req->data, engine_sign_single, &sig);
+        keyed_single(ctx, req->privkey, req->legacyprivkey, "PrivKey", req->mech, req->data, engine_sign_single, &sig);
     if (rv != CKR_OK)
         return rv;
     REPLY_ONE(ctx, Grep11__SignSingleResponse, GREP11__SIGN_SINGLE_RESPONSE__INIT, signature, sig);
@@ -430,7 +432,7 @@ CK_RV h_verify_single(rpc_ctx *ctx)
     engine_bytes key;
     CK_RV rv = conv_mech(ctx, req->mech, &m);
     if (rv == CKR_OK)
-        rv = conv_keyblob(ctx, req->pubkey, "PubKey", &key);
+        rv = conv_key(ctx, req->pubkey, req->legacypubkey, "PubKey", &key);
     if (rv == CKR_OK)
         rv = engine_verify_single(ENGINE(ctx), key, &m, BYTES(req->data), BYTES(req->signature));
     return rv != CKR_OK ? rv : reply_empty(ctx, &grep11__verify_single_response__descriptor);

@@ -79,14 +79,14 @@ CK_RV h_generate_key_pair(rpc_ctx *ctx)
 }
 
 /* An optional KeyBlob (MacKey): absent means "none". */
-static CK_RV optional_keyblob(rpc_ctx *ctx, const Grep11__KeyBlob *kb, const char *what,
-                              engine_bytes *out)
+static CK_RV optional_keyblob(rpc_ctx *ctx, const Grep11__KeyBlob *kb, ProtobufCBinaryData legacy,
+                              const char *what, engine_bytes *out)
 {
     out->ptr = NULL;
     out->len = 0;
-    if (!kb || (kb->n_keyblobs == 0 && kb->keyblobid.len == 0))
+    if ((!kb || (kb->n_keyblobs == 0 && kb->keyblobid.len == 0)) && legacy.len == 0)
         return CKR_OK;
-    return conv_keyblob(ctx, kb, what, out);
+    return conv_key(ctx, kb, legacy, what, out);
 }
 
 CK_RV h_wrap_key(rpc_ctx *ctx)
@@ -97,11 +97,11 @@ CK_RV h_wrap_key(rpc_ctx *ctx)
     engine_buf out = {0};
     CK_RV rv = conv_mech(ctx, req->mech, &m);
     if (rv == CKR_OK)
-        rv = conv_keyblob(ctx, req->key, "Key", &key);
+        rv = conv_key(ctx, req->key, req->legacykey, "Key", &key);
     if (rv == CKR_OK)
-        rv = conv_keyblob(ctx, req->kek, "KeK", &kek);
+        rv = conv_key(ctx, req->kek, req->legacykek, "KeK", &kek);
     if (rv == CKR_OK)
-        rv = optional_keyblob(ctx, req->mackey, "MacKey", &mac);
+        rv = optional_keyblob(ctx, req->mackey, req->legacymackey, "MacKey", &mac);
     if (rv == CKR_OK)
         rv = engine_wrap_key(ENGINE(ctx), key, kek, mac, &m, &out);
     if (rv != CKR_OK)
@@ -122,9 +122,9 @@ CK_RV h_unwrap_key(rpc_ctx *ctx)
     engine_buf key = {0}, sum = {0};
     CK_RV rv = conv_mech(ctx, req->mech, &m);
     if (rv == CKR_OK)
-        rv = conv_keyblob(ctx, req->kek, "KeK", &kek);
+        rv = conv_key(ctx, req->kek, req->legacykek, "KeK", &kek);
     if (rv == CKR_OK)
-        rv = optional_keyblob(ctx, req->mackey, "MacKey", &mac);
+        rv = optional_keyblob(ctx, req->mackey, req->legacymackey, "MacKey", &mac);
     if (rv == CKR_OK)
         rv = TEMPLATE(ctx, req, template_, &t);
     if (rv == CKR_OK)
@@ -146,7 +146,7 @@ CK_RV h_derive_key(rpc_ctx *ctx)
     engine_buf key = {0}, sum = {0};
     CK_RV rv = conv_mech(ctx, req->mech, &m);
     if (rv == CKR_OK)
-        rv = conv_keyblob(ctx, req->basekey, "BaseKey", &base);
+        rv = conv_key(ctx, req->basekey, req->legacybasekey, "BaseKey", &base);
     if (rv == CKR_OK)
         rv = TEMPLATE(ctx, req, template_, &t);
     if (rv == CKR_OK && m.type == CKM_ML_KEM) {

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "server.pb-c.h"
 
 typedef struct {
     test_server a, b, other; /* a and b share a master key; other does not */
@@ -271,6 +272,98 @@ static void wrap_and_unwrap_keep_the_check_value(void **state)
         g11c_buf_free(&bufs[i]);
 }
 
+/* EncryptSingle or DecryptSingle in the older wire generation: the key as
+ * raw bytes in field 1 (LegacyKey), optionally with a KeyBlob beside it. */
+static CK_RV single_old(g11c_conn *c, const char *method, const g11c_buf *key,
+                        const g11c_buf *also, const uint8_t *in, size_t len, g11c_buf *out)
+{
+    Grep11__Mechanism m = GREP11__MECHANISM__INIT;
+    m.mechanism = CKM_AES_ECB;
+    Grep11__KeyBlob kb = GREP11__KEY_BLOB__INIT;
+    ProtobufCBinaryData slot = {also ? also->len : 0, also ? also->ptr : NULL};
+    kb.n_keyblobs = 1;
+    kb.keyblobs = &slot;
+    uint8_t buf[4096];
+    size_t n;
+    if (strstr(method, "Encrypt")) {
+        Grep11__EncryptSingleRequest r = GREP11__ENCRYPT_SINGLE_REQUEST__INIT;
+        r.mech = &m;
+        r.plain = (ProtobufCBinaryData){len, (uint8_t *)in};
+        r.legacykey = (ProtobufCBinaryData){key->len, key->ptr};
+        r.key = also ? &kb : NULL;
+        assert_true(grep11__encrypt_single_request__get_packed_size(&r) <= sizeof(buf));
+        n = grep11__encrypt_single_request__pack(&r, buf);
+    } else {
+        Grep11__DecryptSingleRequest r = GREP11__DECRYPT_SINGLE_REQUEST__INIT;
+        r.mech = &m;
+        r.ciphered = (ProtobufCBinaryData){len, (uint8_t *)in};
+        r.legacykey = (ProtobufCBinaryData){key->len, key->ptr};
+        r.key = also ? &kb : NULL;
+        assert_true(grep11__decrypt_single_request__get_packed_size(&r) <= sizeof(buf));
+        n = grep11__decrypt_single_request__pack(&r, buf);
+    }
+    g11c_buf reply = {0};
+    CK_RV rv = g11c_raw_call(c, method, buf, n, &reply);
+    if (rv == CKR_OK) {
+        ProtobufCBinaryData got;
+        if (strstr(method, "Encrypt")) {
+            Grep11__EncryptSingleResponse *e =
+                grep11__encrypt_single_response__unpack(NULL, reply.len, reply.ptr);
+            assert_non_null(e);
+            got = e->ciphered;
+            out->ptr = malloc(got.len);
+            memcpy(out->ptr, got.data, got.len);
+            grep11__encrypt_single_response__free_unpacked(e, NULL);
+        } else {
+            Grep11__DecryptSingleResponse *d =
+                grep11__decrypt_single_response__unpack(NULL, reply.len, reply.ptr);
+            assert_non_null(d);
+            got = d->plain;
+            out->ptr = malloc(got.len);
+            memcpy(out->ptr, got.data, got.len);
+            grep11__decrypt_single_response__free_unpacked(d, NULL);
+        }
+        out->len = got.len;
+    }
+    g11c_buf_free(&reply);
+    return rv;
+}
+
+/* Both generations of the GREP11 wire are served: keys as raw bytes at the
+ * older field numbers (IBM's Node client) give the same answers as keys in
+ * KeyBlob messages; both at once must agree. */
+static void older_wire_generation_is_served(void **state)
+{
+    fixture *f = *state;
+    g11c_buf key = {0}, sum = {0}, other = {0}, ct = {0}, pt = {0}, ref = {0};
+    aes_key(f->ca, 32, CK_TRUE, &key, &sum);
+    aes_key(f->ca, 32, CK_TRUE, &other, &sum);
+    uint8_t block[32];
+    RAND_bytes(block, sizeof(block));
+    g11c_mech ecb = {.type = CKM_AES_ECB};
+    assert_int_equal(
+        g11c_encrypt_single(f->ca, B(&key), &ecb, (g11c_bytes){block, sizeof(block)}, &ref),
+        CKR_OK);
+    assert_int_equal(single_old(f->ca, "/grep11.Crypto/EncryptSingle", &key, NULL, block,
+                                sizeof(block), &ct),
+                     CKR_OK);
+    assert_int_equal(ct.len, ref.len);
+    assert_memory_equal(ct.ptr, ref.ptr, ref.len);
+    assert_int_equal(
+        single_old(f->ca, "/grep11.Crypto/DecryptSingle", &key, &key, ct.ptr, ct.len, &pt),
+        CKR_OK);
+    assert_memory_equal(pt.ptr, block, sizeof(block));
+    assert_int_equal(single_old(f->ca, "/grep11.Crypto/EncryptSingle", &key, &other, block,
+                                sizeof(block), &pt),
+                     CKR_ARGUMENTS_BAD);
+    g11c_buf_free(&key);
+    g11c_buf_free(&other);
+    g11c_buf_free(&sum);
+    g11c_buf_free(&ct);
+    g11c_buf_free(&pt);
+    g11c_buf_free(&ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +374,7 @@ int main(void)
         cmocka_unit_test(hmac_sign_verify_across_replicas),
         cmocka_unit_test(policy_and_damaged_blobs_are_refused),
         cmocka_unit_test(wrap_and_unwrap_keep_the_check_value),
+        cmocka_unit_test(older_wire_generation_is_served),
     };
     return cmocka_run_group_tests_name("crypto through grep11d", tests, start, stop);
 }
