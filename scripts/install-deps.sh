@@ -9,7 +9,7 @@ PACKAGES=(
   libssl-dev openssl libyaml-dev libsqlite3-dev libpq-dev libp11-kit-dev
   libcmocka-dev libcjson-dev libargon2-dev libmicrohttpd-dev
   clang libclang-rt-14-dev valgrind
-  python3 python3-grpcio python3-grpc-tools
+  python3 python3-grpcio python3-grpc-tools curl
   postgresql
   opensc gnutls-bin softhsm2 gnuplot-nox
   # tests/interop/pkcs11: applications that load the PKCS #11 module

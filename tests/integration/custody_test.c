@@ -1193,6 +1193,53 @@ static void test_replicas_follow(void **state)
     free_admins(&a);
 }
 
+/* "STATUS BODY" of an HTTPS request to the server's front (curl). */
+static int front_get(const test_server *ts, const char *method, const char *path, char *body,
+                     size_t cap)
+{
+    char addr[128] = "", cmd[1400], p[400];
+    snprintf(p, sizeof(p), "%s/grep11d.http-addr", ts->dir);
+    FILE *f = fopen(p, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(addr, sizeof(addr), f));
+    fclose(f);
+    addr[strcspn(addr, "\r\n")] = '\0';
+    snprintf(cmd, sizeof(cmd), "curl -s -X %s --cacert '%s' -w '\n%%{http_code}' 'https://%s%s'",
+             method, ts->ca, addr, path);
+    FILE *c = popen(cmd, "r");
+    assert_non_null(c);
+    size_t n = fread(body, 1, cap - 1, c);
+    body[n] = '\0';
+    assert_int_equal(pclose(c), 0);
+    char *nl = strrchr(body, '\n');
+    assert_non_null(nl);
+    *nl = '\0';
+    return atoi(nl + 1);
+}
+
+/* A locked instance is not ready, and says why; it issues no tokens. */
+static void test_locked_front(void **state)
+{
+    (void)state;
+    admins a;
+    test_server ts;
+    static const char *const args[] = {"--http-listen", "127.0.0.1:0", NULL};
+    char body[2048];
+    make_admins(&a);
+    assert_int_equal(test_server_start(&ts, custody_yaml(&a), args), 0);
+    assert_int_equal(front_get(&ts, "GET", "/healthz", body, sizeof(body)), 200);
+    assert_int_equal(front_get(&ts, "GET", "/readyz", body, sizeof(body)), 503);
+    assert_non_null(strstr(body, "locked"));
+    assert_int_equal(front_get(&ts, "POST",
+                               "/identity/token?grant_type=urn:ibm:params:oauth:grant-type:apikey"
+                               "&apikey=g11k_x.y",
+                               body, sizeof(body)),
+                     503);
+    assert_non_null(strstr(body, "errorCode"));
+    assert_int_equal(test_server_stop(&ts), 0);
+    free_admins(&a);
+}
+
 static CK_RV count_nonce(void *arg, const uint8_t *id, size_t idlen, const uint8_t *blob,
                          size_t len)
 {
@@ -1252,6 +1299,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ceremony_and_unlock),
         cmocka_unit_test(test_prepare_flood),
+        cmocka_unit_test(test_locked_front),
         cmocka_unit_test(test_refused_commands),
         cmocka_unit_test(test_audit_tamper),
         cmocka_unit_test(test_keygen_audit_under_commands),
