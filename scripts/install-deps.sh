@@ -15,6 +15,11 @@ PACKAGES=(
   # tests/interop/pkcs11: applications that load the PKCS #11 module
   libengine-pkcs11-openssl openssh-client openjdk-17-jdk-headless libnss3-tools
 )
+# tests/interop/node: a Node.js gRPC client (its npm packages are installed
+# by tests/interop/node/run.sh with npm ci). A node or npm already on PATH,
+# from whatever source, is kept.
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
