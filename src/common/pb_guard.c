@@ -169,9 +169,8 @@ static pb_guard_result walk(walk_state *w, const ProtobufCMessageDescriptor *d, 
             r = charge_len_field(w, f, p - n, (size_t)n, depth, &elements);
         else if (f->label == PROTOBUF_C_LABEL_REPEATED && !charge(w, scalar_size(f->type)))
             r = PB_GUARD_TOO_BIG;
-        if (r == PB_GUARD_OK &&
-            (elements > w->lim->max_occurrences ||
-             counts[idx] > w->lim->max_occurrences - elements))
+        if (r == PB_GUARD_OK && (elements > w->lim->max_occurrences ||
+                                 counts[idx] > w->lim->max_occurrences - elements))
             r = PB_GUARD_TOO_MANY;
         counts[idx] += elements;
     }

@@ -84,9 +84,8 @@ CK_RV conv_key(rpc_ctx *ctx, const Grep11__KeyBlob *kb, ProtobufCBinaryData lega
 {
     if (legacy.len == 0)
         return conv_keyblob(ctx, kb, what, out);
-    if (!keyblob_empty(kb) &&
-        (kb->n_keyblobs == 0 || kb->keyblobs[0].len != legacy.len ||
-         memcmp(kb->keyblobs[0].data, legacy.data, legacy.len) != 0))
+    if (!keyblob_empty(kb) && (kb->n_keyblobs == 0 || kb->keyblobs[0].len != legacy.len ||
+                               memcmp(kb->keyblobs[0].data, legacy.data, legacy.len) != 0))
         return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "%s sent twice (KeyBlob and bytes), differently",
                         what);
     out->ptr = legacy.data;

@@ -176,7 +176,8 @@ CK_RV h_encrypt_init(rpc_ctx *ctx)
 {
     const Grep11__EncryptInitRequest *req = (const void *)ctx->req;
     engine_buf st = {0};
-    CK_RV rv = keyed_init(ctx, req->mech, req->key, req->legacykey, "Key", engine_encrypt_init, &st);
+    CK_RV rv =
+        keyed_init(ctx, req->mech, req->key, req->legacykey, "Key", engine_encrypt_init, &st);
     if (rv != CKR_OK)
         return rv;
     REPLY_ONE(ctx, Grep11__EncryptInitResponse, GREP11__ENCRYPT_INIT_RESPONSE__INIT, state, st);
@@ -186,7 +187,8 @@ CK_RV h_decrypt_init(rpc_ctx *ctx)
 {
     const Grep11__DecryptInitRequest *req = (const void *)ctx->req;
     engine_buf st = {0};
-    CK_RV rv = keyed_init(ctx, req->mech, req->key, req->legacykey, "Key", engine_decrypt_init, &st);
+    CK_RV rv =
+        keyed_init(ctx, req->mech, req->key, req->legacykey, "Key", engine_decrypt_init, &st);
     if (rv != CKR_OK)
         return rv;
     REPLY_ONE(ctx, Grep11__DecryptInitResponse, GREP11__DECRYPT_INIT_RESPONSE__INIT, state, st);
@@ -270,9 +272,8 @@ typedef CK_RV (*single_fn)(engine *, engine_bytes, const engine_mech *, engine_b
 
 /* EncryptSingle, DecryptSingle and SignSingle: key + mechanism + data. */
 static CK_RV keyed_single(rpc_ctx *ctx, const Grep11__KeyBlob *kb, ProtobufCBinaryData legacy,
-                          const char *key_name,
-                          const Grep11__Mechanism *mech, ProtobufCBinaryData in, single_fn fn,
-                          engine_buf *out)
+                          const char *key_name, const Grep11__Mechanism *mech,
+                          ProtobufCBinaryData in, single_fn fn, engine_buf *out)
 {
     engine_mech m;
     engine_bytes key;
@@ -288,8 +289,8 @@ CK_RV h_encrypt_single(rpc_ctx *ctx)
 {
     const Grep11__EncryptSingleRequest *req = (const void *)ctx->req;
     engine_buf out = {0};
-    CK_RV rv =
-        keyed_single(ctx, req->key, req->legacykey, "Key", req->mech, req->plain, engine_encrypt_single, &out);
+    CK_RV rv = keyed_single(ctx, req->key, req->legacykey, "Key", req->mech, req->plain,
+                            engine_encrypt_single, &out);
     if (rv != CKR_OK)
         return rv;
     REPLY_ONE(ctx, Grep11__EncryptSingleResponse, GREP11__ENCRYPT_SINGLE_RESPONSE__INIT, ciphered,
@@ -300,8 +301,8 @@ CK_RV h_decrypt_single(rpc_ctx *ctx)
 {
     const Grep11__DecryptSingleRequest *req = (const void *)ctx->req;
     engine_buf out = {0};
-    CK_RV rv =
-        keyed_single(ctx, req->key, req->legacykey, "Key", req->mech, req->ciphered, engine_decrypt_single, &out);
+    CK_RV rv = keyed_single(ctx, req->key, req->legacykey, "Key", req->mech, req->ciphered,
+                            engine_decrypt_single, &out);
     if (rv != CKR_OK)
         return rv;
     REPLY_ONE(ctx, Grep11__DecryptSingleResponse, GREP11__DECRYPT_SINGLE_RESPONSE__INIT, plain,
@@ -335,7 +336,8 @@ CK_RV h_sign_init(rpc_ctx *ctx)
 {
     const Grep11__SignInitRequest *req = (const void *)ctx->req;
     engine_buf st = {0};
-    CK_RV rv = keyed_init(ctx, req->mech, req->privkey, req->legacyprivkey, "PrivKey", engine_sign_init, &st);
+    CK_RV rv = keyed_init(ctx, req->mech, req->privkey, req->legacyprivkey, "PrivKey",
+                          engine_sign_init, &st);
     if (rv != CKR_OK)
         return rv;
     REPLY_ONE(ctx, Grep11__SignInitResponse, GREP11__SIGN_INIT_RESPONSE__INIT, state, st);
@@ -345,7 +347,8 @@ CK_RV h_verify_init(rpc_ctx *ctx)
 {
     const Grep11__VerifyInitRequest *req = (const void *)ctx->req;
     engine_buf st = {0};
-    CK_RV rv = keyed_init(ctx, req->mech, req->pubkey, req->legacypubkey, "PubKey", engine_verify_init, &st);
+    CK_RV rv = keyed_init(ctx, req->mech, req->pubkey, req->legacypubkey, "PubKey",
+                          engine_verify_init, &st);
     if (rv != CKR_OK)
         return rv;
     REPLY_ONE(ctx, Grep11__VerifyInitResponse, GREP11__VERIFY_INIT_RESPONSE__INIT, state, st);
@@ -395,8 +398,8 @@ CK_RV h_sign_single(rpc_ctx *ctx)
 {
     const Grep11__SignSingleRequest *req = (const void *)ctx->req;
     engine_buf sig = {0};
-    CK_RV rv =
-        keyed_single(ctx, req->privkey, req->legacyprivkey, "PrivKey", req->mech, req->data, engine_sign_single, &sig);
+    CK_RV rv = keyed_single(ctx, req->privkey, req->legacyprivkey, "PrivKey", req->mech, req->data,
+                            engine_sign_single, &sig);
     if (rv != CKR_OK)
         return rv;
     REPLY_ONE(ctx, Grep11__SignSingleResponse, GREP11__SIGN_SINGLE_RESPONSE__INIT, signature, sig);

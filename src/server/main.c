@@ -14,8 +14,8 @@
 #include "devsetup.h"
 #include "engine.h"
 #include "grep11/grpc_runtime.h"
-#include "log.h"
 #include "http/http.h"
+#include "log.h"
 #include "server.h"
 #include "services.h"
 

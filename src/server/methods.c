@@ -3,9 +3,9 @@
 #include "auth.pb-c.h"
 #include "batch.pb-c.h"
 #include "custody.pb-c.h"
+#include "grep11/wire.h"
 #include "handlers.h"
 #include "health.pb-c.h"
-#include "grep11/wire.h"
 #include "store.pb-c.h"
 
 #define CRYPTO(name, msg, fn)                                                                      \

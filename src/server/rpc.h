@@ -53,7 +53,7 @@ typedef struct rpc_method {
     const char *path; /* "/grep11.Crypto/GenerateRandom" */
     const ProtobufCMessageDescriptor *request;
     rpc_handler_fn handler;
-    uint32_t roles; /* AUTH_ROLE_* of which the caller needs one; 0: public */
+    uint32_t roles;     /* AUTH_ROLE_* of which the caller needs one; 0: public */
     size_t max_request; /* bytes; 0: the server's max_message_size. Methods
                            anyone may call get what they can legitimately
                            need, so that no unauthenticated request holds

@@ -272,7 +272,8 @@ static void call_dispatch(call *c)
     ctx.draining = atomic_load(&srv->draining);
     ctx.method = c->method;
     ctx.io = &srv->io;
-    if (c->method_handle && gpr_time_cmp(c->deadline, gpr_inf_future(c->deadline.clock_type)) != 0) {
+    if (c->method_handle &&
+        gpr_time_cmp(c->deadline, gpr_inf_future(c->deadline.clock_type)) != 0) {
         gpr_timespec d = gpr_convert_clock_type(c->deadline, GPR_CLOCK_REALTIME);
         ctx.deadline_ns = (int64_t)d.tv_sec * 1000000000 + d.tv_nsec;
     }

@@ -392,7 +392,8 @@ static void batch_stops_at_its_deadline(void **state)
     enum { N = 16 };
     static const CK_BBOOL yes = CK_TRUE;
     static const uint8_t e65537[] = {1, 0, 1};
-    Grep11__AttributeValue vbits = GREP11__ATTRIBUTE_VALUE__INIT, vexp = GREP11__ATTRIBUTE_VALUE__INIT,
+    Grep11__AttributeValue vbits = GREP11__ATTRIBUTE_VALUE__INIT,
+                           vexp = GREP11__ATTRIBUTE_VALUE__INIT,
                            vsign = GREP11__ATTRIBUTE_VALUE__INIT;
     vbits.one_attr_case = GREP11__ATTRIBUTE_VALUE__ONE_ATTR_ATTRIBUTE_I;
     vbits.attributei = 4096;

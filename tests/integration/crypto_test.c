@@ -274,8 +274,8 @@ static void wrap_and_unwrap_keep_the_check_value(void **state)
 
 /* EncryptSingle or DecryptSingle in the older wire generation: the key as
  * raw bytes in field 1 (LegacyKey), optionally with a KeyBlob beside it. */
-static CK_RV single_old(g11c_conn *c, const char *method, const g11c_buf *key,
-                        const g11c_buf *also, const uint8_t *in, size_t len, g11c_buf *out)
+static CK_RV single_old(g11c_conn *c, const char *method, const g11c_buf *key, const g11c_buf *also,
+                        const uint8_t *in, size_t len, g11c_buf *out)
 {
     Grep11__Mechanism m = GREP11__MECHANISM__INIT;
     m.mechanism = CKM_AES_ECB;
@@ -344,18 +344,17 @@ static void older_wire_generation_is_served(void **state)
     assert_int_equal(
         g11c_encrypt_single(f->ca, B(&key), &ecb, (g11c_bytes){block, sizeof(block)}, &ref),
         CKR_OK);
-    assert_int_equal(single_old(f->ca, "/grep11.Crypto/EncryptSingle", &key, NULL, block,
-                                sizeof(block), &ct),
-                     CKR_OK);
+    assert_int_equal(
+        single_old(f->ca, "/grep11.Crypto/EncryptSingle", &key, NULL, block, sizeof(block), &ct),
+        CKR_OK);
     assert_int_equal(ct.len, ref.len);
     assert_memory_equal(ct.ptr, ref.ptr, ref.len);
     assert_int_equal(
-        single_old(f->ca, "/grep11.Crypto/DecryptSingle", &key, &key, ct.ptr, ct.len, &pt),
-        CKR_OK);
+        single_old(f->ca, "/grep11.Crypto/DecryptSingle", &key, &key, ct.ptr, ct.len, &pt), CKR_OK);
     assert_memory_equal(pt.ptr, block, sizeof(block));
-    assert_int_equal(single_old(f->ca, "/grep11.Crypto/EncryptSingle", &key, &other, block,
-                                sizeof(block), &pt),
-                     CKR_ARGUMENTS_BAD);
+    assert_int_equal(
+        single_old(f->ca, "/grep11.Crypto/EncryptSingle", &key, &other, block, sizeof(block), &pt),
+        CKR_ARGUMENTS_BAD);
     g11c_buf_free(&key);
     g11c_buf_free(&other);
     g11c_buf_free(&sum);

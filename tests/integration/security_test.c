@@ -13,10 +13,10 @@
 
 #include <cmocka.h>
 
-#include "harness.h"
 #include "devsetup.h"
 #include "directory.h"
 #include "engine.h"
+#include "harness.h"
 #include "store.h"
 #include "store.pb-c.h"
 
@@ -27,10 +27,10 @@ static const CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 typedef struct {
     test_server srv;
     g11c_conn *admin;
-    g11c_conn *crypto;      /* crypto only, granted both keystores */
-    g11c_conn *so;          /* crypto + keystore-so */
-    g11c_conn *user;        /* crypto + keystore-user */
-    g11c_conn *anon;        /* crypto + keystore-anonymous */
+    g11c_conn *crypto; /* crypto only, granted both keystores */
+    g11c_conn *so;     /* crypto + keystore-so */
+    g11c_conn *user;   /* crypto + keystore-user */
+    g11c_conn *anon;   /* crypto + keystore-anonymous */
 } fixture;
 
 static g11c_conn *with_key(fixture *f, const char *name, const char *const *roles, size_t nroles)
@@ -151,24 +151,24 @@ static void only_the_so_makes_trusted_keys(void **state)
                          {CKA_VALUE_LEN, (void *)&len, sizeof(len)},
                          {CKA_WRAP, (void *)&yes, 1},
                          {CKA_TRUSTED, (void *)&yes, 1}};
-    assert_int_equal(g11c_unwrap_key(f->crypto, B(&ct), B(&sk), (g11c_bytes){0}, &oaep, ut, 5,
-                                     &k, &sum),
-                     CKR_ATTRIBUTE_READ_ONLY);
+    assert_int_equal(
+        g11c_unwrap_key(f->crypto, B(&ct), B(&sk), (g11c_bytes){0}, &oaep, ut, 5, &k, &sum),
+        CKR_ATTRIBUTE_READ_ONLY);
 
     /* Store rows cannot claim it either. */
     uint8_t id[16], blob[4] = "abc";
-    assert_int_equal(g11c_store_create_object(f->user, PUB, NULL, (g11c_bytes){blob, 4}, trust, 1,
-                                              id, NULL),
-                     CKR_ATTRIBUTE_READ_ONLY);
+    assert_int_equal(
+        g11c_store_create_object(f->user, PUB, NULL, (g11c_bytes){blob, 4}, trust, 1, id, NULL),
+        CKR_ATTRIBUTE_READ_ONLY);
 
     /* The security officer may (the positive control: the rule is a role). */
-    assert_int_equal(g11c_unwrap_key(f->so, B(&ct), B(&sk), (g11c_bytes){0}, &oaep, ut, 5, &k, &sum),
-                     CKR_OK);
+    assert_int_equal(
+        g11c_unwrap_key(f->so, B(&ct), B(&sk), (g11c_bytes){0}, &oaep, ut, 5, &k, &sum), CKR_OK);
     assert_int_equal(g11c_wrap_key(f->so, B(&v), B(&k), (g11c_bytes){0}, &kw, &wrapped), CKR_OK);
     assert_int_equal(aes_key(f->so, CK_TRUE, CK_FALSE, &plain), CKR_OK);
-    assert_int_equal(g11c_store_create_object(f->so, PUB, NULL, (g11c_bytes){blob, 4}, trust, 1, id,
-                                              NULL),
-                     CKR_OK);
+    assert_int_equal(
+        g11c_store_create_object(f->so, PUB, NULL, (g11c_bytes){blob, 4}, trust, 1, id, NULL),
+        CKR_OK);
     g11c_buf_free(&v);
     g11c_buf_free(&plain);
     g11c_buf_free(&wrapped);
@@ -252,9 +252,9 @@ static void private_objects_stay_out_of_public_keystores(void **state)
     assert_int_equal(
         g11c_store_create_object(f->user, PUB, NULL, (g11c_bytes){blob, 6}, pub, 2, id, &ver),
         CKR_OK);
-    assert_int_equal(g11c_store_update_object(f->user, PUB, NULL, id, ver, (g11c_bytes){0}, priv, 2,
-                                              &nv),
-                     CKR_TEMPLATE_INCONSISTENT);
+    assert_int_equal(
+        g11c_store_update_object(f->user, PUB, NULL, id, ver, (g11c_bytes){0}, priv, 2, &nv),
+        CKR_TEMPLATE_INCONSISTENT);
     /* In the private keystore it is at home. */
     assert_int_equal(
         g11c_store_create_object(f->user, PRIV, NULL, (g11c_bytes){blob, 6}, priv, 2, id, NULL),
@@ -454,8 +454,8 @@ static void revocation_survives_thousands_of_revoked_keys(void **state)
         accepted += g11c_generate_random(victim[i], r, sizeof(r)) == CKR_OK;
         g11c_close(victim[i]);
     }
-    print_message("revocation: %d of %d revoked keys' tokens accepted after the reload\n",
-                  accepted, VICTIMS);
+    print_message("revocation: %d of %d revoked keys' tokens accepted after the reload\n", accepted,
+                  VICTIMS);
     assert_int_equal(accepted, 0);
 }
 

@@ -124,7 +124,8 @@ static void test_type_and_version(void **state)
     engine *e = et_engine();
     engine_buf b = make_key(e), s = {0};
     assert_int_equal(unseal(e, BLOB_STATE, b.ptr, b.len), BLOB_E_TYPE);
-    assert_int_equal(blob_seal(&e->d->cur, BLOB_STATE, NULL, 0, (const uint8_t *)"x", 1, &s), CKR_OK);
+    assert_int_equal(blob_seal(&e->d->cur, BLOB_STATE, NULL, 0, (const uint8_t *)"x", 1, &s),
+                     CKR_OK);
     assert_int_equal(unseal(e, BLOB_KEY, s.ptr, s.len), BLOB_E_TYPE);
     assert_int_equal(get_class(e, s.ptr, s.len), CKR_OBJECT_HANDLE_INVALID);
     assert_int_equal(blob_state_rv(BLOB_E_TYPE), CKR_SAVED_STATE_INVALID);
