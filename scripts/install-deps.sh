@@ -14,6 +14,10 @@ PACKAGES=(
   opensc gnutls-bin softhsm2 gnuplot-nox
   # tests/interop/pkcs11: applications that load the PKCS #11 module
   libengine-pkcs11-openssl openssh-client openjdk-17-jdk-headless libnss3-tools
+  # tests/interop/go: a Go GREP11 client built offline from Debian's Go sources
+  # (APIv2 protobuf-go; golang-goprotobuf-dev would conflict with these)
+  golang-go protobuf-compiler protoc-gen-go protoc-gen-go-grpc
+  golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev golang-google-grpc-dev
 )
 # tests/interop/node: a Node.js gRPC client (its npm packages are installed
 # by tests/interop/node/run.sh with npm ci). A node or npm already on PATH,
