@@ -8,6 +8,8 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "directory.h"
+#include "journal.h"
 #include "version.h"
 
 void config_defaults(server_config *cfg)
@@ -22,6 +24,8 @@ void config_defaults(server_config *cfg)
     cfg->key_cache = CONFIG_DEFAULT_KEY_CACHE;
     cfg->batch = 1;
     cfg->spin_us = CONFIG_DEFAULT_SPIN_US;
+    cfg->store_max_objects = STORE_DEFAULT_MAX_OBJECTS;
+    cfg->store_max_bytes = STORE_DEFAULT_MAX_BYTES;
 }
 
 void config_engine_policy(const server_config *cfg, engine_policy *pol)
@@ -31,6 +35,22 @@ void config_engine_policy(const server_config *cfg, engine_policy *pol)
         pol->key_cache_entries = (CK_ULONG)cfg->key_cache;
     else
         pol->flags |= ENGINE_POLICY_NO_KEY_CACHE;
+}
+
+void config_store_options(const server_config *cfg, store_options *so)
+{
+    memset(so, 0, sizeof(*so));
+    so->max_objects = cfg->store_max_objects;
+    so->max_bytes = cfg->store_max_bytes;
+    /* Written by the server itself, never by a tenant: the identity
+     * directory grows with the API keys administrators make, the custody
+     * log with their commands, the audit trail with every audited call of
+     * every tenant. A tenant's limit on them would let a tenant, or sheer
+     * use, stop audit (and with it the calls that must be audited). */
+    so->unlimited[0] = directory_keystore;
+    so->unlimited[1] = custody_keystore;
+    so->unlimited[2] = audit_keystore;
+    so->n_unlimited = 3;
 }
 
 void config_free(server_config *cfg)
@@ -82,10 +102,14 @@ static int parse_range(const char *key, const char *value, long min, long max, c
     return 0;
 }
 
-static int parse_size(const char *s, size_t *out)
+/* A byte count in 1..max: digits, then optionally K, M or G (binary, any
+ * case) and i and/or B ("64MiB", "4G", "512KB", "1000"). */
+static int parse_size(const char *s, unsigned long long max, unsigned long long *out)
 {
     char *end = NULL;
     errno = 0;
+    if (*s == '-') /* strtoull would wrap it round */
+        return -1;
     unsigned long long v = strtoull(s, &end, 10);
     if (errno || end == s)
         return -1;
@@ -94,13 +118,15 @@ static int parse_size(const char *s, size_t *out)
         mul = 1024, end++;
     else if (*end == 'm' || *end == 'M')
         mul = 1024 * 1024, end++;
+    else if (*end == 'g' || *end == 'G')
+        mul = 1024 * 1024 * 1024, end++;
     if (*end == 'i' || *end == 'B')
         end++;
     if (*end == 'B')
         end++;
-    if (*end != '\0' || v == 0 || v > (1ull << 31) / mul)
+    if (*end != '\0' || v == 0 || v > max / mul)
         return -1;
-    *out = (size_t)(v * mul);
+    *out = v * mul;
     return 0;
 }
 
@@ -156,12 +182,27 @@ static int config_apply(server_config *cfg, const char *key, const char *value, 
             return -1;
         cfg->key_cache = v;
     } else if (strcmp(key, "max_message_size") == 0) {
-        if (parse_size(value, &cfg->max_message) != 0) {
+        unsigned long long n = 0;
+        if (parse_size(value, 1ull << 31, &n) != 0) {
             snprintf(err, errlen, "max_message_size: invalid size '%s'", value);
             return -1;
         }
+        cfg->max_message = (size_t)n;
     } else if (strcmp(key, "store") == 0) {
         set_string(&cfg->store_url, value);
+    } else if (strcmp(key, "store_max_objects") == 0) {
+        if (parse_range(key, value, 1, 1000000000L, " objects", &v, err, errlen) != 0)
+            return -1;
+        cfg->store_max_objects = (uint64_t)v;
+    } else if (strcmp(key, "store_max_bytes") == 0) {
+        unsigned long long n = 0;
+        if (parse_size(value, 1ull << 50, &n) != 0) {
+            snprintf(err, errlen,
+                     "store_max_bytes: expected a size such as 4GiB (at most 2^50 bytes), got '%s'",
+                     value);
+            return -1;
+        }
+        cfg->store_max_bytes = n;
     } else if (strcmp(key, "auth.token_ttl") == 0) {
         if (parse_range(key, value, 1, 86400, " seconds", &v, err, errlen) != 0)
             return -1;

@@ -4,9 +4,11 @@
 #define GREP11_SERVER_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "engine.h"
 #include "log.h"
+#include "store.h"
 
 #define CONFIG_DEFAULT_LISTEN "127.0.0.1:9876"
 #define CONFIG_DEFAULT_DATA_DIR "grep11-data"
@@ -25,22 +27,29 @@ typedef struct {
     int custody_enabled;   /* custody.enabled: with --dev, custody instead of the dev key */
     char *custody_admin;   /* custody.admin: imprint this administrator at first start */
     log_level log_level;
-    int workers;          /* calls computing at once (4 threads each); 0: one per core */
-    int spin_us;          /* poll without sleeping this long after a call; 0: never */
-    long key_cache;       /* engine key cache entries; 0: off (default 1024) */
-    size_t max_message;   /* bytes, both directions */
-    char *store_url;      /* "sqlite:FILE" or a PostgreSQL URI; NULL: DIR/keystore.db */
-    int auth_enabled;     /* bearer tokens required (default on) */
-    unsigned token_ttl_s; /* bearer token lifetime (default 1200) */
-    int dev;              /* --dev: create WK, CA and certs on first start */
-    int insecure;         /* --insecure: plaintext; explicit only */
-    int batch;            /* serve grep11.Batch (default on; --no-batch) */
-    char *http_listen;    /* HTTPS front host:port (IAM token, health); NULL: none */
-    char *instance_id;    /* calls naming another bluemix-instance are refused; NULL: any */
+    int workers;                /* calls computing at once (4 threads each); 0: one per core */
+    int spin_us;                /* poll without sleeping this long after a call; 0: never */
+    long key_cache;             /* engine key cache entries; 0: off (default 1024) */
+    size_t max_message;         /* bytes, both directions */
+    char *store_url;            /* "sqlite:FILE" or a PostgreSQL URI; NULL: DIR/keystore.db */
+    uint64_t store_max_objects; /* objects per keystore (STORE_DEFAULT_MAX_OBJECTS) */
+    uint64_t store_max_bytes;   /* bytes per keystore as the store counts them (4 GiB) */
+    int auth_enabled;           /* bearer tokens required (default on) */
+    unsigned token_ttl_s;       /* bearer token lifetime (default 1200) */
+    int dev;                    /* --dev: create WK, CA and certs on first start */
+    int insecure;               /* --insecure: plaintext; explicit only */
+    int batch;                  /* serve grep11.Batch (default on; --no-batch) */
+    char *http_listen;          /* HTTPS front host:port (IAM token, health); NULL: none */
+    char *instance_id;          /* calls naming another bluemix-instance are refused; NULL: any */
 } server_config;
 
 /* The engine policy every engine of this server is created with. */
 void config_engine_policy(const server_config *cfg, engine_policy *pol);
+
+/* The options every keystore database of this server is opened with
+ * (log function left NULL): the tenant limits, from which the server's own
+ * keystores are exempt. */
+void config_store_options(const server_config *cfg, store_options *so);
 
 /* Fills compiled-in defaults. */
 void config_defaults(server_config *cfg);

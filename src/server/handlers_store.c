@@ -14,6 +14,7 @@
 #include "convert.h"
 #include "custody.h"
 #include "handlers.h"
+#include "journal.h"
 #include "services.h"
 #include "store.pb-c.h"
 
@@ -36,12 +37,21 @@ static int granted(const rpc_ctx *ctx, const store_uuid *ks)
     return 0;
 }
 
-/* May the caller use keystore ks at all? Fills *info. The identity
- * directory's keystore does not exist as far as callers can tell. */
+/* The server's own keystores: the identity directory, the custody log and
+ * the audit trail. No tenant quota applies to them (config_store_options),
+ * so no caller may reach them here, with or without custody, grant or
+ * authentication: as far as callers can tell they do not exist. */
+static int reserved(const store_uuid *ks)
+{
+    return !memcmp(ks->b, directory_keystore.b, 16) || !memcmp(ks->b, custody_keystore.b, 16) ||
+           !memcmp(ks->b, audit_keystore.b, 16);
+}
+
+/* May the caller use keystore ks at all? Fills *info. */
 static CK_RV keystore_access(rpc_ctx *ctx, const store_uuid *ks, store_ks_info *info)
 {
     services *svc = ctx->svc;
-    if (memcmp(ks->b, directory_keystore.b, 16) == 0)
+    if (reserved(ks))
         return rpc_fail(ctx, CKR_TOKEN_NOT_PRESENT, "no such keystore");
     if (svc->auth_enabled && !granted(ctx, ks))
         return rpc_fail(ctx, CKR_GREP11_PERMISSION_DENIED, "no grant for this keystore");
@@ -103,6 +113,25 @@ static const store_password *password_in(const char *pw, store_password *slot)
     return slot;
 }
 
+/* The store says only that a write would pass a limit (CKR_DEVICE_MEMORY);
+ * the caller is told which, with the numbers, read back from the keystore.
+ * adds_object: the refused call would have added an object. */
+static CK_RV keystore_full(rpc_ctx *ctx, const store_uuid *ks, int adds_object)
+{
+    store_ks_info i;
+    if (store_keystore_info(ctx->svc->st, ks, &i) != CKR_OK)
+        return rpc_fail(ctx, CKR_DEVICE_MEMORY, "keystore full: a quota limit was reached");
+    if (adds_object && i.max_objects && i.object_count >= i.max_objects)
+        return rpc_fail(ctx, CKR_DEVICE_MEMORY,
+                        "keystore full: it holds %llu objects, the limit (store_max_objects "
+                        "%llu); destroy objects to make room",
+                        (unsigned long long)i.object_count, (unsigned long long)i.max_objects);
+    return rpc_fail(ctx, CKR_DEVICE_MEMORY,
+                    "keystore full: %llu of its %llu bytes (store_max_bytes) are in use, and "
+                    "this object needs more than is left; destroy objects to make room",
+                    (unsigned long long)i.bytes, (unsigned long long)i.max_bytes);
+}
+
 static CK_RV object_out(const store_object *o, Grep11__StoredObject *out, conv_map_out *m)
 {
     grep11__stored_object__init(out);
@@ -132,8 +161,7 @@ CK_RV h_store_init_keystores(rpc_ctx *ctx)
         rv = uuid_in(ctx, req->publickeystoreid, "PublicKeystoreID", &pub);
     if (rv != CKR_OK)
         return rv;
-    if (!memcmp(priv.b, pub.b, 16) || !memcmp(priv.b, directory_keystore.b, 16) ||
-        !memcmp(pub.b, directory_keystore.b, 16))
+    if (!memcmp(priv.b, pub.b, 16) || reserved(&priv) || reserved(&pub))
         return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "two distinct keystore UUIDs are needed");
     if (!(ctx->who.roles & AUTH_ROLE_KEYSTORE_SO))
         return rpc_fail(ctx, CKR_GREP11_PERMISSION_DENIED,
@@ -202,6 +230,8 @@ CK_RV h_store_create_object(rpc_ctx *ctx)
         rv = store_object_create(ctx->svc->st, &ks, password_in(req->password, &pw), req->blob.data,
                                  req->blob.len, t.attrs, t.n, &id, &version);
     conv_template_free(&t);
+    if (rv == CKR_DEVICE_MEMORY)
+        return keystore_full(ctx, &ks, 1);
     if (rv != CKR_OK)
         return rv;
     Grep11__CreateObjectResponse resp = GREP11__CREATE_OBJECT_RESPONSE__INIT;
@@ -274,6 +304,8 @@ CK_RV h_store_update_object(rpc_ctx *ctx)
     conv_template_free(&t);
     if (rv == CKR_IBM_GREP11_CONFLICT)
         return rpc_fail(ctx, rv, "the object changed since it was read (version conflict)");
+    if (rv == CKR_DEVICE_MEMORY)
+        return keystore_full(ctx, &ks, 0);
     if (rv != CKR_OK)
         return rv;
     Grep11__UpdateObjectResponse resp = GREP11__UPDATE_OBJECT_RESPONSE__INIT;
@@ -388,7 +420,8 @@ CK_RV store_resolve_keyblob(rpc_ctx *ctx, ProtobufCBinaryData id_bytes, engine_b
         store_ks_info info;
         store_object *o = NULL;
         memcpy(ks.b, ctx->who.grants[i], 16);
-        if (store_keystore_lookup(svc->st, &ks, &info) != CKR_OK || info.password_protected ||
+        if (reserved(&ks) || store_keystore_lookup(svc->st, &ks, &info) != CKR_OK ||
+            info.password_protected ||
             (info.kind == STORE_KS_PRIVATE && !(ctx->who.roles & AUTH_ROLE_KEYSTORE_USER)))
             continue;
         CK_RV rv = store_object_get(svc->st, &ks, NULL, &id, &o);

@@ -35,7 +35,9 @@ CK_RV services_open(const server_config *cfg, engine *eng, services **out, char 
         snprintf(url, sizeof(url), "%s", cfg->store_url);
     else
         snprintf(url, sizeof(url), "sqlite:%s/keystore.db", cfg->data_dir);
-    store_options so = {.log = store_log};
+    store_options so;
+    config_store_options(cfg, &so);
+    so.log = store_log;
     rv = store_open(url, &so, &svc->st);
     if (rv != CKR_OK) {
         snprintf(err, errlen, "cannot open the keystore database (%s)",

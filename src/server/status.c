@@ -67,11 +67,12 @@ grpc_status_code status_code_for_rv(CK_RV rv)
     }
 }
 
+/* CKR_DEVICE_MEMORY is a full keystore (store quotas): the same call fails
+ * the same way until something is destroyed, so it is not retryable. */
 int status_rv_retryable(CK_RV rv)
 {
-    return rv == CKR_DEVICE_ERROR || rv == CKR_DEVICE_MEMORY || rv == CKR_HOST_MEMORY ||
-           rv == CKR_GREP11_RATE_LIMITED || rv == CKR_IBM_GREP11_CONFLICT ||
-           rv == CKR_GREP11_LOCKED;
+    return rv == CKR_DEVICE_ERROR || rv == CKR_HOST_MEMORY || rv == CKR_GREP11_RATE_LIMITED ||
+           rv == CKR_IBM_GREP11_CONFLICT || rv == CKR_GREP11_LOCKED;
 }
 
 int status_encode_details(grpc_status_code code, CK_RV rv, const char *detail, uint8_t **out,

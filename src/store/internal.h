@@ -52,9 +52,19 @@ CK_RV db_query(db_ctx *db, int slot, const char *sql, const db_arg *args, size_t
 
 /* ---- the store ---------------------------------------------------------- */
 
+/* The limits of store_options, as the charge statement takes them;
+ * QUOTA_NONE where none applies. */
+#define QUOTA_NONE INT64_MAX
+typedef struct quota {
+    int64_t max_objects, max_bytes;
+    store_uuid unlimited[STORE_MAX_UNLIMITED];
+    size_t n_unlimited;
+} quota;
+
 struct store {
     pool pl;
     keycache kc;
+    quota q;
     unsigned kdf_log2n;
     store_log_fn log;
     void *log_ctx;
@@ -64,6 +74,7 @@ struct store {
  * has been checked. keys are valid only when prot is true. */
 typedef struct ks_ctx {
     store_uuid id;
+    int64_t max_objects, max_bytes; /* QUOTA_NONE: no limit */
     bool prot;
     kdf_params kdf;
     unsigned char verifier[CRYPT_KEY_LEN];
@@ -81,10 +92,11 @@ void ks_ctx_clear(ks_ctx *k);
 /* ---- object rows (objrow.c) --------------------------------------------- */
 
 /* The two stored columns of an object, sealed when the keystore has a
- * password. */
+ * password, and what the object counts for in its keystore's bytes. */
 typedef struct obj_cols {
     unsigned char *sealed, *attrs;
     size_t sealed_len, attrs_len;
+    int64_t used;
 } obj_cols;
 
 CK_RV objrow_check_blob(const unsigned char *blob, size_t len);
@@ -98,6 +110,23 @@ CK_RV objrow_decode(const ks_ctx *k, db_ctx *db, db_rows *r, store_object *out);
 CK_RV objrow_index(db_ctx *db, const ks_ctx *k, const store_uuid *id, const CK_ATTRIBUTE *attrs,
                    CK_ULONG nattrs, bool replace);
 void objrow_clear(store_object *o);
+
+/* ---- quotas (quota.c) --------------------------------------------------- */
+
+void quota_init(quota *q, const store_options *opt);
+/* The limits that apply to keystore ks (QUOTA_NONE: none). */
+void quota_limits(const quota *q, const store_uuid *ks, int64_t *max_objects, int64_t *max_bytes);
+/* What an object with these columns and nattrs attributes counts for. */
+int64_t quota_object_bytes(size_t sealed_len, size_t attrs_len, CK_ULONG nattrs);
+/* The last statement of a write transaction: adds its net change to the
+ * keystore's counts, if what grows stays within k's limits. Otherwise
+ * CKR_DEVICE_MEMORY (or CKR_TOKEN_NOT_PRESENT: the keystore was deleted
+ * meanwhile), and the caller rolls back. */
+CK_RV quota_charge(db_ctx *db, const ks_ctx *k, int64_t d_objects, int64_t d_bytes);
+/* Zero counts for a keystore about to be emptied. The first write of its
+ * transaction: the row lock it takes makes concurrent writers wait, so
+ * that the objects deleted next are all that were counted. */
+CK_RV quota_zero(db_ctx *db, const store_uuid *ks);
 
 /* ---- helpers (util.c) --------------------------------------------------- */
 

@@ -18,7 +18,15 @@ typedef struct ks_row {
     bool prot;
     kdf_params kdf;
     unsigned char verifier[CRYPT_KEY_LEN];
+    uint64_t used_objects, used_bytes;
 } ks_row;
+
+/* A count as read; below zero only if rows were written behind the
+ * store's back (or by a program without quotas), shown as none. */
+static uint64_t count_of(int64_t v)
+{
+    return v > 0 ? (uint64_t)v : 0;
+}
 
 /* Reads and sanity-checks a keystore row; a row we could not have written
  * is CKR_IBM_GREP11_DBINTERNAL. */
@@ -49,6 +57,8 @@ static CK_RV read_ks(db_ctx *db, const store_uuid *ks, ks_row *out)
     if (n > 0)
         memcpy(out->label, p, n);
     out->created = db->be->col_int(r, KS_CREATED);
+    out->used_objects = count_of(db->be->col_int(r, KS_USED_OBJECTS));
+    out->used_bytes = count_of(db->be->col_int(r, KS_USED_BYTES));
     log2n = db->be->col_int(r, KS_LOG2N);
     if (log2n != 0) {
         out->prot = true;
@@ -141,6 +151,7 @@ CK_RV ks_resolve(store *st, const store_uuid *ks, const store_password *pw, ks_c
         goto out;
     }
     out->id = *ks;
+    quota_limits(&st->q, ks, &out->max_objects, &out->max_bytes);
     out->prot = row.prot;
     if (!row.prot) {
         /* a password where none is set is a client misconfiguration that
@@ -271,7 +282,9 @@ static CK_RV create_or_wipe_txn(db_ctx *db, void *arg)
         return row.found ? CKR_IBM_GREP11_CONFLICT : write_ks(db, k);
     if (!row.found)
         return CKR_TOKEN_NOT_PRESENT;
-    rv = delete_objects(db, k->ks);
+    rv = quota_zero(db, k->ks);
+    if (rv == CKR_OK)
+        rv = delete_objects(db, k->ks);
     if (rv == CKR_OK && k->p != NULL)
         rv = write_ks(db, k);
     return rv;
@@ -314,67 +327,60 @@ CK_RV store_keystore_wipe(store *st, const store_uuid *ks, const store_ks_params
 
 typedef struct info_arg {
     const store_uuid *ks;
-    store_ks_info *out;
-    bool count; /* COUNT(*) reads every row of the keystore: only when asked */
+    ks_row row;
 } info_arg;
 
 static CK_RV info_txn(db_ctx *db, void *arg)
 {
     info_arg *ia = arg;
-    db_arg a = DB_UUID(ia->ks);
-    db_rows *r = NULL;
-    bool have = false;
-    ks_row row;
     CK_RV rv;
 
-    rv = read_ks(db, ia->ks, &row);
-    if (rv != CKR_OK)
-        return rv;
-    if (!row.found)
-        return CKR_TOKEN_NOT_PRESENT;
-    if (ia->count) {
-        rv = db_query(db, SQL_KS_COUNT, sql_text[SQL_KS_COUNT], &a, 1, &r);
-        if (rv == CKR_OK)
-            rv = db->be->next(r, &have);
-        if (rv == CKR_OK && !have)
-            rv = CKR_IBM_GREP11_DBINTERNAL;
-        if (rv == CKR_OK)
-            ia->out->object_count = (uint64_t)db->be->col_int(r, 0);
-    }
-    if (rv == CKR_OK) {
-        ia->out->kind = row.kind;
-        memcpy(ia->out->label, row.label, sizeof(row.label));
-        ia->out->password_protected = row.prot;
-        ia->out->created_us = row.created;
-    }
-    if (r != NULL)
-        db->be->rows_free(r);
+    rv = read_ks(db, ia->ks, &ia->row);
+    if (rv == CKR_OK && !ia->row.found)
+        rv = CKR_TOKEN_NOT_PRESENT;
     return rv;
 }
 
-static CK_RV keystore_info(store *st, const store_uuid *ks, store_ks_info *out, bool count)
+/* A limit as store_ks_info shows it: 0 for none. */
+static uint64_t shown_limit(int64_t v)
+{
+    return v == QUOTA_NONE ? 0 : (uint64_t)v;
+}
+
+CK_RV store_keystore_info(store *st, const store_uuid *ks, store_ks_info *out)
 {
     info_arg ia;
+    int64_t max_objects, max_bytes;
+    CK_RV rv;
 
     if (st == NULL || ks == NULL || out == NULL)
         return CKR_ARGUMENTS_BAD;
     memset(out, 0, sizeof(*out));
     ia.ks = ks;
-    ia.out = out;
-    ia.count = count;
-    return pool_txn(&st->pl, false, info_txn, &ia);
-}
-
-CK_RV store_keystore_info(store *st, const store_uuid *ks, store_ks_info *out)
-{
-    return keystore_info(st, ks, out, true);
+    rv = pool_txn(&st->pl, false, info_txn, &ia);
+    if (rv == CKR_OK) {
+        quota_limits(&st->q, ks, &max_objects, &max_bytes);
+        out->kind = ia.row.kind;
+        memcpy(out->label, ia.row.label, sizeof(ia.row.label));
+        out->object_count = ia.row.used_objects;
+        out->bytes = ia.row.used_bytes;
+        out->max_objects = shown_limit(max_objects);
+        out->max_bytes = shown_limit(max_bytes);
+        out->password_protected = ia.row.prot;
+        out->created_us = ia.row.created;
+    }
+    OPENSSL_cleanse(&ia.row, sizeof(ia.row));
+    return rv;
 }
 
 CK_RV store_keystore_lookup(store *st, const store_uuid *ks, store_ks_info *out)
 {
-    return keystore_info(st, ks, out, false);
+    return store_keystore_info(st, ks, out);
 }
 
+/* The keystore row first: its lock makes a concurrent writer wait and
+ * then find no keystore to charge (it rolls back), or makes us wait for
+ * its commit, after which the objects deleted next include its own. */
 static CK_RV delete_txn(db_ctx *db, void *arg)
 {
     const store_uuid *ks = arg;
@@ -382,11 +388,11 @@ static CK_RV delete_txn(db_ctx *db, void *arg)
     uint64_t changes = 0;
     CK_RV rv;
 
-    rv = delete_objects(db, ks);
-    if (rv == CKR_OK)
-        rv = db_exec(db, SQL_KS_DELETE, sql_text[SQL_KS_DELETE], &a, 1, &changes);
+    rv = db_exec(db, SQL_KS_DELETE, sql_text[SQL_KS_DELETE], &a, 1, &changes);
     if (rv == CKR_OK && changes == 0)
         rv = CKR_TOKEN_NOT_PRESENT;
+    if (rv == CKR_OK)
+        rv = delete_objects(db, ks);
     return rv;
 }
 

@@ -17,10 +17,10 @@ typedef struct create_arg {
 } create_arg;
 
 static CK_RV insert_one(db_ctx *db, const ks_ctx *k, const store_new_object *o,
-                        const store_uuid *id, int64_t now)
+                        const store_uuid *id, int64_t now, int64_t *used)
 {
     obj_cols cols;
-    db_arg a[7];
+    db_arg a[8];
     CK_RV rv;
 
     rv = objrow_encode(k, id, 1, o->blob, o->blob_len, o->attrs, o->nattrs, &cols);
@@ -33,22 +33,41 @@ static CK_RV insert_one(db_ctx *db, const ks_ctx *k, const store_new_object *o,
     a[4] = DB_I(now);
     a[5] = DB_B(cols.sealed, cols.sealed_len);
     a[6] = DB_B(cols.attrs, cols.attrs_len);
-    rv = db_exec(db, SQL_OBJ_INSERT, sql_text[SQL_OBJ_INSERT], a, 7, NULL);
+    a[7] = DB_I(cols.used);
+    *used = cols.used;
+    rv = db_exec(db, SQL_OBJ_INSERT, sql_text[SQL_OBJ_INSERT], a, 8, NULL);
     objrow_cols_free(&cols);
     if (rv == CKR_OK)
         rv = objrow_index(db, k, id, o->attrs, o->nattrs, false);
     return rv;
 }
 
+/* The rows of c's objects; *bytes receives what they count for. */
+static CK_RV insert_all(db_ctx *db, const create_arg *c, int64_t *bytes)
+{
+    int64_t now = store_now_us(), used = 0;
+    CK_RV rv;
+
+    *bytes = 0;
+    rv = ks_recheck(db, c->k);
+    for (size_t i = 0; i < c->n && rv == CKR_OK; i++) {
+        rv = insert_one(db, c->k, &c->objs[i], &c->ids[i], now, &used);
+        *bytes += used;
+    }
+    return rv;
+}
+
+/* Inserts first and charges last: the keystore row, which every writer
+ * of the keystore must lock to charge, stays locked only until commit. */
 static CK_RV create_txn(db_ctx *db, void *arg)
 {
     create_arg *c = arg;
-    int64_t now = store_now_us();
+    int64_t bytes = 0;
     CK_RV rv;
 
-    rv = ks_recheck(db, c->k);
-    for (size_t i = 0; i < c->n && rv == CKR_OK; i++)
-        rv = insert_one(db, c->k, &c->objs[i], &c->ids[i], now);
+    rv = insert_all(db, c, &bytes);
+    if (rv == CKR_OK)
+        rv = quota_charge(db, c->k, (int64_t)c->n, bytes);
     return rv;
 }
 
@@ -79,7 +98,7 @@ typedef struct update_arg {
     CK_ULONG nattrs;
 } update_arg;
 
-static CK_RV update_txn(db_ctx *db, void *arg);
+static CK_RV update_row(db_ctx *db, const update_arg *u, int64_t *delta);
 
 /* A retried transaction starts over: no outcome is known yet. */
 static void outcomes_reset(store_blob_update *u, size_t m)
@@ -89,22 +108,27 @@ static void outcomes_reset(store_blob_update *u, size_t m)
 }
 
 /* Replaces each blob at its expected version, in order, recording each
- * outcome in u[i].rv. Strict (create_update): the first failure ends the
- * transaction. Tolerant (update_blobs): a row changed or gone meanwhile is
- * recorded and the others go on; any other failure ends it. */
-static CK_RV update_each(db_ctx *db, const ks_ctx *k, store_blob_update *u, size_t m,
-                         bool tolerant)
+ * outcome in u[i].rv and adding the change in bytes to *delta. Strict
+ * (create_update): the first failure ends the transaction. Tolerant
+ * (update_blobs): a row changed or gone meanwhile is recorded and the
+ * others go on; any other failure ends it. */
+static CK_RV update_each(db_ctx *db, const ks_ctx *k, store_blob_update *u, size_t m, bool tolerant,
+                         int64_t *delta)
 {
     CK_RV rv = CKR_OK;
 
     outcomes_reset(u, m);
+    *delta = 0;
     for (size_t i = 0; i < m && rv == CKR_OK; i++) {
         update_arg ua = {k, &u[i].uuid, u[i].expected_version, u[i].blob, u[i].blob_len, NULL, 0};
-        CK_RV r = update_txn(db, &ua);
+        int64_t d = 0;
+        CK_RV r = update_row(db, &ua, &d);
         bool stale = r == CKR_IBM_GREP11_CONFLICT || r == CKR_IBM_GREP11_MISSING;
 
-        if (r == CKR_OK)
+        if (r == CKR_OK) {
             u[i].new_version = u[i].expected_version + 1;
+            *delta += d;
+        }
         if (!tolerant || r == CKR_OK || stale)
             u[i].rv = r;
         if (r != CKR_OK && !(tolerant && stale))
@@ -116,10 +140,16 @@ static CK_RV update_each(db_ctx *db, const ks_ctx *k, store_blob_update *u, size
 static CK_RV create_update_txn(db_ctx *db, void *arg)
 {
     create_update_arg *x = arg;
+    int64_t bytes = 0, delta = 0;
+    CK_RV rv;
 
     outcomes_reset(x->u, x->m); /* also when the creates fail */
-    CK_RV rv = create_txn(db, &x->c);
-    return rv == CKR_OK ? update_each(db, x->c.k, x->u, x->m, false) : rv;
+    rv = insert_all(db, &x->c, &bytes);
+    if (rv == CKR_OK)
+        rv = update_each(db, x->c.k, x->u, x->m, false, &delta);
+    if (rv == CKR_OK)
+        rv = quota_charge(db, x->c.k, (int64_t)x->c.n, bytes + delta);
+    return rv;
 }
 
 static CK_RV check_updates(const store_blob_update *u, size_t m)
@@ -231,6 +261,7 @@ typedef struct get_arg {
     const store_uuid *id;
     store_object *out;
     bool found;
+    int64_t used; /* what the row counts for (update) */
 } get_arg;
 
 /* The object's current row, decoded; found false when there is none. */
@@ -246,8 +277,10 @@ static CK_RV read_obj(db_ctx *db, get_arg *g)
     rv = db_query(db, SQL_OBJ_GET, sql_text[SQL_OBJ_GET], a, 2, &r);
     if (rv == CKR_OK)
         rv = db->be->next(r, &g->found);
-    if (rv == CKR_OK && g->found)
+    if (rv == CKR_OK && g->found) {
+        g->used = db->be->col_int(r, OBJ_USED);
         rv = objrow_decode(g->k, db, r, g->out);
+    }
     db->be->rows_free(r);
     return rv;
 }
@@ -284,7 +317,7 @@ CK_RV store_object_get(store *st, const store_uuid *ks, const store_password *pw
         rv = CKR_HOST_MEMORY;
         goto out;
     }
-    g = (get_arg){&k, uuid, obj, false};
+    g = (get_arg){&k, uuid, obj, false, 0};
     rv = pool_txn(&st->pl, false, get_txn, &g);
     if (rv == CKR_OK) {
         *out = obj;
@@ -298,61 +331,93 @@ out:
 
 /* ---- update ------------------------------------------------------------- */
 
-/* Why a conditional UPDATE matched nothing: gone, or someone was first. */
-static CK_RV why_not(db_ctx *db, const update_arg *u)
+/* An object's version and what it counts for, without reading its
+ * columns; found false when there is none. */
+typedef struct row_head {
+    bool found;
+    int64_t version, used;
+} row_head;
+
+static CK_RV read_head(db_ctx *db, const ks_ctx *k, const store_uuid *id, row_head *out)
 {
     db_rows *r = NULL;
-    bool have = false;
     db_arg a[2];
     CK_RV rv;
 
-    a[0] = DB_UUID(&u->k->id);
-    a[1] = DB_UUID(u->id);
+    memset(out, 0, sizeof(*out));
+    a[0] = DB_UUID(&k->id);
+    a[1] = DB_UUID(id);
     rv = db_query(db, SQL_OBJ_VERSION, sql_text[SQL_OBJ_VERSION], a, 2, &r);
     if (rv == CKR_OK)
-        rv = db->be->next(r, &have);
+        rv = db->be->next(r, &out->found);
+    if (rv == CKR_OK && out->found) {
+        out->version = db->be->col_int(r, OBJV_VERSION);
+        out->used = db->be->col_int(r, OBJV_USED);
+    }
     db->be->rows_free(r);
-    if (rv != CKR_OK)
-        return rv;
-    return have ? CKR_IBM_GREP11_CONFLICT : CKR_IBM_GREP11_MISSING;
+    return rv;
 }
 
-static CK_RV update_txn(db_ctx *db, void *arg)
+/* Why a conditional UPDATE matched nothing: gone, or someone was first. */
+static CK_RV why_not(db_ctx *db, const update_arg *u)
 {
-    update_arg *u = arg;
+    row_head h = {0};
+    CK_RV rv = read_head(db, u->k, u->id, &h);
+
+    if (rv != CKR_OK)
+        return rv;
+    return h.found ? CKR_IBM_GREP11_CONFLICT : CKR_IBM_GREP11_MISSING;
+}
+
+/* The current row: whole when fields are kept or must be sealed again
+ * (their AAD names the version), else only its head. */
+static CK_RV read_current(db_ctx *db, const update_arg *u, store_object *old, row_head *h)
+{
+    get_arg g = {u->k, u->id, old, false, 0};
+    CK_RV rv;
+
+    if (u->blob != NULL && u->attrs != NULL && !u->k->prot)
+        return read_head(db, u->k, u->id, h);
+    rv = read_obj(db, &g);
+    h->found = g.found;
+    h->version = g.found ? (int64_t)old->version : 0;
+    h->used = g.used;
+    return rv;
+}
+
+/* Replaces the row at u->expected; *delta receives the change in what it
+ * counts for. The caller charges it. */
+static CK_RV update_row(db_ctx *db, const update_arg *u, int64_t *delta)
+{
     const unsigned char *blob = u->blob;
     size_t blob_len = u->blob_len;
     const CK_ATTRIBUTE *attrs = u->attrs;
     CK_ULONG nattrs = u->nattrs;
     store_object old;
+    row_head h = {0};
     uint64_t changes = 0;
     obj_cols cols = {0};
-    db_arg a[7];
+    db_arg a[9];
     CK_RV rv;
 
     memset(&old, 0, sizeof(old));
+    *delta = 0;
     rv = ks_recheck(db, u->k);
+    if (rv == CKR_OK)
+        rv = read_current(db, u, &old, &h);
+    if (rv == CKR_OK && !h.found)
+        rv = CKR_IBM_GREP11_MISSING;
+    if (rv == CKR_OK && (uint64_t)h.version != u->expected)
+        rv = CKR_IBM_GREP11_CONFLICT;
     if (rv != CKR_OK)
         goto out;
-    /* Kept fields come from the current row; sealed rows must be opened
-     * and sealed again anyway, their AAD names the version. */
-    if (blob == NULL || attrs == NULL || u->k->prot) {
-        get_arg g = {u->k, u->id, &old, false};
-        rv = read_obj(db, &g);
-        if (rv == CKR_OK && !g.found)
-            rv = CKR_IBM_GREP11_MISSING;
-        if (rv == CKR_OK && old.version != u->expected)
-            rv = CKR_IBM_GREP11_CONFLICT;
-        if (rv != CKR_OK)
-            goto out;
-        if (blob == NULL) {
-            blob = old.blob;
-            blob_len = old.blob_len;
-        }
-        if (attrs == NULL) {
-            attrs = old.attrs;
-            nattrs = old.nattrs;
-        }
+    if (blob == NULL) {
+        blob = old.blob;
+        blob_len = old.blob_len;
+    }
+    if (attrs == NULL) {
+        attrs = old.attrs;
+        nattrs = old.nattrs;
     }
     rv = objrow_encode(u->k, u->id, u->expected + 1, blob, blob_len, attrs, nattrs, &cols);
     if (rv != CKR_OK)
@@ -361,17 +426,33 @@ static CK_RV update_txn(db_ctx *db, void *arg)
     a[1] = DB_I(store_now_us());
     a[2] = DB_B(cols.sealed, cols.sealed_len);
     a[3] = DB_B(cols.attrs, cols.attrs_len);
-    a[4] = DB_UUID(&u->k->id);
-    a[5] = DB_UUID(u->id);
-    a[6] = DB_I(u->expected);
-    rv = db_exec(db, SQL_OBJ_UPDATE, sql_text[SQL_OBJ_UPDATE], a, 7, &changes);
+    a[4] = DB_I(cols.used);
+    a[5] = DB_UUID(&u->k->id);
+    a[6] = DB_UUID(u->id);
+    a[7] = DB_I(u->expected);
+    a[8] = DB_I(h.used);
+    rv = db_exec(db, SQL_OBJ_UPDATE, sql_text[SQL_OBJ_UPDATE], a, 9, &changes);
     if (rv == CKR_OK && changes != 1)
         rv = why_not(db, u);
     if (rv == CKR_OK && u->attrs != NULL)
         rv = objrow_index(db, u->k, u->id, u->attrs, u->nattrs, true);
+    if (rv == CKR_OK)
+        *delta = cols.used - h.used;
 out:
     objrow_cols_free(&cols);
     objrow_clear(&old);
+    return rv;
+}
+
+static CK_RV update_txn(db_ctx *db, void *arg)
+{
+    update_arg *u = arg;
+    int64_t delta = 0;
+    CK_RV rv;
+
+    rv = update_row(db, u, &delta);
+    if (rv == CKR_OK)
+        rv = quota_charge(db, u->k, 0, delta);
     return rv;
 }
 
@@ -414,8 +495,13 @@ typedef struct blobs_arg {
 static CK_RV update_blobs_txn(db_ctx *db, void *arg)
 {
     blobs_arg *b = arg;
+    int64_t delta = 0;
+    CK_RV rv;
 
-    return update_each(db, b->k, b->u, b->n, true);
+    rv = update_each(db, b->k, b->u, b->n, true, &delta);
+    if (rv == CKR_OK)
+        rv = quota_charge(db, b->k, 0, delta);
+    return rv;
 }
 
 CK_RV store_object_update_blobs(store *st, const store_uuid *ks, const store_password *pw,
@@ -447,23 +533,34 @@ typedef struct destroy_arg {
     const store_uuid *id;
 } destroy_arg;
 
+/* The DELETE names what the row counted for when read: if the object was
+ * replaced since (PostgreSQL runs writers side by side), nothing is
+ * deleted and the transaction runs again, so the count stays exact. */
 static CK_RV destroy_txn(db_ctx *db, void *arg)
 {
     destroy_arg *d = arg;
     uint64_t changes = 0;
-    db_arg a[2];
+    row_head h = {0};
+    db_arg a[3];
     CK_RV rv;
 
     rv = ks_recheck(db, d->k);
+    if (rv == CKR_OK)
+        rv = read_head(db, d->k, d->id, &h);
+    if (rv == CKR_OK && !h.found)
+        rv = CKR_IBM_GREP11_MISSING;
     if (rv != CKR_OK)
         return rv;
     a[0] = DB_UUID(&d->k->id);
     a[1] = DB_UUID(d->id);
-    rv = db_exec(db, SQL_OBJ_DELETE, sql_text[SQL_OBJ_DELETE], a, 2, &changes);
-    if (rv == CKR_OK && changes == 0)
-        rv = CKR_IBM_GREP11_MISSING;
+    a[2] = DB_I(h.used);
+    rv = db_exec(db, SQL_OBJ_DELETE, sql_text[SQL_OBJ_DELETE], a, 3, &changes);
+    if (rv == CKR_OK && changes != 1)
+        rv = STORE_RV_RETRY;
     if (rv == CKR_OK)
         rv = db_exec(db, SQL_ATTR_DELETE, sql_text[SQL_ATTR_DELETE], a, 2, NULL);
+    if (rv == CKR_OK)
+        rv = quota_charge(db, d->k, -1, -h.used);
     return rv;
 }
 

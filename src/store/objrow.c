@@ -68,7 +68,9 @@ CK_RV objrow_encode(const ks_ctx *k, const store_uuid *id, uint64_t version,
     }
     OPENSSL_cleanse(ser, ser_len);
     free(ser);
-    if (rv != CKR_OK)
+    if (rv == CKR_OK)
+        out->used = quota_object_bytes(out->sealed_len, out->attrs_len, nattrs);
+    else
         objrow_cols_free(out);
     return rv;
 }

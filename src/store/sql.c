@@ -14,27 +14,42 @@
 #define OBJ_COLS "id, version, created, updated, sealed, attrs"
 
 const char *const sql_text[SQL_FIND_N] = {
-    [SQL_KS_GET] = "SELECT kind, label, created, kdf_salt, kdf_log2n, kdf_r, kdf_p, verifier "
-                   "FROM g11_keystores WHERE id = ?",
+    [SQL_KS_GET] = "SELECT kind, label, created, kdf_salt, kdf_log2n, kdf_r, kdf_p, verifier, "
+                   "used_objects, used_bytes FROM g11_keystores WHERE id = ?",
+    /* used_objects and used_bytes start at their DEFAULT 0 */
     [SQL_KS_INSERT] = "INSERT INTO g11_keystores "
                       "(id, kind, label, created, kdf_salt, kdf_log2n, kdf_r, kdf_p, verifier) "
                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [SQL_KS_RESET] = "UPDATE g11_keystores SET kind = ?, label = ?, created = ?, kdf_salt = ?, "
                      "kdf_log2n = ?, kdf_r = ?, kdf_p = ?, verifier = ? WHERE id = ?",
     [SQL_KS_DELETE] = "DELETE FROM g11_keystores WHERE id = ?",
-    [SQL_KS_COUNT] = "SELECT COUNT(*) FROM g11_objects WHERE keystore = ?",
+    [SQL_KS_USAGE] = "SELECT used_objects, used_bytes FROM g11_keystores WHERE id = ?",
+    /* The quota check and the counting are one statement: of concurrent
+     * writers, each sees the row as the one before left it (SQLite has one
+     * writer; PostgreSQL re-evaluates the WHERE on the row it waited for),
+     * so together they cannot pass a limit. Parameters: objects delta,
+     * bytes delta, keystore, objects delta, objects limit, bytes delta,
+     * bytes limit. */
+    [SQL_KS_CHARGE] = "UPDATE g11_keystores SET used_objects = used_objects + ?, "
+                      "used_bytes = used_bytes + ? WHERE id = ? "
+                      "AND used_objects + ? <= ? AND used_bytes + ? <= ?",
+    [SQL_KS_ZERO] = "UPDATE g11_keystores SET used_objects = 0, used_bytes = 0 WHERE id = ?",
     [SQL_KS_LIST] = "SELECT id, kind, kdf_log2n FROM g11_keystores WHERE id > ? "
                     "ORDER BY id LIMIT ?",
     [SQL_OBJ_INSERT] = "INSERT INTO g11_objects "
-                       "(keystore, id, version, created, updated, sealed, attrs) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
-    [SQL_OBJ_GET] = "SELECT " OBJ_COLS " FROM g11_objects WHERE keystore = ? AND id = ?",
-    [SQL_OBJ_VERSION] = "SELECT version FROM g11_objects WHERE keystore = ? AND id = ?",
+                       "(keystore, id, version, created, updated, sealed, attrs, used_bytes) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    [SQL_OBJ_GET] = "SELECT " OBJ_COLS ", used_bytes FROM g11_objects "
+                    "WHERE keystore = ? AND id = ?",
+    [SQL_OBJ_VERSION] = "SELECT version, used_bytes FROM g11_objects WHERE keystore = ? AND id = ?",
     /* The version condition is what makes an update safe without locks:
-     * of concurrent writers holding the same version, exactly one matches. */
-    [SQL_OBJ_UPDATE] = "UPDATE g11_objects SET version = ?, updated = ?, sealed = ?, attrs = ? "
-                       "WHERE keystore = ? AND id = ? AND version = ?",
-    [SQL_OBJ_DELETE] = "DELETE FROM g11_objects WHERE keystore = ? AND id = ?",
+     * of concurrent writers holding the same version, exactly one matches.
+     * The used_bytes condition makes the count exact even if the object
+     * was destroyed and made again under its UUID since it was read. */
+    [SQL_OBJ_UPDATE] = "UPDATE g11_objects SET version = ?, updated = ?, sealed = ?, attrs = ?, "
+                       "used_bytes = ? WHERE keystore = ? AND id = ? AND version = ? "
+                       "AND used_bytes = ?",
+    [SQL_OBJ_DELETE] = "DELETE FROM g11_objects WHERE keystore = ? AND id = ? AND used_bytes = ?",
     [SQL_OBJ_DELETE_ALL] = "DELETE FROM g11_objects WHERE keystore = ?",
     [SQL_ATTR_INSERT] = "INSERT INTO g11_object_attrs (keystore, object, type, value_mac) "
                         "VALUES (?, ?, ?, ?)",
@@ -80,7 +95,34 @@ static const char *const migration_1[] = {
     NULL,
 };
 
-static const char *const *const migrations[] = {migration_1};
+/* Quotas: each keystore's use, kept by every write in its transaction,
+ * and what each object counts for (store.h, STORE_OBJECT_ROW_BYTES). Kept
+ * apart from the back-fill (3): some PostgreSQL-compatible databases do
+ * not let a transaction write a column it added. */
+static const char *const migration_2[] = {
+    "ALTER TABLE g11_keystores ADD COLUMN used_objects BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE g11_keystores ADD COLUMN used_bytes BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE g11_objects ADD COLUMN used_bytes BIGINT NOT NULL DEFAULT 0",
+    NULL,
+};
+
+/* The counts of the objects already there: once, over every row. 64 and
+ * 72 are STORE_OBJECT_ROW_BYTES and STORE_INDEX_ROW_BYTES (checked below);
+ * LENGTH of a BYTEA is its bytes on both backends. */
+static const char *const migration_3[] = {
+    "UPDATE g11_objects SET used_bytes = 64 + LENGTH(sealed) + LENGTH(attrs) + 72 * "
+    "(SELECT COUNT(*) FROM g11_object_attrs a "
+    "WHERE a.keystore = g11_objects.keystore AND a.object = g11_objects.id)",
+    "UPDATE g11_keystores SET "
+    "used_objects = (SELECT COUNT(*) FROM g11_objects o WHERE o.keystore = g11_keystores.id), "
+    "used_bytes = (SELECT COALESCE(SUM(o.used_bytes), 0) FROM g11_objects o "
+    "WHERE o.keystore = g11_keystores.id)",
+    NULL,
+};
+_Static_assert(STORE_OBJECT_ROW_BYTES == 64 && STORE_INDEX_ROW_BYTES == 72,
+               "migration 3 counts existing objects with these sizes");
+
+static const char *const *const migrations[] = {migration_1, migration_2, migration_3};
 #define NMIGRATIONS ((int64_t)(sizeof(migrations) / sizeof(migrations[0])))
 
 char *sql_find(CK_ULONG n, int *slot)

@@ -11,7 +11,9 @@ enum sql_slot {
     SQL_KS_INSERT,
     SQL_KS_RESET,
     SQL_KS_DELETE,
-    SQL_KS_COUNT,
+    SQL_KS_USAGE,
+    SQL_KS_CHARGE,
+    SQL_KS_ZERO,
     SQL_KS_LIST,
     SQL_OBJ_INSERT,
     SQL_OBJ_GET,
@@ -30,11 +32,27 @@ enum sql_slot {
 extern const char *const sql_text[SQL_FIND_N];
 
 /* Columns of SQL_KS_GET, in order. kdf_log2n 0: no password. */
-enum { KS_KIND, KS_LABEL, KS_CREATED, KS_SALT, KS_LOG2N, KS_R, KS_P, KS_VERIFIER };
+enum {
+    KS_KIND,
+    KS_LABEL,
+    KS_CREATED,
+    KS_SALT,
+    KS_LOG2N,
+    KS_R,
+    KS_P,
+    KS_VERIFIER,
+    KS_USED_OBJECTS,
+    KS_USED_BYTES
+};
+/* Columns of SQL_KS_USAGE. */
+enum { KSU_OBJECTS, KSU_BYTES };
 /* Columns of SQL_KS_LIST. */
 enum { KSL_ID, KSL_KIND, KSL_LOG2N };
-/* Columns of SQL_OBJ_GET and of the find queries. */
-enum { OBJ_ID, OBJ_VERSION, OBJ_CREATED, OBJ_UPDATED, OBJ_BLOB, OBJ_ATTRS };
+/* Columns of SQL_OBJ_GET and of the find queries; OBJ_USED (what the
+ * object counts for in its keystore's bytes) in SQL_OBJ_GET only. */
+enum { OBJ_ID, OBJ_VERSION, OBJ_CREATED, OBJ_UPDATED, OBJ_BLOB, OBJ_ATTRS, OBJ_USED };
+/* Columns of SQL_OBJ_VERSION. */
+enum { OBJV_VERSION, OBJV_USED };
 
 /* SELECT for a template of n >= 1 attributes; parameters: keystore, then
  * (type, index value) n times, then the cursor, then the limit. Returns a

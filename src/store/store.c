@@ -51,6 +51,7 @@ CK_RV store_open(const char *url, const store_options *opt, store **out)
     st->log = opt->log;
     st->log_ctx = opt->log_ctx;
     st->kdf_log2n = or_default(opt->kdf_log2n, DEFAULT_KDF_LOG2N);
+    quota_init(&st->q, opt);
     cfg.target = strdup(cfg.target);
     if (cfg.target == NULL) {
         free(st);

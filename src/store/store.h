@@ -15,6 +15,10 @@
  *   CKR_TOKEN_NOT_PRESENT      the keystore does not exist
  *   CKR_PIN_INCORRECT          wrong, missing or unexpected keystore password
  *   CKR_DEVICE_ERROR           the database is unreachable or busy: retry later
+ *   CKR_DEVICE_MEMORY          the write would take the keystore past its
+ *                              object or byte limit (store_options); nothing
+ *                              changed, and retrying will not help until
+ *                              something is destroyed
  */
 #ifndef GREP11_STORE_H
 #define GREP11_STORE_H
@@ -37,6 +41,20 @@
 #define STORE_MAX_BATCH 10000u /* objects in one batch create */
 #define STORE_MAX_PAGE 1000u   /* objects in one find page */
 #define STORE_CURSOR_SIZE 48u  /* buffer for a paging cursor */
+
+/* Per-keystore quotas. What an object counts for in its keystore's bytes
+ * (store_ks_info.bytes) is the column bytes the store writes for it:
+ * STORE_OBJECT_ROW_BYTES (keystore and object UUIDs, version, two times and
+ * this count itself) + its sealed blob + its serialized attribute list, as
+ * stored (ciphertext in an authenticated keystore), + STORE_INDEX_ROW_BYTES
+ * per attribute (one search row: two UUIDs, type, HMAC). The database's own
+ * overhead (row headers, B-tree entries, free space) is not counted: it
+ * differs per backend, and it is proportional to what is. */
+#define STORE_OBJECT_ROW_BYTES 64u
+#define STORE_INDEX_ROW_BYTES 72u
+#define STORE_DEFAULT_MAX_OBJECTS 1000000u   /* objects per keystore */
+#define STORE_DEFAULT_MAX_BYTES (4ULL << 30) /* bytes per keystore (4 GiB) */
+#define STORE_MAX_UNLIMITED 4u               /* store_options.unlimited */
 
 typedef struct store store;
 
@@ -68,7 +86,13 @@ typedef struct store_options {
     unsigned kdf_log2n;         /* scrypt log2(N) for new keystores (15) */
     unsigned key_cache_ttl_s;   /* lifetime of a cached keystore key (120) */
     unsigned key_cache_size;    /* cached keystore keys (256) */
-    store_log_fn log;           /* NULL: silent */
+    uint64_t max_objects;       /* objects per keystore (STORE_DEFAULT_MAX_OBJECTS) */
+    uint64_t max_bytes;         /* bytes per keystore, counted as above (4 GiB) */
+    /* Keystores no limit applies to (the first n_unlimited): the server's
+     * own, written by the server itself. Their use is still counted. */
+    store_uuid unlimited[STORE_MAX_UNLIMITED];
+    size_t n_unlimited;
+    store_log_fn log; /* NULL: silent */
     void *log_ctx;
 } store_options;
 
@@ -76,6 +100,8 @@ typedef struct store_ks_info {
     store_ks_kind kind;
     char label[STORE_MAX_LABEL + 1];
     uint64_t object_count;
+    uint64_t bytes;                  /* counted as STORE_OBJECT_ROW_BYTES says */
+    uint64_t max_objects, max_bytes; /* the limits that apply; 0: none */
     bool password_protected;
     int64_t created_us; /* microseconds since the Unix epoch */
 } store_ks_info;
@@ -126,9 +152,10 @@ CK_RV store_keystore_create(store *st, const store_uuid *ks, const store_ks_para
  * server's job. */
 CK_RV store_keystore_wipe(store *st, const store_uuid *ks, const store_ks_params *p);
 
+/* One indexed row read: the object count and bytes are counters kept in
+ * the keystore's row by every write, in the write's own transaction. */
 CK_RV store_keystore_info(store *st, const store_uuid *ks, store_ks_info *out);
-/* The same without object_count (left 0): one indexed row read, where
- * store_keystore_info counts the keystore's rows. For access checks. */
+/* The same (the name access checks use). */
 CK_RV store_keystore_lookup(store *st, const store_uuid *ks, store_ks_info *out);
 
 /* Deletes the keystore and all its objects. */
@@ -149,7 +176,11 @@ CK_RV store_keystore_list(store *st, const char *cursor, size_t limit, store_ks_
 
 /* ---- objects -------------------------------------------------------------
  * pw must be given exactly when the keystore has a password. Attributes are
- * stored as given (types unique per object) and returned in the same order. */
+ * stored as given (types unique per object) and returned in the same order.
+ * A write that adds objects or bytes fails with CKR_DEVICE_MEMORY, changing
+ * nothing, if the keystore would then hold more than its limits; a write
+ * that does not grow a count (a destroy, a shrinking update, a re-wrap of
+ * the same length) is never refused, even over a limit lowered since. */
 
 CK_RV store_object_create(store *st, const store_uuid *ks, const store_password *pw,
                           const unsigned char *blob, size_t blob_len, const CK_ATTRIBUTE *attrs,
@@ -196,7 +227,8 @@ typedef struct store_blob_update {
 /* Replaces the blobs of n objects (attributes kept), each if and only if
  * it is still at its expected version, in one transaction: one commit for
  * the lot. CKR_OK: the transaction committed, see each u[i].rv; any other
- * return: nothing changed. At most STORE_MAX_BATCH. */
+ * return: nothing changed (CKR_DEVICE_MEMORY: the new blobs together would
+ * take the keystore past its byte limit). At most STORE_MAX_BATCH. */
 CK_RV store_object_update_blobs(store *st, const store_uuid *ks, const store_password *pw,
                                 store_blob_update *u, size_t n);
 

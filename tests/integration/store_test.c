@@ -1,6 +1,7 @@
 /* grep11.Store end to end: the DESIGN §5 access matrix by role, versions
  * and conflicts, paging, password-protected keystores, KeyBlobID
- * references from Crypto calls, and acknowledged writes surviving kill -9. */
+ * references from Crypto calls, acknowledged writes surviving kill -9, and
+ * per-keystore quotas. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -301,6 +302,121 @@ static void acknowledged_writes_survive_kill9(void **state)
     assert_int_equal(test_server_stop(&srv), 0);
 }
 
+typedef struct {
+    CK_RV rv;
+    char detail[256];
+} last_error;
+
+static void capture_error(void *arg, const char *method, CK_RV rv, const char *detail)
+{
+    last_error *e = arg;
+    (void)method;
+    e->rv = rv;
+    snprintf(e->detail, sizeof(e->detail), "%s", detail ? detail : "");
+}
+
+static CK_RV put_blob(g11c_conn *c, const uint8_t ks[16], size_t len, uint8_t id[16])
+{
+    static uint8_t blob[32 * 1024];
+    CK_ATTRIBUTE a = {CKA_LABEL, "flood", 5};
+    return g11c_store_create_object(c, ks, NULL, (g11c_bytes){blob, len}, &a, 1, id, NULL);
+}
+
+static uint64_t count_in(g11c_conn *c, const uint8_t ks[16])
+{
+    g11c_keystore_info info;
+    assert_int_equal(g11c_store_keystore_info(c, ks, &info), CKR_OK);
+    return info.object_count;
+}
+
+/* Issue 18: an anonymous caller with nothing but a grant for a public
+ * keystore wrote 115 MB in 2 s. With store_max_objects 20 and
+ * store_max_bytes 64 KiB it fills the keystore and no further: the next
+ * write is CKR_DEVICE_MEMORY naming the limit, nothing extra is stored,
+ * and a destroy makes room again. The server's own keystores (here the
+ * identity directory, past 20 API keys) are not held to tenant limits. */
+static void quota_stops_an_anonymous_flood(void **state)
+{
+    (void)state;
+    test_server srv;
+    assert_int_equal(
+        test_server_start(&srv, "store_max_objects: 20\nstore_max_bytes: 64KiB\n", NULL), 0);
+    g11c_conn *admin = test_connect(&srv, 0);
+    fixture f = {.srv = srv};
+    static const char *const so_roles[] = {"keystore-so"};
+    static const char *const anon_roles[] = {"keystore-anonymous"};
+    const uint8_t both[2][16] = {{0x11, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+                                 {0x22, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}};
+    g11c_conn *so = with_key(&f, admin, "so", so_roles, 1, both, 2);
+    g11c_conn *anon = with_key(&f, admin, "anon", anon_roles, 1, both + 1, 1);
+    assert_non_null(so);
+    assert_non_null(anon);
+    assert_int_equal(g11c_store_init_keystores(so, PRIV, PUB, "quota", NULL), CKR_OK);
+    last_error e = {0};
+    g11c_set_error_hook(anon, capture_error, &e);
+
+    /* the object limit */
+    uint8_t ids[20][16], id[16];
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(put_blob(anon, PUB, 16, ids[i]), CKR_OK);
+    assert_int_equal(put_blob(anon, PUB, 16, id), CKR_DEVICE_MEMORY);
+    assert_int_equal(e.rv, CKR_DEVICE_MEMORY);
+    assert_non_null(strstr(e.detail, "store_max_objects"));
+    printf("[ DETAIL   ] %s\n", e.detail);
+    assert_int_equal(count_in(anon, PUB), 20);
+    assert_int_equal(g11c_store_destroy_object(anon, PUB, NULL, ids[7]), CKR_OK);
+    assert_int_equal(put_blob(anon, PUB, 16, ids[7]), CKR_OK);
+    assert_int_equal(put_blob(anon, PUB, 16, id), CKR_DEVICE_MEMORY);
+    assert_int_equal(count_in(anon, PUB), 20);
+
+    /* the byte limit: 16 KiB objects, three fit in 64 KiB */
+    assert_int_equal(g11c_store_init_keystores(so, PRIV, PUB, "quota", NULL), CKR_OK);
+    assert_int_equal(count_in(anon, PUB), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(put_blob(anon, PUB, 16 * 1024, ids[i]), CKR_OK);
+    e.detail[0] = '\0';
+    assert_int_equal(put_blob(anon, PUB, 16 * 1024, id), CKR_DEVICE_MEMORY);
+    assert_non_null(strstr(e.detail, "store_max_bytes"));
+    printf("[ DETAIL   ] %s\n", e.detail);
+    assert_int_equal(count_in(anon, PUB), 3);
+    /* an update may not grow past it either */
+    static uint8_t bigger[32 * 1024];
+    CK_ATTRIBUTE a = {CKA_LABEL, "flood", 5};
+    e.detail[0] = '\0';
+    assert_int_equal(g11c_store_update_object(anon, PUB, NULL, ids[0], 1,
+                                              (g11c_bytes){bigger, sizeof(bigger)}, &a, 1, NULL),
+                     CKR_DEVICE_MEMORY);
+    assert_non_null(strstr(e.detail, "store_max_bytes"));
+    assert_int_equal(g11c_store_destroy_object(anon, PUB, NULL, ids[1]), CKR_OK);
+    assert_int_equal(g11c_store_update_object(anon, PUB, NULL, ids[0], 1,
+                                              (g11c_bytes){bigger, sizeof(bigger)}, &a, 1, NULL),
+                     CKR_OK);
+    assert_int_equal(count_in(anon, PUB), 2);
+
+    /* The server's own keystores have no limit, so no caller reaches
+     * them: here the audit trail's. */
+    static const uint8_t audit[16] = {'g', 'r', 'e', 'p', '1', '1', 'A', 'u',
+                                      'd', 'i', 't', 'T', 'r', 'a', 'i', 'l'};
+    g11c_keystore_info info;
+    assert_int_equal(g11c_store_init_keystores(so, audit, PUB, "mine now", NULL),
+                     CKR_TOKEN_NOT_PRESENT);
+    assert_int_equal(put_blob(so, audit, 16, id), CKR_TOKEN_NOT_PRESENT);
+    assert_int_equal(g11c_store_keystore_info(so, audit, &info), CKR_TOKEN_NOT_PRESENT);
+
+    /* the identity directory holds more than 20 records and still grows */
+    for (int i = 0; i < 22; i++) {
+        char name[32], key[160];
+        snprintf(name, sizeof(name), "tenant-%d", i);
+        assert_int_equal(g11c_admin_create_api_key(admin, name, anon_roles, 1, both + 1, 1, NULL,
+                                                   key, sizeof(key), NULL),
+                         CKR_OK);
+    }
+    g11c_close(anon);
+    g11c_close(so);
+    g11c_close(admin);
+    assert_int_equal(test_server_stop(&srv), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest shared[] = {
@@ -312,6 +428,7 @@ int main(void)
     };
     const struct CMUnitTest own[] = {
         cmocka_unit_test(acknowledged_writes_survive_kill9),
+        cmocka_unit_test(quota_stops_an_anonymous_flood),
     };
     int failed = cmocka_run_group_tests_name("keystores", shared, start, stop);
     failed += cmocka_run_group_tests_name("keystore durability", own, NULL, NULL);

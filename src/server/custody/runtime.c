@@ -476,7 +476,9 @@ CK_RV custody_imprint_offline(const server_config *cfg, const uint8_t *spki, siz
     char url[4200];
     store *st = NULL;
     uint8_t anchor[32];
-    store_options so = {.log = store_log};
+    store_options so;
+    config_store_options(cfg, &so);
+    so.log = store_log;
     if (cfg->store_url)
         snprintf(url, sizeof(url), "%s", cfg->store_url);
     else

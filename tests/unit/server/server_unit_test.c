@@ -13,7 +13,9 @@
 
 #include "config.h"
 #include "convert.h"
+#include "directory.h"
 #include "errors.pb-c.h"
+#include "journal.h"
 #include "status.h"
 #include "status.pb-c.h"
 
@@ -42,6 +44,8 @@ static void config_yaml_sets_every_key(void **state)
                             "key_cache: 64\n"
                             "spin: 250\n"
                             "max_message_size: 8MiB\n"
+                            "store_max_objects: 20\n"
+                            "store_max_bytes: 64KiB\n"
                             "tls:\n"
                             "  cert: /c.pem\n"
                             "  key: /k.pem\n"
@@ -60,6 +64,8 @@ static void config_yaml_sets_every_key(void **state)
     assert_int_equal(pol.key_cache_entries, 64);
     assert_false(pol.flags & ENGINE_POLICY_NO_KEY_CACHE);
     assert_int_equal(cfg.max_message, 8u * 1024 * 1024);
+    assert_int_equal(cfg.store_max_objects, 20);
+    assert_int_equal(cfg.store_max_bytes, 64 * 1024);
     assert_string_equal(cfg.tls_cert, "/c.pem");
     assert_string_equal(cfg.tls_key, "/k.pem");
     assert_string_equal(cfg.tls_client_ca, "/ca.pem");
@@ -84,6 +90,14 @@ static void config_rejects_bad_input(void **state)
         "spin: -1\n",
         "spin: 10001\n",
         "spin: fast\n",
+        "store_max_objects: 0\n",
+        "store_max_objects: -5\n",
+        "store_max_objects: 1000000001\n",
+        "store_max_objects: lots\n",
+        "store_max_bytes: 0\n",
+        "store_max_bytes: -1\n",
+        "store_max_bytes: 4TiB4\n",
+        "store_max_bytes: 1048577GiB\n",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         server_config cfg;
@@ -95,6 +109,31 @@ static void config_rejects_bad_input(void **state)
         unlink(path);
         config_free(&cfg);
     }
+}
+
+/* The store limits reach store_open, with the server's own keystores
+ * exempt; the defaults are the store's. */
+static void config_store_options_carry_the_limits(void **state)
+{
+    (void)state;
+    server_config cfg;
+    store_options so;
+    char err[256];
+    config_defaults(&cfg);
+    config_store_options(&cfg, &so);
+    assert_int_equal(so.max_objects, STORE_DEFAULT_MAX_OBJECTS);
+    assert_int_equal(so.max_bytes, 4ull << 30);
+    char *path = write_temp("store_max_objects: 1000000000\nstore_max_bytes: 4GiB\n");
+    assert_int_equal(config_load_yaml(&cfg, path, err, sizeof(err)), 0);
+    unlink(path);
+    config_store_options(&cfg, &so);
+    assert_int_equal(so.max_objects, 1000000000);
+    assert_int_equal(so.max_bytes, 4ull << 30);
+    assert_int_equal(so.n_unlimited, 3);
+    assert_memory_equal(so.unlimited[0].b, directory_keystore.b, 16);
+    assert_memory_equal(so.unlimited[1].b, custody_keystore.b, 16);
+    assert_memory_equal(so.unlimited[2].b, audit_keystore.b, 16);
+    config_free(&cfg);
 }
 
 static void config_validate_requires_tls_or_insecure(void **state)
@@ -171,6 +210,9 @@ static void status_codes_follow_the_error_class(void **state)
     assert_int_equal(status_code_for_rv(CKR_SIGNATURE_INVALID), GRPC_STATUS_UNKNOWN);
     assert_true(status_rv_retryable(CKR_DEVICE_ERROR));
     assert_false(status_rv_retryable(CKR_SIGNATURE_INVALID));
+    /* a full keystore stays full until something is destroyed */
+    assert_int_equal(status_code_for_rv(CKR_DEVICE_MEMORY), GRPC_STATUS_RESOURCE_EXHAUSTED);
+    assert_false(status_rv_retryable(CKR_DEVICE_MEMORY));
 }
 
 static void attribute_values_convert_by_kind(void **state)
@@ -242,6 +284,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(config_yaml_sets_every_key),
         cmocka_unit_test(config_rejects_bad_input),
+        cmocka_unit_test(config_store_options_carry_the_limits),
         cmocka_unit_test(config_validate_requires_tls_or_insecure),
         cmocka_unit_test(config_command_line_overrides_file),
         cmocka_unit_test(status_details_decode_as_grep11_error),

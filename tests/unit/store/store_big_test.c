@@ -125,6 +125,20 @@ static void test_big(void **state)
     printf("[ MEASURE  ] loaded %u objects (3 attributes each) in %.1f s, batches of %d\n", total,
            now_s() - t0, BATCH);
 
+    {
+        /* the quota counters: exact, and read without counting rows */
+        store_ks_info info;
+        t0 = now_s();
+        assert_int_equal(store_keystore_info(st, &ks, &info), CKR_OK);
+        printf("[ MEASURE  ] keystore info (object count) among %u objects: %.3f ms\n", total,
+               (now_s() - t0) * 1e3);
+        assert_int_equal(info.object_count, total);
+        /* row, blob, attribute list (header, 3 x (type, length, value)), index */
+        assert_int_equal(info.bytes,
+                         (uint64_t)total *
+                             (STORE_OBJECT_ROW_BYTES + sizeof(items[0].blob) + 7 + 3 * 12 + 15 + 8 +
+                              sizeof(cls) + 3 * STORE_INDEX_ROW_BYTES));
+    }
     lookups(st, &ks, total, CKA_LABEL, "CKA_LABEL");
     lookups(st, &ks, total, CKA_ID, "CKA_ID");
     {

@@ -14,15 +14,72 @@
 
 static pg_server srv;
 
-static PGconn *raw_conn(const suite_backend *b)
+static PGconn *raw_conn_to(const char *url)
 {
-    PGconn *c = PQconnectdb(b->url);
+    PGconn *c = PQconnectdb(url);
 
     if (PQstatus(c) != CONNECTION_OK) {
         PQfinish(c);
         return NULL;
     }
     return c;
+}
+
+static PGconn *raw_conn(const suite_backend *b)
+{
+    return raw_conn_to(b->url);
+}
+
+static int raw_exec(const suite_backend *b, const char *url, const char *sql)
+{
+    PGconn *c = raw_conn_to(url != NULL ? url : b->url);
+    PGresult *res;
+    int ret = -1;
+
+    if (c == NULL)
+        return -1;
+    res = PQexec(c, sql);
+    if (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK)
+        ret = 0;
+    else
+        fprintf(stderr, "raw_exec: %s: %s", sql, PQresultErrorMessage(res));
+    PQclear(res);
+    PQfinish(c);
+    return ret;
+}
+
+static int raw_int(const suite_backend *b, const char *url, const char *sql, const store_uuid *ks,
+                   int64_t *out)
+{
+    const char *vals[1] = {ks != NULL ? (const char *)ks->b : NULL};
+    int lens[1] = {16}, fmts[1] = {1};
+    PGconn *c = raw_conn_to(url != NULL ? url : b->url);
+    PGresult *res;
+    int ret = -1;
+
+    if (c == NULL)
+        return -1;
+    /* text results: any integer type reads the same */
+    res = PQexecParams(c, sql, ks != NULL ? 1 : 0, NULL, vals, lens, fmts, 0);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+        *out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        ret = 0;
+    } else {
+        fprintf(stderr, "raw_int: %s: %s", sql, PQresultErrorMessage(res));
+    }
+    PQclear(res);
+    PQfinish(c);
+    return ret;
+}
+
+/* A database next to the suite's, on the same server. */
+static int fresh_db(const suite_backend *b, const char *name, char *url, size_t n)
+{
+    char sql[128];
+
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+    snprintf(url, n, "host=127.0.0.1 port=%d user=postgres dbname=%s", srv.port, name);
+    return raw_exec(b, srv.url, sql);
 }
 
 static int raw_get(const suite_backend *b, const store_uuid *ks, const store_uuid *obj,
@@ -167,7 +224,12 @@ static void test_pg_unreachable(void **state)
 
 int main(void)
 {
-    suite_backend b = {.name = "postgresql", .raw_get = raw_get, .raw_set = raw_set};
+    suite_backend b = {.name = "postgresql",
+                       .raw_get = raw_get,
+                       .raw_set = raw_set,
+                       .raw_exec = raw_exec,
+                       .raw_int = raw_int,
+                       .fresh_db = fresh_db};
     const struct CMUnitTest extra[] = {
         cmocka_unit_test(test_pg_outage),
         cmocka_unit_test(test_pg_unreachable),

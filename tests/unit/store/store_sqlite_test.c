@@ -68,6 +68,57 @@ out:
     return ret;
 }
 
+/* The file of a "sqlite:FILE" URL, or the suite's own. */
+static const char *file_of(const suite_backend *b, const char *url)
+{
+    return url != NULL ? url + 7 : ((const sq_ctx *)b->ctx)->path;
+}
+
+static int raw_exec(const suite_backend *b, const char *url, const char *sql)
+{
+    sqlite3 *db = NULL;
+    int ret = -1;
+
+    if (sqlite3_open(file_of(b, url), &db) == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 5000);
+        ret = sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    }
+    if (ret != 0)
+        fprintf(stderr, "raw_exec: %s: %s\n", sql, db ? sqlite3_errmsg(db) : "no memory");
+    sqlite3_close(db);
+    return ret;
+}
+
+static int raw_int(const suite_backend *b, const char *url, const char *sql, const store_uuid *ks,
+                   int64_t *out)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int ret = -1;
+
+    if (sqlite3_open(file_of(b, url), &db) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        goto out;
+    if (ks != NULL)
+        sqlite3_bind_blob(st, 1, ks->b, 16, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        goto out;
+    *out = sqlite3_column_int64(st, 0);
+    ret = 0;
+out:
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return ret;
+}
+
+static int fresh_db(const suite_backend *b, const char *name, char *url, size_t n)
+{
+    const sq_ctx *c = b->ctx;
+
+    snprintf(url, n, "sqlite:%s/%s.db", c->dir, name);
+    return 0;
+}
+
 static sq_ctx ctx;
 
 static void test_sqlite_file(void **state)
@@ -78,7 +129,7 @@ static void test_sqlite_file(void **state)
     store *s2 = NULL;
 
     (void)state;
-    /* private file, WAL, schema version 1; reopening does not migrate again */
+    /* private file, WAL, schema version 3; reopening does not migrate again */
     assert_int_equal(stat(ctx.path, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
     assert_int_equal(sqlite3_open(ctx.path, &db), SQLITE_OK);
@@ -90,8 +141,8 @@ static void test_sqlite_file(void **state)
                                         -1, &st, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 1);
-    assert_int_equal(sqlite3_column_int(st, 1), 1);
+    assert_int_equal(sqlite3_column_int(st, 0), 3);
+    assert_int_equal(sqlite3_column_int(st, 1), 3);
     sqlite3_finalize(st);
 
     /* a schema from the future is refused, not used */
@@ -116,7 +167,13 @@ static void test_sqlite_file(void **state)
 
 int main(void)
 {
-    suite_backend b = {.name = "sqlite", .raw_get = raw_get, .raw_set = raw_set, .ctx = &ctx};
+    suite_backend b = {.name = "sqlite",
+                       .raw_get = raw_get,
+                       .raw_set = raw_set,
+                       .raw_exec = raw_exec,
+                       .raw_int = raw_int,
+                       .fresh_db = fresh_db,
+                       .ctx = &ctx};
     const struct CMUnitTest extra[] = {cmocka_unit_test(test_sqlite_file)};
     char cmd[128];
     int failed;

@@ -48,7 +48,7 @@ static int group_teardown(void **state)
 
 int suite_run(suite_backend *b)
 {
-    size_t n = suite_basic_count + suite_auth_count + suite_list_count;
+    size_t n = suite_basic_count + suite_auth_count + suite_list_count + suite_quota_count;
     struct CMUnitTest *all = calloc(n, sizeof(*all));
     char name[64];
     int failed;
@@ -59,6 +59,8 @@ int suite_run(suite_backend *b)
     memcpy(all + suite_basic_count, suite_auth_tests, suite_auth_count * sizeof(*all));
     memcpy(all + suite_basic_count + suite_auth_count, suite_list_tests,
            suite_list_count * sizeof(*all));
+    memcpy(all + suite_basic_count + suite_auth_count + suite_list_count, suite_quota_tests,
+           suite_quota_count * sizeof(*all));
     current = b;
     snprintf(name, sizeof(name), "store_suite/%s", b->name);
     failed = _cmocka_run_group_tests(name, all, n, group_setup, group_teardown);

@@ -22,6 +22,15 @@ typedef struct suite_backend {
                    const char *col, unsigned char **out, size_t *n);
     int (*raw_set)(const struct suite_backend *b, const store_uuid *ks, const store_uuid *obj,
                    const char *col, const unsigned char *v, size_t n);
+    /* Runs one parameterless SQL statement on the database at url (the
+     * suite's own when NULL). 0 on success. */
+    int (*raw_exec)(const struct suite_backend *b, const char *url, const char *sql);
+    /* The integer a query returns; its one parameter ($1) is ks, or it
+     * has none when ks is NULL. */
+    int (*raw_int)(const struct suite_backend *b, const char *url, const char *sql,
+                   const store_uuid *ks, int64_t *out);
+    /* The URL of a new, empty database called name. 0 on success. */
+    int (*fresh_db)(const struct suite_backend *b, const char *name, char *url, size_t n);
     void *ctx;
 } suite_backend;
 
@@ -49,5 +58,7 @@ extern const struct CMUnitTest suite_auth_tests[];
 extern const size_t suite_auth_count;
 extern const struct CMUnitTest suite_list_tests[];
 extern const size_t suite_list_count;
+extern const struct CMUnitTest suite_quota_tests[];
+extern const size_t suite_quota_count;
 
 #endif
