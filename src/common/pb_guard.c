@@ -113,10 +113,13 @@ static pb_guard_result walk(walk_state *w, const ProtobufCMessageDescriptor *d, 
 {
     pb_guard_result r = PB_GUARD_OK;
     size_t stack_counts[STACK_FIELDS] = {0}, *counts = stack_counts, unknown = 0;
-    const uint8_t *end = p + len;
+    const uint8_t *end;
 
     if (depth > w->lim->max_depth)
         return PB_GUARD_TOO_DEEP;
+    if (len == 0) /* an empty message (its bytes may be NULL) */
+        return PB_GUARD_OK;
+    end = p + len;
     if (d->n_fields > STACK_FIELDS && (counts = calloc(d->n_fields, sizeof(*counts))) == NULL)
         return PB_GUARD_TOO_BIG;
     while (p < end && r == PB_GUARD_OK) {

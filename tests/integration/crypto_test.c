@@ -337,6 +337,7 @@ static void older_wire_generation_is_served(void **state)
     fixture *f = *state;
     g11c_buf key = {0}, sum = {0}, other = {0}, ct = {0}, pt = {0}, ref = {0};
     aes_key(f->ca, 32, CK_TRUE, &key, &sum);
+    g11c_buf_free(&sum);
     aes_key(f->ca, 32, CK_TRUE, &other, &sum);
     uint8_t block[32];
     RAND_bytes(block, sizeof(block));

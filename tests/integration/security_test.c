@@ -165,6 +165,7 @@ static void only_the_so_makes_trusted_keys(void **state)
     assert_int_equal(
         g11c_unwrap_key(f->so, B(&ct), B(&sk), (g11c_bytes){0}, &oaep, ut, 5, &k, &sum), CKR_OK);
     assert_int_equal(g11c_wrap_key(f->so, B(&v), B(&k), (g11c_bytes){0}, &kw, &wrapped), CKR_OK);
+    g11c_buf_free(&plain);
     assert_int_equal(aes_key(f->so, CK_TRUE, CK_FALSE, &plain), CKR_OK);
     assert_int_equal(
         g11c_store_create_object(f->so, PUB, NULL, (g11c_bytes){blob, 4}, trust, 1, id, NULL),
@@ -321,6 +322,20 @@ static void stored_keys_need_a_keystore_role(void **state)
     g11c_buf_free(&key);
 }
 
+/* How many times its size a request may cost the server. Under
+ * AddressSanitizer freed memory waits in a quarantine before reuse, so the
+ * same work shows a higher peak there. */
+#if defined(__SANITIZE_ADDRESS__)
+#define COST_FACTOR 6
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define COST_FACTOR 6
+#endif
+#endif
+#ifndef COST_FACTOR
+#define COST_FACTOR 3
+#endif
+
 /* The server's peak resident memory so far, in bytes. */
 static size_t peak_rss(pid_t pid)
 {
@@ -377,7 +392,7 @@ static void unauthenticated_requests_cost_their_size(void **state)
     assert_int_not_equal(g11c_raw_call(anon, "/grep11.Custody/Unlock", batch, n, &reply), CKR_OK);
     size_t grown = peak_rss(f->srv.pid) - before;
     print_message("peak memory grew by %zu MiB for %zu MiB requests\n", grown >> 20, n >> 20);
-    assert_true(grown < 3 * n);
+    assert_true(grown < COST_FACTOR * n);
     health_answers_within(f, 2.0);
     g11c_close(anon);
 
@@ -389,7 +404,7 @@ static void unauthenticated_requests_cost_their_size(void **state)
                      CKR_ARGUMENTS_BAD);
     grown = peak_rss(f->srv.pid) - before;
     print_message("peak memory grew by %zu MiB for a %zu MiB template\n", grown >> 20, n >> 20);
-    assert_true(grown < 3 * n);
+    assert_true(grown < COST_FACTOR * n);
     free(batch);
     free(submit);
     free(tmpl);
