@@ -420,8 +420,15 @@ CK_RV store_resolve_keyblob(rpc_ctx *ctx, ProtobufCBinaryData id_bytes, engine_b
         store_ks_info info;
         store_object *o = NULL;
         memcpy(ks.b, ctx->who.grants[i], 16);
-        if (reserved(&ks) || store_keystore_lookup(svc->st, &ks, &info) != CKR_OK ||
-            info.password_protected ||
+        if (reserved(&ks))
+            continue;
+        CK_RV lrv = store_keystore_lookup(svc->st, &ks, &info);
+        /* The database not answering is not "no such key": the caller
+         * may retry (CKR_DEVICE_ERROR carries Retry), and must not drop a
+         * key it still holds by reference. */
+        if (lrv == CKR_DEVICE_ERROR)
+            return rpc_fail(ctx, lrv, "the keystore database does not answer");
+        if (lrv != CKR_OK || info.password_protected ||
             (info.kind == STORE_KS_PRIVATE && !(ctx->who.roles & AUTH_ROLE_KEYSTORE_USER)))
             continue;
         CK_RV rv = store_object_get(svc->st, &ks, NULL, &id, &o);

@@ -57,6 +57,56 @@ static void keystores_fail_fast_and_recover(void **state)
     assert_int_equal(test_server_stop(&srv), 0);
 }
 
+/* A Crypto call naming a stored key (KeyBlobID) while the database is
+ * down answers CKR_DEVICE_ERROR (retry), not CKR_KEY_HANDLE_INVALID: the
+ * key still exists, and a client must not conclude otherwise. */
+static void stored_key_references_fail_retryably(void **state)
+{
+    pg_server *pg = *state;
+    test_server srv;
+    char yaml[400], key[160];
+    snprintf(yaml, sizeof(yaml), "store: \"%s\"\n", pg->url);
+    assert_int_equal(test_server_start(&srv, yaml, NULL), 0);
+    g11c_conn *admin = test_connect(&srv, 0);
+    static const char *const roles[] = {"crypto", "keystore-so", "keystore-user"};
+    const uint8_t both[2][16] = {{0xa1, 2}, {0xa2, 2}};
+    assert_int_equal(g11c_admin_create_api_key(admin, "app", roles, 3, both, 2, NULL, key,
+                                               sizeof(key), NULL),
+                     CKR_OK);
+    g11c_conn *c = test_connect_as(&srv, 0, key);
+    assert_non_null(c);
+    assert_int_equal(g11c_store_init_keystores(c, PRIV, PUB, "refs", NULL), CKR_OK);
+    static const CK_ULONG len = 32;
+    static const CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+    CK_ATTRIBUTE t[] = {{CKA_VALUE_LEN, (void *)&len, sizeof(len)},
+                        {CKA_ENCRYPT, (void *)&yes, 1}};
+    g11c_mech gen = {.type = CKM_AES_KEY_GEN}, ecb = {.type = CKM_AES_ECB};
+    g11c_buf blob = {0}, sum = {0}, out = {0};
+    assert_int_equal(g11c_generate_key(c, &gen, t, 2, &blob, &sum), CKR_OK);
+    CK_ATTRIBUTE a[] = {{CKA_LABEL, "ref", 3}, {CKA_PRIVATE, (void *)&no, 1}};
+    uint8_t id[16], ref[G11C_KEY_REF_LEN], block[16] = {0};
+    assert_int_equal(g11c_store_create_object(c, PUB, NULL, g11c_bytes_of(&blob), a, 2, id, NULL),
+                     CKR_OK);
+    g11c_bytes r = g11c_key_ref(id, ref);
+    assert_int_equal(g11c_encrypt_single(c, r, &ecb, (g11c_bytes){block, 16}, &out), CKR_OK);
+    g11c_buf_free(&out);
+    assert_int_equal(pg_stop(pg), 0);
+    assert_int_equal(g11c_encrypt_single(c, r, &ecb, (g11c_bytes){block, 16}, &out),
+                     CKR_DEVICE_ERROR);
+    /* A key carried by value needs no database. */
+    assert_int_equal(
+        g11c_encrypt_single(c, g11c_bytes_of(&blob), &ecb, (g11c_bytes){block, 16}, &out), CKR_OK);
+    g11c_buf_free(&out);
+    assert_int_equal(pg_resume(pg), 0);
+    assert_int_equal(g11c_encrypt_single(c, r, &ecb, (g11c_bytes){block, 16}, &out), CKR_OK);
+    g11c_buf_free(&out);
+    g11c_buf_free(&blob);
+    g11c_buf_free(&sum);
+    g11c_close(c);
+    g11c_close(admin);
+    assert_int_equal(test_server_stop(&srv), 0);
+}
+
 int main(void)
 {
     static pg_server pg;
@@ -69,6 +119,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate(keystores_fail_fast_and_recover, &pg),
+        cmocka_unit_test_prestate(stored_key_references_fail_retryably, &pg),
     };
     int failed = cmocka_run_group_tests_name("grep11d on PostgreSQL", tests, NULL, NULL);
     pg_destroy(&pg);
