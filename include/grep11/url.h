@@ -15,10 +15,10 @@ typedef enum {
 
 typedef struct {
     grep11_url_scheme scheme;
-    char host[256];   /* without the brackets of an IPv6 literal */
-    int ipv6;         /* host is an IPv6 literal ([...] in the text) */
-    unsigned port;    /* as given; else 443 (https) or 80 (http) */
-    char path[512];   /* "" or "/a/b", never ending in '/' */
+    char host[256]; /* without the brackets of an IPv6 literal */
+    int ipv6;       /* host is an IPv6 literal ([...] in the text) */
+    unsigned port;  /* as given; else 443 (https) or 80 (http) */
+    char path[512]; /* "" or "/a/b", never ending in '/' */
 } grep11_url;
 
 /* Parses s. Rejected, with a static reason in *why: another scheme, user

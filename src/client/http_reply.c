@@ -197,11 +197,11 @@ static int chunked_body(cursor *c, uint8_t *body, size_t cap, size_t *blen, cons
 int g11c_http_reply_parse(const uint8_t *in, size_t len, int clean_eof, uint8_t *body, size_t cap,
                           g11c_http_reply *out, const char **why)
 {
-    static const char *dummy;
+    const char *ignored;
     cursor c = {in, len, 0};
     fields f;
     if (!why)
-        why = &dummy;
+        why = &ignored;
     memset(out, 0, sizeof(*out));
     for (int i = 0;; i++) {
         if (head(&c, &out->status, &f, why) != 0)
@@ -225,7 +225,8 @@ int g11c_http_reply_parse(const uint8_t *in, size_t len, int clean_eof, uint8_t 
     size_t n = f.has_length ? f.length : left;
     if (n > cap)
         return *why = "body larger than its buffer", -1;
-    memcpy(body, c.p + c.off, n);
+    if (n)
+        memcpy(body, c.p + c.off, n);
     out->body_len = n;
     return 0;
 }

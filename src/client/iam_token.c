@@ -83,6 +83,7 @@ static CK_RV check_options(const g11c_iam_options *o, grep11_url *u, char *detai
 {
     const char *why = "";
     if (grep11_url_parse(o->url, u, &why) != 0) {
+        memset(u, 0, sizeof(*u)); /* nothing of it is named in the error */
         snprintf(detail, dcap, "endpoint: %s", why);
         return CKR_ARGUMENTS_BAD;
     }
@@ -164,7 +165,8 @@ CK_RV g11c_iam_token(const g11c_iam_options *o, const char *api_key, char *token
         token[0] = '\0';
         if (o->on_error) {
             char what[700] = "POST (IAM endpoint)";
-            if (u.host[0] && grep11_url_format(&u, what + 5, sizeof(what) - 5 - sizeof(TOKEN_PATH)) == 0)
+            if (u.host[0] &&
+                grep11_url_format(&u, what + 5, sizeof(what) - 5 - sizeof(TOKEN_PATH)) == 0)
                 strcat(what, TOKEN_PATH);
             o->on_error(o->on_error_arg, what, rv, detail);
         }

@@ -200,10 +200,9 @@ static CK_RV tls_context(g11c_stream *s, const g11c_stream_opts *o, char *detail
         tls_detail(s, o->ca_file ? o->ca_file : "system CA store", detail, dcap);
         return CKR_ARGUMENTS_BAD;
     }
-    if (o->cert_file &&
-        (SSL_CTX_use_certificate_chain_file(s->ctx, o->cert_file) != 1 ||
-         SSL_CTX_use_PrivateKey_file(s->ctx, o->key_file, SSL_FILETYPE_PEM) != 1 ||
-         SSL_CTX_check_private_key(s->ctx) != 1)) {
+    if (o->cert_file && (SSL_CTX_use_certificate_chain_file(s->ctx, o->cert_file) != 1 ||
+                         SSL_CTX_use_PrivateKey_file(s->ctx, o->key_file, SSL_FILETYPE_PEM) != 1 ||
+                         SSL_CTX_check_private_key(s->ctx) != 1)) {
         tls_detail(s, "client certificate", detail, dcap);
         return CKR_ARGUMENTS_BAD;
     }
@@ -315,7 +314,8 @@ static int read_some(g11c_stream *s, uint8_t *p, size_t n, int *clean)
             *clean = 1;
             return (int)r;
         }
-        if (errno != EINTR && ((errno != EAGAIN && errno != EWOULDBLOCK) || wait_fd(s, POLLIN) != 0))
+        if (errno != EINTR &&
+            ((errno != EAGAIN && errno != EWOULDBLOCK) || wait_fd(s, POLLIN) != 0))
             return -1;
     }
 }

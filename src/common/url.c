@@ -26,8 +26,8 @@ static int is_host_char(char c)
 
 static int is_v6_char(char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-           c == ':' || c == '.';
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' ||
+           c == '.';
 }
 
 /* Decimal 1..65535 over [s, s + n). */
@@ -125,10 +125,9 @@ static int parse_path(const char *p, grep11_url *u, const char **why)
 
 int grep11_url_parse(const char *s, grep11_url *out, const char **why)
 {
-    static const char *dummy;
-    const char *rest = s;
+    const char *ignored, *rest = s;
     if (!why)
-        why = &dummy;
+        why = &ignored;
     memset(out, 0, sizeof(*out));
     if (!s) {
         *why = "no endpoint";
@@ -165,8 +164,8 @@ int grep11_url_parse(const char *s, grep11_url *out, const char **why)
 
 int grep11_url_authority(const grep11_url *u, char *out, size_t cap)
 {
-    int n = snprintf(out, cap, "%s%s%s:%u", u->ipv6 ? "[" : "", u->host, u->ipv6 ? "]" : "",
-                     u->port);
+    int n =
+        snprintf(out, cap, "%s%s%s:%u", u->ipv6 ? "[" : "", u->host, u->ipv6 ? "]" : "", u->port);
     return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 

@@ -15,7 +15,8 @@
 #include "iam_reply.h"
 
 #define NOW 1700000000
-#define TOKEN_BODY "{\"access_token\":\"eyJ.abc.def\",\"token_type\":\"Bearer\",\"expires_in\":1200}"
+#define TOKEN_BODY                                                                                 \
+    "{\"access_token\":\"eyJ.abc.def\",\"token_type\":\"Bearer\",\"expires_in\":1200}"
 
 static int parse(const char *resp, int clean, g11c_http_reply *r, char *body, const char **why)
 {
@@ -38,8 +39,8 @@ static void framing(void **state)
         {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
          "3;x=y\r\nhel\r\n2\r\nlo\r\n0\r\nX-Trailer: 1\r\n\r\n",
          0, 200, "hello"},
-        {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 401 Unauthorized\r\nContent-Length: 2\r\n\r\n{}",
-         0, 401, "{}"},
+        {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 401 Unauthorized\r\nContent-Length: 2\r\n\r\n{}", 0,
+         401, "{}"},
         {"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nto the end", 1, 200, "to the end"},
         /* Without a length, only a proper close ends the body. */
         {"HTTP/1.1 200 OK\r\n\r\ncut sh", 0, 0, NULL},
@@ -108,7 +109,8 @@ static void status_and_json(void **state)
          "expires_in"},
         {"200 OK", "{\"access_token\":\"a b\",\"expires_in\":60}", CKR_DEVICE_ERROR, 0,
          "access_token"},
-        {"200 OK", "{\"access_token\":\"\",\"expires_in\":60}", CKR_DEVICE_ERROR, 0, "access_token"},
+        {"200 OK", "{\"access_token\":\"\",\"expires_in\":60}", CKR_DEVICE_ERROR, 0,
+         "access_token"},
         {"200 OK", "{\"access_token\":7,\"expires_in\":60}", CKR_DEVICE_ERROR, 0, "access_token"},
         {"200 OK", "{\"access_token\":\"t\",\"token_type\":\"MAC\",\"expires_in\":60}",
          CKR_DEVICE_ERROR, 0, "Bearer"},
@@ -181,8 +183,17 @@ static void endpoints(void **state)
     assert_int_equal(grep11_url_parse("h:1", &u, &why), 0);
     assert_int_equal(u.scheme, GREP11_URL_BARE);
     static const char *const bad[] = {
-        "h", "https://h:65536", "https://h:x", "https://h/\r\nX: y", "https://h/%0d x",
-        "https://[::1", "https://[zz]:1", "ftp://h:1", "https://a@h", "https://h#f", NULL,
+        "h",
+        "https://h:65536",
+        "https://h:x",
+        "https://h/\r\nX: y",
+        "https://h/%0d x",
+        "https://[::1",
+        "https://[zz]:1",
+        "ftp://h:1",
+        "https://a@h",
+        "https://h#f",
+        NULL,
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         why = NULL;

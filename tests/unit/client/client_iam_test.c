@@ -26,7 +26,7 @@
 #include "grep11_client.h"
 
 #define TOKEN_REPLY                                                                                \
-    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n"            \
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n"              \
     "{\"access_token\":\"tok.en\",\"token_type\":\"Bearer\",\"expires_in\":600}"
 
 typedef struct {

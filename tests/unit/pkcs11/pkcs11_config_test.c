@@ -192,8 +192,8 @@ static void iam_endpoint_schemes(void **state)
     /* http:// beside a TLS connection would put the API key in clear. */
     p11_config cfg;
     char err[300] = "";
-    assert_int_equal(parse(TOK "    users: {1: {iamauth: {endpoint: \"http://iam.example\"}}}\n", &cfg,
-                           err, sizeof(err)),
+    assert_int_equal(parse(TOK "    users: {1: {iamauth: {endpoint: \"http://iam.example\"}}}\n",
+                           &cfg, err, sizeof(err)),
                      CKR_ARGUMENTS_BAD);
     assert_non_null(strstr(err, "tokens.0.users.1.iamauth.endpoint"));
     assert_non_null(strstr(err, "in clear"));
@@ -333,8 +333,10 @@ static void search_order(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(example_parses_as_is), cmocka_unit_test(yaml_anchors_aliases_merges),
-        cmocka_unit_test(config_values),        cmocka_unit_test(iam_endpoint_schemes),
+        cmocka_unit_test(example_parses_as_is),
+        cmocka_unit_test(yaml_anchors_aliases_merges),
+        cmocka_unit_test(config_values),
+        cmocka_unit_test(iam_endpoint_schemes),
         cmocka_unit_test(invalid_settings_name_the_key),
         cmocka_unit_test(search_order),
     };

@@ -69,7 +69,6 @@ static int setup(void **state)
     return p11t_load(&f->t, 1);
 }
 
-
 static void module_log(const p11t *t, char *path, size_t cap)
 {
     snprintf(path, cap, "%s/module.log", t->srv.dir);
@@ -102,8 +101,8 @@ static void login_fetches_token_over_https(void **state)
     assert_int_equal(t->f->C_GenerateRandom(s, r, sizeof(r)), CKR_OK);
     int before = wait_lines(t->srv.log, POST_OK, 1);
     assert_true(before >= 1);
-    assert_int_equal(
-        t->f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)f->user_key, strlen(f->user_key)), CKR_OK);
+    assert_int_equal(t->f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)f->user_key, strlen(f->user_key)),
+                     CKR_OK);
     assert_int_equal(wait_lines(t->srv.log, POST_OK, before + 1), before + 1);
     aes_round_trip(t, s);
     assert_int_equal(t->f->C_Logout(s), CKR_OK);
@@ -167,8 +166,8 @@ static void host_port_endpoint_stays_grpc(void **state)
     assert_int_equal(t->f->C_Finalize(NULL), CKR_OK);
     assert_int_equal(t->f->C_Initialize(NULL), CKR_OK);
     CK_SESSION_HANDLE s = p11t_session(t, 0, 0);
-    assert_int_equal(
-        t->f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)f->user_key, strlen(f->user_key)), CKR_OK);
+    assert_int_equal(t->f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)f->user_key, strlen(f->user_key)),
+                     CKR_OK);
     assert_true(wait_lines(t->srv.log, GRPC_TOKEN, before + 1) > before);
     assert_int_equal(t->f->C_Finalize(NULL), CKR_OK);
     t->iam_endpoint = f->endpoint;
