@@ -187,6 +187,33 @@ CK_RV g11c_read_api_key_file(const char *path, char *out, size_t cap);
 CK_RV g11c_auth_token(g11c_conn *c, const char *api_key, char *token, size_t cap,
                       int64_t *expires_at);
 
+/* ---- IBM Cloud IAM's API-key grant (HTTPS) ------------------------------ */
+
+typedef struct {
+    const char *url;          /* the endpoint as IBM's YAML writes it:
+                                 "https://host[:port][/prefix]"; the grant is
+                                 POSTed to prefix + "/identity/token" */
+    int allow_http;           /* accept an http:// url, which sends the API key
+                                 in clear: for plaintext test servers only */
+    const char *ca_file;      /* PEM roots to trust; NULL: the system's */
+    const char *cert_file;    /* client certificate for mutual TLS, or NULL */
+    const char *key_file;     /* its private key */
+    int timeout_ms;           /* connect, handshake and answer together; 0: 30 s */
+    g11c_error_hook on_error; /* told why a fetch failed (never the key or token) */
+    void *on_error_arg;
+} g11c_iam_options;
+
+/* Exchanges an API key for a bearer token at an IAM token endpoint (grant
+ * urn:ibm:params:oauth:grant-type:apikey), e.g. grep11d's HTTPS front or IBM
+ * Cloud IAM, over TLS 1.2+ that verifies the server's chain and name. The
+ * codes are g11c_auth_token's for the same outcome: a refused key (HTTP 400
+ * or 401) CKR_IBM_GREP11_NOT_AUTHENTICATED, 403 CKR_GREP11_PERMISSION_DENIED,
+ * 429 CKR_GREP11_RATE_LIMITED; the network, TLS, a 5xx or a malformed answer
+ * CKR_DEVICE_ERROR; an unusable url or TLS file CKR_ARGUMENTS_BAD.
+ * *expires_at: the answer's "expiration", else now + "expires_in". */
+CK_RV g11c_iam_token(const g11c_iam_options *o, const char *api_key, char *token, size_t cap,
+                     int64_t *expires_at);
+
 #define G11C_MAX_GRANTS 32
 typedef struct {
     char key_id[32];

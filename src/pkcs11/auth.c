@@ -1,5 +1,6 @@
 /* Login state and bearer tokens. A PIN is an API key (DESIGN §4): C_Login
- * exchanges it at grep11.Auth for a bearer token that every later call of the
+ * exchanges it at grep11.Auth, or at an IAM token endpoint over HTTPS
+ * (iamauth.endpoint: https://...), for a bearer token that every later call of the
  * slot carries; without login the configured anonymous key is used. Tokens
  * are refreshed a minute before they expire, inside libgrep11's token hook,
  * so expiry is invisible to the application. Neither keys nor tokens are
@@ -64,6 +65,29 @@ static g11c_conn *auth_conn(p11_slot *slot)
     return slot->auth_conn ? slot->auth_conn : slot->conn;
 }
 
+/* One token fetch for a user: IAM's POST /identity/token when the user's
+ * iamauth.endpoint is a URL, else grep11.Auth/Token over gRPC. Either way
+ * the token then goes on the slot's gRPC calls, and the codes are the same
+ * (g11c_iam_token maps HTTP statuses to grep11.Auth's). */
+static CK_RV fetch_token(p11_slot *slot, int user, const char *key, char *tok, size_t cap,
+                         int64_t *exp)
+{
+    const p11_token_cfg *t = slot->cfg;
+    const p11_user_cfg *uc = &t->users[user];
+    if (uc->iam_kind == P11_IAM_GRPC)
+        return g11c_auth_token(auth_conn(slot), key, tok, cap, exp);
+    g11c_iam_options o = {
+        .url = uc->iam_endpoint,
+        .allow_http = uc->iam_kind == P11_IAM_HTTP, /* config.c: only without TLS */
+        .ca_file = t->cacert,
+        .cert_file = t->certfile, /* set only for mutual TLS */
+        .key_file = t->keyfile,
+        .timeout_ms = t->timeout_ms,
+        .on_error = p11_log_client_error,
+    };
+    return g11c_iam_token(&o, key, tok, cap, exp);
+}
+
 /* An Auth refusal is a wrong PIN to PKCS #11. */
 static CK_RV map_auth_rv(CK_RV rv)
 {
@@ -118,7 +142,7 @@ CK_RV p11_auth_token_hook(void *arg, char *buf, size_t cap)
         rv = src ? CKR_HOST_MEMORY : CKR_USER_NOT_LOGGED_IN;
         goto out;
     }
-    rv = g11c_auth_token(auth_conn(slot), key, tok, sizeof(tok), &exp);
+    rv = fetch_token(slot, user, key, tok, sizeof(tok), &exp);
     if (rv != CKR_OK) {
         P11_ERR("slot %lu: cannot get a bearer token for user %d: %s",
                 (unsigned long)slot->cfg->slot, user, p11_rv_name(rv));
@@ -161,7 +185,7 @@ CK_RV p11_auth_key_token(p11_slot *slot, int user, const CK_UTF8CHAR *pin, CK_UL
     char *key = strndup((const char *)pin, pin_len);
     if (!key)
         return CKR_HOST_MEMORY;
-    CK_RV rv = map_auth_rv(g11c_auth_token(auth_conn(slot), key, tok, cap, &exp));
+    CK_RV rv = map_auth_rv(fetch_token(slot, user, key, tok, cap, &exp));
     free_key(&key);
     return rv;
 }
@@ -181,7 +205,8 @@ CK_RV p11_auth_login(p11_state *st, p11_slot *slot, CK_USER_TYPE user, const CK_
         return CKR_ARGUMENTS_BAD;
     if (pin_len == 0 || pin_len > 256)
         return CKR_PIN_LEN_RANGE;
-    const p11_user_cfg *uc = &slot->cfg->users[user == CKU_SO ? P11_USER_SO : P11_USER_NORMAL];
+    int uidx = user == CKU_SO ? P11_USER_SO : P11_USER_NORMAL;
+    const p11_user_cfg *uc = &slot->cfg->users[uidx];
     if (!uc->present)
         return CKR_USER_PIN_NOT_INITIALIZED;
     if (memchr(pin, 0, pin_len))
@@ -198,7 +223,7 @@ CK_RV p11_auth_login(p11_state *st, p11_slot *slot, CK_USER_TYPE user, const CK_
     if (rv != CKR_OK)
         goto out;
     if (uc->iam_enabled) {
-        rv = map_auth_rv(g11c_auth_token(auth_conn(slot), key, tok, sizeof(tok), &exp));
+        rv = map_auth_rv(fetch_token(slot, uidx, key, tok, sizeof(tok), &exp));
         if (rv != CKR_OK) {
             P11_WARN("slot %lu: login of user %lu refused: %s", (unsigned long)slot->cfg->slot,
                      (unsigned long)user, p11_rv_name(rv));

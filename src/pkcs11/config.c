@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "grep11/url.h"
 #include "yaml_tree.h"
 
 #define MAX_CONFIG_SIZE (1u << 20)
@@ -149,26 +150,39 @@ static int is_uuid(const char *s)
     return 1;
 }
 
-/* "https://host:port/path", "host:port" -> "host:port". */
-static CK_RV endpoint_address(cctx *c, const char *path, char **ep)
+/* iamauth.endpoint: a bare host:port is grep11.Auth over gRPC there; an
+ * https:// URL is an IAM token endpoint as IBM's YAML names one (the module
+ * POSTs to its path + /identity/token). http:// would carry API keys in
+ * clear, so it is taken only for a token whose grep11 connection is
+ * plaintext as well (a test server). Kept in canonical form. */
+static CK_RV read_endpoint(cctx *c, const char *path, int tls_enabled, p11_user_cfg *u)
 {
-    char *s = *ep, *start = s;
-    if (!s)
+    grep11_url url;
+    const char *why = "";
+    char canon[sizeof(url.host) + sizeof(url.path) + 32];
+    if (!u->iam_endpoint)
         return CKR_OK;
-    char *scheme = strstr(s, "://");
-    if (scheme)
-        start = scheme + 3;
-    size_t n = strcspn(start, "/");
-    if (n == 0)
-        return bad(c, CKR_ARGUMENTS_BAD, path, "no host in endpoint");
-    memmove(s, start, n);
-    s[n] = '\0';
-    if (!strchr(s, ':'))
-        return bad(c, CKR_ARGUMENTS_BAD, path, "endpoint needs host:port");
+    if (grep11_url_parse(u->iam_endpoint, &url, &why) != 0)
+        return bad(c, CKR_ARGUMENTS_BAD, path, "%s", why);
+    if (url.scheme == GREP11_URL_HTTP && tls_enabled)
+        return bad(c, CKR_ARGUMENTS_BAD, path,
+                   "http:// would send API keys in clear: use https:// (http:// is taken only "
+                   "when grep11connection.tls is disabled)");
+    if (grep11_url_format(&url, canon, sizeof(canon)) != 0)
+        return bad(c, CKR_ARGUMENTS_BAD, path, "too long");
+    char *copy = strdup(canon);
+    if (!copy)
+        return bad(c, CKR_HOST_MEMORY, path, "out of memory");
+    free(u->iam_endpoint);
+    u->iam_endpoint = copy;
+    u->iam_kind = url.scheme == GREP11_URL_HTTPS  ? P11_IAM_HTTPS
+                  : url.scheme == GREP11_URL_HTTP ? P11_IAM_HTTP
+                                                  : P11_IAM_GRPC;
     return CKR_OK;
 }
 
-static CK_RV read_user(cctx *c, const p11_ynode *users, const char *path, int idx, p11_user_cfg *u)
+static CK_RV read_user(cctx *c, const p11_ynode *users, const char *path, int idx, int tls_enabled,
+                       p11_user_cfg *u)
 {
     char key[4], p[256], ip[256], sp[256];
     const p11_ynode *n, *iam = NULL, *sa = NULL;
@@ -194,7 +208,7 @@ static CK_RV read_user(cctx *c, const p11_ynode *users, const char *path, int id
         return rv;
     char ep[300];
     join(ep, sizeof(ep), ip, "endpoint");
-    if ((rv = endpoint_address(c, ep, &u->iam_endpoint)) != CKR_OK)
+    if ((rv = read_endpoint(c, ep, tls_enabled, u)) != CKR_OK)
         return rv;
     if (u->iam_enabled && idx == P11_USER_ANON && !u->apikey) {
         join(ep, sizeof(ep), ip, "apikey");
@@ -318,7 +332,7 @@ static CK_RV read_token(cctx *c, const p11_ynode *key, const p11_ynode *tok, p11
                        users->items[i]->value);
     }
     for (int i = 0; users && i < 3; i++)
-        if ((rv = read_user(c, users, q, i, &t->users[i])) != CKR_OK)
+        if ((rv = read_user(c, users, q, i, t->tls_enabled, &t->users[i])) != CKR_OK)
             return rv;
     if (!t->label) {
         char l[40];
@@ -536,7 +550,12 @@ CK_RV p11_config_check_files(const p11_config *cfg, char *err, size_t cap)
         const p11_token_cfg *t = &cfg->tokens[i];
         const char *files[3] = {t->cacert, t->certfile, t->keyfile};
         static const char *const keys[3] = {"cacert", "certfile", "keyfile"};
-        for (int k = 0; t->tls_enabled && k < 3; k++) {
+        /* An https:// IAM endpoint is verified against cacert even when the
+         * grep11 connection itself is plaintext. */
+        int tls = t->tls_enabled;
+        for (int u = 0; u < 3; u++)
+            tls |= t->users[u].iam_kind == P11_IAM_HTTPS;
+        for (int k = 0; tls && k < 3; k++) {
             if (files[k] && access(files[k], R_OK) != 0) {
                 snprintf(err, cap, "%s: tokens.%lu.grep11connection.tls.%s: cannot read %s",
                          cfg->source ? cfg->source : "configuration", (unsigned long)t->slot,

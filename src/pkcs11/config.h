@@ -24,12 +24,22 @@ typedef enum {
 #define P11_USER_NORMAL 1
 #define P11_USER_ANON 2
 
+/* How a user's API key becomes a bearer token (iamauth.endpoint). */
+typedef enum {
+    P11_IAM_GRPC,  /* grep11.Auth/Token at a host:port (or the token's address) */
+    P11_IAM_HTTPS, /* IAM's POST /identity/token at an https:// URL */
+    P11_IAM_HTTP,  /* the same in clear: only when grep11connection.tls is off */
+} p11_iam_kind;
+
 typedef struct {
     int present;
     char *name;
     char *tokenspace_id; /* keystore UUID (users 1 and 2) */
     int iam_enabled;     /* iamauth.enabled: API keys and bearer tokens in use */
-    char *iam_endpoint;  /* iamauth.endpoint as host:port, NULL: the token's address */
+    char *iam_endpoint;  /* iamauth.endpoint, canonical: "host:port" (P11_IAM_GRPC) or
+                            "https://host:port/prefix" (P11_IAM_HTTP[S]); NULL: the
+                            token's address over gRPC */
+    p11_iam_kind iam_kind;
     char *apikey;        /* iamauth.apikey (the anonymous user's key); secret */
     int sessionauth_enabled;
     char *tokenspace_password; /* sessionauth.tokenspaceIDPassword; secret */

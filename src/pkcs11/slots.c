@@ -31,11 +31,13 @@ static CK_RV slot_connect(p11_slot *slot, const char *address, g11c_conn **out)
     return CKR_OK;
 }
 
-/* The Auth endpoint when a user names one other than the token's address. */
+/* The grep11.Auth endpoint when a user names one other than the token's
+ * address (users with an IAM URL fetch tokens over HTTPS instead: auth.c). */
 static const char *auth_endpoint(const p11_token_cfg *t)
 {
     for (int u = 0; u < 3; u++)
         if (t->users[u].iam_enabled && t->users[u].iam_endpoint &&
+            t->users[u].iam_kind == P11_IAM_GRPC &&
             strcmp(t->users[u].iam_endpoint, t->address) != 0)
             return t->users[u].iam_endpoint;
     return NULL;

@@ -14,10 +14,10 @@
 #error "P11_MODULE_PATH must name pkcs11-grep11.so"
 #endif
 
-int p11t_server(p11t *t, const char *server_yaml)
+static int server_with(p11t *t, const char *server_yaml, const char *const *args)
 {
     char path[400];
-    if (test_server_start(&t->srv, server_yaml, NULL) != 0)
+    if (test_server_start(&t->srv, server_yaml, args) != 0)
         return -1;
     t->have_srv = 1;
     snprintf(path, sizeof(path), "%s/dev-apikey", t->srv.dir);
@@ -30,8 +30,31 @@ int p11t_server(p11t *t, const char *server_yaml)
     return ok ? 0 : -1;
 }
 
+int p11t_server(p11t *t, const char *server_yaml)
+{
+    return server_with(t, server_yaml, NULL);
+}
+
+int p11t_server_http(p11t *t, const char *server_yaml)
+{
+    static const char *const args[] = {"--http-listen", "127.0.0.1:0", NULL};
+    char path[400];
+    if (server_with(t, server_yaml, args) != 0)
+        return -1;
+    /* Written before grep11d.addr, which test_server_start waited for. */
+    snprintf(path, sizeof(path), "%s/grep11d.http-addr", t->srv.dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int ok = fgets(t->http_addr, sizeof(t->http_addr), f) != NULL;
+    fclose(f);
+    t->http_addr[strcspn(t->http_addr, "\r\n")] = '\0';
+    return ok && t->http_addr[0] ? 0 : -1;
+}
+
 int p11t_config(p11t *t, const char *address, const char *extra)
 {
+    const char *ep = t->iam_endpoint ? t->iam_endpoint : "";
     const char *colon = strrchr(address, ':');
     if (!colon)
         return -1;
@@ -44,7 +67,7 @@ int p11t_config(p11t *t, const char *address, const char *extra)
             "  address: \"%.*s\"\n"
             "  port: %s\n"
             "  tls: {enabled: true, cacert: \"%s\"}\n"
-            "anon: &anon {enabled: true, apikey: \"%s\"}\n"
+            "anon: &anon {enabled: true, apikey: \"%s\", endpoint: \"%s\"}\n"
             "tokens:\n"
             "  0:\n"
             "    label: \"grep11 test\"\n"
@@ -52,15 +75,15 @@ int p11t_config(p11t *t, const char *address, const char *extra)
             "      <<: *conn\n"
             "%s"
             "    users:\n"
-            "      0: {name: so, iamauth: {enabled: true}}\n"
-            "      1: {name: user, iamauth: {enabled: true}}\n"
+            "      0: {name: so, iamauth: {enabled: true, endpoint: \"%s\"}}\n"
+            "      1: {name: user, iamauth: {enabled: true, endpoint: \"%s\"}}\n"
             "      2: {name: anonymous, iamauth: *anon}\n"
             "  5:\n"
             "    grep11connection: *conn\n"
             "    users: {2: {name: anonymous, iamauth: *anon}}\n"
             "logging: {loglevel: debug, logpath: \"%s/module.log\"}\n",
-            (int)(colon - address), address, colon + 1, t->srv.ca, t->apikey, extra ? extra : "",
-            t->srv.dir);
+            (int)(colon - address), address, colon + 1, t->srv.ca, t->apikey, ep,
+            extra ? extra : "", ep, ep, t->srv.dir);
     fclose(f);
     setenv("GREP11_CLIENT_CONFIG", t->cfg, 1);
     return 0;
@@ -92,6 +115,7 @@ int p11t_write_config(p11t *t, const char *yaml)
     replace_all(text, cap, "@HOST@", host);
     replace_all(text, cap, "@PORT@", colon + 1);
     replace_all(text, cap, "@CA@", t->srv.ca);
+    replace_all(text, cap, "@HTTP@", t->http_addr);
     snprintf(t->cfg, sizeof(t->cfg), "%s/grep11client.yaml", t->srv.dir);
     FILE *f = fopen(t->cfg, "w");
     if (!f)

@@ -15,19 +15,26 @@ typedef struct {
     int have_srv;
     char cfg[400];    /* the generated grep11client.yaml */
     char apikey[256]; /* the dev server's all-roles API key */
+    char http_addr[128];      /* the HTTPS front's "127.0.0.1:PORT" (p11t_server_http) */
+    const char *iam_endpoint; /* p11t_config: iamauth.endpoint of every user; NULL none */
     void *dl;
     CK_FUNCTION_LIST *f;
 } p11t;
 
 /* Starts grep11d --dev (server_yaml: its configuration, or NULL). */
 int p11t_server(p11t *t, const char *server_yaml);
+/* The same with the HTTPS front too (--http-listen 127.0.0.1:0): its
+ * address goes to t->http_addr. */
+int p11t_server_http(p11t *t, const char *server_yaml);
 /* Writes the configuration: two tokens (slots 0 and 5) on the server, the
  * dev key as the anonymous user's key; extra is appended under slot 0's
- * grep11connection (e.g. "      timeout: 2000\n") and may be NULL. Sets
+ * grep11connection (e.g. "      timeout: 2000\n") and may be NULL; every
+ * user's iamauth.endpoint is t->iam_endpoint when set. Sets
  * GREP11_CLIENT_CONFIG. */
 int p11t_config(p11t *t, const char *address, const char *extra);
 /* Writes yaml as the configuration (DIR/grep11client.yaml; @DIR@, @HOST@,
- * @PORT@ and @CA@ are replaced) and sets GREP11_CLIENT_CONFIG. */
+ * @PORT@, @CA@ and @HTTP@ (t->http_addr) are replaced) and sets
+ * GREP11_CLIENT_CONFIG. */
 int p11t_write_config(p11t *t, const char *yaml);
 /* An API key with roles and keystore grants, made with the dev key. */
 int p11t_api_key(p11t *t, const char *name, const char *const *roles, size_t nroles,

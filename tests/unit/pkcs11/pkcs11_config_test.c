@@ -139,7 +139,9 @@ static void config_values(void **state)
     assert_int_equal(cfg.tokens[1].spin_us, 0);  /* absent: libgrep11's default */
     assert_int_equal(cfg.tokens[0].spin_us, -1); /* 0: never spin */
     assert_false(cfg.tokens[1].tls_enabled);
-    assert_string_equal(cfg.tokens[1].users[1].iam_endpoint, "auth.example:8443");
+    /* A URL is an IAM endpoint over HTTPS now, path and all. */
+    assert_string_equal(cfg.tokens[1].users[1].iam_endpoint, "https://auth.example:8443/token");
+    assert_int_equal(cfg.tokens[1].users[1].iam_kind, P11_IAM_HTTPS);
     assert_true(cfg.tokens[1].users[1].iam_enabled);
     assert_string_equal(cfg.tokens[0].address, "h2:443");
     assert_string_equal(cfg.tokens[0].label, "grep11 token 2");
@@ -147,6 +149,54 @@ static void config_values(void **state)
     assert_string_equal(cfg.logpath, "/tmp/x.log");
     assert_false(cfg.grpc_log);
     p11_config_free(&cfg);
+}
+
+/* iamauth.endpoint: a bare host:port keeps grep11.Auth over gRPC; https://
+ * (IBM's YAML) is IAM over HTTPS with its path kept; http:// only where the
+ * grep11 connection is plaintext too. */
+static void iam_endpoint_schemes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *endpoint;
+        int tls;
+        const char *canonical;
+        p11_iam_kind kind;
+    } cases[] = {
+        {"auth.example:8443", 1, "auth.example:8443", P11_IAM_GRPC},
+        {"[::1]:9876", 1, "[::1]:9876", P11_IAM_GRPC},
+        {"127.0.0.1:9876", 0, "127.0.0.1:9876", P11_IAM_GRPC},
+        {"https://iam.cloud.ibm.com", 1, "https://iam.cloud.ibm.com:443", P11_IAM_HTTPS},
+        {"https://iam.example/", 1, "https://iam.example:443", P11_IAM_HTTPS},
+        {"https://iam.example:9443/a/b//", 1, "https://iam.example:9443/a/b", P11_IAM_HTTPS},
+        {"HTTPS://[::1]:8443/iam", 1, "https://[::1]:8443/iam", P11_IAM_HTTPS},
+        {"https://127.0.0.1:8443", 0, "https://127.0.0.1:8443", P11_IAM_HTTPS},
+        {"http://127.0.0.1:8080/x", 0, "http://127.0.0.1:8080/x", P11_IAM_HTTP},
+        {"http://localhost", 0, "http://localhost:80", P11_IAM_HTTP},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char doc[400], err[300] = "";
+        p11_config cfg;
+        snprintf(doc, sizeof(doc),
+                 "tokens:\n  0:\n    grep11connection: {address: h, port: 1, tls: {enabled: %s}}\n"
+                 "    users: {1: {iamauth: {endpoint: \"%s\"}}}\n",
+                 cases[i].tls ? "true" : "false", cases[i].endpoint);
+        if (parse(doc, &cfg, err, sizeof(err)) != CKR_OK)
+            fail_msg("case %zu (%s): %s", i, cases[i].endpoint, err);
+        const p11_user_cfg *u = &cfg.tokens[0].users[1];
+        if (strcmp(u->iam_endpoint, cases[i].canonical) != 0 || u->iam_kind != cases[i].kind)
+            fail_msg("case %zu (%s): '%s' kind %d, want '%s' kind %d", i, cases[i].endpoint,
+                     u->iam_endpoint, (int)u->iam_kind, cases[i].canonical, (int)cases[i].kind);
+        p11_config_free(&cfg);
+    }
+    /* http:// beside a TLS connection would put the API key in clear. */
+    p11_config cfg;
+    char err[300] = "";
+    assert_int_equal(parse(TOK "    users: {1: {iamauth: {endpoint: \"http://iam.example\"}}}\n",
+                           &cfg, err, sizeof(err)),
+                     CKR_ARGUMENTS_BAD);
+    assert_non_null(strstr(err, "tokens.0.users.1.iamauth.endpoint"));
+    assert_non_null(strstr(err, "in clear"));
 }
 
 static void invalid_settings_name_the_key(void **state)
@@ -189,6 +239,22 @@ static void invalid_settings_name_the_key(void **state)
          "tokens.0.users.2.iamauth.apikey"},
         {TOK "    users: {1: {iamauth: {endpoint: nohostport}}}\n", CKR_ARGUMENTS_BAD,
          "tokens.0.users.1.iamauth.endpoint"},
+        {TOK "    users: {1: {iamauth: {endpoint: \"grpc://h:1\"}}}\n", CKR_ARGUMENTS_BAD,
+         "tokens.0.users.1.iamauth.endpoint: unsupported scheme"},
+        {TOK "    users: {1: {iamauth: {endpoint: \"https://u:p@h\"}}}\n", CKR_ARGUMENTS_BAD,
+         "tokens.0.users.1.iamauth.endpoint: user information"},
+        {TOK "    users: {1: {iamauth: {endpoint: \"https://h/t?apikey=x\"}}}\n", CKR_ARGUMENTS_BAD,
+         "tokens.0.users.1.iamauth.endpoint: a query"},
+        {TOK "    users: {1: {iamauth: {endpoint: \"h:1/token\"}}}\n", CKR_ARGUMENTS_BAD,
+         "tokens.0.users.1.iamauth.endpoint: a path needs"},
+        {TOK "    users: {1: {iamauth: {endpoint: \"https://h:0\"}}}\n", CKR_ARGUMENTS_BAD,
+         "tokens.0.users.1.iamauth.endpoint: port"},
+        {TOK "    users: {1: {iamauth: {endpoint: \"https://\"}}}\n", CKR_ARGUMENTS_BAD,
+         "tokens.0.users.1.iamauth.endpoint: no host"},
+        {TOK "    users: {1: {iamauth: {endpoint: \"::1:443\"}}}\n", CKR_ARGUMENTS_BAD,
+         "tokens.0.users.1.iamauth.endpoint: an IPv6 address needs brackets"},
+        {TOK "    users: {1: {iamauth: {endpoint: \"https://h/a b\"}}}\n", CKR_ARGUMENTS_BAD,
+         "tokens.0.users.1.iamauth.endpoint: invalid character in path"},
         {TOK "    users: {1: {iamauth: yes}}\n", CKR_ARGUMENTS_BAD, "tokens.0.users.1.iamauth"},
         {TOK "    label: \"123456789012345678901234567890123\"\n", CKR_ARGUMENTS_BAD,
          "tokens.0.label"},
@@ -267,8 +333,11 @@ static void search_order(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(example_parses_as_is), cmocka_unit_test(yaml_anchors_aliases_merges),
-        cmocka_unit_test(config_values),        cmocka_unit_test(invalid_settings_name_the_key),
+        cmocka_unit_test(example_parses_as_is),
+        cmocka_unit_test(yaml_anchors_aliases_merges),
+        cmocka_unit_test(config_values),
+        cmocka_unit_test(iam_endpoint_schemes),
+        cmocka_unit_test(invalid_settings_name_the_key),
         cmocka_unit_test(search_order),
     };
     return cmocka_run_group_tests_name("pkcs11_config", tests, NULL, NULL);
