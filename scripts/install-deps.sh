@@ -5,6 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config git
+  dpkg-dev  # dpkg-buildflags: scripts/test.sh builds with Debian's hardening flags
   libgrpc-dev libabsl-dev protobuf-c-compiler libprotobuf-c-dev
   libssl-dev openssl libyaml-dev libsqlite3-dev libpq-dev libp11-kit-dev
   libcmocka-dev libcjson-dev libargon2-dev libmicrohttpd-dev

@@ -1,5 +1,5 @@
 /* Parameter sets: FIPS 204 table 1, Dilithium round 3 v3.1 and round 2
- * MODE 4 as described in vectors/crystals/README.md. Sizes are computed
+ * MODE 4 (see tests/vectors/README.md, crystals). Sizes are computed
  * from the other fields at the bottom and cross-checked by the unit tests
  * against the published key and signature lengths. */
 #include "mldsa_params.h"

@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* CMake always passes the configured folder; this only serves a build that
+ * runs from the repository root without it. */
 #ifndef TESTVEC_DEFAULT_DIR
-#define TESTVEC_DEFAULT_DIR "../shared/vectors"
+#define TESTVEC_DEFAULT_DIR "tests/vectors"
 #endif
 
 const char *testvec_dir(void)

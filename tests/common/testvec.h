@@ -1,4 +1,4 @@
-/* Test-vector helpers shared by the unit tests: locating ../shared/vectors,
+/* Test-vector helpers shared by the unit tests: locating tests/vectors,
  * loading a JSON vector file, and hex <-> bytes. Tests only; never linked
  * into the product. */
 #ifndef GREP11_TESTVEC_H

@@ -144,7 +144,9 @@ static void run_mct(engine *e, const cJSON *t, const cJSON *want, CK_MECHANISM_T
                     size_t kl, vt_counts *c)
 {
     size_t l;
-    uint8_t key[32], iv[16] = {0}, in[16], prev[16], cur[16], last2[32];
+    /* cur starts zeroed: the first inner round copies it to prev before any
+     * block has been computed (that prev is never compared). */
+    uint8_t key[32], iv[16] = {0}, in[16], prev[16], cur[16] = {0}, last2[32];
     uint8_t *x;
     const cJSON *r;
     long i = 0;
