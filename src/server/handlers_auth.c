@@ -56,7 +56,7 @@ CK_RV h_auth_token(rpc_ctx *ctx)
     OPENSSL_cleanse(secret, sizeof(secret));
     if (rv == CKR_DEVICE_ERROR)
         return rpc_fail(ctx, rv, "identity directory unavailable");
-    if (rv != CKR_OK || e.revoked || services_is_revoked(svc, key_id))
+    if (rv != CKR_OK || e.revoked || services_is_revoked(svc, key_id) != 0)
         return token_refused(ctx, svc, peer);
     if (e.cert_identity[0] &&
         (!ctx->peer_identity || strcmp(e.cert_identity, ctx->peer_identity) != 0))

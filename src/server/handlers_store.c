@@ -400,7 +400,7 @@ CK_RV h_store_find_objects(rpc_ctx *ctx)
  * carrying its bytes: look for it in the keystores the caller is granted
  * and may read (password-protected keystores are skipped: no password
  * travels with a Crypto call). The blob lives until the call ends. */
-CK_RV store_resolve_keyblob(rpc_ctx *ctx, ProtobufCBinaryData id_bytes, engine_bytes *out)
+static CK_RV resolve_keyblob(rpc_ctx *ctx, ProtobufCBinaryData id_bytes, engine_bytes *out)
 {
     services *svc = ctx->svc;
     store_uuid id;
@@ -452,4 +452,13 @@ CK_RV store_resolve_keyblob(rpc_ctx *ctx, ProtobufCBinaryData id_bytes, engine_b
         return CKR_OK;
     }
     return rpc_fail(ctx, CKR_KEY_HANDLE_INVALID, "no stored key with this KeyBlobID is readable");
+}
+
+CK_RV store_resolve_keyblob(rpc_ctx *ctx, ProtobufCBinaryData id_bytes, engine_bytes *out)
+{
+    /* A database wait inside a Crypto call: its compute slot is lent. */
+    rpc_io_begin(ctx);
+    CK_RV rv = resolve_keyblob(ctx, id_bytes, out);
+    rpc_io_end(ctx);
+    return rv;
 }

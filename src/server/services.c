@@ -23,6 +23,7 @@ CK_RV services_open(const server_config *cfg, engine *eng, services **out, char 
     if (!svc)
         return CKR_HOST_MEMORY;
     pthread_mutex_init(&svc->rev_lock, NULL);
+    pthread_mutex_init(&svc->dir_lock, NULL);
     svc->eng = eng;
     svc->auth_enabled = cfg->auth_enabled;
     svc->token_ttl_s = cfg->token_ttl_s;
@@ -45,7 +46,7 @@ CK_RV services_open(const server_config *cfg, engine *eng, services **out, char 
         goto fail;
     }
     if (!eng) { /* custody: the identity keys come at unlock */
-        if (!svc->rl || !svc->prepare_rl) {
+        if (!svc->rl || !svc->prepare_rl || (rv = services_revocations_start(svc)) != CKR_OK) {
             rv = CKR_HOST_MEMORY;
             goto fail;
         }
@@ -73,7 +74,7 @@ CK_RV services_open(const server_config *cfg, engine *eng, services **out, char 
         snprintf(err, errlen, "cannot open the identity directory");
         goto fail;
     }
-    if (!svc->rl || !svc->prepare_rl) {
+    if (!svc->rl || !svc->prepare_rl || services_revocations_start(svc) != CKR_OK) {
         rv = CKR_HOST_MEMORY;
         goto fail;
     }
@@ -93,17 +94,22 @@ CK_RV services_set_identity(services *svc, const uint8_t token_key[32], const ui
         auth_token_key_free(k);
         return rv;
     }
+    pthread_mutex_lock(&svc->dir_lock);
     directory_close(svc->dir);
     svc->dir = d;
+    pthread_mutex_unlock(&svc->dir_lock);
     auth_token_key_free(svc->token_key);
     svc->token_key = k;
+    services_revocations_reload(svc); /* before the first call of the unlocked instance */
     return CKR_OK;
 }
 
 void services_clear_identity(services *svc)
 {
+    pthread_mutex_lock(&svc->dir_lock);
     directory_close(svc->dir);
     svc->dir = NULL;
+    pthread_mutex_unlock(&svc->dir_lock);
     auth_token_key_free(svc->token_key);
     svc->token_key = NULL;
 }
@@ -112,6 +118,7 @@ void services_close(services *svc)
 {
     if (!svc)
         return;
+    services_revocations_stop(svc);
     directory_close(svc->dir);
     if (svc->st)
         store_close(svc->st);
@@ -120,93 +127,13 @@ void services_close(services *svc)
     auth_token_key_free(svc->token_key);
     free(svc->revoked);
     pthread_mutex_destroy(&svc->rev_lock);
+    pthread_mutex_destroy(&svc->dir_lock);
     free(svc);
 }
 
 static uint64_t now_s(void)
 {
     return (uint64_t)time(NULL);
-}
-
-static int id_cmp(const void *a, const void *b)
-{
-    return memcmp(a, b, AUTH_KEY_ID_LEN);
-}
-
-/* Reloads the revoked ids from the directory; one thread at a time, and a
- * failed reload keeps the old list (a database outage must not un-revoke).
- * The list is complete: a revoked key's tokens must stay refused for as
- * long as any of them can be valid, and revoked records are never deleted,
- * so every one of them is kept (16 bytes each), sorted for lookups. */
-static void refresh_revocations(services *svc)
-{
-    directory_entry *all = NULL;
-    size_t n = 0;
-    if (directory_list(svc->dir, &all, &n) != CKR_OK)
-        return;
-    size_t k = 0;
-    uint8_t(*ids)[AUTH_KEY_ID_LEN] = calloc(n ? n : 1, AUTH_KEY_ID_LEN);
-    if (ids) {
-        for (size_t i = 0; i < n; i++)
-            if (all[i].revoked)
-                memcpy(ids[k++], all[i].rec.key_id, AUTH_KEY_ID_LEN);
-        qsort(ids, k, AUTH_KEY_ID_LEN, id_cmp);
-        pthread_mutex_lock(&svc->rev_lock);
-        /* A revocation noted here after the list was read stays noted. */
-        size_t extra = 0;
-        for (size_t i = 0; i < svc->nrevoked; i++)
-            if (!bsearch(svc->revoked[i], ids, k, AUTH_KEY_ID_LEN, id_cmp))
-                extra++;
-        uint8_t(*merged)[AUTH_KEY_ID_LEN] =
-            extra ? realloc(ids, (k + extra) * AUTH_KEY_ID_LEN) : ids;
-        if (merged) {
-            ids = merged;
-            for (size_t i = 0, e = k; i < svc->nrevoked && extra; i++)
-                if (!bsearch(svc->revoked[i], ids, k, AUTH_KEY_ID_LEN, id_cmp))
-                    memcpy(ids[e++], svc->revoked[i], AUTH_KEY_ID_LEN);
-            k += extra;
-            qsort(ids, k, AUTH_KEY_ID_LEN, id_cmp);
-            free(svc->revoked);
-            svc->revoked = ids;
-            svc->nrevoked = k;
-        } else {
-            free(ids); /* out of memory: keep the old list */
-        }
-        pthread_mutex_unlock(&svc->rev_lock);
-    }
-    OPENSSL_cleanse(all, n * sizeof(*all));
-    free(all);
-}
-
-int services_is_revoked(services *svc, const uint8_t key_id[AUTH_KEY_ID_LEN])
-{
-    uint64_t now = now_s();
-    int due = 0;
-    pthread_mutex_lock(&svc->rev_lock);
-    if (now >= svc->rev_refreshed_s + REVOCATION_REFRESH_S) {
-        svc->rev_refreshed_s = now; /* claim the refresh for this thread */
-        due = 1;
-    }
-    pthread_mutex_unlock(&svc->rev_lock);
-    if (due)
-        refresh_revocations(svc);
-    pthread_mutex_lock(&svc->rev_lock);
-    int found = bsearch(key_id, svc->revoked, svc->nrevoked, AUTH_KEY_ID_LEN, id_cmp) != NULL;
-    pthread_mutex_unlock(&svc->rev_lock);
-    return found;
-}
-
-void services_note_revoked(services *svc, const uint8_t key_id[AUTH_KEY_ID_LEN])
-{
-    pthread_mutex_lock(&svc->rev_lock);
-    uint8_t(*bigger)[AUTH_KEY_ID_LEN] =
-        realloc(svc->revoked, (svc->nrevoked + 1) * AUTH_KEY_ID_LEN);
-    if (bigger) {
-        svc->revoked = bigger;
-        memcpy(svc->revoked[svc->nrevoked++], key_id, AUTH_KEY_ID_LEN);
-        qsort(svc->revoked, svc->nrevoked, AUTH_KEY_ID_LEN, id_cmp);
-    }
-    pthread_mutex_unlock(&svc->rev_lock);
 }
 
 CK_RV services_authorize(services *svc, rpc_ctx *ctx)
@@ -232,7 +159,12 @@ CK_RV services_authorize(services *svc, rpc_ctx *ctx)
     CK_RV rv = auth_token_verify(svc->token_key, h + 7, now_s(), &ctx->who);
     if (rv != CKR_OK)
         return rpc_fail(ctx, CKR_IBM_GREP11_NOT_AUTHENTICATED, "invalid or expired token");
-    if (services_is_revoked(svc, ctx->who.key_id))
+    int revoked = services_is_revoked(svc, ctx->who.key_id);
+    if (revoked < 0)
+        return rpc_fail(ctx, CKR_DEVICE_ERROR,
+                        "the list of revoked keys could not be reloaded for %d s",
+                        REVOCATION_STALE_S);
+    if (revoked)
         return rpc_fail(ctx, CKR_IBM_GREP11_NOT_AUTHENTICATED, "the API key was revoked");
     if (ctx->who.cert_identity[0] &&
         (!ctx->peer_identity || strcmp(ctx->who.cert_identity, ctx->peer_identity) != 0))

@@ -17,6 +17,10 @@
 #include "store.h"
 
 #define REVOCATION_REFRESH_S 5
+/* How old the revoked list may grow while the directory cannot be read
+ * before authenticated calls are refused (CKR_DEVICE_ERROR, retry): a
+ * revocation made on another replica meanwhile would otherwise go unseen. */
+#define REVOCATION_STALE_S 300
 
 struct custody;
 
@@ -30,13 +34,21 @@ typedef struct services {
     char instance_id[128]; /* "": calls may name any bluemix-instance */
     ratelimit *rl;         /* failed token requests, per client address */
     ratelimit *prepare_rl; /* grep11.Custody/Prepare, which needs no token */
-    /* Revoked key ids, refreshed from the directory every few seconds so a
-     * revocation on another replica takes effect within that time (and at
-     * once on the replica that revoked). */
+    /* Revoked key ids, reloaded from the directory every few seconds by a
+     * thread of their own (never inside a call: a database that hangs must
+     * not stop calls that need no database), so a revocation on another
+     * replica takes effect within that time, and at once on the replica
+     * that revoked. A list older than REVOCATION_STALE_S is not trusted. */
     pthread_mutex_t rev_lock;
     uint8_t (*revoked)[AUTH_KEY_ID_LEN];
     size_t nrevoked;
-    uint64_t rev_refreshed_s;
+    uint64_t rev_loaded_s; /* CLOCK_MONOTONIC seconds of the last good reload; 0: none */
+    pthread_mutex_t dir_lock; /* the reloader's use of dir against its replacement */
+    pthread_cond_t rev_wake;
+    pthread_t rev_thread;
+    int rev_thread_started;
+    int rev_stop;
+    int rev_kick;
     struct custody *cust; /* master-key custody and audit (custody/custody.h) */
 } services;
 
@@ -55,6 +67,13 @@ CK_RV services_authorize(services *svc, rpc_ctx *ctx);
 
 /* Adds a key id to the local revocation list at once. */
 void services_note_revoked(services *svc, const uint8_t key_id[AUTH_KEY_ID_LEN]);
+/* revocations.c: the reloader thread (started by services_open, stopped by
+ * services_close) and one reload now (a failed one keeps the last list). */
+CK_RV services_revocations_start(services *svc);
+void services_revocations_stop(services *svc);
+void services_revocations_reload(services *svc);
+/* 1: revoked; 0: not; -1: unknown (the list is older than
+ * REVOCATION_STALE_S). Reads memory only: the list is reloaded by a thread. */
 int services_is_revoked(services *svc, const uint8_t key_id[AUTH_KEY_ID_LEN]);
 
 #endif

@@ -5,7 +5,15 @@
  *
  * Failing fast matters more than waiting: connect_timeout bounds a connect,
  * TCP keepalives and tcp_user_timeout bound a dead peer, and a lost
- * connection is reported as CKR_DEVICE_ERROR and replaced by the pool. */
+ * connection is reported as CKR_DEVICE_ERROR and replaced by the pool. A
+ * peer that is alive but does not answer (a frozen server: its kernel still
+ * acknowledges every packet, so no TCP timer fires) is bounded here: every
+ * statement is sent asynchronously and waited for at most
+ * PG_ANSWER_TIMEOUT_MS, after which the connection counts as broken. The
+ * server bounds its own side (statement_timeout, lock_timeout). */
+#include <errno.h>
+#include <poll.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +27,16 @@
 #define OID_INT8 20
 #define OID_TEXT 25
 
+/* Client-side bound on one statement's answer; the server's own limits
+ * are below it, so a live server answers with an error first. */
+#define PG_ANSWER_TIMEOUT_MS 10000
+#define PG_SERVER_LIMITS "-c statement_timeout=8000 -c lock_timeout=5000"
+
 struct db_conn {
     PGconn *pg;
     const db_config *cfg;
     bool prepared[DB_SLOTS];
+    bool timed_out; /* no answer in time: the connection is not reused */
 };
 
 struct db_rows {
@@ -79,8 +93,10 @@ static CK_RV pg_connect(const db_config *cfg, db_shared *sh, db_conn **out)
      * keyword overrides them (libpq: later entries win). */
     const char *keys[] = {"connect_timeout",     "keepalives",       "keepalives_idle",
                           "keepalives_interval", "keepalives_count", "tcp_user_timeout",
-                          "application_name",    "dbname",           NULL};
-    const char *vals[] = {timeout, "1", "5", "2", "2", "5000", "grep11-store", cfg->target, NULL};
+                          "application_name",    "options",          "dbname",
+                          NULL};
+    const char *vals[] = {timeout,        "1",         "5",          "2", "2", "5000",
+                          "grep11-store", PG_SERVER_LIMITS, cfg->target, NULL};
 
     (void)sh;
     snprintf(timeout, sizeof(timeout), "%u", cfg->connect_timeout_s);
@@ -105,7 +121,56 @@ static CK_RV pg_connect(const db_config *cfg, db_shared *sh, db_conn **out)
 
 static bool pg_broken(db_conn *c)
 {
-    return PQstatus(c->pg) != CONNECTION_OK;
+    return c->timed_out || PQstatus(c->pg) != CONNECTION_OK;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The answer to what was just sent (sent: the PQsend* call's result): its
+ * last result, or NULL when sending failed, the connection broke, or no
+ * answer came within PG_ANSWER_TIMEOUT_MS (then c->timed_out). */
+static PGresult *await(db_conn *c, int sent)
+{
+    PGresult *last = NULL, *r;
+    int64_t deadline = mono_ms() + PG_ANSWER_TIMEOUT_MS;
+    int flushing = 1;
+    if (!sent)
+        return NULL;
+    for (;;) {
+        if (flushing) {
+            int f = PQflush(c->pg);
+            if (f < 0)
+                break;
+            flushing = f == 1;
+        }
+        if (!flushing && !PQisBusy(c->pg)) {
+            r = PQgetResult(c->pg);
+            if (r == NULL)
+                return last;
+            PQclear(last);
+            last = r;
+            continue;
+        }
+        int64_t left = deadline - mono_ms();
+        if (left <= 0) {
+            c->timed_out = true;
+            pg_log(c->cfg, "statement", "no answer from the database in time");
+            break;
+        }
+        struct pollfd pfd = {PQsocket(c->pg), (short)(POLLIN | (flushing ? POLLOUT : 0)), 0};
+        int n = poll(&pfd, 1, (int)left);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (n > 0 && (pfd.revents & POLLIN) && !PQconsumeInput(c->pg))
+            break;
+    }
+    PQclear(last);
+    return NULL;
 }
 
 /* Maps a failed result (or none) to a CK_RV by SQLSTATE class. */
@@ -117,8 +182,9 @@ static CK_RV pg_rv(db_conn *c, PGresult *res, const char *what)
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return CKR_OK;
     state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    pg_log(c->cfg, what, res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg));
-    if (state == NULL || PQstatus(c->pg) != CONNECTION_OK)
+    if (!c->timed_out)
+        pg_log(c->cfg, what, res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg));
+    if (state == NULL || pg_broken(c))
         return CKR_DEVICE_ERROR;
     if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
         return STORE_RV_RETRY;
@@ -134,7 +200,7 @@ static CK_RV pg_rv(db_conn *c, PGresult *res, const char *what)
 
 static CK_RV simple(db_conn *c, const char *sql)
 {
-    PGresult *res = PQexec(c->pg, sql);
+    PGresult *res = await(c, PQsendQuery(c->pg, sql));
     CK_RV rv = pg_rv(c, res, sql);
 
     PQclear(res);
@@ -158,9 +224,9 @@ static void pg_rollback(db_conn *c)
 {
     PGresult *res;
 
-    if (PQstatus(c->pg) != CONNECTION_OK)
+    if (pg_broken(c))
         return;
-    res = PQexec(c->pg, "ROLLBACK");
+    res = await(c, PQsendQuery(c->pg, "ROLLBACK"));
     PQclear(res);
 }
 
@@ -266,11 +332,12 @@ static CK_RV run(db_conn *c, int slot, const char *sql, const db_arg *args, size
         goto out;
     }
     if (slot < 0) {
-        res = PQexecParams(c->pg, text, (int)nargs, pp.types, pp.values, pp.lengths, pp.formats, 1);
+        res = await(c, PQsendQueryParams(c->pg, text, (int)nargs, pp.types, pp.values, pp.lengths,
+                                         pp.formats, 1));
     } else {
         snprintf(name, sizeof(name), "g11s%d", slot);
         if (!c->prepared[slot]) {
-            res = PQprepare(c->pg, name, text, (int)nargs, pp.types);
+            res = await(c, PQsendPrepare(c->pg, name, text, (int)nargs, pp.types));
             rv = pg_rv(c, res, "prepare");
             PQclear(res);
             res = NULL;
@@ -278,7 +345,8 @@ static CK_RV run(db_conn *c, int slot, const char *sql, const db_arg *args, size
                 goto out;
             c->prepared[slot] = true;
         }
-        res = PQexecPrepared(c->pg, name, (int)nargs, pp.values, pp.lengths, pp.formats, 1);
+        res = await(c, PQsendQueryPrepared(c->pg, name, (int)nargs, pp.values, pp.lengths,
+                                           pp.formats, 1));
     }
     rv = pg_rv(c, res, "statement");
     if (rv != CKR_OK)

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -107,6 +109,115 @@ static void stored_key_references_fail_retryably(void **state)
     assert_int_equal(test_server_stop(&srv), 0);
 }
 
+typedef struct {
+    g11c_conn *c;
+    CK_RV rv;
+    double seconds;
+} stuck_call;
+
+static void *list_keys(void *arg)
+{
+    stuck_call *s = arg;
+    g11c_api_key_info *keys = NULL;
+    size_t n = 0;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    s->rv = g11c_admin_list_api_keys(s->c, &keys, &n);
+    s->seconds = test_seconds_since(&t0);
+    free(keys);
+    return NULL;
+}
+
+/* How long a call took, with its result. */
+static double timed(CK_RV *rv, CK_RV got, const struct timespec *t0)
+{
+    *rv = got;
+    return test_seconds_since(t0);
+}
+
+/* A frozen PostgreSQL (SIGSTOP: its kernel still acknowledges every
+ * packet, so no TCP timer fires) must not stop the HSM: Crypto calls that
+ * need no keystore, health and new tokens' use go on, past the reload of
+ * the revoked list that used to run inside calls; a keystore call stuck on
+ * the database lends its compute slot (one slot here) and ends in bounded
+ * time with CKR_DEVICE_ERROR. */
+static void frozen_database_stops_nothing_else(void **state)
+{
+    pg_server *pg = *state;
+    test_server srv;
+    char yaml[400];
+    static const char *const args[] = {"--workers", "1", NULL};
+    snprintf(yaml, sizeof(yaml), "store: \"%s\"\n", pg->url);
+    assert_int_equal(test_server_start(&srv, yaml, args), 0);
+    g11c_conn *c = test_connect(&srv, 0);
+    assert_non_null(c);
+    g11c_options o = {.address = srv.addr, .ca_file = srv.ca, .timeout_ms = 30000, .channels = 1};
+    g11c_conn *slow = NULL;
+    assert_int_equal(g11c_connect(&o, &slow), CKR_OK);
+    assert_int_equal(test_authenticate(slow, srv.apikey), CKR_OK);
+    static const CK_ULONG len = 32;
+    static const CK_BBOOL yes = CK_TRUE;
+    CK_ATTRIBUTE t[] = {{CKA_VALUE_LEN, (void *)&len, sizeof(len)},
+                        {CKA_SIGN, (void *)&yes, 1}};
+    g11c_mech gen = {.type = CKM_GENERIC_SECRET_KEY_GEN}, mac = {.type = CKM_SHA256_HMAC};
+    g11c_buf key = {0}, sum = {0}, sig = {0};
+    assert_int_equal(g11c_generate_key(c, &gen, t, 2, &key, &sum), CKR_OK);
+
+    assert_int_equal(pg_freeze(pg), 0);
+    /* A keystore call now hangs on the database: in the background. */
+    stuck_call stuck = {slow, CKR_OK, 0};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, list_keys, &stuck), 0);
+    usleep(300 * 1000);
+    uint8_t r[16];
+    struct timespec t0;
+    double worst = 0;
+    for (int round = 0; round < 2; round++) {
+        CK_RV rv;
+        int serving = 0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        double took = timed(&rv, g11c_generate_random(c, r, sizeof(r)), &t0);
+        assert_int_equal(rv, CKR_OK);
+        worst = took > worst ? took : worst;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        took = timed(&rv, g11c_sign_single(c, g11c_bytes_of(&key), &mac, (g11c_bytes){r, 16}, &sig),
+                     &t0);
+        assert_int_equal(rv, CKR_OK);
+        g11c_buf_free(&sig);
+        worst = took > worst ? took : worst;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        took = timed(&rv, g11c_health(c, &serving), &t0);
+        assert_int_equal(rv, CKR_OK);
+        worst = took > worst ? took : worst;
+        if (round == 0)
+            sleep(6); /* past the revoked list's reload period */
+    }
+    print_message("frozen database: the slowest Crypto/health call took %.3f s\n", worst);
+    assert_true(worst < 2.0); /* a bound on a stall, not a performance check */
+    assert_int_equal(pthread_join(th, NULL), 0);
+    print_message("frozen database: the keystore call answered 0x%lx after %.1f s\n",
+                  (unsigned long)stuck.rv, stuck.seconds);
+    assert_int_equal(stuck.rv, CKR_DEVICE_ERROR);
+    assert_true(stuck.seconds < 25);
+    assert_int_equal(pg_thaw(pg), 0);
+    g11c_api_key_info *keys = NULL;
+    size_t n = 0;
+    /* The database is back: keystore calls work again. */
+    CK_RV rv = CKR_DEVICE_ERROR;
+    for (int i = 0; i < 20 && rv != CKR_OK; i++) {
+        rv = g11c_admin_list_api_keys(c, &keys, &n);
+        if (rv != CKR_OK)
+            usleep(200 * 1000);
+    }
+    assert_int_equal(rv, CKR_OK);
+    free(keys);
+    g11c_buf_free(&key);
+    g11c_buf_free(&sum);
+    g11c_close(slow);
+    g11c_close(c);
+    assert_int_equal(test_server_stop(&srv), 0);
+}
+
 int main(void)
 {
     static pg_server pg;
@@ -120,6 +231,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate(keystores_fail_fast_and_recover, &pg),
         cmocka_unit_test_prestate(stored_key_references_fail_retryably, &pg),
+        cmocka_unit_test_prestate(frozen_database_stops_nothing_else, &pg),
     };
     int failed = cmocka_run_group_tests_name("grep11d on PostgreSQL", tests, NULL, NULL);
     pg_destroy(&pg);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,55 @@ int pg_stop(pg_server *s)
     snprintf(data, sizeof(data), "%s/data", s->dir);
     const char *args[] = {"-D", data, "-m", "fast", "-w", "stop", NULL};
     return run(s, "pg_ctl", args);
+}
+
+/* Signals the postmaster (first line of postmaster.pid) and its children. */
+static int signal_cluster(pg_server *s, int sig)
+{
+    char path[128], line[64];
+    snprintf(path, sizeof(path), "%s/data/postmaster.pid", s->dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int ok = fgets(line, sizeof(line), f) != NULL;
+    fclose(f);
+    pid_t pm = ok ? (pid_t)atoi(line) : 0;
+    if (pm <= 0)
+        return -1;
+    DIR *d = opendir("/proc");
+    if (!d)
+        return -1;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        pid_t pid = (pid_t)atoi(e->d_name);
+        char stat[512];
+        if (pid <= 0)
+            continue;
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        FILE *sf = fopen(path, "r");
+        if (!sf)
+            continue;
+        size_t n = fread(stat, 1, sizeof(stat) - 1, sf);
+        fclose(sf);
+        stat[n] = '\0';
+        const char *close = strrchr(stat, ')'); /* the name may hold spaces */
+        int ppid = 0;
+        char state;
+        if (close && sscanf(close + 1, " %c %d", &state, &ppid) == 2 && ppid == (int)pm)
+            kill(pid, sig);
+    }
+    closedir(d);
+    return kill(pm, sig);
+}
+
+int pg_freeze(pg_server *s)
+{
+    return signal_cluster(s, SIGSTOP);
+}
+
+int pg_thaw(pg_server *s)
+{
+    return signal_cluster(s, SIGCONT);
 }
 
 static int create_db(pg_server *s)

@@ -20,6 +20,10 @@ int pg_start(pg_server *s);
 /* Stops (fast shutdown: clients disconnected) / starts the same cluster. */
 int pg_stop(pg_server *s);
 int pg_resume(pg_server *s);
+/* SIGSTOP / SIGCONT to the postmaster and every backend: a server that is
+ * alive (its kernel still answers TCP) but answers nothing. */
+int pg_freeze(pg_server *s);
+int pg_thaw(pg_server *s);
 /* Stops the server if running and removes the directory. */
 void pg_destroy(pg_server *s);
 
