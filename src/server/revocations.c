@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "directory.h"
 #include "services.h"
 
 static uint64_t mono_s(void)
@@ -26,10 +27,30 @@ static int id_cmp(const void *a, const void *b)
  * The list is complete: a revoked key's tokens must stay refused for as
  * long as any of them can be valid, and revoked records are never deleted,
  * so every one of them is kept (16 bytes each), sorted for lookups. */
+/* One cheap indexed read tells whether the database answers. */
+static void probe_store(services *svc)
+{
+    store_ks_info info;
+    CK_RV rv = store_keystore_lookup(svc->st, &directory_keystore, &info);
+    pthread_mutex_lock(&svc->rev_lock);
+    svc->store_ok = rv == CKR_OK || rv == CKR_TOKEN_NOT_PRESENT;
+    svc->store_checked_s = mono_s();
+    pthread_mutex_unlock(&svc->rev_lock);
+}
+
+int services_store_ok(services *svc)
+{
+    pthread_mutex_lock(&svc->rev_lock);
+    int ok = svc->store_ok && mono_s() <= svc->store_checked_s + 3 * REVOCATION_REFRESH_S;
+    pthread_mutex_unlock(&svc->rev_lock);
+    return ok;
+}
+
 void services_revocations_reload(services *svc)
 {
     directory_entry *all = NULL;
     size_t n = 0;
+    probe_store(svc);
     pthread_mutex_lock(&svc->dir_lock);
     CK_RV rv = svc->dir ? directory_list(svc->dir, &all, &n) : CKR_GREP11_LOCKED;
     pthread_mutex_unlock(&svc->dir_lock);
@@ -115,8 +136,7 @@ CK_RV services_revocations_start(services *svc)
      * must not slip through while the thread starts); under custody the
      * directory comes at unlock (services_set_identity). */
     svc->rev_loaded_s = mono_s();
-    if (svc->dir)
-        services_revocations_reload(svc);
+    services_revocations_reload(svc);
     if (pthread_create(&svc->rev_thread, NULL, revocation_loop, svc) != 0)
         return CKR_HOST_MEMORY;
     svc->rev_thread_started = 1;

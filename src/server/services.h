@@ -49,6 +49,11 @@ typedef struct services {
     int rev_thread_started;
     int rev_stop;
     int rev_kick;
+    /* Whether the keystore database answered the reloader's last look
+     * (revocations.c), for health and readiness without a query of their
+     * own: a probe that hangs would make them hang too. */
+    int store_ok;
+    uint64_t store_checked_s; /* CLOCK_MONOTONIC seconds */
     struct custody *cust; /* master-key custody and audit (custody/custody.h) */
 } services;
 
@@ -72,6 +77,8 @@ void services_note_revoked(services *svc, const uint8_t key_id[AUTH_KEY_ID_LEN])
 CK_RV services_revocations_start(services *svc);
 void services_revocations_stop(services *svc);
 void services_revocations_reload(services *svc);
+/* 1 when the keystore database answered within the last few reloads. */
+int services_store_ok(services *svc);
 /* 1: revoked; 0: not; -1: unknown (the list is older than
  * REVOCATION_STALE_S). Reads memory only: the list is reloaded by a thread. */
 int services_is_revoked(services *svc, const uint8_t key_id[AUTH_KEY_ID_LEN]);

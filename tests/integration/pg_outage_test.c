@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "health.pb-c.h"
 #include "pgharness.h"
 
 static const uint8_t PRIV[16] = {0xa1, 2};
@@ -25,6 +26,37 @@ static CK_RV put(g11c_conn *c, uint8_t id[16])
     CK_ATTRIBUTE a[] = {{CKA_LABEL, "pg", 2}, {CKA_PRIVATE, &no, 1}};
     uint8_t blob[3] = {1, 2, 3};
     return g11c_store_create_object(c, PUB, NULL, (g11c_bytes){blob, 3}, a, 2, id, NULL);
+}
+
+/* The health status of one service: 1 SERVING, 0 NOT_SERVING, -1 error. */
+static int service_health(g11c_conn *c, const char *service)
+{
+    Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+    req.service = (char *)service;
+    uint8_t buf[128];
+    size_t n = grpc__health__v1__health_check_request__pack(&req, buf);
+    g11c_buf reply = {0};
+    if (g11c_raw_call(c, "/grpc.health.v1.Health/Check", buf, n, &reply) != CKR_OK)
+        return -1;
+    Grpc__Health__V1__HealthCheckResponse *r =
+        grpc__health__v1__health_check_response__unpack(NULL, reply.len, reply.ptr);
+    int st = !r ? -1
+             : r->status == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING ? 1
+                                                                                           : 0;
+    grpc__health__v1__health_check_response__free_unpacked(r, NULL);
+    g11c_buf_free(&reply);
+    return st;
+}
+
+/* Waits up to 15 s for service to report want. */
+static int health_becomes(g11c_conn *c, const char *service, int want)
+{
+    for (int i = 0; i < 150; i++) {
+        if (service_health(c, service) == want)
+            return 1;
+        usleep(100 * 1000);
+    }
+    return 0;
 }
 
 static void keystores_fail_fast_and_recover(void **state)
@@ -50,8 +82,14 @@ static void keystores_fail_fast_and_recover(void **state)
     assert_true(took < 10.0); /* a bound on a hang, not a performance check */
     uint8_t r[16];
     assert_int_equal(g11c_generate_random(c, r, sizeof(r)), CKR_OK);
+    /* Health says so per service: the keystore is down, Crypto is not. */
+    assert_true(health_becomes(c, "grep11.Store", 0));
+    assert_int_equal(service_health(c, "grep11.Auth"), 0);
+    assert_int_equal(service_health(c, "grep11.Crypto"), 1);
+    assert_int_equal(service_health(c, ""), 1);
 
     assert_int_equal(pg_resume(pg), 0);
+    assert_true(health_becomes(c, "grep11.Store", 1));
     assert_int_equal(g11c_store_get_object(c, PUB, NULL, id, &o), CKR_OK);
     g11c_stored_object_free(&o);
     assert_int_equal(put(c, id), CKR_OK);

@@ -1,7 +1,9 @@
 /* GET /healthz and GET /readyz, for load balancers and orchestrators.
  * healthz: the process answers. readyz: it can serve calls now (unlocked,
  * the keystore database answering; the self-tests passed, or it would not
- * have started), 503 with the reason otherwise. */
+ * have started), 503 with the reason otherwise. The database's state is
+ * the revocation reloader's last look (services_store_ok): a probe of our
+ * own would hang with a frozen database, and so would the balancer. */
 #include <cjson/cJSON.h>
 
 #include "custody.h"
@@ -28,11 +30,10 @@ void http_healthz(http_request *r, http_response *out)
 void http_readyz(http_request *r, http_response *out)
 {
     services *svc = http_services(r);
-    store_ks_info info;
     if (!custody_unlocked(svc->cust)) {
         status_json(out, 503, "not ready", "locked: key owners have not unlocked the instance");
         out->retry_after_s = 5;
-    } else if (store_keystore_lookup(svc->st, &directory_keystore, &info) != CKR_OK) {
+    } else if (!services_store_ok(svc)) {
         status_json(out, 503, "not ready", "the keystore database does not answer");
         out->retry_after_s = 1;
     } else {
