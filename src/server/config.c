@@ -8,9 +8,22 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "devsetup.h"
 #include "directory.h"
 #include "journal.h"
 #include "version.h"
+
+void config_tls_paths(const server_config *cfg, char *cert, size_t cert_cap, char *key,
+                      size_t key_cap)
+{
+    if (cfg->tls_cert) {
+        snprintf(cert, cert_cap, "%s", cfg->tls_cert);
+        snprintf(key, key_cap, "%s", cfg->tls_key);
+    } else {
+        snprintf(cert, cert_cap, "%s/%s/server.pem", cfg->data_dir, DEV_TLS_DIR);
+        snprintf(key, key_cap, "%s/%s/server-key.pem", cfg->data_dir, DEV_TLS_DIR);
+    }
+}
 
 void config_defaults(server_config *cfg)
 {

@@ -51,6 +51,11 @@ void config_engine_policy(const server_config *cfg, engine_policy *pol);
  * keystores are exempt. */
 void config_store_options(const server_config *cfg, store_options *so);
 
+/* The server certificate and key files: tls.cert and tls.key, or under
+ * --dev the ones it made in DIR/tls. Shared by both listeners. */
+void config_tls_paths(const server_config *cfg, char *cert, size_t cert_cap, char *key,
+                      size_t key_cap);
+
 /* Fills compiled-in defaults. */
 void config_defaults(server_config *cfg);
 

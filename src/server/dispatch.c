@@ -159,8 +159,8 @@ CK_RV rpc_invoke(rpc_ctx *ctx, const rpc_method *m, const uint8_t *req, size_t l
     /* Keystore and identity calls wait on the database: they lend their
      * compute slot meanwhile, so a database that hangs takes no slot from
      * the calls that need none. */
-    int waits = strncmp(m->path, "/grep11.Store/", 14) == 0 ||
-                strncmp(m->path, "/grep11.Admin/", 14) == 0;
+    int waits =
+        strncmp(m->path, "/grep11.Store/", 14) == 0 || strncmp(m->path, "/grep11.Admin/", 14) == 0;
     if (rv == CKR_OK) {
         if (waits)
             rpc_io_begin(ctx);

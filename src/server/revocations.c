@@ -167,4 +167,3 @@ void services_note_revoked(services *svc, const uint8_t key_id[AUTH_KEY_ID_LEN])
     }
     pthread_mutex_unlock(&svc->rev_lock);
 }
-

@@ -42,7 +42,7 @@ typedef struct services {
     pthread_mutex_t rev_lock;
     uint8_t (*revoked)[AUTH_KEY_ID_LEN];
     size_t nrevoked;
-    uint64_t rev_loaded_s; /* CLOCK_MONOTONIC seconds of the last good reload; 0: none */
+    uint64_t rev_loaded_s;    /* CLOCK_MONOTONIC seconds of the last good reload; 0: none */
     pthread_mutex_t dir_lock; /* the reloader's use of dir against its replacement */
     pthread_cond_t rev_wake;
     pthread_t rev_thread;
@@ -54,7 +54,7 @@ typedef struct services {
      * own: a probe that hangs would make them hang too. */
     int store_ok;
     uint64_t store_checked_s; /* CLOCK_MONOTONIC seconds */
-    struct custody *cust; /* master-key custody and audit (custody/custody.h) */
+    struct custody *cust;     /* master-key custody and audit (custody/custody.h) */
 } services;
 
 CK_RV services_open(const server_config *cfg, engine *eng, services **out, char *err,

@@ -617,13 +617,7 @@ static grpc_server_credentials *make_credentials(const server_config *cfg, char 
     if (cfg->insecure)
         return grpc_insecure_server_credentials_create();
     char cert_path[4200], key_path[4200];
-    if (cfg->tls_cert) {
-        snprintf(cert_path, sizeof(cert_path), "%s", cfg->tls_cert);
-        snprintf(key_path, sizeof(key_path), "%s", cfg->tls_key);
-    } else {
-        snprintf(cert_path, sizeof(cert_path), "%s/%s/server.pem", cfg->data_dir, DEV_TLS_DIR);
-        snprintf(key_path, sizeof(key_path), "%s/%s/server-key.pem", cfg->data_dir, DEV_TLS_DIR);
-    }
+    config_tls_paths(cfg, cert_path, sizeof(cert_path), key_path, sizeof(key_path));
     size_t key_len = 0;
     char *cert = file_read_all(cert_path, 1 << 20, NULL);
     char *key = file_read_all(key_path, 1 << 20, &key_len);

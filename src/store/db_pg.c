@@ -13,10 +13,10 @@
  * server bounds its own side (statement_timeout, lock_timeout). */
 #include <errno.h>
 #include <poll.h>
-#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -91,12 +91,13 @@ static CK_RV pg_connect(const db_config *cfg, db_shared *sh, db_conn **out)
     db_conn *c;
     /* Our defaults come before dbname so that a conninfo naming the same
      * keyword overrides them (libpq: later entries win). */
-    const char *keys[] = {"connect_timeout",     "keepalives",       "keepalives_idle",
-                          "keepalives_interval", "keepalives_count", "tcp_user_timeout",
-                          "application_name",    "options",          "dbname",
-                          NULL};
-    const char *vals[] = {timeout,        "1",         "5",          "2", "2", "5000",
-                          "grep11-store", PG_SERVER_LIMITS, cfg->target, NULL};
+    const char *keys[] = {"connect_timeout",  "keepalives",
+                          "keepalives_idle",  "keepalives_interval",
+                          "keepalives_count", "tcp_user_timeout",
+                          "application_name", "options",
+                          "dbname",           NULL};
+    const char *vals[] = {timeout,          "1",         "5", "2", "2", "5000", "grep11-store",
+                          PG_SERVER_LIMITS, cfg->target, NULL};
 
     (void)sh;
     snprintf(timeout, sizeof(timeout), "%u", cfg->connect_timeout_s);
@@ -345,8 +346,8 @@ static CK_RV run(db_conn *c, int slot, const char *sql, const db_arg *args, size
                 goto out;
             c->prepared[slot] = true;
         }
-        res = await(c, PQsendQueryPrepared(c->pg, name, (int)nargs, pp.values, pp.lengths,
-                                           pp.formats, 1));
+        res = await(
+            c, PQsendQueryPrepared(c->pg, name, (int)nargs, pp.values, pp.lengths, pp.formats, 1));
     }
     rv = pg_rv(c, res, "statement");
     if (rv != CKR_OK)

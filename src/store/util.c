@@ -5,6 +5,7 @@
 
 #include <openssl/rand.h>
 
+#include "grep11/hex.h"
 #include "internal.h"
 
 int64_t store_now_us(void)
@@ -98,17 +99,6 @@ void store_uuid_format(const store_uuid *u, char out[37])
     out[o] = '\0';
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 bool store_uuid_parse(const char *s, store_uuid *out)
 {
     store_uuid u;
@@ -122,8 +112,8 @@ bool store_uuid_parse(const char *s, store_uuid *out)
             if (s[o++] != '-')
                 return false;
         }
-        hi = hexval(s[o]);
-        lo = hexval(s[o + 1]);
+        hi = grep11_hex_digit(s[o]);
+        lo = grep11_hex_digit(s[o + 1]);
         if (hi < 0 || lo < 0)
             return false;
         u.b[i] = (unsigned char)(hi << 4 | lo);

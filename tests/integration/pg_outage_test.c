@@ -1,13 +1,13 @@
 /* grep11d on PostgreSQL, and PostgreSQL going away: keystore calls fail fast
  * with CKR_DEVICE_ERROR, Crypto calls that need no keystore keep working,
  * and everything recovers when the database is back. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,9 +40,9 @@ static int service_health(g11c_conn *c, const char *service)
         return -1;
     Grpc__Health__V1__HealthCheckResponse *r =
         grpc__health__v1__health_check_response__unpack(NULL, reply.len, reply.ptr);
-    int st = !r ? -1
+    int st = !r                                                                              ? -1
              : r->status == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING ? 1
-                                                                                           : 0;
+                                                                                             : 0;
     grpc__health__v1__health_check_response__free_unpacked(r, NULL);
     g11c_buf_free(&reply);
     return st;
@@ -110,16 +110,15 @@ static void stored_key_references_fail_retryably(void **state)
     g11c_conn *admin = test_connect(&srv, 0);
     static const char *const roles[] = {"crypto", "keystore-so", "keystore-user"};
     const uint8_t both[2][16] = {{0xa1, 2}, {0xa2, 2}};
-    assert_int_equal(g11c_admin_create_api_key(admin, "app", roles, 3, both, 2, NULL, key,
-                                               sizeof(key), NULL),
-                     CKR_OK);
+    assert_int_equal(
+        g11c_admin_create_api_key(admin, "app", roles, 3, both, 2, NULL, key, sizeof(key), NULL),
+        CKR_OK);
     g11c_conn *c = test_connect_as(&srv, 0, key);
     assert_non_null(c);
     assert_int_equal(g11c_store_init_keystores(c, PRIV, PUB, "refs", NULL), CKR_OK);
     static const CK_ULONG len = 32;
     static const CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-    CK_ATTRIBUTE t[] = {{CKA_VALUE_LEN, (void *)&len, sizeof(len)},
-                        {CKA_ENCRYPT, (void *)&yes, 1}};
+    CK_ATTRIBUTE t[] = {{CKA_VALUE_LEN, (void *)&len, sizeof(len)}, {CKA_ENCRYPT, (void *)&yes, 1}};
     g11c_mech gen = {.type = CKM_AES_KEY_GEN}, ecb = {.type = CKM_AES_ECB};
     g11c_buf blob = {0}, sum = {0}, out = {0};
     assert_int_equal(g11c_generate_key(c, &gen, t, 2, &blob, &sum), CKR_OK);
@@ -195,8 +194,7 @@ static void frozen_database_stops_nothing_else(void **state)
     assert_int_equal(test_authenticate(slow, srv.apikey), CKR_OK);
     static const CK_ULONG len = 32;
     static const CK_BBOOL yes = CK_TRUE;
-    CK_ATTRIBUTE t[] = {{CKA_VALUE_LEN, (void *)&len, sizeof(len)},
-                        {CKA_SIGN, (void *)&yes, 1}};
+    CK_ATTRIBUTE t[] = {{CKA_VALUE_LEN, (void *)&len, sizeof(len)}, {CKA_SIGN, (void *)&yes, 1}};
     g11c_mech gen = {.type = CKM_GENERIC_SECRET_KEY_GEN}, mac = {.type = CKM_SHA256_HMAC};
     g11c_buf key = {0}, sum = {0}, sig = {0};
     assert_int_equal(g11c_generate_key(c, &gen, t, 2, &key, &sum), CKR_OK);

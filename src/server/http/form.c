@@ -2,18 +2,8 @@
  * split at '&', names and values %-decoded with '+' as a space. */
 #include <string.h>
 
+#include "grep11/hex.h"
 #include "http.h"
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Decodes in[0..n) into out (cap bytes, NUL-terminated); -1 when it does
  * not fit or holds a broken %-escape or a NUL. */
@@ -29,7 +19,7 @@ static int decode(const char *in, size_t n, char *out, size_t cap)
         } else if (c == '%') {
             if (n - i < 3)
                 return -1;
-            int hi = hexval(in[i + 1]), lo = hexval(in[i + 2]);
+            int hi = grep11_hex_digit(in[i + 1]), lo = grep11_hex_digit(in[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             c = hi << 4 | lo;

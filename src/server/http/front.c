@@ -324,14 +324,7 @@ int http_front_start(const server_config *cfg, services *svc, http_front **out,
         flags |= MHD_USE_IPv6;
     if (!cfg->insecure) {
         char cert_path[4200], key_path[4200];
-        if (cfg->tls_cert) {
-            snprintf(cert_path, sizeof(cert_path), "%s", cfg->tls_cert);
-            snprintf(key_path, sizeof(key_path), "%s", cfg->tls_key);
-        } else {
-            snprintf(cert_path, sizeof(cert_path), "%s/%s/server.pem", cfg->data_dir, DEV_TLS_DIR);
-            snprintf(key_path, sizeof(key_path), "%s/%s/server-key.pem", cfg->data_dir,
-                     DEV_TLS_DIR);
-        }
+        config_tls_paths(cfg, cert_path, sizeof(cert_path), key_path, sizeof(key_path));
         f->cert = file_read_all(cert_path, 1 << 20, NULL);
         f->key = file_read_all(key_path, 1 << 20, &f->key_len);
         if (!f->cert || !f->key) {
