@@ -381,20 +381,35 @@ CK_RV journal_imprint(store *st, const uint8_t *spki, size_t spki_len, const cha
     return rv;
 }
 
-/* ---- nonces: record id = nonce, blob = u64 expiry ------------------------ */
+/* ---- nonces: record id = nonce, blob = u64 expiry (s) || u64 birth (ns) --
+ * The birth time orders eviction: expiries share a second, so "oldest" by
+ * expiry alone picked an arbitrary nonce among those of one second. Rows
+ * of 8 bytes (written before the birth time was kept) count as born at the
+ * start of their second. */
 
 typedef struct {
     uint8_t id[CUSTODY_MAX_NONCES * 2][16];
     uint64_t exp[CUSTODY_MAX_NONCES * 2];
+    uint64_t born[CUSTODY_MAX_NONCES * 2];
     size_t n;
 } nonce_list;
 
 static uint64_t nonce_expiry(const uint8_t *blob, size_t len)
 {
-    uint64_t exp = 0;
-    for (size_t i = 0; i < 8 && len == 8; i++)
-        exp = exp << 8 | blob[i];
-    return exp;
+    cr_buf r;
+    cr_init(&r, blob, len);
+    uint64_t exp = cr_u64(&r);
+    return r.err ? 0 : exp;
+}
+
+static uint64_t nonce_born(const uint8_t *blob, size_t len)
+{
+    cr_buf r;
+    cr_init(&r, blob, len);
+    uint64_t exp = cr_u64(&r), born = cr_u64(&r);
+    if (!r.err)
+        return born;
+    return exp > CUSTODY_NONCE_TTL_S ? (exp - CUSTODY_NONCE_TTL_S) * 1000000000ULL : 0;
 }
 
 static CK_RV nonce_collect(void *arg, const uint8_t *id, size_t idlen, const uint8_t *blob,
@@ -406,7 +421,8 @@ static CK_RV nonce_collect(void *arg, const uint8_t *id, size_t idlen, const uin
     if (l->n == sizeof(l->exp) / sizeof(l->exp[0]))
         return CKR_BUFFER_TOO_SMALL; /* enough to evict from; the rest next time */
     memcpy(l->id[l->n], id, 16);
-    l->exp[l->n++] = nonce_expiry(blob, len);
+    l->exp[l->n] = nonce_expiry(blob, len);
+    l->born[l->n++] = nonce_born(blob, len);
     return CKR_OK;
 }
 
@@ -423,16 +439,16 @@ static CK_RV nonce_make_room(store *st, uint64_t now)
     for (size_t i = 0; rv == CKR_OK && i < l->n; i++)
         if (l->exp[i] < now) {
             rv = journal_del(st, "nonce", l->id[i], 16);
-            l->exp[i] = UINT64_MAX; /* gone: never the oldest below */
+            l->born[i] = UINT64_MAX; /* gone: never the oldest below */
             live--;
         }
     while (rv == CKR_OK && live >= CUSTODY_MAX_NONCES) {
         size_t oldest = 0;
         for (size_t i = 1; i < l->n; i++)
-            if (l->exp[i] < l->exp[oldest])
+            if (l->born[i] < l->born[oldest])
                 oldest = i;
         rv = journal_del(st, "nonce", l->id[oldest], 16);
-        l->exp[oldest] = UINT64_MAX;
+        l->born[oldest] = UINT64_MAX;
         live--;
     }
     if (rv == CKR_GREP11_MISSING) /* another replica was quicker */
@@ -443,16 +459,22 @@ static CK_RV nonce_make_room(store *st, uint64_t now)
 
 CK_RV journal_nonce_new(store *st, uint8_t nonce[16])
 {
-    uint8_t blob[8];
-    uint64_t now = (uint64_t)time(NULL), exp = now + CUSTODY_NONCE_TTL_S;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec, exp = now + CUSTODY_NONCE_TTL_S;
+    uint64_t born = now * 1000000000ULL + (uint64_t)ts.tv_nsec;
     CK_RV rv = nonce_make_room(st, now);
     if (rv != CKR_OK)
         return rv;
     if (RAND_bytes(nonce, 16) != 1)
         return CKR_DEVICE_ERROR;
-    for (int i = 0; i < 8; i++)
-        blob[i] = (uint8_t)(exp >> (56 - 8 * i));
-    return journal_put(st, "nonce", nonce, 16, blob, 8);
+    cw_buf w;
+    cw_init(&w, 16);
+    cw_u64(&w, exp);
+    cw_u64(&w, born);
+    rv = w.err ? CKR_HOST_MEMORY : journal_put(st, "nonce", nonce, 16, w.p, w.len);
+    cw_free(&w);
+    return rv;
 }
 
 CK_RV journal_nonce_take(store *st, const uint8_t nonce[16])
