@@ -379,6 +379,8 @@ typedef struct grep11_ck_hkdf_params {
 #define CKR_GREP11_MISSING (CKR_VENDOR_DEFINED_GREP11 + 0x100UL)           /* no such object */
 #define CKR_GREP11_PERMISSION_DENIED (CKR_VENDOR_DEFINED_GREP11 + 0x101UL) /* role or grant */
 #define CKR_GREP11_RATE_LIMITED (CKR_VENDOR_DEFINED_GREP11 + 0x102UL)      /* retry later */
+/* A write's RequestID was used before for a different request. */
+#define CKR_GREP11_REQUEST_REUSED (CKR_VENDOR_DEFINED_GREP11 + 0x103UL)
 /* Master-key custody (0x110..0x11f). */
 #define CKR_GREP11_LOCKED (CKR_VENDOR_DEFINED_GREP11 + 0x110UL)          /* unlock first; retry */
 #define CKR_GREP11_STALE_COMMAND (CKR_VENDOR_DEFINED_GREP11 + 0x111UL)   /* epoch or nonce */

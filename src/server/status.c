@@ -50,6 +50,8 @@ grpc_status_code status_code_for_rv(CK_RV rv)
         return GRPC_STATUS_RESOURCE_EXHAUSTED;
     case CKR_IBM_GREP11_CONFLICT:
         return GRPC_STATUS_ABORTED;
+    case CKR_GREP11_REQUEST_REUSED:
+        return GRPC_STATUS_ALREADY_EXISTS;
     case CKR_GREP11_MISSING:
         return GRPC_STATUS_NOT_FOUND;
     case CKR_HOST_MEMORY:
