@@ -111,6 +111,30 @@ CK_RV objrow_index(db_ctx *db, const ks_ctx *k, const store_uuid *id, const CK_A
                    CK_ULONG nattrs, bool replace);
 void objrow_clear(store_object *o);
 
+/* Creates and replaces r's rows in keystore k within the caller's
+ * transaction, strictly (the first failure ends it, u[i].rv records it),
+ * and charges k for them (object.c). */
+CK_RV objects_write_rows(db_ctx *db, const ks_ctx *k, const store_rows *r);
+
+/* ---- what commits with a write (tied.c) --------------------------------- */
+
+typedef struct tied {
+    store_with *w; /* NULL: nothing */
+    ks_ctx also_k; /* the also keystore, resolved before the transaction */
+    bool have_also;
+} tied;
+
+/* Before the transaction. w may be NULL. */
+CK_RV tied_open(store *st, store_with *w, tied *t);
+void tied_close(tied *t);
+/* In the transaction, before the write: the recorded answer to w's
+ * request, if any (w->replayed; *obj and *version set), or
+ * CKR_GREP11_REQUEST_REUSED. */
+CK_RV tied_lookup(db_ctx *db, const ks_ctx *k, tied *t, store_uuid *obj, uint64_t *version);
+/* In the transaction, after the write of obj at version (0: destroyed):
+ * the request record and the also rows. */
+CK_RV tied_commit(db_ctx *db, const ks_ctx *k, tied *t, const store_uuid *obj, uint64_t version);
+
 /* ---- quotas (quota.c) --------------------------------------------------- */
 
 void quota_init(quota *q, const store_options *opt);

@@ -257,6 +257,8 @@ static CK_RV write_ks(db_ctx *db, void *arg)
     return db_exec(db, slot, sql_text[slot], a, i, NULL);
 }
 
+/* The request records go too: a write resent after a wipe is applied to
+ * the new keystore, not answered with an object that no longer exists. */
 static CK_RV delete_objects(db_ctx *db, const store_uuid *ks)
 {
     db_arg a = DB_UUID(ks);
@@ -265,6 +267,8 @@ static CK_RV delete_objects(db_ctx *db, const store_uuid *ks)
     rv = db_exec(db, SQL_ATTR_DELETE_ALL, sql_text[SQL_ATTR_DELETE_ALL], &a, 1, NULL);
     if (rv == CKR_OK)
         rv = db_exec(db, SQL_OBJ_DELETE_ALL, sql_text[SQL_OBJ_DELETE_ALL], &a, 1, NULL);
+    if (rv == CKR_OK)
+        rv = db_exec(db, SQL_REQ_DELETE_ALL, sql_text[SQL_REQ_DELETE_ALL], &a, 1, NULL);
     return rv;
 }
 

@@ -14,6 +14,8 @@ typedef struct create_arg {
     const store_new_object *objs;
     size_t n;
     const store_uuid *ids;
+    tied *t;                /* NULL, or with one object (store_object_create_with) */
+    store_uuid replay_id;   /* when t->w->replayed */
 } create_arg;
 
 static CK_RV insert_one(db_ctx *db, const ks_ctx *k, const store_new_object *o,
@@ -63,11 +65,19 @@ static CK_RV create_txn(db_ctx *db, void *arg)
 {
     create_arg *c = arg;
     int64_t bytes = 0;
-    CK_RV rv;
+    uint64_t version = 0;
+    CK_RV rv = CKR_OK;
 
+    if (c->t != NULL) {
+        rv = tied_lookup(db, c->k, c->t, &c->replay_id, &version);
+        if (rv != CKR_OK || c->t->w->replayed)
+            return rv;
+    }
     rv = insert_all(db, c, &bytes);
     if (rv == CKR_OK)
         rv = quota_charge(db, c->k, (int64_t)c->n, bytes);
+    if (rv == CKR_OK && c->t != NULL)
+        rv = tied_commit(db, c->k, c->t, &c->ids[0], 1);
     return rv;
 }
 
@@ -96,6 +106,8 @@ typedef struct update_arg {
     size_t blob_len;
     const CK_ATTRIBUTE *attrs;
     CK_ULONG nattrs;
+    tied *t;          /* NULL: nothing commits with it */
+    uint64_t version; /* out: the new version (or the recorded one) */
 } update_arg;
 
 static CK_RV update_row(db_ctx *db, const update_arg *u, int64_t *delta);
@@ -120,7 +132,8 @@ static CK_RV update_each(db_ctx *db, const ks_ctx *k, store_blob_update *u, size
     outcomes_reset(u, m);
     *delta = 0;
     for (size_t i = 0; i < m && rv == CKR_OK; i++) {
-        update_arg ua = {k, &u[i].uuid, u[i].expected_version, u[i].blob, u[i].blob_len, NULL, 0};
+        update_arg ua = {k,    &u[i].uuid, u[i].expected_version, u[i].blob, u[i].blob_len,
+                         NULL, 0,          NULL,                  0};
         int64_t d = 0;
         CK_RV r = update_row(db, &ua, &d);
         bool stale = r == CKR_IBM_GREP11_CONFLICT || r == CKR_IBM_GREP11_MISSING;
@@ -164,12 +177,31 @@ static CK_RV check_updates(const store_blob_update *u, size_t m)
     return rv;
 }
 
+CK_RV objects_write_rows(db_ctx *db, const ks_ctx *k, const store_rows *r)
+{
+    create_update_arg x = {{k, r->objs, r->n, r->ids, NULL, {{0}}}, r->u, r->m};
+    CK_RV rv = CKR_OK;
+
+    if (r->n + r->m == 0)
+        return CKR_OK;
+    if ((r->n > 0 && (r->objs == NULL || r->ids == NULL)) || (r->m > 0 && r->u == NULL) ||
+        r->n > STORE_MAX_BATCH || r->m > STORE_MAX_BATCH - r->n)
+        return CKR_ARGUMENTS_BAD;
+    for (size_t i = 0; i < r->n && rv == CKR_OK; i++)
+        rv = check_new(&r->objs[i]);
+    if (rv == CKR_OK)
+        rv = check_updates(r->u, r->m);
+    if (rv == CKR_OK)
+        rv = create_update_txn(db, &x);
+    return rv;
+}
+
 /* n objects to create (ids NULL: fresh random UUIDs; otherwise the
  * caller's, and the primary key then refuses a duplicate:
  * CKR_IBM_GREP11_CONFLICT) and m blobs to replace, in one transaction. */
 static CK_RV create_objects(store *st, const store_uuid *ks, const store_password *pw,
                             const store_new_object *objs, size_t n, const store_uuid *given,
-                            store_uuid *out_uuids, store_blob_update *u, size_t m)
+                            store_uuid *out_uuids, store_blob_update *u, size_t m, tied *t)
 {
     store_uuid *ids = NULL;
     create_update_arg x;
@@ -200,8 +232,10 @@ static CK_RV create_objects(store *st, const store_uuid *ks, const store_passwor
         rv = store_new_uuid(&ids[i]);
     if (rv != CKR_OK)
         goto out;
-    x = (create_update_arg){{&k, objs, n, ids}, u, m};
+    x = (create_update_arg){{&k, objs, n, ids, t, {{0}}}, u, m};
     rv = pool_txn(&st->pl, true, m ? create_update_txn : create_txn, m ? (void *)&x : &x.c);
+    if (rv == CKR_OK && t != NULL && t->w->replayed)
+        ids[0] = x.c.replay_id;
     if (rv == CKR_OK && out_uuids != NULL && n > 0)
         memcpy(out_uuids, ids, n * sizeof(*ids));
 out:
@@ -215,7 +249,7 @@ CK_RV store_object_create_batch(store *st, const store_uuid *ks, const store_pas
 {
     if (n == 0 || out_uuids == NULL)
         return CKR_ARGUMENTS_BAD;
-    return create_objects(st, ks, pw, objs, n, NULL, out_uuids, NULL, 0);
+    return create_objects(st, ks, pw, objs, n, NULL, out_uuids, NULL, 0, NULL);
 }
 
 CK_RV store_object_create_update(store *st, const store_uuid *ks, const store_password *pw,
@@ -224,7 +258,7 @@ CK_RV store_object_create_update(store *st, const store_uuid *ks, const store_pa
 {
     if (n > 0 && ids == NULL && out_uuids == NULL)
         return CKR_ARGUMENTS_BAD;
-    return create_objects(st, ks, pw, objs, n, ids, out_uuids, u, m);
+    return create_objects(st, ks, pw, objs, n, ids, out_uuids, u, m, NULL);
 }
 
 CK_RV store_object_create_with_id(store *st, const store_uuid *ks, const store_password *pw,
@@ -236,22 +270,35 @@ CK_RV store_object_create_with_id(store *st, const store_uuid *ks, const store_p
 
     if (uuid == NULL)
         return CKR_ARGUMENTS_BAD;
-    return create_objects(st, ks, pw, &o, 1, uuid, &out, NULL, 0);
+    return create_objects(st, ks, pw, &o, 1, uuid, &out, NULL, 0, NULL);
+}
+
+CK_RV store_object_create_with(store *st, const store_uuid *ks, const store_password *pw,
+                               const unsigned char *blob, size_t blob_len,
+                               const CK_ATTRIBUTE *attrs, CK_ULONG nattrs, store_with *w,
+                               store_uuid *out_uuid, uint64_t *out_version)
+{
+    store_new_object o = {blob, blob_len, attrs, nattrs};
+    tied t;
+    CK_RV rv;
+
+    if (out_uuid == NULL)
+        return CKR_ARGUMENTS_BAD;
+    rv = tied_open(st, w, &t);
+    if (rv == CKR_OK)
+        rv = create_objects(st, ks, pw, &o, 1, NULL, out_uuid, NULL, 0, w ? &t : NULL);
+    tied_close(&t);
+    if (rv == CKR_OK && out_version != NULL)
+        *out_version = 1; /* a replayed create answers with the version it made */
+    return rv;
 }
 
 CK_RV store_object_create(store *st, const store_uuid *ks, const store_password *pw,
                           const unsigned char *blob, size_t blob_len, const CK_ATTRIBUTE *attrs,
                           CK_ULONG nattrs, store_uuid *out_uuid, uint64_t *out_version)
 {
-    store_new_object o = {blob, blob_len, attrs, nattrs};
-    CK_RV rv;
-
-    if (out_uuid == NULL)
-        return CKR_ARGUMENTS_BAD;
-    rv = store_object_create_batch(st, ks, pw, &o, 1, out_uuid);
-    if (rv == CKR_OK && out_version != NULL)
-        *out_version = 1;
-    return rv;
+    return store_object_create_with(st, ks, pw, blob, blob_len, attrs, nattrs, NULL, out_uuid,
+                                    out_version);
 }
 
 /* ---- get ---------------------------------------------------------------- */
@@ -448,11 +495,20 @@ static CK_RV update_txn(db_ctx *db, void *arg)
 {
     update_arg *u = arg;
     int64_t delta = 0;
+    store_uuid recorded;
     CK_RV rv;
 
+    u->version = u->expected + 1;
+    if (u->t != NULL) {
+        rv = tied_lookup(db, u->k, u->t, &recorded, &u->version);
+        if (rv != CKR_OK || u->t->w->replayed)
+            return rv;
+    }
     rv = update_row(db, u, &delta);
     if (rv == CKR_OK)
         rv = quota_charge(db, u->k, 0, delta);
+    if (rv == CKR_OK && u->t != NULL)
+        rv = tied_commit(db, u->k, u->t, u->id, u->version);
     return rv;
 }
 
@@ -461,8 +517,19 @@ CK_RV store_object_update(store *st, const store_uuid *ks, const store_password 
                           const unsigned char *blob, size_t blob_len, const CK_ATTRIBUTE *attrs,
                           CK_ULONG nattrs, uint64_t *out_new_version)
 {
+    return store_object_update_with(st, ks, pw, uuid, expected_version, blob, blob_len, attrs,
+                                    nattrs, NULL, out_new_version);
+}
+
+CK_RV store_object_update_with(store *st, const store_uuid *ks, const store_password *pw,
+                               const store_uuid *uuid, uint64_t expected_version,
+                               const unsigned char *blob, size_t blob_len,
+                               const CK_ATTRIBUTE *attrs, CK_ULONG nattrs, store_with *w,
+                               uint64_t *out_new_version)
+{
     update_arg u;
     ks_ctx k;
+    tied t;
     CK_RV rv;
 
     if (st == NULL || ks == NULL || uuid == NULL || expected_version > INT64_MAX - 1)
@@ -473,14 +540,20 @@ CK_RV store_object_update(store *st, const store_uuid *ks, const store_password 
         return CKR_ARGUMENTS_BAD;
     if (attrs != NULL && (rv = store_check_attrs(attrs, nattrs, true)) != CKR_OK)
         return rv;
-    rv = ks_resolve(st, ks, pw, &k);
+    rv = tied_open(st, w, &t);
     if (rv != CKR_OK)
         return rv;
-    u = (update_arg){&k, uuid, expected_version, blob, blob_len, attrs, nattrs};
+    rv = ks_resolve(st, ks, pw, &k);
+    if (rv != CKR_OK) {
+        tied_close(&t);
+        return rv;
+    }
+    u = (update_arg){&k, uuid, expected_version, blob, blob_len, attrs, nattrs, w ? &t : NULL, 0};
     rv = pool_txn(&st->pl, true, update_txn, &u);
     if (rv == CKR_OK && out_new_version != NULL)
-        *out_new_version = expected_version + 1;
+        *out_new_version = u.version;
     ks_ctx_clear(&k);
+    tied_close(&t);
     return rv;
 }
 
@@ -531,6 +604,7 @@ CK_RV store_object_update_blobs(store *st, const store_uuid *ks, const store_pas
 typedef struct destroy_arg {
     const ks_ctx *k;
     const store_uuid *id;
+    tied *t; /* NULL: nothing commits with it */
 } destroy_arg;
 
 /* The DELETE names what the row counted for when read: if the object was
@@ -539,11 +613,17 @@ typedef struct destroy_arg {
 static CK_RV destroy_txn(db_ctx *db, void *arg)
 {
     destroy_arg *d = arg;
-    uint64_t changes = 0;
+    uint64_t changes = 0, version = 0;
     row_head h = {0};
+    store_uuid recorded;
     db_arg a[3];
     CK_RV rv;
 
+    if (d->t != NULL) {
+        rv = tied_lookup(db, d->k, d->t, &recorded, &version);
+        if (rv != CKR_OK || d->t->w->replayed)
+            return rv;
+    }
     rv = ks_recheck(db, d->k);
     if (rv == CKR_OK)
         rv = read_head(db, d->k, d->id, &h);
@@ -561,23 +641,36 @@ static CK_RV destroy_txn(db_ctx *db, void *arg)
         rv = db_exec(db, SQL_ATTR_DELETE, sql_text[SQL_ATTR_DELETE], a, 2, NULL);
     if (rv == CKR_OK)
         rv = quota_charge(db, d->k, -1, -h.used);
+    if (rv == CKR_OK && d->t != NULL)
+        rv = tied_commit(db, d->k, d->t, d->id, 0);
     return rv;
 }
 
 CK_RV store_object_destroy(store *st, const store_uuid *ks, const store_password *pw,
                            const store_uuid *uuid)
 {
+    return store_object_destroy_with(st, ks, pw, uuid, NULL);
+}
+
+CK_RV store_object_destroy_with(store *st, const store_uuid *ks, const store_password *pw,
+                                const store_uuid *uuid, store_with *w)
+{
     destroy_arg d;
     ks_ctx k;
+    tied t;
     CK_RV rv;
 
     if (st == NULL || ks == NULL || uuid == NULL)
         return CKR_ARGUMENTS_BAD;
-    rv = ks_resolve(st, ks, pw, &k);
+    rv = tied_open(st, w, &t);
     if (rv != CKR_OK)
         return rv;
-    d = (destroy_arg){&k, uuid};
-    rv = pool_txn(&st->pl, true, destroy_txn, &d);
-    ks_ctx_clear(&k);
+    rv = ks_resolve(st, ks, pw, &k);
+    if (rv == CKR_OK) {
+        d = (destroy_arg){&k, uuid, w ? &t : NULL};
+        rv = pool_txn(&st->pl, true, destroy_txn, &d);
+        ks_ctx_clear(&k);
+    }
+    tied_close(&t);
     return rv;
 }

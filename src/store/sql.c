@@ -57,6 +57,12 @@ const char *const sql_text[SQL_FIND_N] = {
     [SQL_ATTR_DELETE_ALL] = "DELETE FROM g11_object_attrs WHERE keystore = ?",
     [SQL_FIND_ALL] = "SELECT " OBJ_COLS " FROM g11_objects WHERE keystore = ? AND id > ? "
                      "ORDER BY id LIMIT ?",
+    [SQL_REQ_GET] = "SELECT digest, object, version, created FROM g11_requests "
+                    "WHERE keystore = ? AND id = ?",
+    [SQL_REQ_INSERT] = "INSERT INTO g11_requests (keystore, id, digest, object, version, created) "
+                       "VALUES (?, ?, ?, ?, ?, ?)",
+    [SQL_REQ_PURGE] = "DELETE FROM g11_requests WHERE keystore = ? AND created < ?",
+    [SQL_REQ_DELETE_ALL] = "DELETE FROM g11_requests WHERE keystore = ?",
 };
 
 /* Migrations, in order; never edit one that has shipped, add the next. */
@@ -122,7 +128,23 @@ static const char *const migration_3[] = {
 _Static_assert(STORE_OBJECT_ROW_BYTES == 64 && STORE_INDEX_ROW_BYTES == 72,
                "migration 3 counts existing objects with these sizes");
 
-static const char *const *const migrations[] = {migration_1, migration_2, migration_3};
+/* At-most-once writes (store.h, store_with): the answer of each write made
+ * under a client's request id, kept STORE_REQUEST_TTL_S. */
+static const char *const migration_4[] = {
+    "CREATE TABLE g11_requests ("
+    " keystore BYTEA NOT NULL,"
+    " id BYTEA NOT NULL,"
+    " digest BYTEA NOT NULL,"
+    " object BYTEA NOT NULL,"
+    " version BIGINT NOT NULL,"
+    " created BIGINT NOT NULL,"
+    " PRIMARY KEY (keystore, id))",
+    "CREATE INDEX g11_requests_age ON g11_requests (keystore, created)",
+    NULL,
+};
+
+static const char *const *const migrations[] = {migration_1, migration_2, migration_3,
+                                                migration_4};
 #define NMIGRATIONS ((int64_t)(sizeof(migrations) / sizeof(migrations[0])))
 
 char *sql_find(CK_ULONG n, int *slot)

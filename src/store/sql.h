@@ -25,6 +25,10 @@ enum sql_slot {
     SQL_ATTR_DELETE,
     SQL_ATTR_DELETE_ALL,
     SQL_FIND_ALL,
+    SQL_REQ_GET,
+    SQL_REQ_INSERT,
+    SQL_REQ_PURGE,
+    SQL_REQ_DELETE_ALL,
     SQL_FIND_N, /* + (n - 1) for a template of n <= SQL_FIND_CACHED attributes */
 };
 #define SQL_FIND_CACHED 8
@@ -51,6 +55,8 @@ enum { KSL_ID, KSL_KIND, KSL_LOG2N };
 /* Columns of SQL_OBJ_GET and of the find queries; OBJ_USED (what the
  * object counts for in its keystore's bytes) in SQL_OBJ_GET only. */
 enum { OBJ_ID, OBJ_VERSION, OBJ_CREATED, OBJ_UPDATED, OBJ_BLOB, OBJ_ATTRS, OBJ_USED };
+/* Columns of SQL_REQ_GET. */
+enum { REQ_DIGEST, REQ_OBJECT, REQ_VERSION, REQ_CREATED };
 /* Columns of SQL_OBJ_VERSION. */
 enum { OBJV_VERSION, OBJV_USED };
 

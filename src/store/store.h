@@ -249,6 +249,66 @@ CK_RV store_object_create_update(store *st, const store_uuid *ks, const store_pa
 CK_RV store_object_destroy(store *st, const store_uuid *ks, const store_password *pw,
                            const store_uuid *uuid);
 
+/* ---- what commits with a write -------------------------------------------
+ * An object write may carry, in a store_with, what must commit in its own
+ * transaction or not at all:
+ *  - a request record (at-most-once). The first write under a client's
+ *    request id is applied and its answer (object UUID and version)
+ *    recorded with it; the same id in the same keystore within
+ *    STORE_REQUEST_TTL_S, with the same digest, gets the recorded answer
+ *    (replayed true: nothing applied, nothing else written); with another
+ *    digest the call fails with CKR_GREP11_REQUEST_REUSED. Of two
+ *    concurrent writes under one id (two replicas) one applies; the other
+ *    is answered as a replay. Expired records are purged by later writes
+ *    to the keystore.
+ *  - rows of another keystore, one without a password: the audit trail's
+ *    entry for the write and its new head. They are asked for inside the
+ *    transaction, once the write is done and its outcome known, so they
+ *    can name it; a failure among them (u[i].rv) rolls the write back. */
+
+#define STORE_REQUEST_ID_LEN 16u
+#define STORE_REQUEST_TTL_S (24 * 3600)
+
+/* Rows to create (ids: their UUIDs, never NULL) and blobs to replace at
+ * their expected versions, as for store_object_create_update. */
+typedef struct store_rows {
+    const store_new_object *objs;
+    size_t n;
+    const store_uuid *ids;
+    store_blob_update *u;
+    size_t m;
+} store_rows;
+
+typedef struct store_also {
+    const store_uuid *ks;
+    /* Called inside the transaction after the write (again if the
+     * transaction is run again), never on a replay; fills *out, which must
+     * stay valid until the next call or the write's return. No I/O. */
+    CK_RV (*rows)(void *arg, const store_uuid *object, uint64_t version, store_rows *out);
+    void *arg;
+} store_also;
+
+typedef struct store_with {
+    const unsigned char *request_id; /* STORE_REQUEST_ID_LEN bytes; NULL: none */
+    unsigned char request_digest[32];
+    const store_also *also; /* NULL: none */
+    bool replayed;          /* out */
+} store_with;
+
+/* store_object_create, _update and _destroy with w (NULL: as those). On a
+ * replay the outputs are the recorded answer's. */
+CK_RV store_object_create_with(store *st, const store_uuid *ks, const store_password *pw,
+                               const unsigned char *blob, size_t blob_len,
+                               const CK_ATTRIBUTE *attrs, CK_ULONG nattrs, store_with *w,
+                               store_uuid *out_uuid, uint64_t *out_version);
+CK_RV store_object_update_with(store *st, const store_uuid *ks, const store_password *pw,
+                               const store_uuid *uuid, uint64_t expected_version,
+                               const unsigned char *blob, size_t blob_len,
+                               const CK_ATTRIBUTE *attrs, CK_ULONG nattrs, store_with *w,
+                               uint64_t *out_new_version);
+CK_RV store_object_destroy_with(store *st, const store_uuid *ks, const store_password *pw,
+                                const store_uuid *uuid, store_with *w);
+
 /* Objects that have every template attribute with an equal value (an empty
  * template matches all), in a stable order, at most limit (0: 100; capped
  * at STORE_MAX_PAGE). cursor is NULL or "" for the first page, else the

@@ -317,6 +317,131 @@ CK_RV audit_append(audit *a, const char *event, const char *actor, const char *d
     return rv;
 }
 
+/* ---- entries tied to a store write ----------------------------------- */
+
+struct audit_tie {
+    audit *a;
+    const char *event, *actor, *detail;
+    store_also also;
+    int have_key;
+    uint8_t key[32];
+    int rows_asked; /* the write was done and asked for its entry */
+    uint64_t seq;   /* of that entry */
+    /* The rows of the latest attempt. */
+    slot x;
+    char full[TEXT_MAX];
+    uint8_t h[32], head[40];
+    CK_ATTRIBUTE head_at;
+    store_new_object objs[2];
+    store_uuid ids[2];
+    store_blob_update u;
+};
+
+/* The entry names what the write did: the object and its new version. */
+static CK_RV tie_rows(void *arg, const store_uuid *object, uint64_t version, store_rows *out)
+{
+    audit_tie *t = arg;
+    audit *a = t->a;
+    char obj[37];
+    uint64_t seq = a->have_head ? a->seq + 1 : 0;
+
+    t->rows_asked = 1;
+    t->seq = seq;
+    cw_free(&t->x.w);
+    store_uuid_format(object, obj);
+    snprintf(t->full, sizeof(t->full), "%s%sobject=%s version=%llu", t->detail,
+             t->detail[0] ? " " : "", obj, (unsigned long long)version);
+    waiter e = {NULL, t->event, t->actor, t->full, CKR_OK, 0};
+    CK_RV rv = entry_make(&t->x, seq, a->hash, &e, t->have_key ? t->key : NULL, t->h);
+    if (rv == CKR_OK)
+        rv = random_uuid(&t->ids[0]);
+    if (rv != CKR_OK)
+        return rv;
+    t->objs[0] = (store_new_object){t->x.w.p, t->x.w.len, t->x.at, 2};
+    seq_id(seq, t->head);
+    memcpy(t->head + 8, t->h, 32);
+    *out = (store_rows){t->objs, 1, t->ids, NULL, 0};
+    if (a->have_head) {
+        t->u = (store_blob_update){a->head_uuid, a->head_version, t->head, 40, CKR_OK, 0};
+        out->u = &t->u;
+        out->m = 1;
+    } else {
+        t->head_at = (CK_ATTRIBUTE){CKA_LABEL, (void *)"head", 4};
+        t->objs[1] = (store_new_object){t->head, 40, &t->head_at, 1};
+        t->ids[1] = head_id;
+        out->n = 2;
+    }
+    return CKR_OK;
+}
+
+/* Waits to be the only writer of the chain (as a group commit's leader
+ * is), then reads the head if it is not known. */
+CK_RV audit_tie_begin(audit *a, const char *event, const char *actor, const char *detail,
+                      audit_tie **out, const store_also **also)
+{
+    *out = NULL;
+    *also = NULL;
+    if (!a)
+        return CKR_OK;
+    audit_tie *t = calloc(1, sizeof(*t));
+    if (!t)
+        return CKR_HOST_MEMORY;
+    t->a = a;
+    t->event = event;
+    t->actor = actor ? actor : "";
+    t->detail = detail ? detail : "";
+    t->also = (store_also){&audit_keystore, tie_rows, t};
+    pthread_mutex_lock(&a->mu);
+    while (a->writing)
+        pthread_cond_wait(&a->cv, &a->mu);
+    a->writing = 1;
+    t->have_key = a->have_key;
+    if (t->have_key)
+        memcpy(t->key, a->key, 32);
+    pthread_mutex_unlock(&a->mu);
+    CK_RV rv = a->loaded ? CKR_OK : load_head(a);
+    if (rv != CKR_OK) {
+        audit_tie_end(t, rv, 0);
+        return rv;
+    }
+    *out = t;
+    *also = &t->also;
+    return CKR_OK;
+}
+
+int audit_tie_end(audit_tie *t, CK_RV rv, int applied)
+{
+    if (!t)
+        return 0;
+    audit *a = t->a;
+    /* The write asked for its entry and then failed with a conflict: the
+     * head row (or the first entry) was written by another replica
+     * meanwhile. The write itself was rolled back; run it again after
+     * the new head. */
+    int again = rv == CKR_IBM_GREP11_CONFLICT && t->rows_asked;
+    if (rv == CKR_OK && applied) {
+        if (!a->have_head) {
+            a->head_uuid = head_id;
+            a->head_version = 1;
+        } else {
+            a->head_version = t->u.new_version;
+        }
+        a->have_head = 1;
+        a->seq = t->seq;
+        memcpy(a->hash, t->h, 32);
+    } else if (rv != CKR_OK) {
+        a->loaded = 0; /* what is in memory never runs ahead of what is stored */
+    }
+    pthread_mutex_lock(&a->mu);
+    a->writing = 0;
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    cw_free(&t->x.w);
+    OPENSSL_cleanse(t->key, sizeof(t->key));
+    free(t);
+    return again;
+}
+
 /* ---- verification ----------------------------------------------------- */
 
 typedef struct {

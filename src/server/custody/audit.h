@@ -25,6 +25,21 @@ void audit_set_key(audit *a, const uint8_t key[32]);
  * unless a COMMIT's outcome was lost). Safe from any number of threads. */
 CK_RV audit_append(audit *a, const char *event, const char *actor, const char *detail);
 
+/* An entry that commits in the transaction of the store write it records
+ * (store_with.also), so that no write stands without its entry and no
+ * entry without its write. audit_tie_begin waits to be the chain's only
+ * writer and hands out the store_also to give the write (NULL, with
+ * *out NULL, when a is NULL); the entry is event, actor, detail, then the
+ * object and version the write made. audit_tie_end, always called once
+ * after the write with its outcome (applied: the write was done, not a
+ * replay), releases the chain; it returns 1 when the write must be run
+ * again with a new tie (another replica moved the head meanwhile; the
+ * write was rolled back). */
+typedef struct audit_tie audit_tie;
+CK_RV audit_tie_begin(audit *a, const char *event, const char *actor, const char *detail,
+                      audit_tie **out, const store_also **also);
+int audit_tie_end(audit_tie *t, CK_RV rv, int applied);
+
 typedef struct {
     uint64_t entries; /* on the chain */
     uint64_t maced;   /* with a MAC that verified */

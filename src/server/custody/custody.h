@@ -45,6 +45,22 @@ int custody_retry(custody *c, rpc_ctx *ctx, CK_RV rv);
 CK_RV custody_after(custody *c, rpc_ctx *ctx, const ProtobufCMessage *msg, CK_RV rv);
 void custody_leave(custody *c, custody_pass *p);
 
+/* A grep11.Store write and its audit entry commit in one transaction:
+ * custody_tie_begin (before the write) hands out the store_also to give
+ * it (NULL: no audit trail, or a call that is not audited);
+ * custody_tie_end (always, after) takes the write's outcome (applied: done,
+ * not a replay) and returns 1 when the write must be run again with a new
+ * tie (the chain's head moved; the write was rolled back). custody_after
+ * then writes no second entry. */
+#define CUSTODY_ACTOR_MAX (AUTH_MAX_PRINCIPAL + 40)
+#define CUSTODY_DETAIL_MAX 300
+typedef struct {
+    struct audit_tie *tie;
+    char actor[CUSTODY_ACTOR_MAX], detail[CUSTODY_DETAIL_MAX];
+} custody_tie;
+CK_RV custody_tie_begin(custody *c, rpc_ctx *ctx, custody_tie *t, const store_also **also);
+int custody_tie_end(custody *c, rpc_ctx *ctx, custody_tie *t, CK_RV rv, int applied);
+
 /* An object just read from a password-protected keystore with its
  * password: during a rotation or a grace window, a blob under the outgoing
  * master key is re-wrapped, written back (version + 1) and audited, and o

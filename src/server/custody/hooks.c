@@ -187,7 +187,9 @@ static void uuid_text(const ProtobufCBinaryData *b, char out[37])
     }
 }
 
-static void describe(const rpc_ctx *ctx, const ProtobufCMessage *msg, char *out, size_t cap)
+/* with_object 0: the entry names the object itself (a tied write). */
+static void describe(const rpc_ctx *ctx, const ProtobufCMessage *msg, int with_object, char *out,
+                     size_t cap)
 {
     size_t n = 0;
     out[0] = '\0';
@@ -210,7 +212,7 @@ static void describe(const rpc_ctx *ctx, const ProtobufCMessage *msg, char *out,
         uuid_text(bytes_field(msg, "PrivateKeystoreID"), ks);
     if (ks[0] && n < cap)
         n += (size_t)snprintf(out + n, cap - n, "keystore=%s ", ks);
-    if (obj[0] && n < cap)
+    if (obj[0] && with_object && n < cap)
         n += (size_t)snprintf(out + n, cap - n, "object=%s ", obj);
     if (ctx->resp && ctx->resp_len && n + 24 < cap) {
         char fp[17];
@@ -219,22 +221,33 @@ static void describe(const rpc_ctx *ctx, const ProtobufCMessage *msg, char *out,
     }
 }
 
-CK_RV custody_after(custody *c, rpc_ctx *ctx, const ProtobufCMessage *msg, CK_RV rv)
+static const char *event_of(const rpc_ctx *ctx)
 {
-    if (!c || rv != CKR_OK)
-        return rv;
-    const char *event = NULL;
-    for (size_t i = 0; i < sizeof(audited) / sizeof(audited[0]) && !event; i++)
+    for (size_t i = 0; i < sizeof(audited) / sizeof(audited[0]); i++)
         if (strcmp(ctx->method->path, audited[i].path) == 0)
-            event = audited[i].event;
-    if (!event)
-        return rv;
-    char actor[AUTH_MAX_PRINCIPAL + 40], detail[300], kid[32] = "";
+            return audited[i].event;
+    return NULL;
+}
+
+static void actor_of(const rpc_ctx *ctx, char *out, size_t cap)
+{
+    char kid[32] = "";
     if (ctx->authenticated)
         auth_b64url_encode(ctx->who.key_id, AUTH_KEY_ID_LEN, kid, sizeof(kid));
-    snprintf(actor, sizeof(actor), "%s%s%s", ctx->authenticated ? ctx->who.principal : "anonymous",
+    snprintf(out, cap, "%s%s%s", ctx->authenticated ? ctx->who.principal : "anonymous",
              kid[0] ? "/" : "", kid);
-    describe(ctx, msg, detail, sizeof(detail));
+}
+
+CK_RV custody_after(custody *c, rpc_ctx *ctx, const ProtobufCMessage *msg, CK_RV rv)
+{
+    if (!c || rv != CKR_OK || ctx->audited)
+        return rv;
+    const char *event = event_of(ctx);
+    if (!event)
+        return rv;
+    char actor[CUSTODY_ACTOR_MAX], detail[CUSTODY_DETAIL_MAX];
+    actor_of(ctx, actor, sizeof(actor));
+    describe(ctx, msg, 1, detail, sizeof(detail));
     /* The commit is a disk wait: another call may compute meanwhile, and
      * more entries then share the commit. */
     rpc_io_begin(ctx);
@@ -245,4 +258,29 @@ CK_RV custody_after(custody *c, rpc_ctx *ctx, const ProtobufCMessage *msg, CK_RV
         return rpc_fail(ctx, CKR_DEVICE_ERROR, "the audit trail cannot be written; retry");
     }
     return rv;
+}
+
+CK_RV custody_tie_begin(custody *c, rpc_ctx *ctx, custody_tie *t, const store_also **also)
+{
+    memset(t, 0, sizeof(*t));
+    *also = NULL;
+    const char *event = c ? event_of(ctx) : NULL;
+    if (!event)
+        return CKR_OK;
+    actor_of(ctx, t->actor, sizeof(t->actor));
+    describe(ctx, ctx->req, 0, t->detail, sizeof(t->detail));
+    return audit_tie_begin(c->au, event, t->actor, t->detail, &t->tie, also);
+}
+
+int custody_tie_end(custody *c, rpc_ctx *ctx, custody_tie *t, CK_RV rv, int applied)
+{
+    (void)c;
+    if (!t->tie)
+        return 0;
+    /* A replay was audited when it was first applied. */
+    if (rv == CKR_OK)
+        ctx->audited = 1;
+    int again = audit_tie_end(t->tie, rv, applied);
+    t->tie = NULL;
+    return again;
 }

@@ -141,8 +141,8 @@ static void test_sqlite_file(void **state)
                                         -1, &st, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 3);
-    assert_int_equal(sqlite3_column_int(st, 1), 3);
+    assert_int_equal(sqlite3_column_int(st, 0), 4);
+    assert_int_equal(sqlite3_column_int(st, 1), 4);
     sqlite3_finalize(st);
 
     /* a schema from the future is refused, not used */
