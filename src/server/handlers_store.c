@@ -147,7 +147,8 @@ static CK_RV request_digest(const rpc_ctx *ctx, uint8_t out[32])
     if (rv != CKR_OK)
         return rv;
     memcpy(copy, msg, d->sizeof_message);
-    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, "Password");
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(d, "Password");
     if (f && f->type == PROTOBUF_C_TYPE_STRING)
         *(const char **)(copy + f->offset) = "";
     f = protobuf_c_message_descriptor_get_field_by_name(d, "RequestID");

@@ -40,7 +40,7 @@ typedef struct rpc_ctx {
     const char *instance;           /* "bluemix-instance" metadata value, or NULL */
     auth_identity who;              /* the verified caller, when authenticated */
     int authenticated;
-    int audited; /* the handler wrote the call's audit entry with its store write */
+    int audited;            /* the handler wrote the call's audit entry with its store write */
     const rpc_io_hooks *io; /* NULL: waits are not announced (fuzzers, tests) */
     int64_t deadline_ns;    /* the caller's deadline, CLOCK_REALTIME ns; 0: none */
     void *kept[4];          /* buffers that live until the call ends */

@@ -14,8 +14,8 @@ typedef struct create_arg {
     const store_new_object *objs;
     size_t n;
     const store_uuid *ids;
-    tied *t;                /* NULL, or with one object (store_object_create_with) */
-    store_uuid replay_id;   /* when t->w->replayed */
+    tied *t;              /* NULL, or with one object (store_object_create_with) */
+    store_uuid replay_id; /* when t->w->replayed */
 } create_arg;
 
 static CK_RV insert_one(db_ctx *db, const ks_ctx *k, const store_new_object *o,
@@ -132,8 +132,8 @@ static CK_RV update_each(db_ctx *db, const ks_ctx *k, store_blob_update *u, size
     outcomes_reset(u, m);
     *delta = 0;
     for (size_t i = 0; i < m && rv == CKR_OK; i++) {
-        update_arg ua = {k,    &u[i].uuid, u[i].expected_version, u[i].blob, u[i].blob_len,
-                         NULL, 0,          NULL,                  0};
+        update_arg ua = {k,    &u[i].uuid, u[i].expected_version, u[i].blob, u[i].blob_len, NULL, 0,
+                         NULL, 0};
         int64_t d = 0;
         CK_RV r = update_row(db, &ua, &d);
         bool stale = r == CKR_IBM_GREP11_CONFLICT || r == CKR_IBM_GREP11_MISSING;

@@ -143,8 +143,7 @@ static const char *const migration_4[] = {
     NULL,
 };
 
-static const char *const *const migrations[] = {migration_1, migration_2, migration_3,
-                                                migration_4};
+static const char *const *const migrations[] = {migration_1, migration_2, migration_3, migration_4};
 #define NMIGRATIONS ((int64_t)(sizeof(migrations) / sizeof(migrations[0])))
 
 char *sql_find(CK_ULONG n, int *slot)

@@ -48,7 +48,8 @@ static int group_teardown(void **state)
 
 int suite_run(suite_backend *b)
 {
-    size_t n = suite_basic_count + suite_auth_count + suite_list_count + suite_quota_count;
+    size_t n = suite_basic_count + suite_auth_count + suite_list_count + suite_quota_count +
+               suite_tied_count;
     struct CMUnitTest *all = calloc(n, sizeof(*all));
     char name[64];
     int failed;
@@ -61,6 +62,7 @@ int suite_run(suite_backend *b)
            suite_list_count * sizeof(*all));
     memcpy(all + suite_basic_count + suite_auth_count + suite_list_count, suite_quota_tests,
            suite_quota_count * sizeof(*all));
+    memcpy(all + n - suite_tied_count, suite_tied_tests, suite_tied_count * sizeof(*all));
     current = b;
     snprintf(name, sizeof(name), "store_suite/%s", b->name);
     failed = _cmocka_run_group_tests(name, all, n, group_setup, group_teardown);

@@ -60,5 +60,7 @@ extern const struct CMUnitTest suite_list_tests[];
 extern const size_t suite_list_count;
 extern const struct CMUnitTest suite_quota_tests[];
 extern const size_t suite_quota_count;
+extern const struct CMUnitTest suite_tied_tests[];
+extern const size_t suite_tied_count;
 
 #endif
