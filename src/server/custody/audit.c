@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "bytes.h"
+#include "directory.h"
 #include "journal.h"
 
 #define ENTRY_MAX 4096
@@ -445,10 +446,31 @@ int audit_tie_end(audit_tie *t, CK_RV rv, int applied)
 /* ---- verification ----------------------------------------------------- */
 
 typedef struct {
-    uint64_t seq;
+    uint64_t seq, time_us;
     uint8_t prev[32], hash[32], mac[32];
     int has_mac;
+    int tied;       /* written with its store write: names object and version */
+    store_uuid obj; /* when tied */
 } vent;
+
+/* "... object=<uuid> version=<n>": the tail a tied entry's detail ends with
+ * (tie_rows). */
+static void tied_object(const uint8_t *d, size_t n, vent *e)
+{
+    static const char key[] = "object=";
+    char text[TEXT_MAX + 1], uuid[37];
+    memcpy(text, d, n);
+    text[n] = '\0';
+    const char *at = NULL;
+    for (const char *p = strstr(text, key); p; p = strstr(p + 1, key))
+        at = p;
+    if (!at || strlen(at) < sizeof(key) - 1 + 36 + 9 ||
+        strncmp(at + sizeof(key) - 1 + 36, " version=", 9) != 0)
+        return;
+    memcpy(uuid, at + sizeof(key) - 1, 36);
+    uuid[36] = '\0';
+    e->tied = store_uuid_parse(uuid, &e->obj);
+}
 
 static int by_seq(const void *x, const void *y)
 {
@@ -463,13 +485,15 @@ static int decode_entry(const store_object *o, vent *e)
     memset(e, 0, sizeof(*e));
     cr_init(&r, o->blob, o->blob_len);
     e->seq = cr_u64(&r);
-    cr_u64(&r);
+    e->time_us = cr_u64(&r);
     const uint8_t *prev = cr_ptr(&r, 32);
     cr_lv(&r, TEXT_MAX, &n);
     cr_lv(&r, TEXT_MAX, &n);
-    cr_lv(&r, TEXT_MAX, &n);
+    const uint8_t *detail = cr_lv(&r, TEXT_MAX, &n);
     if (r.err || !prev)
         return -1;
+    if (detail)
+        tied_object(detail, n, e);
     memcpy(e->prev, prev, 32);
     custody_sha256(o->blob, r.off, e->hash);
     uint8_t ml = cr_u8(&r);
@@ -515,6 +539,90 @@ static CK_RV load_all(store *st, vent **out, size_t *n, uint64_t *damaged)
     if (*n > 1)
         qsort(*out, *n, sizeof(**out), by_seq);
     return CKR_OK;
+}
+
+static int by_uuid(const void *x, const void *y)
+{
+    return memcmp(x, y, 16);
+}
+
+static int reserved_keystore(const store_uuid *ks)
+{
+    return !memcmp(ks->b, audit_keystore.b, 16) || !memcmp(ks->b, custody_keystore.b, 16) ||
+           !memcmp(ks->b, directory_keystore.b, 16);
+}
+
+/* Counts the objects of ks made since the first tied entry that no entry
+ * names: written without their entry. */
+static CK_RV check_keystore(store *st, const store_uuid *ks, const store_uuid *named, size_t nn,
+                            uint64_t since_us, audit_report *rep)
+{
+    char cursor[STORE_CURSOR_SIZE] = "", next[STORE_CURSOR_SIZE];
+    CK_RV rv;
+    do {
+        store_object *o = NULL;
+        size_t got = 0;
+        rv = store_find_objects(st, ks, NULL, NULL, 0, cursor, STORE_MAX_PAGE, &o, &got, next);
+        if (rv == CKR_PIN_INCORRECT) { /* its rows are sealed under a password we lack */
+            rep->keystores_unchecked++;
+            return CKR_OK;
+        }
+        if (rv != CKR_OK)
+            return rv;
+        for (size_t i = 0; i < got; i++) {
+            if (o[i].created_us < 0 || (uint64_t)o[i].created_us < since_us)
+                continue; /* from before entries named objects */
+            rep->objects_checked++;
+            if (!bsearch(o[i].uuid.b, named, nn, sizeof(*named), by_uuid))
+                rep->objects_unaudited++;
+        }
+        store_objects_free(o, got);
+        memcpy(cursor, next, sizeof(cursor));
+    } while (cursor[0]);
+    return CKR_OK;
+}
+
+/* Every object a tied write made has its entry: the entries name them.
+ * Objects from before the first tied entry are not checked (their entries
+ * did not name them). */
+static CK_RV check_objects(store *st, const vent *e, size_t n, audit_report *rep)
+{
+    uint64_t since = UINT64_MAX;
+    size_t nn = 0;
+    for (size_t i = 0; i < n; i++)
+        if (e[i].tied) {
+            nn++;
+            if (e[i].time_us < since)
+                since = e[i].time_us;
+        }
+    if (nn == 0)
+        return CKR_OK;
+    store_uuid *named = calloc(nn, sizeof(*named));
+    if (!named)
+        return CKR_HOST_MEMORY;
+    nn = 0;
+    for (size_t i = 0; i < n; i++)
+        if (e[i].tied)
+            named[nn++] = e[i].obj;
+    qsort(named, nn, sizeof(*named), by_uuid);
+    char cursor[STORE_CURSOR_SIZE] = "", next[STORE_CURSOR_SIZE];
+    CK_RV rv;
+    do {
+        store_ks_entry *ks = NULL;
+        size_t got = 0;
+        rv = store_keystore_list(st, cursor, STORE_MAX_PAGE, &ks, &got, next);
+        for (size_t i = 0; rv == CKR_OK && i < got; i++)
+            if (!reserved_keystore(&ks[i].id))
+                rv = check_keystore(st, &ks[i].id, named, nn, since, rep);
+        free(ks);
+        memcpy(cursor, next, sizeof(cursor));
+    } while (rv == CKR_OK && cursor[0]);
+    free(named);
+    if (rv == CKR_OK && rep->objects_unaudited)
+        snprintf(rep->problem, sizeof(rep->problem),
+                 "%llu stored objects have no audit entry (written without one)",
+                 (unsigned long long)rep->objects_unaudited);
+    return rv;
 }
 
 CK_RV audit_verify(store *st, const uint8_t *key, audit_report *rep)
@@ -570,6 +678,8 @@ CK_RV audit_verify(store *st, const uint8_t *key, audit_report *rep)
         snprintf(rep->problem, sizeof(rep->problem), "entries exist but the head is missing");
     rep->head_seq = head.seq;
     memcpy(rep->head_hash, head.hash, 32);
+    if (!rep->problem[0])
+        rv = check_objects(st, e, n, rep);
 out:
     free(e);
     return rv;

@@ -45,13 +45,17 @@ typedef struct {
     uint64_t maced;   /* with a MAC that verified */
     uint64_t unmaced; /* written while no key was loaded */
     uint64_t orphans; /* written but never acknowledged (crash, lost race) */
+    /* Objects made since entries name them (tied writes), checked for an
+     * entry; those without one; keystores not checked (password). */
+    uint64_t objects_checked, objects_unaudited, keystores_unchecked;
     uint64_t head_seq;
     uint8_t head_hash[32];
     char problem[256]; /* "" when the chain is intact */
 } audit_report;
 
-/* Walks the whole chain. key NULL: MACs are not checked. CKR_OK with
- * problem[0] set when the log was tampered with. */
+/* Walks the whole chain, then every keystore's objects. key NULL: MACs
+ * are not checked. CKR_OK with problem[0] set when the log was tampered
+ * with, or an object exists that no entry records. */
 CK_RV audit_verify(store *st, const uint8_t *key, audit_report *rep);
 
 #endif
