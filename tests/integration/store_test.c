@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "store.pb-c.h"
 
 static const uint8_t PRIV[16] = {0x11, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 static const uint8_t PUB[16] = {0x22, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
@@ -302,6 +303,120 @@ static void acknowledged_writes_survive_kill9(void **state)
     assert_int_equal(test_server_stop(&srv), 0);
 }
 
+/* CreateObject, UpdateObject and DestroyObject with a RequestID, sent as
+ * a client resending after a lost reply would: the keystore holds one
+ * object, the resend answers what the first send did, and another request
+ * under the id is refused. */
+static CK_RV raw_create(g11c_conn *c, const uint8_t rid[16], uint8_t blob_byte, uint8_t id[16])
+{
+    Grep11__CreateObjectRequest req = GREP11__CREATE_OBJECT_REQUEST__INIT;
+    uint8_t blob[8], buf[256];
+    memset(blob, blob_byte, sizeof(blob));
+    req.keystoreid = (ProtobufCBinaryData){16, (uint8_t *)PUB};
+    req.blob = (ProtobufCBinaryData){sizeof(blob), blob};
+    req.requestid = (ProtobufCBinaryData){16, (uint8_t *)rid};
+    size_t n = grep11__create_object_request__pack(&req, buf);
+    g11c_buf reply = {0};
+    CK_RV rv = g11c_raw_call(c, "/grep11.Store/CreateObject", buf, n, &reply);
+    if (rv == CKR_OK) {
+        Grep11__CreateObjectResponse *r =
+            grep11__create_object_response__unpack(NULL, reply.len, reply.ptr);
+        assert_non_null(r);
+        assert_int_equal(r->objectid.len, 16);
+        memcpy(id, r->objectid.data, 16);
+        assert_int_equal(r->version, 1);
+        grep11__create_object_response__free_unpacked(r, NULL);
+    }
+    g11c_buf_free(&reply);
+    return rv;
+}
+
+static CK_RV raw_update(g11c_conn *c, const uint8_t rid[16], const uint8_t id[16], int64_t *v)
+{
+    Grep11__UpdateObjectRequest req = GREP11__UPDATE_OBJECT_REQUEST__INIT;
+    uint8_t blob[8] = "updated", buf[256];
+    req.keystoreid = (ProtobufCBinaryData){16, (uint8_t *)PUB};
+    req.objectid = (ProtobufCBinaryData){16, (uint8_t *)id};
+    req.version = 1;
+    req.blob = (ProtobufCBinaryData){sizeof(blob), blob};
+    req.requestid = (ProtobufCBinaryData){16, (uint8_t *)rid};
+    size_t n = grep11__update_object_request__pack(&req, buf);
+    g11c_buf reply = {0};
+    CK_RV rv = g11c_raw_call(c, "/grep11.Store/UpdateObject", buf, n, &reply);
+    if (rv == CKR_OK) {
+        Grep11__UpdateObjectResponse *r =
+            grep11__update_object_response__unpack(NULL, reply.len, reply.ptr);
+        assert_non_null(r);
+        *v = r->version;
+        grep11__update_object_response__free_unpacked(r, NULL);
+    }
+    g11c_buf_free(&reply);
+    return rv;
+}
+
+static CK_RV raw_destroy(g11c_conn *c, const uint8_t rid[16], const uint8_t id[16])
+{
+    Grep11__DestroyObjectRequest req = GREP11__DESTROY_OBJECT_REQUEST__INIT;
+    uint8_t buf[128];
+    req.keystoreid = (ProtobufCBinaryData){16, (uint8_t *)PUB};
+    req.objectid = (ProtobufCBinaryData){16, (uint8_t *)id};
+    req.requestid = (ProtobufCBinaryData){16, (uint8_t *)rid};
+    size_t n = grep11__destroy_object_request__pack(&req, buf);
+    g11c_buf reply = {0};
+    CK_RV rv = g11c_raw_call(c, "/grep11.Store/DestroyObject", buf, n, &reply);
+    g11c_buf_free(&reply);
+    return rv;
+}
+
+static void request_ids_make_writes_at_most_once(void **state)
+{
+    fixture *f = *state;
+    const uint8_t rid[16] = {0x5e, 1, 1}, rid2[16] = {0x5e, 2, 2}, rid3[16] = {0x5e, 3, 3};
+    uint8_t id[16], again[16], other[16];
+    g11c_keystore_info before, after;
+    int64_t v = 0;
+    assert_int_equal(g11c_store_keystore_info(f->user, PUB, &before), CKR_OK);
+    assert_int_equal(raw_create(f->user, rid, 7, id), CKR_OK);
+    assert_int_equal(raw_create(f->user, rid, 7, again), CKR_OK);
+    assert_memory_equal(id, again, 16);
+    assert_int_equal(g11c_store_keystore_info(f->user, PUB, &after), CKR_OK);
+    assert_int_equal(after.object_count, before.object_count + 1);
+    /* another request under the id: refused, nothing made */
+    assert_int_equal(raw_create(f->user, rid, 8, other), CKR_GREP11_REQUEST_REUSED);
+    /* the same request from another caller is the same request */
+    assert_int_equal(raw_create(f->so, rid, 7, again), CKR_OK);
+    assert_memory_equal(id, again, 16);
+    assert_int_equal(g11c_store_keystore_info(f->user, PUB, &after), CKR_OK);
+    assert_int_equal(after.object_count, before.object_count + 1);
+
+    assert_int_equal(raw_update(f->user, rid2, id, &v), CKR_OK);
+    assert_int_equal(v, 2);
+    assert_int_equal(raw_update(f->user, rid2, id, &v), CKR_OK); /* not a version conflict */
+    assert_int_equal(v, 2);
+    assert_int_equal(raw_destroy(f->user, rid3, id), CKR_OK);
+    assert_int_equal(raw_destroy(f->user, rid3, id), CKR_OK); /* not missing */
+    assert_int_equal(raw_destroy(f->anon, rid3, id), CKR_OK);
+    assert_int_equal(g11c_store_destroy_object(f->user, PUB, NULL, id), CKR_IBM_GREP11_MISSING);
+    /* an id is 16 bytes */
+    const uint8_t short_id[16] = {1};
+    Grep11__DestroyObjectRequest req = GREP11__DESTROY_OBJECT_REQUEST__INIT;
+    uint8_t buf[128];
+    req.keystoreid = (ProtobufCBinaryData){16, (uint8_t *)PUB};
+    req.objectid = (ProtobufCBinaryData){16, id};
+    req.requestid = (ProtobufCBinaryData){15, (uint8_t *)short_id};
+    size_t n = grep11__destroy_object_request__pack(&req, buf);
+    g11c_buf reply = {0};
+    assert_int_equal(g11c_raw_call(f->user, "/grep11.Store/DestroyObject", buf, n, &reply),
+                     CKR_ARGUMENTS_BAD);
+    g11c_buf_free(&reply);
+
+    g11c_audit_report rep;
+    g11c_conn *admin = test_connect(&f->srv, 0);
+    assert_int_equal(g11c_audit_verify(admin, &rep), CKR_OK);
+    assert_true(rep.intact);
+    g11c_close(admin);
+}
+
 typedef struct {
     CK_RV rv;
     char detail[256];
@@ -425,6 +540,7 @@ int main(void)
         cmocka_unit_test(concurrent_updates_have_one_winner),
         cmocka_unit_test(crypto_calls_may_name_stored_keys),
         cmocka_unit_test(password_protected_keystores),
+        cmocka_unit_test(request_ids_make_writes_at_most_once),
     };
     const struct CMUnitTest own[] = {
         cmocka_unit_test(acknowledged_writes_survive_kill9),
