@@ -4,8 +4,16 @@
 
 #include "rpc.h"
 #include "server.pb-c.h"
+#include "store.h"
 
 #define HANDLER_MAX_RANDOM (1024u * 1024u) /* GenerateRandom: 1 MiB at most */
+
+/* A write of a handler: fn makes it with w (store_object_*_with). Runs fn
+ * with the record of request_id (empty: none; else 16 bytes, or
+ * CKR_ARGUMENTS_BAD) and the call's audit entry in its transaction, again
+ * when another replica moved the audit chain's head meanwhile. */
+typedef CK_RV (*rpc_write_fn)(rpc_ctx *ctx, store_with *w, void *arg);
+CK_RV rpc_write_tied(rpc_ctx *ctx, ProtobufCBinaryData request_id, rpc_write_fn fn, void *arg);
 
 #define HANDLER(name) CK_RV name(rpc_ctx *ctx);
 HANDLER(h_generate_random)

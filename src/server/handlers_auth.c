@@ -114,6 +114,21 @@ static void info_fill(const directory_entry *e, Grep11__ApiKeyInfo *info, char k
     info->revoked = e->revoked;
 }
 
+typedef struct {
+    uint32_t roles;
+    const uint8_t (*grants)[16];
+    char *key;
+    directory_entry *e;
+} create_key_args;
+
+static CK_RV create_key_write(rpc_ctx *ctx, store_with *w, void *arg)
+{
+    const Grep11__CreateApiKeyRequest *req = (const void *)ctx->req;
+    create_key_args *a = arg;
+    return directory_create_key(ctx->svc->dir, req->principal, a->roles, a->grants, req->n_grants,
+                                req->certidentity, w, a->key, a->e);
+}
+
 CK_RV h_admin_create_api_key(rpc_ctx *ctx)
 {
     const Grep11__CreateApiKeyRequest *req = (const void *)ctx->req;
@@ -142,9 +157,9 @@ CK_RV h_admin_create_api_key(rpc_ctx *ctx)
 
     char key[AUTH_API_KEY_MAX], keyid[32];
     directory_entry e;
-    CK_RV rv =
-        directory_create_key(ctx->svc->dir, req->principal, roles, (const uint8_t(*)[16])grants,
-                             req->n_grants, req->certidentity, key, &e);
+    create_key_args a = {roles, (const uint8_t(*)[16])grants, key, &e};
+    static const ProtobufCBinaryData no_request;
+    CK_RV rv = rpc_write_tied(ctx, no_request, create_key_write, &a);
     if (rv != CKR_OK)
         return rv;
     Grep11__CreateApiKeyResponse resp = GREP11__CREATE_API_KEY_RESPONSE__INIT;
@@ -193,6 +208,11 @@ out:
     return rv;
 }
 
+static CK_RV revoke_write(rpc_ctx *ctx, store_with *w, void *arg)
+{
+    return directory_revoke(ctx->svc->dir, arg, w);
+}
+
 CK_RV h_admin_revoke_api_key(rpc_ctx *ctx)
 {
     const Grep11__RevokeApiKeyRequest *req = (const void *)ctx->req;
@@ -200,7 +220,8 @@ CK_RV h_admin_revoke_api_key(rpc_ctx *ctx)
     if (!req->keyid || auth_b64url_decode(req->keyid, strlen(req->keyid), key_id, sizeof(key_id)) !=
                            sizeof(key_id))
         return rpc_fail(ctx, CKR_ARGUMENTS_BAD, "KeyID is the 16-character id of an API key");
-    CK_RV rv = directory_revoke(ctx->svc->dir, key_id);
+    static const ProtobufCBinaryData no_request;
+    CK_RV rv = rpc_write_tied(ctx, no_request, revoke_write, key_id);
     if (rv == CKR_GREP11_MISSING)
         return rpc_fail(ctx, rv, "no such API key");
     if (rv != CKR_OK)

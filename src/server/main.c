@@ -69,7 +69,8 @@ static int dev_bootstrap_key(const server_config *cfg, services *svc, char *err,
     if (access(path, F_OK) == 0)
         return 0;
     char key[AUTH_API_KEY_MAX];
-    CK_RV rv = directory_create_key(svc->dir, "dev-admin", AUTH_ROLE_ALL, NULL, 0, NULL, key, NULL);
+    CK_RV rv =
+        directory_create_key(svc->dir, "dev-admin", AUTH_ROLE_ALL, NULL, 0, NULL, NULL, key, NULL);
     if (rv != CKR_OK) {
         snprintf(err, errlen, "cannot create the development API key (0x%lx)", (unsigned long)rv);
         return -1;

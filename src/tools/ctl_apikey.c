@@ -147,7 +147,7 @@ static int offline_apikey(const ctl_context *cx, const char *cmd, int argc, char
         if (roles_mask(&a, &mask) != 0)
             goto out;
         if (directory_create_key(svc->dir, a.principal, mask, (const uint8_t(*)[16])a.grants,
-                                 a.ngrants, a.cert_identity, key, &e) != CKR_OK) {
+                                 a.ngrants, a.cert_identity, NULL, key, &e) != CKR_OK) {
             fprintf(stderr, "grep11ctl: cannot create the key\n");
             goto out;
         }
@@ -177,7 +177,7 @@ static int offline_apikey(const ctl_context *cx, const char *cmd, int argc, char
     } else if (strcmp(cmd, "revoke") == 0 && argc == 2) {
         uint8_t id[AUTH_KEY_ID_LEN];
         if (auth_b64url_decode(argv[1], strlen(argv[1]), id, sizeof(id)) != sizeof(id) ||
-            directory_revoke(svc->dir, id) != CKR_OK) {
+            directory_revoke(svc->dir, id, NULL) != CKR_OK) {
             fprintf(stderr, "grep11ctl: no such key id\n");
             goto out;
         }

@@ -148,7 +148,7 @@ static void record_attrs(const directory_entry *e, CK_ATTRIBUTE a[2])
     a[1].ulValueLen = strlen(e->principal);
 }
 
-CK_RV directory_add(directory *d, const directory_entry *e)
+static CK_RV add_with(directory *d, const directory_entry *e, store_with *w)
 {
     uint8_t buf[RECORD_MAX];
     size_t len = 0;
@@ -159,7 +159,13 @@ CK_RV directory_add(directory *d, const directory_entry *e)
     if (rv != CKR_OK)
         return rv;
     record_attrs(e, a);
-    return store_object_create(d->st, &directory_keystore, NULL, buf, len, a, 2, &id, &version);
+    return store_object_create_with(d->st, &directory_keystore, NULL, buf, len, a, 2, w, &id,
+                                    &version);
+}
+
+CK_RV directory_add(directory *d, const directory_entry *e)
+{
+    return add_with(d, e, NULL);
 }
 
 /* Finds the stored object for a key id. */
@@ -235,7 +241,7 @@ CK_RV directory_list(directory *d, directory_entry **out, size_t *n)
     return CKR_OK;
 }
 
-CK_RV directory_revoke(directory *d, const uint8_t key_id[AUTH_KEY_ID_LEN])
+CK_RV directory_revoke(directory *d, const uint8_t key_id[AUTH_KEY_ID_LEN], store_with *w)
 {
     store_object *objs = NULL;
     size_t n = 0;
@@ -255,8 +261,8 @@ CK_RV directory_revoke(directory *d, const uint8_t key_id[AUTH_KEY_ID_LEN])
     if ((rv = record_encode(d, &e, buf, &len)) != CKR_OK)
         goto out;
     uint64_t v;
-    rv = store_object_update(d->st, &directory_keystore, NULL, &objs[0].uuid, objs[0].version, buf,
-                             len, NULL, 0, &v);
+    rv = store_object_update_with(d->st, &directory_keystore, NULL, &objs[0].uuid, objs[0].version,
+                                  buf, len, NULL, 0, w, &v);
 out:
     store_objects_free(objs, n);
     return rv;
@@ -264,7 +270,7 @@ out:
 
 CK_RV directory_create_key(directory *d, const char *principal, uint32_t roles,
                            const uint8_t (*grants)[16], size_t ngrants, const char *cert_identity,
-                           char text[AUTH_API_KEY_MAX], directory_entry *out)
+                           store_with *w, char text[AUTH_API_KEY_MAX], directory_entry *out)
 {
     directory_entry e;
     memset(&e, 0, sizeof(e));
@@ -283,7 +289,7 @@ CK_RV directory_create_key(directory *d, const char *principal, uint32_t roles,
     if (cert_identity)
         strcpy(e.cert_identity, cert_identity);
     e.created_at = (int64_t)time(NULL);
-    rv = directory_add(d, &e);
+    rv = add_with(d, &e, w);
     if (rv != CKR_OK)
         OPENSSL_cleanse(text, AUTH_API_KEY_MAX);
     else if (out)

@@ -33,11 +33,13 @@ CK_RV directory_add(directory *d, const directory_entry *e);
 CK_RV directory_lookup(directory *d, const uint8_t key_id[AUTH_KEY_ID_LEN], directory_entry *out);
 /* *out is malloc'd (free()); damaged records are skipped and counted. */
 CK_RV directory_list(directory *d, directory_entry **out, size_t *n);
-CK_RV directory_revoke(directory *d, const uint8_t key_id[AUTH_KEY_ID_LEN]);
+/* w (may be NULL): what commits with the write (store_with: the audit
+ * entry of the call that revokes or creates). */
+CK_RV directory_revoke(directory *d, const uint8_t key_id[AUTH_KEY_ID_LEN], store_with *w);
 
 /* Creates a key with the given identity; text receives the key (once). */
 CK_RV directory_create_key(directory *d, const char *principal, uint32_t roles,
                            const uint8_t (*grants)[16], size_t ngrants, const char *cert_identity,
-                           char text[AUTH_API_KEY_MAX], directory_entry *out);
+                           store_with *w, char text[AUTH_API_KEY_MAX], directory_entry *out);
 
 #endif

@@ -283,7 +283,7 @@ static CK_RV apikey(exec_ctx *x)
         const char *kid = custody_cmd_arg(x->cmd, "keyid");
         if (!kid || auth_b64url_decode(kid, strlen(kid), id, sizeof(id)) != sizeof(id))
             return CKR_ARGUMENTS_BAD;
-        CK_RV rv = directory_revoke(svc->dir, id);
+        CK_RV rv = directory_revoke(svc->dir, id, NULL);
         if (rv == CKR_OK) {
             services_note_revoked(svc, id);
             snprintf(x->msg, x->msgcap, "API key %s revoked", kid);
@@ -303,7 +303,7 @@ static CK_RV apikey(exec_ctx *x)
     directory_entry e;
     char key[AUTH_API_KEY_MAX], kid[32];
     CK_RV rv = directory_create_key(svc->dir, custody_cmd_arg(x->cmd, "principal"), roles, NULL, 0,
-                                    NULL, key, &e);
+                                    NULL, NULL, key, &e);
     if (rv == CKR_OK) {
         memcpy(x->created_kid, e.rec.key_id, AUTH_KEY_ID_LEN);
         x->created_key = 1;
@@ -323,7 +323,8 @@ static void withdraw(exec_ctx *x)
         OPENSSL_cleanse(c->next_wk, 32);
         c->have_next_wk = 0;
     }
-    if (x->created_key && c->svc->dir && directory_revoke(c->svc->dir, x->created_kid) == CKR_OK)
+    if (x->created_key && c->svc->dir &&
+        directory_revoke(c->svc->dir, x->created_kid, NULL) == CKR_OK)
         services_note_revoked(c->svc, x->created_kid);
     if (x->apikey && x->keycap)
         OPENSSL_cleanse(x->apikey, x->keycap);
