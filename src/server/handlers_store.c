@@ -151,10 +151,20 @@ static CK_RV object_out(const store_object *o, Grep11__StoredObject *out, conv_m
     return CKR_OK;
 }
 
+typedef struct {
+    const store_uuid *ks;
+    const store_ks_params *p;
+} init_args;
+
+static CK_RV init_write(rpc_ctx *ctx, store_with *w, void *arg)
+{
+    init_args *a = arg;
+    return store_keystore_init_with(ctx->svc->st, a->ks, a->p, w);
+}
+
 CK_RV h_store_init_keystores(rpc_ctx *ctx)
 {
     const Grep11__InitKeystoresRequest *req = (const void *)ctx->req;
-    services *svc = ctx->svc;
     store_uuid priv, pub;
     CK_RV rv = uuid_in(ctx, req->privatekeystoreid, "PrivateKeystoreID", &priv);
     if (rv == CKR_OK)
@@ -166,7 +176,7 @@ CK_RV h_store_init_keystores(rpc_ctx *ctx)
     if (!(ctx->who.roles & AUTH_ROLE_KEYSTORE_SO))
         return rpc_fail(ctx, CKR_GREP11_PERMISSION_DENIED,
                         "only the security officer (keystore-so) initialises keystores");
-    if (svc->auth_enabled && (!granted(ctx, &priv) || !granted(ctx, &pub)))
+    if (ctx->svc->auth_enabled && (!granted(ctx, &priv) || !granted(ctx, &pub)))
         return rpc_fail(ctx, CKR_GREP11_PERMISSION_DENIED, "no grant for these keystores");
     store_password pw;
     const char *label = req->label && req->label[0] ? req->label : "grep11 token";
@@ -177,10 +187,10 @@ CK_RV h_store_init_keystores(rpc_ctx *ctx)
         const store_uuid *ks;
         const store_ks_params *p;
     } pair[] = {{&priv, &pp}, {&pub, &pubp}};
+    static const ProtobufCBinaryData no_request;
     for (size_t i = 0; i < 2 && rv == CKR_OK; i++) {
-        rv = store_keystore_wipe(svc->st, pair[i].ks, pair[i].p);
-        if (rv == CKR_TOKEN_NOT_PRESENT)
-            rv = store_keystore_create(svc->st, pair[i].ks, pair[i].p);
+        init_args a = {pair[i].ks, pair[i].p};
+        rv = rpc_write_tied(ctx, no_request, init_write, &a);
     }
     if (rv == CKR_ARGUMENTS_BAD)
         return rpc_fail(ctx, rv, "label too long or password not 6..64 bytes");

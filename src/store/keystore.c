@@ -327,6 +327,70 @@ CK_RV store_keystore_wipe(store *st, const store_uuid *ks, const store_ks_params
     return create_or_wipe(st, ks, p, true);
 }
 
+/* C_InitToken's meaning in one transaction: wipe and re-create with p, or
+ * create when new; with what commits with it (its audit entry, asked for
+ * with the keystore's UUID as the object and version 0). */
+typedef struct init_arg {
+    ks_new k;
+    tied *t;
+} init_arg;
+
+static CK_RV init_txn(db_ctx *db, void *arg)
+{
+    init_arg *x = arg;
+    ks_row row;
+    ks_ctx kc;
+    CK_RV rv;
+
+    rv = read_ks(db, x->k.ks, &row);
+    OPENSSL_cleanse(&row.verifier, sizeof(row.verifier));
+    if (rv != CKR_OK)
+        return rv;
+    x->k.wipe = row.found;
+    if (row.found) {
+        rv = quota_zero(db, x->k.ks);
+        if (rv == CKR_OK)
+            rv = delete_objects(db, x->k.ks);
+    }
+    if (rv == CKR_OK)
+        rv = write_ks(db, &x->k);
+    memset(&kc, 0, sizeof(kc));
+    kc.id = *x->k.ks;
+    if (rv == CKR_OK)
+        rv = tied_commit(db, &kc, x->t, x->k.ks, 0);
+    return rv;
+}
+
+CK_RV store_keystore_init_with(store *st, const store_uuid *ks, const store_ks_params *p,
+                               store_with *w)
+{
+    init_arg x;
+    tied t;
+    CK_RV rv;
+
+    if (st == NULL || ks == NULL || p == NULL || (w != NULL && w->request_id != NULL))
+        return CKR_ARGUMENTS_BAD;
+    if ((rv = check_params(p)) != CKR_OK)
+        return rv;
+    memset(&x, 0, sizeof(x));
+    x.k.ks = ks;
+    x.k.p = p;
+    rv = prepare_new(st, &x.k);
+    if (rv == CKR_OK)
+        rv = tied_open(st, w, &t);
+    if (rv != CKR_OK) {
+        OPENSSL_cleanse(&x, sizeof(x));
+        return rv;
+    }
+    x.t = &t;
+    rv = pool_txn(&st->pl, true, init_txn, &x);
+    if (rv == CKR_OK && p->password != NULL)
+        keycache_put(&st->kc, x.k.cache_id, &x.k.keys);
+    tied_close(&t);
+    OPENSSL_cleanse(&x, sizeof(x));
+    return rv;
+}
+
 /* ---- info / delete ------------------------------------------------------ */
 
 typedef struct info_arg {

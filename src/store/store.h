@@ -308,6 +308,11 @@ CK_RV store_object_update_with(store *st, const store_uuid *ks, const store_pass
                                uint64_t *out_new_version);
 CK_RV store_object_destroy_with(store *st, const store_uuid *ks, const store_password *pw,
                                 const store_uuid *uuid, store_with *w);
+/* C_InitToken in one transaction: wipes the keystore and re-creates it
+ * with p, or creates it when new. w's rows are asked for with the
+ * keystore's UUID as the object and version 0; w takes no request id. */
+CK_RV store_keystore_init_with(store *st, const store_uuid *ks, const store_ks_params *p,
+                               store_with *w);
 
 /* Objects that have every template attribute with an equal value (an empty
  * template matches all), in a stable order, at most limit (0: 100; capped

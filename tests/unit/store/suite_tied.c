@@ -239,6 +239,7 @@ static void test_also_rows(void **state)
     w = with_request(rid, 7);
     w.also = &also;
     assert_int_equal(create(st, &ks, &pw, &w, 3, &obj), CKR_OK);
+    r.head_version = r.u.new_version;
     int calls = r.calls;
     w = with_request(rid, 7);
     w.also = &also;
@@ -246,6 +247,30 @@ static void test_also_rows(void **state)
     assert_true(w.replayed);
     assert_int_equal(r.calls, calls);
     assert_int_equal(count_all(st, &log, NULL), 4);
+
+    /* C_InitToken: a failed entry leaves the token as it was; then the
+     * wipe and its entry commit together */
+    store_ks_params kp = {STORE_KS_PRIVATE, "re-made", &pw};
+    memset(&w, 0, sizeof(w));
+    w.also = &also;
+    r.fail = CKR_FUNCTION_FAILED;
+    assert_int_equal(store_keystore_init_with(st, &ks, &kp, &w), CKR_FUNCTION_FAILED);
+    assert_int_equal(count_all(st, &ks, &pw), 1);
+    r.fail = CKR_OK;
+    assert_int_equal(store_keystore_init_with(st, &ks, &kp, &w), CKR_OK);
+    assert_memory_equal(r.seen.b, ks.b, 16);
+    assert_int_equal(r.seen_version, 0);
+    assert_int_equal(count_all(st, &ks, &pw), 0);
+    assert_int_equal(count_all(st, &log, NULL), 5);
+    r.head_version = r.u.new_version;
+    store_uuid fresh;
+    assert_int_equal(RAND_bytes(fresh.b, 16), 1);
+    assert_int_equal(store_keystore_init_with(st, &fresh, &kp, NULL), CKR_OK); /* new: made */
+    store_ks_info info;
+    assert_int_equal(store_keystore_info(st, &fresh, &info), CKR_OK);
+    assert_string_equal(info.label, "re-made");
+    w = with_request(rid, 7);
+    assert_int_equal(store_keystore_init_with(st, &fresh, &kp, &w), CKR_ARGUMENTS_BAD);
 
     /* the also keystore must have no password */
     also.ks = &ks;
