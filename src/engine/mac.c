@@ -94,7 +94,9 @@ static CK_RV mac_setup(const engine *e, const engine_mech *m, engine_bytes key_b
         hashid h = (hashid)(row->alg & ~MECH_GENERAL);
         c->kind = MK_HMAC;
         c->mac_len = hash_len(h);
-        if (k.ktype != CKK_GENERIC_SECRET) {
+        /* EP11 keys HMAC with AES keys as well as generic secrets (IBM's
+         * samples sign with CKM_SHA256_HMAC under a CKK_AES key). */
+        if (k.ktype != CKK_GENERIC_SECRET && k.ktype != CKK_AES) {
             rv = CKR_KEY_TYPE_INCONSISTENT;
             goto out;
         }

@@ -38,9 +38,10 @@ typedef struct {
 
 #define ENCDEC (OP_ENC | OP_DEC)
 #define MAC (OP_SIGN | OP_VERIFY)
+/* HMAC keys: generic secrets, and AES keys as EP11 allows. */
 #define GEN                                                                                        \
     {                                                                                              \
-        CKK_GENERIC_SECRET, CKK_GENERIC_SECRET                                                     \
+        CKK_GENERIC_SECRET, CKK_AES                                                                \
     }
 
 static const mech_row rows[] = {

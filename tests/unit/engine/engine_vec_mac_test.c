@@ -67,6 +67,11 @@ static void run_wycheproof(engine *e, engine *e2, const mac_file *mf)
             const char *res = testvec_str_field(t, "result");
             engine_buf key = {0};
             int ok;
+            /* HMAC under AES keys (as EP11 allows): the keys an AES key can be */
+            if (mf->kt == CKK_AES && mf->full != CKM_AES_CMAC && kl != 16 && kl != 24 && kl != 32) {
+                free(k), free(msg), free(tag);
+                continue;
+            }
             CK_RV irv = et_import(e, mf->kt, k, kl, &key);
             if (strcmp(res, "valid") == 0)
                 ok = irv == CKR_OK && mac_ok(e, e2, &key, &m, msg, ml, tag, tl);
@@ -93,6 +98,8 @@ static void test_wycheproof(void **state)
         {"hmac_sha3_512_test.json", CKM_IBM_SHA3_512_HMAC, CKM_SHA3_512_HMAC_GENERAL, 64,
          CKK_GENERIC_SECRET},
         {"aes_cmac_test.json", CKM_AES_CMAC, CKM_AES_CMAC_GENERAL, 16, CKK_AES},
+        {"hmac_sha256_test.json", CKM_SHA256_HMAC, CKM_SHA256_HMAC_GENERAL, 32, CKK_AES},
+        {"hmac_sha512_test.json", CKM_SHA512_HMAC, CKM_SHA512_HMAC_GENERAL, 64, CKK_AES},
     };
     engine *e = et_engine(), *e2 = et_engine();
     for (size_t i = 0; i < sizeof(F) / sizeof(F[0]); i++)

@@ -333,9 +333,24 @@ static void hmac_sign_verify(void **state)
     want[0] ^= 0x80;
     assert_memory_equal(got, want, 16);
 
-    /* The key type is checked locally: no HMAC with an AES key, no
+    /* HMAC under an AES key, as EP11 allows and IBM's samples do. */
+    CK_OBJECT_HANDLE ak = p11t_secret_key(&f->t, f->s, CKM_AES_KEY_GEN, CKK_AES, 32, 1);
+    kl = sizeof(key);
+    p11t_key_value(&f->t, f->s, ak, key, &kl);
+    assert_int_equal(kl, 32);
+    HMAC(EVP_sha256(), key, (int)kl, msg, sizeof(msg), want, &wl);
+    gl = sizeof(got);
+    assert_int_equal(p->C_SignInit(f->s, &m, ak), CKR_OK);
+    assert_int_equal(p->C_Sign(f->s, msg, sizeof(msg), got, &gl), CKR_OK);
+    assert_int_equal(gl, 32);
+    assert_memory_equal(got, want, 32);
+    assert_int_equal(p->C_VerifyInit(f->s, &m, ak), CKR_OK);
+    assert_int_equal(p->C_Verify(f->s, msg, sizeof(msg), want, 32), CKR_OK);
+
+    /* The key type is checked locally: no HMAC with a DES3 key, no
      * encryption with a generic secret. */
-    assert_int_equal(p->C_SignInit(f->s, &m, f->aes), CKR_KEY_TYPE_INCONSISTENT);
+    CK_OBJECT_HANDLE dk = p11t_secret_key(&f->t, f->s, CKM_DES3_KEY_GEN, CKK_DES3, 24, 0);
+    assert_int_equal(p->C_SignInit(f->s, &m, dk), CKR_KEY_TYPE_INCONSISTENT);
     CK_MECHANISM ecb = {CKM_AES_ECB, NULL, 0};
     assert_int_equal(p->C_EncryptInit(f->s, &ecb, k), CKR_KEY_TYPE_INCONSISTENT);
 
