@@ -364,6 +364,57 @@ static void older_wire_generation_is_served(void **state)
     g11c_buf_free(&ref);
 }
 
+/* A parameter type the server does not implement is CKR_MECHANISM_INVALID:
+ * one of the oneof's types without a mechanism here yet (ECSGParm,
+ * ECAGGParm), and one in a field number this server does not know. */
+static CK_RV encrypt_with(g11c_conn *c, const g11c_buf *key, Grep11__Mechanism *m)
+{
+    Grep11__EncryptSingleRequest r = GREP11__ENCRYPT_SINGLE_REQUEST__INIT;
+    Grep11__KeyBlob kb = GREP11__KEY_BLOB__INIT;
+    ProtobufCBinaryData blob = {key->len, key->ptr};
+    uint8_t block[16] = {0}, buf[2048];
+    kb.n_keyblobs = 1;
+    kb.keyblobs = &blob;
+    r.mech = m;
+    r.key = &kb;
+    r.plain = (ProtobufCBinaryData){sizeof(block), block};
+    assert_true(grep11__encrypt_single_request__get_packed_size(&r) <= sizeof(buf));
+    size_t n = grep11__encrypt_single_request__pack(&r, buf);
+    g11c_buf reply = {0};
+    CK_RV rv = g11c_raw_call(c, "/grep11.Crypto/EncryptSingle", buf, n, &reply);
+    g11c_buf_free(&reply);
+    return rv;
+}
+
+static void unknown_parameter_types_are_mechanism_invalid(void **state)
+{
+    fixture *f = *state;
+    g11c_buf key = {0}, sum = {0};
+    aes_key(f->ca, 32, CK_TRUE, &key, &sum);
+    Grep11__Mechanism m = GREP11__MECHANISM__INIT;
+    m.mechanism = CKM_AES_ECB;
+    assert_int_equal(encrypt_with(f->ca, &key, &m), CKR_OK);
+
+    Grep11__ECSGParm sg = GREP11__ECSGPARM__INIT;
+    m.parameter_case = GREP11__MECHANISM__PARAMETER_ECSGPARAMETER;
+    m.ecsgparameter = &sg;
+    assert_int_equal(encrypt_with(f->ca, &key, &m), CKR_MECHANISM_INVALID);
+    Grep11__ECAGGParm agg = GREP11__ECAGGPARM__INIT;
+    m.parameter_case = GREP11__MECHANISM__PARAMETER_ECAGGPARAMETER;
+    m.ecaggparameter = &agg;
+    assert_int_equal(encrypt_with(f->ca, &key, &m), CKR_MECHANISM_INVALID);
+
+    uint8_t later[4] = {3, 'n', 'e', 'w'}; /* protobuf-c packs it as is: length, then bytes */
+    ProtobufCMessageUnknownField uf = {10, PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED, sizeof(later),
+                                       later};
+    m.parameter_case = GREP11__MECHANISM__PARAMETER__NOT_SET;
+    m.base.n_unknown_fields = 1;
+    m.base.unknown_fields = &uf;
+    assert_int_equal(encrypt_with(f->ca, &key, &m), CKR_MECHANISM_INVALID);
+    g11c_buf_free(&key);
+    g11c_buf_free(&sum);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +426,7 @@ int main(void)
         cmocka_unit_test(policy_and_damaged_blobs_are_refused),
         cmocka_unit_test(wrap_and_unwrap_keep_the_check_value),
         cmocka_unit_test(older_wire_generation_is_served),
+        cmocka_unit_test(unknown_parameter_types_are_mechanism_invalid),
     };
     return cmocka_run_group_tests_name("crypto through grep11d", tests, start, stop);
 }
