@@ -1,7 +1,10 @@
 /* Entry points grep11 does not back (yet). Each says why in one line. */
 #include "internal.h"
 
-#define NOT_SUPPORTED return CKR_FUNCTION_NOT_SUPPORTED
+/* Before C_Initialize every function answers CKR_CRYPTOKI_NOT_INITIALIZED,
+ * these too (PKCS #11 5.4; pkcs11test checks it). */
+#define NOT_SUPPORTED                                                                              \
+    return p11_state_get() ? CKR_FUNCTION_NOT_SUPPORTED : CKR_CRYPTOKI_NOT_INITIALIZED
 
 /* API keys are issued by grep11's administrators, not set through PKCS #11. */
 CK_RV C_InitPIN(CK_SESSION_HANDLE s, CK_UTF8CHAR *pin, CK_ULONG len)

@@ -331,6 +331,130 @@ static CK_RV app_unlock(void *m)
     return pthread_mutex_unlock(m) ? CKR_GENERAL_ERROR : CKR_OK;
 }
 
+/* Before C_Initialize (and after C_Finalize) every function but
+ * C_Initialize and the list getters answers CKR_CRYPTOKI_NOT_INITIALIZED,
+ * the ones grep11 does not back included (pkcs11test checks this). The
+ * arguments are well formed, so no other check can come first. */
+static void all_refuse_uninitialized(p11t *t)
+{
+    P11_C_GetInterface get;
+    *(void **)&get = dlsym(t->dl, "C_GetInterface");
+    P11_CK_INTERFACE *iface = NULL;
+    CK_VERSION v30 = {3, 0};
+    assert_int_equal(get((CK_UTF8CHAR *)"PKCS 11", &v30, &iface, 0), CKR_OK);
+    P11_FUNCTION_LIST_3_0 *f = iface->pFunctionList;
+    CK_INFO info;
+    CK_SLOT_ID slots[4], slot = 0;
+    CK_ULONG n = 4, len = 16;
+    CK_SLOT_INFO si;
+    CK_TOKEN_INFO ti;
+    CK_MECHANISM_TYPE mt[4];
+    CK_MECHANISM_INFO mi;
+    CK_SESSION_HANDLE s = 1;
+    CK_SESSION_INFO ssi;
+    CK_OBJECT_HANDLE o = 1, o2 = 0;
+    CK_BYTE buf[64], out[64];
+    CK_UTF8CHAR pin[] = "123456", label[32] = "x";
+    CK_BBOOL yes = CK_TRUE;
+    CK_ATTRIBUTE a = {CKA_TOKEN, &yes, 1};
+    CK_MECHANISM m = {CKM_AES_ECB, NULL, 0};
+    memset(buf, 0, sizeof(buf));
+    const CK_RV want = CKR_CRYPTOKI_NOT_INITIALIZED;
+#define NI(call) assert_int_equal((call), want)
+    NI(f->C_Finalize(NULL));
+    NI(f->C_GetInfo(&info));
+    NI(f->C_GetSlotList(CK_FALSE, slots, &n));
+    NI(f->C_GetSlotInfo(slot, &si));
+    NI(f->C_GetTokenInfo(slot, &ti));
+    n = 4;
+    NI(f->C_GetMechanismList(slot, mt, &n));
+    NI(f->C_GetMechanismInfo(slot, CKM_AES_ECB, &mi));
+    NI(f->C_InitToken(slot, pin, 6, label));
+    NI(f->C_InitPIN(s, pin, 6));
+    NI(f->C_SetPIN(s, pin, 6, pin, 6));
+    NI(f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &s));
+    NI(f->C_CloseSession(s));
+    NI(f->C_CloseAllSessions(slot));
+    NI(f->C_GetSessionInfo(s, &ssi));
+    len = sizeof(out);
+    NI(f->C_GetOperationState(s, out, &len));
+    NI(f->C_SetOperationState(s, buf, 16, 0, 0));
+    NI(f->C_Login(s, CKU_USER, pin, 6));
+    NI(f->C_Logout(s));
+    NI(f->C_CreateObject(s, &a, 1, &o2));
+    NI(f->C_CopyObject(s, o, &a, 1, &o2));
+    NI(f->C_DestroyObject(s, o));
+    NI(f->C_GetObjectSize(s, o, &len));
+    NI(f->C_GetAttributeValue(s, o, &a, 1));
+    NI(f->C_SetAttributeValue(s, o, &a, 1));
+    NI(f->C_FindObjectsInit(s, &a, 1));
+    NI(f->C_FindObjects(s, &o2, 1, &n));
+    NI(f->C_FindObjectsFinal(s));
+    len = sizeof(out);
+    NI(f->C_EncryptInit(s, &m, o));
+    NI(f->C_Encrypt(s, buf, 16, out, &len));
+    NI(f->C_EncryptUpdate(s, buf, 16, out, &len));
+    NI(f->C_EncryptFinal(s, out, &len));
+    NI(f->C_DecryptInit(s, &m, o));
+    NI(f->C_Decrypt(s, buf, 16, out, &len));
+    NI(f->C_DecryptUpdate(s, buf, 16, out, &len));
+    NI(f->C_DecryptFinal(s, out, &len));
+    NI(f->C_DigestInit(s, &m));
+    NI(f->C_Digest(s, buf, 16, out, &len));
+    NI(f->C_DigestUpdate(s, buf, 16));
+    NI(f->C_DigestKey(s, o));
+    NI(f->C_DigestFinal(s, out, &len));
+    NI(f->C_SignInit(s, &m, o));
+    NI(f->C_Sign(s, buf, 16, out, &len));
+    NI(f->C_SignUpdate(s, buf, 16));
+    NI(f->C_SignFinal(s, out, &len));
+    NI(f->C_SignRecoverInit(s, &m, o));
+    NI(f->C_SignRecover(s, buf, 16, out, &len));
+    NI(f->C_VerifyInit(s, &m, o));
+    NI(f->C_Verify(s, buf, 16, buf, 16));
+    NI(f->C_VerifyUpdate(s, buf, 16));
+    NI(f->C_VerifyFinal(s, buf, 16));
+    NI(f->C_VerifyRecoverInit(s, &m, o));
+    NI(f->C_VerifyRecover(s, buf, 16, out, &len));
+    NI(f->C_DigestEncryptUpdate(s, buf, 16, out, &len));
+    NI(f->C_DecryptDigestUpdate(s, buf, 16, out, &len));
+    NI(f->C_SignEncryptUpdate(s, buf, 16, out, &len));
+    NI(f->C_DecryptVerifyUpdate(s, buf, 16, out, &len));
+    NI(f->C_GenerateKey(s, &m, &a, 1, &o2));
+    NI(f->C_GenerateKeyPair(s, &m, &a, 1, &a, 1, &o2, &o2));
+    NI(f->C_WrapKey(s, &m, o, o, out, &len));
+    NI(f->C_UnwrapKey(s, &m, o, buf, 16, &a, 1, &o2));
+    NI(f->C_DeriveKey(s, &m, o, &a, 1, &o2));
+    NI(f->C_SeedRandom(s, buf, 16));
+    NI(f->C_GenerateRandom(s, out, 16));
+    NI(f->C_GetFunctionStatus(s));
+    NI(f->C_CancelFunction(s));
+    NI(f->C_WaitForSlotEvent(CKF_DONT_BLOCK, &slot, NULL));
+    NI(f->C_LoginUser(s, CKU_USER, pin, 6, label, 1));
+    NI(f->C_SessionCancel(s, 0));
+    NI(f->C_MessageEncryptInit(s, &m, o));
+    NI(f->C_EncryptMessage(s, buf, 16, buf, 0, buf, 16, out, &len));
+    NI(f->C_EncryptMessageBegin(s, buf, 16, buf, 0));
+    NI(f->C_EncryptMessageNext(s, buf, 16, buf, 16, out, &len, 0));
+    NI(f->C_MessageEncryptFinal(s));
+    NI(f->C_MessageDecryptInit(s, &m, o));
+    NI(f->C_DecryptMessage(s, buf, 16, buf, 0, buf, 16, out, &len));
+    NI(f->C_DecryptMessageBegin(s, buf, 16, buf, 0));
+    NI(f->C_DecryptMessageNext(s, buf, 16, buf, 16, out, &len, 0));
+    NI(f->C_MessageDecryptFinal(s));
+    NI(f->C_MessageSignInit(s, &m, o));
+    NI(f->C_SignMessage(s, buf, 16, buf, 16, out, &len));
+    NI(f->C_SignMessageBegin(s, buf, 16));
+    NI(f->C_SignMessageNext(s, buf, 16, buf, 16, out, &len));
+    NI(f->C_MessageSignFinal(s));
+    NI(f->C_MessageVerifyInit(s, &m, o));
+    NI(f->C_VerifyMessage(s, buf, 16, buf, 16, buf, 16));
+    NI(f->C_VerifyMessageBegin(s, buf, 16));
+    NI(f->C_VerifyMessageNext(s, buf, 16, buf, 16, buf, 16));
+    NI(f->C_MessageVerifyFinal(s));
+#undef NI
+}
+
 static void load_cycles_and_app_locking(void **state)
 {
     p11t *t = *state;
@@ -347,6 +471,7 @@ static void load_cycles_and_app_locking(void **state)
     /* Finalize and initialize again with the application's mutexes. */
     assert_int_equal(t->f->C_Finalize(NULL), CKR_OK);
     assert_int_equal(t->f->C_Finalize(NULL), CKR_CRYPTOKI_NOT_INITIALIZED);
+    all_refuse_uninitialized(t);
     CK_INFO info;
     assert_int_equal(t->f->C_GetInfo(&info), CKR_CRYPTOKI_NOT_INITIALIZED);
     CK_C_INITIALIZE_ARGS bad = {app_create, NULL, app_lock, app_unlock, 0, NULL};
