@@ -172,9 +172,9 @@ CK_RV policy_new_secret(const engine *e, const tmpl *t, const key_ctx *ctx, key_
             if (ctx->origin != ORIGIN_IMPORT)
                 return CKR_TEMPLATE_INCONSISTENT;
             break;
-        case AR_FALSEONLY:
+        case AR_FALSEONLY: /* TRUE is a value we do not support, FALSE is fine */
             if (*(const CK_BBOOL *)a->pValue)
-                return CKR_TEMPLATE_INCONSISTENT;
+                return CKR_ATTRIBUTE_VALUE_INVALID;
             break;
         case AR_BOUND:
             if (d->kind == AK_BOOL) {

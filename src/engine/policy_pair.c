@@ -61,9 +61,9 @@ static CK_RV pair_flags(const tmpl *t, key_obj *k, bool import, uint32_t *given,
             if (!import || k->cls != CKO_PRIVATE_KEY)
                 return CKR_TEMPLATE_INCONSISTENT;
             break;
-        case AR_FALSEONLY:
+        case AR_FALSEONLY: /* TRUE is a value we do not support, FALSE is fine */
             if (*(const CK_BBOOL *)a->pValue)
-                return CKR_TEMPLATE_INCONSISTENT;
+                return CKR_ATTRIBUTE_VALUE_INVALID;
             break;
         case AR_BOUND:
             if (a->type == CKA_VALUE_LEN)

@@ -122,10 +122,16 @@ static void test_template_errors(void **state)
     et_ulong(&t, CKA_VALUE_LEN, 16);
     et_bytes(&t, CKA_VALUE, "0123456789abcdef", 16);
     assert_int_equal(gen_aes(e, &t, &b), CKR_TEMPLATE_INCONSISTENT);
-    et_reset(&t); /* recover usages do not exist for secret keys */
+    et_reset(&t); /* recover usages are not supported: TRUE is an invalid value, FALSE fine */
     et_ulong(&t, CKA_VALUE_LEN, 16);
     et_bool(&t, CKA_SIGN_RECOVER, 1);
-    assert_int_equal(gen_aes(e, &t, &b), CKR_TEMPLATE_INCONSISTENT);
+    assert_int_equal(gen_aes(e, &t, &b), CKR_ATTRIBUTE_VALUE_INVALID);
+    et_reset(&t);
+    et_ulong(&t, CKA_VALUE_LEN, 16);
+    et_bool(&t, CKA_SIGN_RECOVER, 0);
+    et_bool(&t, CKA_VERIFY_RECOVER, 0);
+    assert_int_equal(gen_aes(e, &t, &b), CKR_OK);
+    engine_buf_free(&b);
     et_reset(&t); /* NULL value pointer */
     et_ulong(&t, CKA_VALUE_LEN, 16);
     t.a[0].pValue = NULL;

@@ -263,6 +263,29 @@ static void ec_params_by_name(void **state)
                      CKR_CURVE_NOT_SUPPORTED);
 }
 
+/* Recover usages grep11 does not support: FALSE is accepted, TRUE is a
+ * value it cannot honour (CKR_ATTRIBUTE_VALUE_INVALID, as pkcs11test
+ * expects), on both halves of a pair. */
+static void recover_usages(void **state)
+{
+    fx *f = *state;
+    NEED(f, CKM_EC_KEY_PAIR_GEN);
+    CK_OBJECT_HANDLE pub, priv;
+    CK_BBOOL no = CK_FALSE, on = CK_TRUE;
+    CK_ATTRIBUTE tp[] = {{CKA_EC_PARAMS, (void *)P256_OID, sizeof(P256_OID)},
+                         {CKA_VERIFY_RECOVER, &no, sizeof(no)}};
+    CK_ATTRIBUTE tk[] = {{CKA_SIGN_RECOVER, &no, sizeof(no)}};
+    pair(f, CKM_EC_KEY_PAIR_GEN, tp, 2, tk, 1, &pub, &priv);
+    CK_MECHANISM m = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
+    tp[1].pValue = &on;
+    assert_int_equal(f->t.f->C_GenerateKeyPair(f->s, &m, tp, 2, tk, 1, &pub, &priv),
+                     CKR_ATTRIBUTE_VALUE_INVALID);
+    tp[1].pValue = &no;
+    tk[0].pValue = &on;
+    assert_int_equal(f->t.f->C_GenerateKeyPair(f->s, &m, tp, 2, tk, 1, &pub, &priv),
+                     CKR_ATTRIBUTE_VALUE_INVALID);
+}
+
 static void ed25519(void **state)
 {
     fx *f = *state;
@@ -539,11 +562,11 @@ static void import_ed25519(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(ec_p256),           cmocka_unit_test(ecdh_p256),
-        cmocka_unit_test(ec_params_by_name), cmocka_unit_test(ed25519),
-        cmocka_unit_test(rsa_2048),          cmocka_unit_test(ml_dsa),
-        cmocka_unit_test(import_ec),         cmocka_unit_test(import_rsa),
-        cmocka_unit_test(import_ed25519),
+        cmocka_unit_test(ec_p256),        cmocka_unit_test(ecdh_p256),
+        cmocka_unit_test(recover_usages), cmocka_unit_test(ec_params_by_name),
+        cmocka_unit_test(ed25519),        cmocka_unit_test(rsa_2048),
+        cmocka_unit_test(ml_dsa),         cmocka_unit_test(import_ec),
+        cmocka_unit_test(import_rsa),     cmocka_unit_test(import_ed25519),
     };
     return cmocka_run_group_tests_name("pkcs11 key pairs", tests, p11t_fx_setup, p11t_teardown);
 }
