@@ -282,6 +282,15 @@ static void digests(void **state)
     CK_ULONG gl = sizeof(got);
     assert_int_equal(p->C_DigestFinal(f->s, got, &gl), CKR_OK);
     assert_memory_equal(got, want, 32);
+    /* C_Digest after C_DigestUpdate: refused, and the digest so far stays. */
+    EVP_Digest(msg, 10, want, &wl, EVP_sha256(), NULL);
+    assert_int_equal(p->C_DigestInit(f->s, &m), CKR_OK);
+    assert_int_equal(p->C_DigestUpdate(f->s, msg, 10), CKR_OK);
+    gl = sizeof(got);
+    assert_int_equal(p->C_Digest(f->s, msg, 10, got, &gl), CKR_OPERATION_ACTIVE);
+    gl = sizeof(got);
+    assert_int_equal(p->C_DigestFinal(f->s, got, &gl), CKR_OK);
+    assert_memory_equal(got, want, 32);
 }
 
 static void hmac_sign_verify(void **state)
