@@ -88,13 +88,50 @@ static CK_RV fetch_token(p11_slot *slot, int user, const char *key, char *tok, s
     return g11c_iam_token(&o, key, tok, cap, exp);
 }
 
-/* An Auth refusal is a wrong PIN to PKCS #11. */
+/* An Auth refusal is a wrong PIN to PKCS #11; the server's limit on
+ * failed attempts is a locked PIN until it lets the client try again. */
 static CK_RV map_auth_rv(CK_RV rv)
 {
     if (rv == CKR_IBM_GREP11_NOT_AUTHENTICATED || rv == CKR_GREP11_PERMISSION_DENIED ||
         rv == CKR_USER_NOT_LOGGED_IN || rv == CKR_PIN_INCORRECT)
         return CKR_PIN_INCORRECT;
+    if (rv == CKR_GREP11_RATE_LIMITED)
+        return CKR_PIN_LOCKED;
     return rv;
+}
+
+/* What C_GetTokenInfo's PIN flags show (slot->lock held): a failed login
+ * since the last good one, and the server refusing more attempts. */
+static void note_login(p11_slot *slot, int uidx, CK_RV rv)
+{
+    if (uidx < 0 || uidx >= P11_USERS)
+        return;
+    if (rv == CKR_OK) {
+        slot->pin_failures[uidx] = 0;
+        slot->pin_locked_until[uidx] = 0;
+    } else if (rv == CKR_PIN_INCORRECT) {
+        slot->pin_failures[uidx]++;
+    } else if (rv == CKR_PIN_LOCKED) {
+        slot->pin_failures[uidx]++;
+        slot->pin_locked_until[uidx] = (int64_t)time(NULL) + P11_PIN_LOCK_S;
+    }
+}
+
+CK_FLAGS p11_auth_pin_flags(p11_slot *slot)
+{
+    CK_FLAGS f = 0;
+    int64_t now = (int64_t)time(NULL);
+    p11_mutex_lock(slot->lock);
+    if (slot->pin_failures[P11_USER_NORMAL])
+        f |= CKF_USER_PIN_COUNT_LOW;
+    if (slot->pin_locked_until[P11_USER_NORMAL] > now)
+        f |= CKF_USER_PIN_LOCKED;
+    if (slot->pin_failures[P11_USER_SO])
+        f |= CKF_SO_PIN_COUNT_LOW;
+    if (slot->pin_locked_until[P11_USER_SO] > now)
+        f |= CKF_SO_PIN_LOCKED;
+    p11_mutex_unlock(slot->lock);
+    return f;
 }
 
 CK_RV p11_auth_token_hook(void *arg, char *buf, size_t cap)
@@ -224,6 +261,9 @@ CK_RV p11_auth_login(p11_state *st, p11_slot *slot, CK_USER_TYPE user, const CK_
         goto out;
     if (uc->iam_enabled) {
         rv = map_auth_rv(fetch_token(slot, uidx, key, tok, sizeof(tok), &exp));
+        p11_mutex_lock(slot->lock);
+        note_login(slot, uidx, rv);
+        p11_mutex_unlock(slot->lock);
         if (rv != CKR_OK) {
             P11_WARN("slot %lu: login of user %lu refused: %s", (unsigned long)slot->cfg->slot,
                      (unsigned long)user, p11_rv_name(rv));

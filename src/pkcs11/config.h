@@ -23,6 +23,7 @@ typedef enum {
 #define P11_USER_SO 0
 #define P11_USER_NORMAL 1
 #define P11_USER_ANON 2
+#define P11_USERS 3
 
 /* How a user's API key becomes a bearer token (iamauth.endpoint). */
 typedef enum {
@@ -40,7 +41,7 @@ typedef struct {
                             "https://host:port/prefix" (P11_IAM_HTTP[S]); NULL: the
                             token's address over gRPC */
     p11_iam_kind iam_kind;
-    char *apikey;        /* iamauth.apikey (the anonymous user's key); secret */
+    char *apikey; /* iamauth.apikey (the anonymous user's key); secret */
     int sessionauth_enabled;
     char *tokenspace_password; /* sessionauth.tokenspaceIDPassword; secret */
 } p11_user_cfg;
@@ -52,12 +53,12 @@ typedef struct {
     int tls_enabled; /* default true */
     int tls_mutual;
     char *cacert, *certfile, *keyfile;
-    int timeout_ms;  /* grep11connection.timeout (ms), default 30000 */
-    int channels;    /* grep11connection.channels (TCP connections), default 1 */
-    int spin_us;     /* grep11connection.spin as g11c_options.spin_us (0: default) */
+    int timeout_ms;     /* grep11connection.timeout (ms), default 30000 */
+    int channels;       /* grep11connection.channels (TCP connections), default 1 */
+    int spin_us;        /* grep11connection.spin as g11c_options.spin_us (0: default) */
     int batch_inflight; /* grep11connection.batch as g11c_options.batch_inflight */
-    int remotestore; /* storage.remotestore.enabled */
-    p11_user_cfg users[3];
+    int remotestore;    /* storage.remotestore.enabled */
+    p11_user_cfg users[P11_USERS];
 } p11_token_cfg;
 
 typedef struct {

@@ -126,6 +126,10 @@ typedef struct p11_slot {
     char ks_label[33];
     int ks_label_state; /* 0 unknown, 1 label known, 2 keystore absent, 3 unreadable */
     int64_t ks_label_at;
+    /* Failed logins since the last good one, and until when the server
+     * refuses more (its rate limit), per P11_USER_* (slot->lock). */
+    unsigned pin_failures[P11_USERS];
+    int64_t pin_locked_until[P11_USERS];
 } p11_slot;
 
 /* ---- operations and sessions ---------------------------------------------- */
@@ -314,6 +318,11 @@ CK_RV p11_auth_token_hook(void *arg, char *buf, size_t cap);
 CK_RV p11_auth_login(p11_state *st, p11_slot *slot, CK_USER_TYPE user, const CK_UTF8CHAR *pin,
                      CK_ULONG pin_len);
 void p11_auth_logout(p11_slot *slot);
+/* CKF_USER_PIN_COUNT_LOW / _LOCKED and the SO's: a failed login since the
+ * last good one; the server refusing attempts (CKR_PIN_LOCKED from
+ * C_Login) for P11_PIN_LOCK_S, its refill interval. */
+#define P11_PIN_LOCK_S 6
+CK_FLAGS p11_auth_pin_flags(p11_slot *slot);
 int p11_slot_user_logged_in(p11_slot *slot);
 CK_ULONG p11_slot_login_state(p11_slot *slot);
 int p11_slot_needs_token(const p11_token_cfg *cfg);

@@ -196,7 +196,7 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID id, CK_TOKEN_INFO *info)
     p11_pad(info->model, sizeof(info->model), "grep11d");
     snprintf(serial, sizeof(serial), "%lu", (unsigned long)t->slot);
     p11_pad(info->serialNumber, sizeof(info->serialNumber), serial);
-    info->flags = CKF_RNG | CKF_USER_PIN_INITIALIZED;
+    info->flags = CKF_RNG | CKF_USER_PIN_INITIALIZED | p11_auth_pin_flags(slot);
     if (initialized)
         info->flags |= CKF_TOKEN_INITIALIZED;
     /* Nothing works without a login when only the normal user has a key;

@@ -582,6 +582,35 @@ static void login_required_without_anonymous_key(void **state)
     assert_int_equal(t->f->C_GenerateRandom(s, r, sizeof(r)), CKR_OK);
     /* The SO is not configured here. */
     assert_int_equal(t->f->C_Logout(s), CKR_OK);
+
+    /* The PIN flags follow the server's limit on failed logins: a wrong
+     * PIN sets COUNT_LOW, a good login clears it, and once the server
+     * refuses attempts C_Login says CKR_PIN_LOCKED and the token
+     * CKF_USER_PIN_LOCKED, until the server lets the client try again. */
+    CK_UTF8CHAR wrong[] = "not-the-api-key";
+    assert_int_equal(t->f->C_Login(s, CKU_USER, wrong, sizeof(wrong) - 1), CKR_PIN_INCORRECT);
+    assert_int_equal(t->f->C_GetTokenInfo(0, &ti), CKR_OK);
+    assert_true(ti.flags & CKF_USER_PIN_COUNT_LOW);
+    assert_false(ti.flags & CKF_USER_PIN_LOCKED);
+    assert_int_equal(t->f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)t->apikey, strlen(t->apikey)),
+                     CKR_OK);
+    assert_int_equal(t->f->C_GetTokenInfo(0, &ti), CKR_OK);
+    assert_false(ti.flags & (CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_LOCKED));
+    assert_int_equal(t->f->C_Logout(s), CKR_OK);
+    CK_RV lrv = CKR_OK;
+    for (int i = 0; i < 20 && lrv != CKR_PIN_LOCKED; i++)
+        lrv = t->f->C_Login(s, CKU_USER, wrong, sizeof(wrong) - 1);
+    assert_int_equal(lrv, CKR_PIN_LOCKED);
+    assert_int_equal(t->f->C_GetTokenInfo(0, &ti), CKR_OK);
+    assert_true(ti.flags & CKF_USER_PIN_LOCKED);
+    assert_int_equal(t->f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)t->apikey, strlen(t->apikey)),
+                     CKR_PIN_LOCKED); /* the server refuses even the right one for now */
+    usleep(6500 * 1000);              /* one attempt back every 6 s */
+    assert_int_equal(t->f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)t->apikey, strlen(t->apikey)),
+                     CKR_OK);
+    assert_int_equal(t->f->C_GetTokenInfo(0, &ti), CKR_OK);
+    assert_false(ti.flags & (CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_LOCKED));
+    assert_int_equal(t->f->C_Logout(s), CKR_OK);
     assert_int_equal(t->f->C_Finalize(NULL), CKR_OK);
     setenv("GREP11_CLIENT_CONFIG", t->cfg, 1);
     assert_int_equal(t->f->C_Initialize(NULL), CKR_OK);
