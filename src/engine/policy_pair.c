@@ -308,7 +308,9 @@ CK_RV policy_import_asym(const engine *e, const tmpl *t, CK_OBJECT_CLASS cls, pa
         return rv == CKR_MECHANISM_INVALID ? CKR_TEMPLATE_INCONSISTENT : rv;
     if (pp->alg == PK_RSA && tmpl_get(t, CKA_MODULUS_BITS) != NULL)
         return CKR_TEMPLATE_INCONSISTENT; /* the modulus says it */
-    if (kt == CKK_EC && pp->ktype != CKK_EC)
+    /* IBM's applications (2.40 headers, no CKK_EC_EDWARDS) import Edwards
+     * keys as CKK_EC with the curve's OID, as they generate them. */
+    if (kt == CKK_EC && pp->ktype != CKK_EC && pp->ktype != CKK_EC_EDWARDS)
         return CKR_TEMPLATE_INCONSISTENT;
     if (pair_foreign_param(t, pp))
         return CKR_TEMPLATE_INCONSISTENT;

@@ -416,6 +416,9 @@ CK_RV p11_import_private(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, C
  * (priv 0) or PKCS #8 (priv 1); CKR_TEMPLATE_INCOMPLETE when the template
  * does not hold the key. */
 CK_RV p11_pkder(const CK_ATTRIBUTE *t, CK_ULONG n, int priv, g11c_buf *out);
+/* 1 when CKA_EC_PARAMS (OID or name) is Ed25519 or Ed448: IBM's
+ * applications give such keys as CKK_EC, which they are not. */
+int p11_ec_params_edwards(const CK_ATTRIBUTE *params);
 
 /* tokstore.c: token objects in the keystores (grep11.Store) */
 /* CKA_UNIQUE_ID (PKCS #11 3.0) of a token object is its keystore object

@@ -526,6 +526,15 @@ CK_RV C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT
         rv = public_key_blob(st, o, t, n);
     if (rv == CKR_OK && c == CKO_PUBLIC_KEY)
         rv = p11_public_key_defaults(&o->attrs, t, n); /* over the server's untrusted-key ones */
+    /* An Edwards public key given the IBM way (CKK_EC, Ed25519 OID) is kept
+     * as what it is, as the engine reports the private keys. */
+    const CK_ATTRIBUTE *kt = p11_tmpl_find(t, n, CKA_KEY_TYPE);
+    if (rv == CKR_OK && c == CKO_PUBLIC_KEY && kt && kt->ulValueLen == sizeof(CK_KEY_TYPE) &&
+        *(const CK_KEY_TYPE *)kt->pValue == CKK_EC &&
+        p11_ec_params_edwards(p11_tmpl_find(t, n, CKA_EC_PARAMS))) {
+        CK_KEY_TYPE ed = CKK_EC_EDWARDS;
+        rv = p11_attrs_set(&o->attrs, CKA_KEY_TYPE, &ed, sizeof(ed));
+    }
     if (rv == CKR_OK && (rv = p11_object_add(st, s, o, out)) == CKR_OK)
         o = NULL;
 out:

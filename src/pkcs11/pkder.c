@@ -175,6 +175,12 @@ static int raw_nid(int nid)
     return nid == NID_ED25519 || nid == NID_ED448 || nid == NID_X25519 || nid == NID_X448;
 }
 
+int p11_ec_params_edwards(const CK_ATTRIBUTE *params)
+{
+    int nid = params && params->pValue ? curve_nid(params) : NID_undef;
+    return nid == NID_ED25519 || nid == NID_ED448;
+}
+
 /* The point of CKA_EC_POINT: a DER OCTET STRING around it, or raw. ok_len
  * says which lengths are points of the curve. */
 static int point_of(const CK_ATTRIBUTE *a, int (*ok_len)(size_t, int), int arg, const uint8_t **pt,
@@ -406,7 +412,10 @@ CK_RV p11_pkder(const CK_ATTRIBUTE *t, CK_ULONG n, int priv, g11c_buf *out)
         int nid = curve_nid(params);
         if (nid == NID_undef)
             return CKR_CURVE_NOT_SUPPORTED;
-        if ((kt == CKK_EC) == raw_nid(nid))
+        /* IBM's 2.40 headers have no CKK_EC_EDWARDS: IBM's applications
+         * import Ed25519 and Ed448 keys as CKK_EC with the curve's OID. */
+        int ibm_edwards = kt == CKK_EC && (nid == NID_ED25519 || nid == NID_ED448);
+        if (!ibm_edwards && (kt == CKK_EC) == raw_nid(nid))
             return CKR_TEMPLATE_INCONSISTENT;
         rv = raw_nid(nid) ? raw_key(t, n, nid, priv, &k) : ec_key(t, n, nid, priv, &k);
         break;

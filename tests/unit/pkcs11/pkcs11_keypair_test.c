@@ -524,6 +524,70 @@ static void import_rsa(void **state)
     EVP_PKEY_free(k);
 }
 
+/* Ed25519 written the IBM way (IBM's 2.40 headers have no CKK_EC_EDWARDS):
+ * CKK_EC with the Ed25519 OID, made by CKM_EC_KEY_PAIR_GEN or imported
+ * with C_CreateObject; such keys are Edwards keys and sign with CKM_EDDSA
+ * (and IBM's CKM_IBM_ED25519_SHA512). */
+static void ed25519_the_ibm_way(void **state)
+{
+    fx *f = *state;
+    NEED(f, CKM_EDDSA);
+    CK_KEY_TYPE ec = CKK_EC;
+    CK_OBJECT_CLASS kc = CKO_PRIVATE_KEY, pc = CKO_PUBLIC_KEY;
+    CK_OBJECT_HANDLE pub, priv;
+    CK_ATTRIBUTE tp[] = {{CKA_EC_PARAMS, (void *)ED25519_OID, sizeof(ED25519_OID)},
+                         {CKA_KEY_TYPE, &ec, sizeof(ec)}};
+    CK_ATTRIBUTE tk[] = {{CKA_KEY_TYPE, &ec, sizeof(ec)}};
+    pair(f, CKM_EC_KEY_PAIR_GEN, tp, 2, tk, 1, &pub, &priv);
+    CK_MECHANISM ed = {CKM_EDDSA, NULL, 0}, ibm = {CKM_IBM_ED25519_SHA512, NULL, 0};
+    CK_BYTE sig[128];
+    CK_ULONG slen = sign(f, &ed, priv, MSG, sizeof(MSG), sig);
+    assert_int_equal(slen, 64);
+    assert_int_equal(verify(f, &ed, pub, MSG, sizeof(MSG), sig, slen), CKR_OK);
+    EVP_PKEY *k = ossl_pub(f, pub);
+    EVP_MD_CTX *mc = EVP_MD_CTX_new();
+    assert_int_equal(EVP_DigestVerifyInit(mc, NULL, NULL, NULL, k), 1);
+    assert_int_equal(EVP_DigestVerify(mc, sig, slen, MSG, sizeof(MSG)), 1);
+    EVP_MD_CTX_free(mc);
+    EVP_PKEY_free(k);
+    slen = sign(f, &ibm, priv, MSG, sizeof(MSG), sig);
+    assert_int_equal(slen, 64);
+    assert_int_equal(verify(f, &ed, pub, MSG, sizeof(MSG), sig, slen), CKR_OK);
+
+    /* imported as CKK_EC */
+    k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    assert_non_null(k);
+    unsigned char raw[32], rawpub[32];
+    size_t l = 32;
+    assert_int_equal(EVP_PKEY_get_raw_private_key(k, raw, &l), 1);
+    l = 32;
+    assert_int_equal(EVP_PKEY_get_raw_public_key(k, rawpub, &l), 1);
+    CK_ATTRIBUTE ik[] = {{CKA_CLASS, &kc, sizeof(kc)},
+                         {CKA_KEY_TYPE, &ec, sizeof(ec)},
+                         {CKA_EC_PARAMS, (void *)ED25519_OID, sizeof(ED25519_OID)},
+                         {CKA_VALUE, raw, 32}};
+    CK_ATTRIBUTE ip[] = {{CKA_CLASS, &pc, sizeof(pc)},
+                         {CKA_KEY_TYPE, &ec, sizeof(ec)},
+                         {CKA_EC_PARAMS, (void *)ED25519_OID, sizeof(ED25519_OID)},
+                         {CKA_EC_POINT, rawpub, 32}};
+    CK_OBJECT_HANDLE hk, hp;
+    assert_int_equal(f->t.f->C_CreateObject(f->s, ik, 4, &hk), CKR_OK);
+    assert_int_equal(f->t.f->C_CreateObject(f->s, ip, 4, &hp), CKR_OK);
+    CK_KEY_TYPE got_kt = 0;
+    CK_ATTRIBUTE kta = {CKA_KEY_TYPE, &got_kt, sizeof(got_kt)};
+    assert_int_equal(f->t.f->C_GetAttributeValue(f->s, hp, &kta, 1), CKR_OK);
+    assert_int_equal(got_kt, CKK_EC_EDWARDS);
+    assert_int_equal(f->t.f->C_GetAttributeValue(f->s, hk, &kta, 1), CKR_OK);
+    assert_int_equal(got_kt, CKK_EC_EDWARDS);
+    assert_int_equal(sign(f, &ed, hk, MSG, sizeof(MSG), sig), 64);
+    assert_int_equal(verify(f, &ed, hp, MSG, sizeof(MSG), sig, 64), CKR_OK);
+    mc = EVP_MD_CTX_new();
+    assert_int_equal(EVP_DigestVerifyInit(mc, NULL, NULL, NULL, k), 1);
+    assert_int_equal(EVP_DigestVerify(mc, sig, 64, MSG, sizeof(MSG)), 1);
+    EVP_MD_CTX_free(mc);
+    EVP_PKEY_free(k);
+}
+
 static void import_ed25519(void **state)
 {
     fx *f = *state;
@@ -562,11 +626,17 @@ static void import_ed25519(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(ec_p256),        cmocka_unit_test(ecdh_p256),
-        cmocka_unit_test(recover_usages), cmocka_unit_test(ec_params_by_name),
-        cmocka_unit_test(ed25519),        cmocka_unit_test(rsa_2048),
-        cmocka_unit_test(ml_dsa),         cmocka_unit_test(import_ec),
-        cmocka_unit_test(import_rsa),     cmocka_unit_test(import_ed25519),
+        cmocka_unit_test(ec_p256),
+        cmocka_unit_test(ecdh_p256),
+        cmocka_unit_test(recover_usages),
+        cmocka_unit_test(ec_params_by_name),
+        cmocka_unit_test(ed25519),
+        cmocka_unit_test(rsa_2048),
+        cmocka_unit_test(ml_dsa),
+        cmocka_unit_test(import_ec),
+        cmocka_unit_test(import_rsa),
+        cmocka_unit_test(import_ed25519),
+        cmocka_unit_test(ed25519_the_ibm_way),
     };
     return cmocka_run_group_tests_name("pkcs11 key pairs", tests, p11t_fx_setup, p11t_teardown);
 }
