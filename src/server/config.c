@@ -44,6 +44,12 @@ void config_defaults(server_config *cfg)
 void config_engine_policy(const server_config *cfg, engine_policy *pol)
 {
     memset(pol, 0, sizeof(*pol));
+    /* For conformance suites and old applications only: keys strict
+     * policy calls too weak (README, policy_profile). */
+    if (cfg->legacy_policy) {
+        pol->min_rsa_bits = CONFIG_LEGACY_MIN_RSA_BITS;
+        pol->min_generic_secret_bytes = 1;
+    }
     if (cfg->key_cache > 0)
         pol->key_cache_entries = (CK_ULONG)cfg->key_cache;
     else
@@ -201,6 +207,12 @@ static int config_apply(server_config *cfg, const char *key, const char *value, 
             return -1;
         }
         cfg->max_message = (size_t)n;
+    } else if (strcmp(key, "policy_profile") == 0) {
+        if (strcmp(value, "strict") != 0 && strcmp(value, "legacy") != 0) {
+            snprintf(err, errlen, "policy_profile: expected strict or legacy, got '%s'", value);
+            return -1;
+        }
+        cfg->legacy_policy = strcmp(value, "legacy") == 0;
     } else if (strcmp(key, "store") == 0) {
         set_string(&cfg->store_url, value);
     } else if (strcmp(key, "store_max_objects") == 0) {

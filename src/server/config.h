@@ -41,9 +41,11 @@ typedef struct {
     int batch;                  /* serve grep11.Batch (default on; --no-batch) */
     char *http_listen;          /* HTTPS front host:port (IAM token, health); NULL: none */
     char *instance_id;          /* calls naming another bluemix-instance are refused; NULL: any */
+    int legacy_policy; /* policy_profile: legacy (RSA from 1024 bits, secrets from 1 byte) */
 } server_config;
 
 /* The engine policy every engine of this server is created with. */
+#define CONFIG_LEGACY_MIN_RSA_BITS 1024
 void config_engine_policy(const server_config *cfg, engine_policy *pol);
 
 /* The options every keystore database of this server is opened with

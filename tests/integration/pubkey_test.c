@@ -290,6 +290,60 @@ static void ml_kem_through_derive_key(void **state)
         g11c_buf_free(&bufs[i]);
 }
 
+/* policy_profile: legacy lowers the key-size floors (RSA 1024 bits,
+ * generic secrets 1 byte) for conformance suites and old applications,
+ * and the mechanism info says so; the default (strict) refuses them. */
+static CK_RV rsa_1024_and_secret_1(g11c_conn *c, CK_MECHANISM_INFO *rsa, CK_RV *secret)
+{
+    CK_ULONG bits = 1024, len = 1;
+    static const uint8_t e[] = {1, 0, 1};
+    CK_ATTRIBUTE pt[] = {{CKA_MODULUS_BITS, &bits, sizeof(bits)},
+                         {CKA_PUBLIC_EXPONENT, (void *)e, 3},
+                         {CKA_VERIFY, (void *)&yes, 1}};
+    CK_ATTRIBUTE st[] = {{CKA_SIGN, (void *)&yes, 1}};
+    CK_ATTRIBUTE gt[] = {{CKA_VALUE_LEN, &len, sizeof(len)}, {CKA_SIGN, (void *)&yes, 1}};
+    g11c_mech m = {.type = CKM_RSA_PKCS_KEY_PAIR_GEN}, g = {.type = CKM_GENERIC_SECRET_KEY_GEN};
+    g11c_buf sk = {0}, pk = {0}, k = {0}, cs = {0};
+    assert_int_equal(g11c_get_mechanism_info(c, CKM_RSA_PKCS_KEY_PAIR_GEN, rsa), CKR_OK);
+    CK_RV rv = g11c_generate_key_pair(c, &m, pt, 3, st, 1, &sk, &pk);
+    if (rv == CKR_OK) {
+        g11c_mech sign = {.type = CKM_SHA256_RSA_PKCS};
+        g11c_buf sig = {0};
+        uint8_t msg[20] = {1};
+        assert_int_equal(
+            g11c_sign_single(c, g11c_bytes_of(&sk), &sign, (g11c_bytes){msg, 20}, &sig), CKR_OK);
+        assert_int_equal(sig.len, 128);
+        g11c_buf_free(&sig);
+    }
+    *secret = g11c_generate_key(c, &g, gt, 2, &k, &cs);
+    g11c_buf bufs[] = {sk, pk, k, cs};
+    for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
+        g11c_buf_free(&bufs[i]);
+    return rv;
+}
+
+static void legacy_policy_profile(void **state)
+{
+    fixture *f = *state;
+    CK_MECHANISM_INFO info;
+    CK_RV secret;
+    assert_int_equal(rsa_1024_and_secret_1(f->ca, &info, &secret), CKR_KEY_SIZE_RANGE);
+    assert_int_equal(info.ulMinKeySize, 2048);
+    assert_int_not_equal(secret, CKR_OK);
+
+    test_server legacy;
+    assert_int_equal(test_server_start(&legacy, "policy_profile: legacy\n", NULL), 0);
+    g11c_conn *c = test_connect(&legacy, 0);
+    assert_non_null(c);
+    assert_int_equal(rsa_1024_and_secret_1(c, &info, &secret), CKR_OK);
+    assert_int_equal(info.ulMinKeySize, 1024);
+    assert_int_equal(secret, CKR_OK);
+    assert_int_equal(g11c_get_mechanism_info(c, CKM_GENERIC_SECRET_KEY_GEN, &info), CKR_OK);
+    assert_int_equal(info.ulMinKeySize, 1);
+    g11c_close(c);
+    assert_int_equal(test_server_stop(&legacy), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +352,7 @@ int main(void)
         cmocka_unit_test(ml_dsa_multipart_across_replicas),
         cmocka_unit_test(ibm_kyber_through_derive_key),
         cmocka_unit_test(ml_kem_through_derive_key),
+        cmocka_unit_test(legacy_policy_profile),
     };
     return cmocka_run_group_tests_name("public-key and PQC through grep11d", tests, start, stop);
 }
