@@ -307,65 +307,70 @@ static void acknowledged_writes_survive_kill9(void **state)
  * a client resending after a lost reply would: the keystore holds one
  * object, the resend answers what the first send did, and another request
  * under the id is refused. */
+/* Sends req to method; on CKR_OK *reply (may be NULL) is the decoded
+ * answer, to free with protobuf_c_message_free_unpacked. */
+static CK_RV raw_store(g11c_conn *c, const char *method, const ProtobufCMessage *req,
+                       const ProtobufCMessageDescriptor *reply_type, ProtobufCMessage **reply)
+{
+    uint8_t buf[512];
+    assert_true(protobuf_c_message_get_packed_size(req) <= sizeof(buf));
+    size_t n = protobuf_c_message_pack(req, buf);
+    g11c_buf got = {0};
+    CK_RV rv = g11c_raw_call(c, method, buf, n, &got);
+    if (rv == CKR_OK && reply) {
+        *reply = protobuf_c_message_unpack(reply_type, NULL, got.len, got.ptr);
+        assert_non_null(*reply);
+    }
+    g11c_buf_free(&got);
+    return rv;
+}
+
 static CK_RV raw_create(g11c_conn *c, const uint8_t rid[16], uint8_t blob_byte, uint8_t id[16])
 {
     Grep11__CreateObjectRequest req = GREP11__CREATE_OBJECT_REQUEST__INIT;
-    uint8_t blob[8], buf[256];
+    uint8_t blob[8];
     memset(blob, blob_byte, sizeof(blob));
     req.keystoreid = (ProtobufCBinaryData){16, (uint8_t *)PUB};
     req.blob = (ProtobufCBinaryData){sizeof(blob), blob};
     req.requestid = (ProtobufCBinaryData){16, (uint8_t *)rid};
-    size_t n = grep11__create_object_request__pack(&req, buf);
-    g11c_buf reply = {0};
-    CK_RV rv = g11c_raw_call(c, "/grep11.Store/CreateObject", buf, n, &reply);
+    Grep11__CreateObjectResponse *r = NULL;
+    CK_RV rv = raw_store(c, "/grep11.Store/CreateObject", &req.base,
+                         &grep11__create_object_response__descriptor, (ProtobufCMessage **)&r);
     if (rv == CKR_OK) {
-        Grep11__CreateObjectResponse *r =
-            grep11__create_object_response__unpack(NULL, reply.len, reply.ptr);
-        assert_non_null(r);
         assert_int_equal(r->objectid.len, 16);
         memcpy(id, r->objectid.data, 16);
         assert_int_equal(r->version, 1);
-        grep11__create_object_response__free_unpacked(r, NULL);
+        protobuf_c_message_free_unpacked(&r->base, NULL);
     }
-    g11c_buf_free(&reply);
     return rv;
 }
 
 static CK_RV raw_update(g11c_conn *c, const uint8_t rid[16], const uint8_t id[16], int64_t *v)
 {
     Grep11__UpdateObjectRequest req = GREP11__UPDATE_OBJECT_REQUEST__INIT;
-    uint8_t blob[8] = "updated", buf[256];
+    uint8_t blob[8] = "updated";
     req.keystoreid = (ProtobufCBinaryData){16, (uint8_t *)PUB};
     req.objectid = (ProtobufCBinaryData){16, (uint8_t *)id};
     req.version = 1;
     req.blob = (ProtobufCBinaryData){sizeof(blob), blob};
     req.requestid = (ProtobufCBinaryData){16, (uint8_t *)rid};
-    size_t n = grep11__update_object_request__pack(&req, buf);
-    g11c_buf reply = {0};
-    CK_RV rv = g11c_raw_call(c, "/grep11.Store/UpdateObject", buf, n, &reply);
+    Grep11__UpdateObjectResponse *r = NULL;
+    CK_RV rv = raw_store(c, "/grep11.Store/UpdateObject", &req.base,
+                         &grep11__update_object_response__descriptor, (ProtobufCMessage **)&r);
     if (rv == CKR_OK) {
-        Grep11__UpdateObjectResponse *r =
-            grep11__update_object_response__unpack(NULL, reply.len, reply.ptr);
-        assert_non_null(r);
         *v = r->version;
-        grep11__update_object_response__free_unpacked(r, NULL);
+        protobuf_c_message_free_unpacked(&r->base, NULL);
     }
-    g11c_buf_free(&reply);
     return rv;
 }
 
-static CK_RV raw_destroy(g11c_conn *c, const uint8_t rid[16], const uint8_t id[16])
+static CK_RV raw_destroy(g11c_conn *c, const uint8_t rid[16], size_t rid_len, const uint8_t id[16])
 {
     Grep11__DestroyObjectRequest req = GREP11__DESTROY_OBJECT_REQUEST__INIT;
-    uint8_t buf[128];
     req.keystoreid = (ProtobufCBinaryData){16, (uint8_t *)PUB};
     req.objectid = (ProtobufCBinaryData){16, (uint8_t *)id};
-    req.requestid = (ProtobufCBinaryData){16, (uint8_t *)rid};
-    size_t n = grep11__destroy_object_request__pack(&req, buf);
-    g11c_buf reply = {0};
-    CK_RV rv = g11c_raw_call(c, "/grep11.Store/DestroyObject", buf, n, &reply);
-    g11c_buf_free(&reply);
-    return rv;
+    req.requestid = (ProtobufCBinaryData){rid_len, (uint8_t *)rid};
+    return raw_store(c, "/grep11.Store/DestroyObject", &req.base, NULL, NULL);
 }
 
 static void request_ids_make_writes_at_most_once(void **state)
@@ -393,22 +398,12 @@ static void request_ids_make_writes_at_most_once(void **state)
     assert_int_equal(v, 2);
     assert_int_equal(raw_update(f->user, rid2, id, &v), CKR_OK); /* not a version conflict */
     assert_int_equal(v, 2);
-    assert_int_equal(raw_destroy(f->user, rid3, id), CKR_OK);
-    assert_int_equal(raw_destroy(f->user, rid3, id), CKR_OK); /* not missing */
-    assert_int_equal(raw_destroy(f->anon, rid3, id), CKR_OK);
+    assert_int_equal(raw_destroy(f->user, rid3, 16, id), CKR_OK);
+    assert_int_equal(raw_destroy(f->user, rid3, 16, id), CKR_OK); /* not missing */
+    assert_int_equal(raw_destroy(f->anon, rid3, 16, id), CKR_OK);
     assert_int_equal(g11c_store_destroy_object(f->user, PUB, NULL, id), CKR_IBM_GREP11_MISSING);
     /* an id is 16 bytes */
-    const uint8_t short_id[16] = {1};
-    Grep11__DestroyObjectRequest req = GREP11__DESTROY_OBJECT_REQUEST__INIT;
-    uint8_t buf[128];
-    req.keystoreid = (ProtobufCBinaryData){16, (uint8_t *)PUB};
-    req.objectid = (ProtobufCBinaryData){16, id};
-    req.requestid = (ProtobufCBinaryData){15, (uint8_t *)short_id};
-    size_t n = grep11__destroy_object_request__pack(&req, buf);
-    g11c_buf reply = {0};
-    assert_int_equal(g11c_raw_call(f->user, "/grep11.Store/DestroyObject", buf, n, &reply),
-                     CKR_ARGUMENTS_BAD);
-    g11c_buf_free(&reply);
+    assert_int_equal(raw_destroy(f->user, rid3, 15, id), CKR_ARGUMENTS_BAD);
 
     g11c_audit_report rep;
     g11c_conn *admin = test_connect(&f->srv, 0);

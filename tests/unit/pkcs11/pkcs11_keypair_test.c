@@ -92,6 +92,29 @@ static CK_RV verify(fx *f, CK_MECHANISM *m, CK_OBJECT_HANDLE k, const CK_BYTE *m
 
 static const CK_BYTE MSG[] = "grep11 key pairs through PKCS #11";
 
+/* An Edwards signature of MSG, checked by OpenSSL with k. */
+static void ossl_ed_verifies(EVP_PKEY *k, const CK_BYTE *sig, CK_ULONG slen)
+{
+    EVP_MD_CTX *mc = EVP_MD_CTX_new();
+    assert_int_equal(EVP_DigestVerifyInit(mc, NULL, NULL, NULL, k), 1);
+    assert_int_equal(EVP_DigestVerify(mc, sig, slen, MSG, sizeof(MSG)), 1);
+    EVP_MD_CTX_free(mc);
+}
+
+/* priv signs MSG with CKM_EDDSA; pub verifies it, and so does OpenSSL
+ * with the public key's CKA_PUBLIC_KEY_INFO. */
+static void ed_sign_checked(fx *f, CK_OBJECT_HANDLE pub, CK_OBJECT_HANDLE priv)
+{
+    CK_MECHANISM ed = {CKM_EDDSA, NULL, 0};
+    CK_BYTE sig[128];
+    CK_ULONG slen = sign(f, &ed, priv, MSG, sizeof(MSG), sig);
+    assert_int_equal(slen, 64);
+    assert_int_equal(verify(f, &ed, pub, MSG, sizeof(MSG), sig, slen), CKR_OK);
+    EVP_PKEY *k = ossl_pub(f, pub);
+    ossl_ed_verifies(k, sig, slen);
+    EVP_PKEY_free(k);
+}
+
 static void ec_p256(void **state)
 {
     fx *f = *state;
@@ -293,17 +316,7 @@ static void ed25519(void **state)
     CK_OBJECT_HANDLE pub, priv;
     CK_ATTRIBUTE tp[] = {{CKA_EC_PARAMS, (void *)ED25519_OID, sizeof(ED25519_OID)}};
     pair(f, CKM_EC_EDWARDS_KEY_PAIR_GEN, tp, 1, NULL, 0, &pub, &priv);
-    CK_MECHANISM ed = {CKM_EDDSA, NULL, 0};
-    CK_BYTE sig[128];
-    CK_ULONG slen = sign(f, &ed, priv, MSG, sizeof(MSG), sig);
-    assert_int_equal(slen, 64);
-    assert_int_equal(verify(f, &ed, pub, MSG, sizeof(MSG), sig, slen), CKR_OK);
-    EVP_PKEY *k = ossl_pub(f, pub);
-    EVP_MD_CTX *mc = EVP_MD_CTX_new();
-    assert_int_equal(EVP_DigestVerifyInit(mc, NULL, NULL, NULL, k), 1);
-    assert_int_equal(EVP_DigestVerify(mc, sig, slen, MSG, sizeof(MSG)), 1);
-    EVP_MD_CTX_free(mc);
-    EVP_PKEY_free(k);
+    ed_sign_checked(f, pub, priv);
 }
 
 static void rsa_2048(void **state)
@@ -539,23 +552,15 @@ static void ed25519_the_ibm_way(void **state)
                          {CKA_KEY_TYPE, &ec, sizeof(ec)}};
     CK_ATTRIBUTE tk[] = {{CKA_KEY_TYPE, &ec, sizeof(ec)}};
     pair(f, CKM_EC_KEY_PAIR_GEN, tp, 2, tk, 1, &pub, &priv);
+    ed_sign_checked(f, pub, priv);
     CK_MECHANISM ed = {CKM_EDDSA, NULL, 0}, ibm = {CKM_IBM_ED25519_SHA512, NULL, 0};
     CK_BYTE sig[128];
-    CK_ULONG slen = sign(f, &ed, priv, MSG, sizeof(MSG), sig);
-    assert_int_equal(slen, 64);
-    assert_int_equal(verify(f, &ed, pub, MSG, sizeof(MSG), sig, slen), CKR_OK);
-    EVP_PKEY *k = ossl_pub(f, pub);
-    EVP_MD_CTX *mc = EVP_MD_CTX_new();
-    assert_int_equal(EVP_DigestVerifyInit(mc, NULL, NULL, NULL, k), 1);
-    assert_int_equal(EVP_DigestVerify(mc, sig, slen, MSG, sizeof(MSG)), 1);
-    EVP_MD_CTX_free(mc);
-    EVP_PKEY_free(k);
-    slen = sign(f, &ibm, priv, MSG, sizeof(MSG), sig);
+    CK_ULONG slen = sign(f, &ibm, priv, MSG, sizeof(MSG), sig);
     assert_int_equal(slen, 64);
     assert_int_equal(verify(f, &ed, pub, MSG, sizeof(MSG), sig, slen), CKR_OK);
 
     /* imported as CKK_EC */
-    k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
     assert_non_null(k);
     unsigned char raw[32], rawpub[32];
     size_t l = 32;
@@ -579,12 +584,9 @@ static void ed25519_the_ibm_way(void **state)
     assert_int_equal(got_kt, CKK_EC_EDWARDS);
     assert_int_equal(f->t.f->C_GetAttributeValue(f->s, hk, &kta, 1), CKR_OK);
     assert_int_equal(got_kt, CKK_EC_EDWARDS);
+    ed_sign_checked(f, hp, hk);
     assert_int_equal(sign(f, &ed, hk, MSG, sizeof(MSG), sig), 64);
-    assert_int_equal(verify(f, &ed, hp, MSG, sizeof(MSG), sig, 64), CKR_OK);
-    mc = EVP_MD_CTX_new();
-    assert_int_equal(EVP_DigestVerifyInit(mc, NULL, NULL, NULL, k), 1);
-    assert_int_equal(EVP_DigestVerify(mc, sig, 64, MSG, sizeof(MSG)), 1);
-    EVP_MD_CTX_free(mc);
+    ossl_ed_verifies(k, sig, 64);
     EVP_PKEY_free(k);
 }
 
@@ -616,10 +618,7 @@ static void import_ed25519(void **state)
     CK_BYTE sig[64];
     assert_int_equal(sign(f, &ed, hk, MSG, sizeof(MSG), sig), 64);
     assert_int_equal(verify(f, &ed, hp, MSG, sizeof(MSG), sig, 64), CKR_OK);
-    EVP_MD_CTX *mc = EVP_MD_CTX_new();
-    assert_int_equal(EVP_DigestVerifyInit(mc, NULL, NULL, NULL, k), 1);
-    assert_int_equal(EVP_DigestVerify(mc, sig, 64, MSG, sizeof(MSG)), 1);
-    EVP_MD_CTX_free(mc);
+    ossl_ed_verifies(k, sig, 64);
     EVP_PKEY_free(k);
 }
 
