@@ -3,8 +3,10 @@
  * CKM_AES_KEY_WRAP_PAD read the same way) and CBC-PAD with AES or DES3;
  * secret keys under RSA PKCS #1 v1.5 and OAEP. Policy: the wrapped key must
  * be extractable, a wrap-with-trusted key only leaves under a trusted
- * wrapping key, and the wrapping key needs CKA_WRAP / CKA_UNWRAP (an RSA
- * public key has it only as a MACed SPKI of this domain). */
+ * wrapping key, an attribute-bound key (CKA_IBM_ATTRBOUND) only with its
+ * attributes (CKM_IBM_ATTRIBUTEBOUND_WRAP, wrap_attrbound.c), and the
+ * wrapping key needs CKA_WRAP / CKA_UNWRAP (an RSA public key has it only
+ * as a MACed SPKI of this domain). */
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -14,6 +16,7 @@
 #include "mech.h"
 #include "pkey.h"
 #include "sym.h"
+#include "wrap_attrbound.h"
 
 #define WRAP_MAX (16u * 1024u) /* largest wrapped key (ML-DSA-87 PKCS #8 and headroom) */
 
@@ -138,7 +141,7 @@ static CK_RV wrap_rsa(engine *e, engine_bytes key_blob, engine_bytes kek, const 
     bool trusted = false;
     if ((rv = key_unseal(e, key_blob, &k)) != CKR_OK)
         return rv;
-    if (k.cls != CKO_SECRET_KEY)
+    if (k.cls != CKO_SECRET_KEY || (k.flags & KF_ATTRBOUND))
         rv = CKR_KEY_NOT_WRAPPABLE; /* a private key does not fit one RSA block */
     else if (!(k.flags & KF_EXTRACTABLE))
         rv = CKR_KEY_UNEXTRACTABLE;
@@ -200,13 +203,20 @@ CK_RV engine_wrap_key(engine *e, engine_bytes key_blob, engine_bytes kek_blob,
     if (e == NULL || wrapped == NULL)
         return CKR_ARGUMENTS_BAD;
     *wrapped = (engine_buf){NULL, 0};
-    /* A MAC key belongs to attribute-bound wrapping, which is not offered. */
-    if (mac_key_blob.len != 0)
-        return CKR_ARGUMENTS_BAD;
     memset(&k, 0, sizeof(k));
     memset(&kek, 0, sizeof(kek));
     wbuf_init(&o, WRAP_MAX + 64);
     wbuf_init(&p8, WRAP_MAX);
+    if (m != NULL && m->type == CKM_IBM_ATTRIBUTEBOUND_WRAP) {
+        rv = m->kind == ENGINE_PARAM_NONE ? abw_wrap(e, key_blob, kek_blob, mac_key_blob, &o)
+                                          : CKR_MECHANISM_PARAM_INVALID;
+        goto done;
+    }
+    /* A MAC key belongs to attribute-bound wrapping only. */
+    if (mac_key_blob.len != 0) {
+        rv = CKR_ARGUMENTS_BAD;
+        goto out;
+    }
     if (m != NULL && wrap_is_rsa(m)) {
         rv = wrap_rsa(e, key_blob, kek_blob, m, &o);
         goto done;
@@ -219,7 +229,8 @@ CK_RV engine_wrap_key(engine *e, engine_bytes key_blob, engine_bytes kek_blob,
         rv = CKR_KEY_UNEXTRACTABLE;
         goto out;
     }
-    if ((k.flags & KF_WRAP_WITH_TRUSTED) && !(kek.flags & KF_TRUSTED)) {
+    if ((k.flags & KF_ATTRBOUND) ||
+        ((k.flags & KF_WRAP_WITH_TRUSTED) && !(kek.flags & KF_TRUSTED))) {
         rv = CKR_KEY_NOT_WRAPPABLE;
         goto out;
     }
@@ -272,6 +283,10 @@ CK_RV engine_unwrap_key(engine *e, engine_bytes wrapped, engine_bytes kek_blob,
         return CKR_ARGUMENTS_BAD;
     *key_blob = (engine_buf){NULL, 0};
     *checksum = (engine_buf){NULL, 0};
+    if (m != NULL && m->type == CKM_IBM_ATTRIBUTEBOUND_WRAP)
+        return m->kind == ENGINE_PARAM_NONE
+                   ? abw_unwrap(e, wrapped, kek_blob, mac_key_blob, tmpl_in, n, key_blob, checksum)
+                   : CKR_MECHANISM_PARAM_INVALID;
     if (mac_key_blob.len != 0)
         return CKR_ARGUMENTS_BAD;
     if (wrapped.len == 0 || wrapped.len > WRAP_MAX + 16)

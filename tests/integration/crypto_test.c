@@ -415,6 +415,69 @@ static void unknown_parameter_types_are_mechanism_invalid(void **state)
     g11c_buf_free(&sum);
 }
 
+/* IBM's Example_wrapAndUnwrapAttributeBoundKey through grep11d: an
+ * attribute-bound AES key wrapped under an RSA public key with a MAC key
+ * and unwrapped under the private key, the check value unchanged; the key
+ * does not leave by ordinary wrapping. */
+static void attribute_bound_keys_wrap_with_their_attributes(void **state)
+{
+    fixture *f = *state;
+    CK_ULONG sixteen = 16, bits = 2048, secret = CKO_SECRET_KEY, aes = CKK_AES,
+             gen = CKK_GENERIC_SECRET;
+    static const uint8_t e17[] = {0x11};
+    CK_ATTRIBUTE mt[] = {{CKA_KEY_TYPE, &gen, sizeof(gen)},
+                         {CKA_CLASS, &secret, sizeof(secret)},
+                         {CKA_VALUE_LEN, &sixteen, sizeof(sixteen)},
+                         {CKA_EXTRACTABLE, (void *)&no, 1},
+                         {CKA_IBM_ATTRBOUND, (void *)&yes, 1}};
+    CK_ATTRIBUTE kt[] = {{CKA_VALUE_LEN, &sixteen, sizeof(sixteen)},
+                         {CKA_ENCRYPT, (void *)&yes, 1},
+                         {CKA_DECRYPT, (void *)&yes, 1},
+                         {CKA_EXTRACTABLE, (void *)&yes, 1},
+                         {CKA_IBM_ATTRBOUND, (void *)&yes, 1}};
+    CK_ATTRIBUTE pt[] = {
+        {CKA_ENCRYPT, (void *)&yes, 1},          {CKA_WRAP, (void *)&yes, 1},
+        {CKA_MODULUS_BITS, &bits, sizeof(bits)}, {CKA_PUBLIC_EXPONENT, (void *)e17, 1},
+        {CKA_EXTRACTABLE, (void *)&no, 1},       {CKA_IBM_ATTRBOUND, (void *)&yes, 1}};
+    CK_ATTRIBUTE st[] = {{CKA_PRIVATE, (void *)&yes, 1},    {CKA_SENSITIVE, (void *)&yes, 1},
+                         {CKA_DECRYPT, (void *)&yes, 1},    {CKA_UNWRAP, (void *)&yes, 1},
+                         {CKA_EXTRACTABLE, (void *)&no, 1}, {CKA_IBM_ATTRBOUND, (void *)&yes, 1}};
+    CK_ATTRIBUTE ut[] = {{CKA_CLASS, &secret, sizeof(secret)},
+                         {CKA_KEY_TYPE, &aes, sizeof(aes)},
+                         {CKA_VALUE_LEN, &sixteen, sizeof(sixteen)},
+                         {CKA_ENCRYPT, (void *)&yes, 1},
+                         {CKA_DECRYPT, (void *)&yes, 1},
+                         {CKA_EXTRACTABLE, (void *)&yes, 1}};
+    g11c_mech mg = {.type = CKM_GENERIC_SECRET_KEY_GEN}, ag = {.type = CKM_AES_KEY_GEN},
+              rg = {.type = CKM_RSA_PKCS_KEY_PAIR_GEN}, abw = {.type = CKM_IBM_ATTRIBUTEBOUND_WRAP},
+              kw = {.type = CKM_AES_KEY_WRAP_PAD};
+    g11c_buf mac = {0}, mcs = {0}, key = {0}, cs = {0}, priv = {0}, pub = {0}, w = {0}, u = {0},
+             ucs = {0}, kek = {0}, kcs = {0};
+    CK_MECHANISM_INFO info;
+    assert_int_equal(g11c_get_mechanism_info(f->ca, CKM_IBM_ATTRIBUTEBOUND_WRAP, &info), CKR_OK);
+    assert_true((info.flags & (CKF_WRAP | CKF_UNWRAP)) == (CKF_WRAP | CKF_UNWRAP));
+    assert_int_equal(g11c_generate_key(f->ca, &mg, mt, 5, &mac, &mcs), CKR_OK);
+    assert_int_equal(g11c_generate_key(f->ca, &ag, kt, 5, &key, &cs), CKR_OK);
+    assert_int_equal(g11c_generate_key_pair(f->ca, &rg, pt, 6, st, 6, &priv, &pub), CKR_OK);
+    assert_int_equal(g11c_wrap_key(f->ca, B(&key), B(&pub), B(&mac), &abw, &w), CKR_OK);
+    assert_int_equal(g11c_unwrap_key(f->cb, B(&w), B(&priv), B(&mac), &abw, ut, 6, &u, &ucs),
+                     CKR_OK);
+    assert_true(cs.len >= 3 && ucs.len >= 3);
+    assert_memory_equal(cs.ptr, ucs.ptr, 3);
+    /* not by ordinary wrapping, and not without its MAC key */
+    aes_key(f->ca, 32, CK_TRUE, &kek, &kcs);
+    g11c_buf w2 = {0};
+    assert_int_equal(g11c_wrap_key(f->ca, B(&key), B(&kek), (g11c_bytes){NULL, 0}, &kw, &w2),
+                     CKR_KEY_NOT_WRAPPABLE);
+    g11c_buf_free(&u);
+    g11c_buf_free(&ucs);
+    assert_int_equal(g11c_unwrap_key(f->ca, B(&w), B(&priv), B(&kcs), &abw, ut, 6, &u, &ucs),
+                     CKR_KEY_HANDLE_INVALID);
+    g11c_buf bufs[] = {mac, mcs, key, cs, priv, pub, w, u, ucs, kek, kcs, w2};
+    for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
+        g11c_buf_free(&bufs[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -427,6 +490,7 @@ int main(void)
         cmocka_unit_test(wrap_and_unwrap_keep_the_check_value),
         cmocka_unit_test(older_wire_generation_is_served),
         cmocka_unit_test(unknown_parameter_types_are_mechanism_invalid),
+        cmocka_unit_test(attribute_bound_keys_wrap_with_their_attributes),
     };
     return cmocka_run_group_tests_name("crypto through grep11d", tests, start, stop);
 }

@@ -317,12 +317,132 @@ static void test_cbc_pad_import_export(void **state)
     engine_destroy(e);
 }
 
+/* CKM_IBM_ATTRIBUTEBOUND_WRAP: an attribute-bound key travels with its
+ * attributes, under an AES or an RSA key, authenticated by a MAC key; it
+ * travels no other way, and a tampered or re-keyed blob does not unwrap. */
+static CK_BBOOL bool_attr(engine *e, const engine_buf *k, CK_ATTRIBUTE_TYPE t)
+{
+    CK_ATTRIBUTE *a = NULL;
+    CK_ULONG n = 0;
+    assert_int_equal(engine_get_attribute_value(e, et_b(k), &t, 1, &a, &n), CKR_OK);
+    CK_BBOOL v = *(CK_BBOOL *)a[0].pValue;
+    engine_attrs_free(a, n);
+    return v;
+}
+
+static void test_attribute_bound(void **state)
+{
+    (void)state;
+    engine *e = et_engine();
+    etmpl t;
+    engine_mech abw = et_mech(CKM_IBM_ATTRIBUTEBOUND_WRAP), kw = et_mech(CKM_AES_KEY_WRAP);
+    engine_buf w = {0}, u = {0}, cs = {0}, cs2 = {0};
+    et_reset(&t);
+    et_bool(&t, CKA_IBM_ATTRBOUND, 1);
+    engine_buf mac = gen(e, CKM_GENERIC_SECRET_KEY_GEN, 16, &t);
+    engine_buf plain_mac = gen(e, CKM_GENERIC_SECRET_KEY_GEN, 16, NULL);
+    et_reset(&t);
+    et_bool(&t, CKA_IBM_ATTRBOUND, 1);
+    engine_buf kek = gen(e, CKM_AES_KEY_GEN, 32, &t);
+    et_reset(&t);
+    et_bool(&t, CKA_IBM_ATTRBOUND, 1);
+    et_bool(&t, CKA_EXTRACTABLE, 1);
+    et_bool(&t, CKA_ENCRYPT, 1);
+    et_bool(&t, CKA_DECRYPT, 0);
+    et_ulong(&t, CKA_VALUE_LEN, 16);
+    engine_mech gm = et_mech(CKM_AES_KEY_GEN);
+    engine_buf key = {0};
+    assert_int_equal(engine_generate_key(e, &gm, t.a, t.n, &key, &cs), CKR_OK);
+    engine_buf plain_key = gen(e, CKM_AES_KEY_GEN, 16, NULL);
+
+    /* only this way, and only attribute-bound keys */
+    assert_int_equal(engine_wrap_key(e, et_b(&key), et_b(&kek), et_raw(NULL, 0), &kw, &w),
+                     CKR_KEY_NOT_WRAPPABLE);
+    assert_int_equal(engine_wrap_key(e, et_b(&plain_key), et_b(&kek), et_b(&mac), &abw, &w),
+                     CKR_KEY_NOT_WRAPPABLE);
+    assert_int_equal(engine_wrap_key(e, et_b(&key), et_b(&kek), et_b(&plain_mac), &abw, &w),
+                     CKR_KEY_FUNCTION_NOT_PERMITTED);
+    assert_int_equal(engine_wrap_key(e, et_b(&key), et_b(&kek), et_b(&mac), &abw, &w), CKR_OK);
+
+    /* back with its attributes and value (the check value says so) */
+    et_reset(&t);
+    et_ulong(&t, CKA_CLASS, CKO_SECRET_KEY);
+    et_ulong(&t, CKA_KEY_TYPE, CKK_AES);
+    assert_int_equal(
+        engine_unwrap_key(e, et_b(&w), et_b(&kek), et_b(&mac), &abw, t.a, t.n, &u, &cs2), CKR_OK);
+    assert_int_equal(cs2.len >= 3 && cs.len >= 3, 1);
+    assert_memory_equal(cs.ptr, cs2.ptr, 3);
+    assert_int_equal(bool_attr(e, &u, CKA_IBM_ATTRBOUND), CK_TRUE);
+    assert_int_equal(bool_attr(e, &u, CKA_ENCRYPT), CK_TRUE);
+    assert_int_equal(bool_attr(e, &u, CKA_DECRYPT), CK_FALSE);
+    engine_buf_free(&u);
+    engine_buf_free(&cs2);
+    /* a template that says otherwise is refused */
+    et_bool(&t, CKA_DECRYPT, 1);
+    assert_int_equal(
+        engine_unwrap_key(e, et_b(&w), et_b(&kek), et_b(&mac), &abw, t.a, t.n, &u, &cs2),
+        CKR_TEMPLATE_INCONSISTENT);
+    et_reset(&t);
+    /* another MAC key, or one flipped byte anywhere: not unwrapped */
+    engine_buf mac2 = {0};
+    et_bool(&t, CKA_IBM_ATTRBOUND, 1);
+    mac2 = gen(e, CKM_GENERIC_SECRET_KEY_GEN, 16, &t);
+    et_reset(&t);
+    assert_int_equal(
+        engine_unwrap_key(e, et_b(&w), et_b(&kek), et_b(&mac2), &abw, t.a, t.n, &u, &cs2),
+        CKR_WRAPPED_KEY_INVALID);
+    for (size_t i = 0; i < w.len; i += 7) {
+        w.ptr[i] ^= 0x01;
+        assert_int_equal(
+            engine_unwrap_key(e, et_b(&w), et_b(&kek), et_b(&mac), &abw, t.a, t.n, &u, &cs2),
+            CKR_WRAPPED_KEY_INVALID);
+        w.ptr[i] ^= 0x01;
+    }
+    engine_buf_free(&w);
+
+    /* under an RSA public key, back under its private key */
+    etmpl pt, st;
+    CK_ULONG bits = 2048;
+    static const uint8_t e17[] = {0x11};
+    et_reset(&pt);
+    et_ulong(&pt, CKA_MODULUS_BITS, bits);
+    et_bytes(&pt, CKA_PUBLIC_EXPONENT, e17, sizeof(e17));
+    et_bool(&pt, CKA_WRAP, 1);
+    et_bool(&pt, CKA_IBM_ATTRBOUND, 1);
+    et_reset(&st);
+    et_bool(&st, CKA_UNWRAP, 1);
+    et_bool(&st, CKA_IBM_ATTRBOUND, 1);
+    engine_buf priv = {0}, pub = {0};
+    engine_mech pg = et_mech(CKM_RSA_PKCS_KEY_PAIR_GEN);
+    assert_int_equal(engine_generate_key_pair(e, &pg, pt.a, pt.n, st.a, st.n, &priv, &pub), CKR_OK);
+    assert_int_equal(engine_wrap_key(e, et_b(&key), et_b(&pub), et_b(&mac), &abw, &w), CKR_OK);
+    et_reset(&t);
+    et_ulong(&t, CKA_CLASS, CKO_SECRET_KEY);
+    et_ulong(&t, CKA_KEY_TYPE, CKK_AES);
+    et_ulong(&t, CKA_VALUE_LEN, 16);
+    et_bool(&t, CKA_ENCRYPT, 1);
+    et_bool(&t, CKA_EXTRACTABLE, 1);
+    assert_int_equal(
+        engine_unwrap_key(e, et_b(&w), et_b(&priv), et_b(&mac), &abw, t.a, t.n, &u, &cs2), CKR_OK);
+    assert_memory_equal(cs.ptr, cs2.ptr, 3);
+    /* the AES key's blob is not the RSA key's */
+    engine_buf u2 = {0}, cs3 = {0};
+    assert_int_equal(
+        engine_unwrap_key(e, et_b(&w), et_b(&kek), et_b(&mac), &abw, t.a, t.n, &u2, &cs3),
+        CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT);
+    engine_buf bufs[] = {w, u, cs, cs2, mac, plain_mac, kek, key, plain_key, mac2, priv, pub};
+    for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
+        engine_buf_free(&bufs[i]);
+    engine_destroy(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vectors),
         cmocka_unit_test(test_policy),
         cmocka_unit_test(test_cbc_pad_import_export),
+        cmocka_unit_test(test_attribute_bound),
     };
     return cmocka_run_group_tests_name("engine_wrap", tests, NULL, NULL);
 }
