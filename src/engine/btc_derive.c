@@ -279,6 +279,8 @@ static CK_RV btc_ckd_priv(const btc_group *grp, const btc_req *r, const uint8_t 
         data[0] = 0;
         memcpy(data + 1, kpar, BTC_LEN);
         dl = 1 + BTC_LEN;
+    } else if (grp == NULL) {
+        return CKR_MECHANISM_PARAM_INVALID; /* Ed25519: hardened only (btc_parent) */
     } else {
         rv = ec_point_of(grp, kpar, POINT_CONVERSION_COMPRESSED, data, sizeof(data) - 4, &dl);
     }
@@ -434,6 +436,8 @@ static CK_RV btc_public(const btc_group *grp, btc_out *o)
         o->pub_len = 32;
         return ed_public_of(o->k, o->pub);
     }
+    if (grp == NULL)
+        return CKR_GENERAL_ERROR;
     return ec_point_of(grp, o->k, POINT_CONVERSION_UNCOMPRESSED, o->pub, sizeof(o->pub),
                        &o->pub_len);
 }
