@@ -294,6 +294,38 @@ typedef struct grep11_ck_hkdf_params {
 #define CKM_IBM_ETH_DERIVE GREP11_CKM_IBM(0x70002UL)
 #endif
 
+/* ---- IBM CKM_IBM_BTC_DERIVE (BIP-0032 / SLIP-0010) ------------------------ */
+/* IBM's ep11.h: the derivation variants (BTCDeriveParm.Type), the hardened
+ * bit of a child index, the chain code's length and the parameter struct's
+ * version (XCP_BTC_VERSION). */
+#ifndef CK_IBM_BIP0032_PRV2PRV
+#define CK_IBM_BIP0032_HARDENED (0x80000000UL)
+#define CK_IBM_BIP0032_PRV2PRV (1UL)
+#define CK_IBM_BIP0032_PRV2PUB (2UL)
+#define CK_IBM_BIP0032_PUB2PUB (3UL)
+#define CK_IBM_BIP0032_MASTERK (4UL)
+#define CK_IBM_SLIP0010_PRV2PRV (5UL)
+#define CK_IBM_SLIP0010_PRV2PUB (6UL)
+#define CK_IBM_SLIP0010_PUB2PUB (7UL)
+#define CK_IBM_SLIP0010_MASTERK (8UL)
+#define CK_IBM_BTC_CHAINCODE_LENGTH (32UL)
+#define CK_IBM_BTC_DERIVE_PARAMS_VERSION_1 (1UL)
+#endif
+#ifndef GREP11_HAVE_CK_IBM_BTC_DERIVE_PARAMS
+#define GREP11_HAVE_CK_IBM_BTC_DERIVE_PARAMS 1
+/* CK_MECHANISM.pParameter of CKM_IBM_BTC_DERIVE, laid out as IBM's ep11.h
+ * and its pkcs11-btc.c sample pass it. pChainCode/ulChainCodeLen: the
+ * parent's chain code (32 bytes; length 0 for MASTERK). The derived key's
+ * chain code comes back as its CKA_CHECK_VALUE (32 bytes). */
+typedef struct CK_IBM_BTC_DERIVE_PARAMS {
+  CK_ULONG type;
+  CK_ULONG childKeyIndex;
+  CK_BYTE_PTR pChainCode;
+  CK_ULONG ulChainCodeLen;
+  CK_ULONG version;
+} CK_IBM_BTC_DERIVE_PARAMS;
+#endif
+
 /* ---- IBM key types ------------------------------------------------------- */
 #ifndef CKK_IBM_PQC_DILITHIUM
 #define CKK_IBM_PQC_DILITHIUM (CKK_VENDOR_DEFINED + 0x10023UL)

@@ -67,6 +67,16 @@ void g11c_mech_encode(const g11c_mech *m, Grep11__Mechanism *wm, g11c_mech_param
         wm->parameter_case = GREP11__MECHANISM__PARAMETER_KYBER_KEMPARAMETER;
         wm->kyberkemparameter = &p->kyber;
         break;
+    case G11C_PARAM_BTC:
+        grep11__btcderive_parm__init(&p->btc);
+        p->btc.type = (Grep11__BTCDeriveParm__BTCDeriveType)m->btc.type;
+        p->btc.childkeyindex = m->btc.index;
+        p->btc.chaincode =
+            (ProtobufCBinaryData){m->btc.chain_code.len, (uint8_t *)m->btc.chain_code.ptr};
+        p->btc.version = m->btc.version;
+        wm->parameter_case = GREP11__MECHANISM__PARAMETER_BTCDERIVE_PARAMETER;
+        wm->btcderiveparameter = &p->btc;
+        break;
     default:
         break;
     }

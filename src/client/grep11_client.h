@@ -65,6 +65,7 @@ typedef enum {
     G11C_PARAM_RSA_PSS,
     G11C_PARAM_ECDH1, /* ECDH1DeriveParm */
     G11C_PARAM_KYBER, /* KyberKEMParm */
+    G11C_PARAM_BTC,   /* BTCDeriveParm (CKM_IBM_BTC_DERIVE) */
 } g11c_param_kind;
 
 typedef struct {
@@ -90,6 +91,12 @@ typedef struct {
         CK_BBOOL prepend;
         g11c_bytes cipher_text, shared_data, blob;
     } kyber;
+    struct {
+        CK_ULONG type;         /* CK_IBM_BIP0032_* / CK_IBM_SLIP0010_* */
+        uint64_t index;        /* child index (CK_IBM_BIP0032_HARDENED bit) */
+        g11c_bytes chain_code; /* parent's; empty for MASTERK */
+        CK_ULONG version;      /* 1 */
+    } btc;
 } g11c_mech;
 
 /* Called with the server's error text whenever a call fails (for logging). */

@@ -39,6 +39,7 @@ typedef struct {
     Grep11__RSAPSSParm pss;
     Grep11__ECDH1DeriveParm ecdh;
     Grep11__KyberKEMParm kyber;
+    Grep11__BTCDeriveParm btc;
 } g11c_mech_params;
 
 void g11c_mech_encode(const g11c_mech *m, Grep11__Mechanism *wm, g11c_mech_params *p);

@@ -165,6 +165,8 @@ CK_RV engine_derive_key(engine *e, const engine_mech *m, const CK_ATTRIBUTE *tmp
         return dh_derive(e, m, tmpl_in, n, base_key_blob, key_blob, checksum);
     if (row != NULL && row->family == MF_KEM && row->type == CKM_IBM_KYBER)
         return kyber_derive(e, m, tmpl_in, n, base_key_blob, key_blob, checksum);
+    if (row != NULL && row->family == MF_BTC)
+        return btc_derive(e, m, tmpl_in, n, base_key_blob, key_blob, checksum);
     if (row == NULL || row->family != MF_DERIVE)
         return CKR_MECHANISM_INVALID;
     if ((rv = key_unseal(e, base_key_blob, &base)) != CKR_OK)

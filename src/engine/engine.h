@@ -40,7 +40,8 @@ typedef enum {
     ENGINE_PARAM_RSA_OAEP,
     ENGINE_PARAM_RSA_PSS,
     ENGINE_PARAM_ECDH1,
-    ENGINE_PARAM_KYBER
+    ENGINE_PARAM_KYBER,
+    ENGINE_PARAM_BTC
     /* …add as needed */
 } engine_param_kind;
 
@@ -75,6 +76,12 @@ typedef struct {
         engine_bytes shared_data;
         engine_bytes blob; /* hybrid: a secret key blob to combine with */
     } kyber;
+    struct {                     /* ENGINE_PARAM_BTC: GREP11 BTCDeriveParm */
+        CK_ULONG type;           /* CK_IBM_BIP0032_* / CK_IBM_SLIP0010_* */
+        uint64_t index;          /* child index; CK_IBM_BIP0032_HARDENED set: hardened */
+        engine_bytes chain_code; /* the parent's (32 bytes); empty for MASTERK */
+        CK_ULONG version;        /* CK_IBM_BTC_DERIVE_PARAMS_VERSION_1 */
+    } btc;
     /* further parameter structs for later mechanisms */
 } engine_mech;
 

@@ -20,6 +20,7 @@ typedef enum {
     MF_KEM,      /* CKM_ML_KEM; CKM_IBM_KYBER (also DeriveKey) */
     MF_PARAMGEN, /* domain parameters (GenerateKey); alg: CKK_DSA / CKK_DH */
     MF_DH,       /* CKM_DH_PKCS_DERIVE */
+    MF_BTC,      /* CKM_IBM_BTC_DERIVE (BIP-0032 / SLIP-0010) */
 } mech_family;
 
 /* alg flag of MAC rows: the _GENERAL variant (length in the parameter). */

@@ -139,6 +139,13 @@ CK_RV policy_import_asym(const engine *e, const tmpl *t, CK_OBJECT_CLASS cls, pa
 /* CKA_PUBLIC_EXPONENT as given: big-endian bytes, or an 8-byte native
  * CK_ULONG (what a GREP11 AttributeI becomes); odd and >= 3. */
 CK_RV policy_rsa_exponent(const CK_ATTRIBUTE *a, uint8_t e[8], size_t *elen);
+/* Template rules for a key DeriveKey makes on curve c (CKM_IBM_BTC_DERIVE):
+ * those of one half of a pair (class cls; CKA_EC_PARAMS, if given, must
+ * name c; CKK_EC also names Edwards keys, as IBM's clients send it); never
+ * LOCAL; ALWAYS_SENSITIVE / NEVER_EXTRACTABLE follow the base as for
+ * derived secret keys; CKA_KEY_GEN_MECHANISM = mech. */
+CK_RV policy_derive_asym(const engine *e, const tmpl *t, CK_OBJECT_CLASS cls, const curve_def *c,
+                         CK_MECHANISM_TYPE mech, const key_obj *base, key_obj *k);
 
 /* ---- keypair.c ---- */
 /* Pairwise consistency of an SPKI and a private part (sign/verify,

@@ -53,8 +53,9 @@ uint32_t policy_usage_accepted(CK_OBJECT_CLASS cls, CK_KEY_TYPE kt)
      * pkcs11-tool and libp11 ask for ENCRYPT/DECRYPT (and WRAP/UNWRAP) on
      * the generic secret an ECDH derivation makes, pkcs11-tool for DERIVE on
      * every EC-family key pair, Edwards included. Such a flag is stored
-     * and reported but grants nothing: every mechanism also checks the key
-     * type, so no operation can use it. */
+     * and reported; every mechanism also checks the key type, so only one
+     * that takes the type can use it: CKM_IBM_BTC_DERIVE derives SLIP-0010
+     * children of an Ed25519 key with CKA_DERIVE. */
     if (cls == CKO_SECRET_KEY && kt == CKK_GENERIC_SECRET)
         u |= KF_ENCRYPT | KF_DECRYPT | KF_WRAP | KF_UNWRAP;
     if (cls != CKO_SECRET_KEY && kt == CKK_EC_EDWARDS)

@@ -319,3 +319,42 @@ CK_RV policy_import_asym(const engine *e, const tmpl *t, CK_OBJECT_CLASS cls, pa
         return rv;
     return pair_defaults(e, k, g, v, CK_UNAVAILABLE_INFORMATION);
 }
+
+CK_RV policy_derive_asym(const engine *e, const tmpl *t, CK_OBJECT_CLASS cls, const curve_def *c,
+                         CK_MECHANISM_TYPE mech, const key_obj *base, key_obj *k)
+{
+    CK_RV rv;
+    uint32_t g, v;
+    pair_params pp;
+    const CK_ATTRIBUTE *a = tmpl_get(t, CKA_EC_PARAMS);
+
+    memset(k, 0, sizeof(*k));
+    memset(&pp, 0, sizeof(pp));
+    k->cls = cls;
+    pp.alg = c->alg;
+    pp.curve = c;
+    pp.ktype = c->alg == PK_EC ? CKK_EC : CKK_EC_EDWARDS;
+    if (a != NULL) {
+        const curve_def *tc = curve_by_params(a->pValue, a->ulValueLen, &rv);
+        if (tc == NULL)
+            return rv;
+        if (tc != c)
+            return CKR_TEMPLATE_INCONSISTENT;
+    }
+    if (pair_foreign_param(t, &pp) || (rv = pair_key_type(t, &pp, CKK_EC)) != CKR_OK)
+        return CKR_TEMPLATE_INCONSISTENT;
+    pair_bind(&pp, k);
+    if ((rv = pair_flags(t, k, false, &g, &v)) != CKR_OK ||
+        (rv = pair_defaults(e, k, g, v, CK_UNAVAILABLE_INFORMATION)) != CKR_OK)
+        return rv;
+    /* As for derived secret keys (policy.c): never LOCAL, and only as
+     * protected as the base has always been. */
+    k->gen_mech = mech;
+    if (cls == CKO_PRIVATE_KEY && (k->flags & KF_SENSITIVE) && base != NULL &&
+        (base->flags & KF_ALWAYS_SENSITIVE))
+        k->flags |= KF_ALWAYS_SENSITIVE;
+    if (cls == CKO_PRIVATE_KEY && !(k->flags & KF_EXTRACTABLE) && base != NULL &&
+        (base->flags & KF_NEVER_EXTRACTABLE))
+        k->flags |= KF_NEVER_EXTRACTABLE;
+    return CKR_OK;
+}

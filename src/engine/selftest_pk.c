@@ -4,7 +4,8 @@
  * round trip, X25519 (RFC 7748 6.1), RSA PKCS #1 v1.5 signing (Wycheproof
  * rsa_pkcs1_2048_sig_gen tc 82), ML-DSA-44 deterministic signing and
  * ML-KEM-768 decapsulation of keys from fixed seeds (answers recorded from
- * src/pqc, itself checked against ACVP). */
+ * src/pqc, itself checked against ACVP), and BIP-0032 derivation (test
+ * vector 1: m's chain code, M/0H's point and chain code). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -293,7 +294,52 @@ static bool st_mlkem(engine *e)
     return ok;
 }
 
+/* BIP-0032 test vector 1: seed 000102..0f; m's chain code; M/0H (PRV2PUB)
+ * compressed 035a7846.. and its chain code. */
+static bool st_btc(engine *e)
+{
+    static const uint8_t seed[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    st_tmpl t = {0}, d = {0};
+    engine_buf s = {0}, cs = {0}, m = {0}, mc = {0}, p = {0}, pc = {0};
+    engine_mech mech = {.type = CKM_IBM_BTC_DERIVE, .kind = ENGINE_PARAM_BTC};
+    CK_ATTRIBUTE_TYPE ty = CKA_EC_POINT;
+    CK_ATTRIBUTE *a = NULL;
+    CK_ULONG n = 0;
+    bool ok;
+
+    tu(&t, CKA_CLASS, CKO_SECRET_KEY);
+    tu(&t, CKA_KEY_TYPE, CKK_GENERIC_SECRET);
+    tb(&t, CKA_VALUE, seed, sizeof(seed));
+    tu(&d, CKA_KEY_TYPE, CKK_EC);
+    mech.btc.type = CK_IBM_BIP0032_MASTERK;
+    mech.btc.version = CK_IBM_BTC_DERIVE_PARAMS_VERSION_1;
+    ok =
+        engine_import_secret_key(e, t.a, t.n, &s, &cs) == CKR_OK &&
+        engine_derive_key(e, &mech, d.a, d.n, eb(&s), (engine_bytes){NULL, 0}, &m, &mc) == CKR_OK &&
+        eqhex(mc.ptr, mc.len, "873dff81c02f525623fd1fe5167eac3a55a049de3d314bb42ee227ffed37d508");
+    mech.btc.type = CK_IBM_BIP0032_PRV2PUB;
+    mech.btc.index = CK_IBM_BIP0032_HARDENED;
+    mech.btc.chain_code = eb(&mc);
+    ok =
+        ok &&
+        engine_derive_key(e, &mech, d.a, d.n, eb(&m), (engine_bytes){NULL, 0}, &p, &pc) == CKR_OK &&
+        eqhex(pc.ptr, pc.len, "47fdacbd0f1097043b78c63c20c34ef4ed9a111d980047ad16282c7ae6236141") &&
+        engine_get_attribute_value(e, eb(&p), &ty, 1, &a, &n) == CKR_OK && a[0].ulValueLen == 67 &&
+        (((const uint8_t *)a[0].pValue)[66] & 1) == 1 &&
+        eqhex((const uint8_t *)a[0].pValue + 3, 32,
+              "5a784662a4a20a65bf6aab9ae98a6c068a81c52e4b032c0fb5400c706cfccc56");
+    engine_attrs_free(a, n);
+    engine_buf_free(&s);
+    engine_buf_free(&cs);
+    engine_buf_free(&m);
+    engine_buf_free(&mc);
+    engine_buf_free(&p);
+    engine_buf_free(&pc);
+    return ok;
+}
+
 bool selftest_public_key(engine *e)
 {
-    return st_ed25519(e) && st_ecdsa(e) && st_x25519(e) && st_rsa(e) && st_mldsa(e) && st_mlkem(e);
+    return st_ed25519(e) && st_ecdsa(e) && st_x25519(e) && st_rsa(e) && st_mldsa(e) &&
+           st_mlkem(e) && st_btc(e);
 }

@@ -34,7 +34,8 @@ static const struct {
 CK_OBJECT_CLASS p11_tmpl_class(const CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_CLASS dflt)
 {
     const CK_ATTRIBUTE *c = p11_tmpl_find(t, n, CKA_CLASS);
-    return c && c->ulValueLen == sizeof(CK_ULONG) ? *(const CK_ULONG *)c->pValue : dflt;
+    return c && c->pValue && c->ulValueLen == sizeof(CK_ULONG) ? *(const CK_ULONG *)c->pValue
+                                                               : dflt;
 }
 
 CK_RV p11_new_key_template(CK_OBJECT_CLASS cls, const CK_ATTRIBUTE *t, CK_ULONG n,

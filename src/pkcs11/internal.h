@@ -479,6 +479,10 @@ CK_RV p11_ctxauth_login(p11_state *st, CK_SESSION_HANDLE h, const CK_UTF8CHAR *p
 CK_RV p11_mech_from_ck(const CK_MECHANISM *in, p11_mech *out);
 void p11_mech_free(p11_mech *m);
 CK_RV p11_mech_key_check(CK_MECHANISM_TYPE mech, p11_opkind op, CK_KEY_TYPE kt);
+/* The class a C_DeriveKey makes: the template's CKA_CLASS, else what the
+ * mechanism implies (CKM_IBM_BTC_DERIVE: a private or public EC key), else
+ * a secret key. */
+CK_OBJECT_CLASS p11_mech_derived_class(const CK_MECHANISM *m, const CK_ATTRIBUTE *t, CK_ULONG n);
 
 /* Output to a caller's buffer per PKCS #11 §5.2: NULL -> length; short ->
  * CKR_BUFFER_TOO_SMALL; both keep the result for the next call. */

@@ -41,8 +41,8 @@ out:
 /* Shared start of the calls that make a key from a template; the server's
  * template gets the module's defaults (defaults.c). */
 static CK_RV new_key_prep(p11_state *st, p11_session *s, const CK_MECHANISM *m, CK_FLAGS need,
-                          const CK_ATTRIBUTE *t, CK_ULONG n, p11_mech *pm, CK_ATTRIBUTE **srv,
-                          CK_ULONG *nsrv)
+                          CK_OBJECT_CLASS cls, const CK_ATTRIBUTE *t, CK_ULONG n, p11_mech *pm,
+                          CK_ATTRIBUTE **srv, CK_ULONG *nsrv)
 {
     int priv, token;
     CK_RV rv = p11_tmpl_check(t, n);
@@ -53,7 +53,7 @@ static CK_RV new_key_prep(p11_state *st, p11_session *s, const CK_MECHANISM *m, 
     if (rv == CKR_OK)
         rv = p11_mech_from_ck(m, pm);
     if (rv == CKR_OK)
-        rv = p11_new_key_template(p11_tmpl_class(t, n, CKO_SECRET_KEY), t, n, srv, nsrv);
+        rv = p11_new_key_template(cls, t, n, srv, nsrv);
     return rv;
 }
 
@@ -71,7 +71,8 @@ CK_RV C_GenerateKey(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_ATTRIBUTE *t, CK_UL
     CK_RV rv = p11_session_get(st, h, &s);
     if (rv != CKR_OK)
         return rv;
-    if ((rv = new_key_prep(st, s, m, CKF_GENERATE, t, n, &pm, &srv, &nsrv)) != CKR_OK)
+    if ((rv = new_key_prep(st, s, m, CKF_GENERATE, p11_tmpl_class(t, n, CKO_SECRET_KEY), t, n, &pm,
+                           &srv, &nsrv)) != CKR_OK)
         goto out;
     rv = g11c_generate_key(st->slots[s->slot_idx].conn, &pm.m, srv, nsrv, &blob, &sum);
     if (rv == CKR_OK)
@@ -153,7 +154,8 @@ CK_RV C_UnwrapKey(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_OBJECT_HANDLE hunwrap
     CK_RV rv = p11_session_get(st, h, &s);
     if (rv != CKR_OK)
         return rv;
-    if ((rv = new_key_prep(st, s, m, CKF_UNWRAP, t, n, &pm, &srv, &nsrv)) != CKR_OK ||
+    if ((rv = new_key_prep(st, s, m, CKF_UNWRAP, p11_tmpl_class(t, n, CKO_SECRET_KEY), t, n, &pm,
+                           &srv, &nsrv)) != CKR_OK ||
         (rv = use_key(st, s, hunwrap, m->mechanism, CKA_UNWRAP, CKR_UNWRAPPING_KEY_HANDLE_INVALID,
                       &kek)) != CKR_OK)
         goto out;
@@ -172,6 +174,24 @@ out:
     return rv;
 }
 
+/* The object C_DeriveKey made. CKM_IBM_BTC_DERIVE: the checksum is the
+ * new key's chain code, kept whole as its CKA_CHECK_VALUE (where IBM's
+ * pkcs11-btc.c reads it for the next derivation). */
+static CK_RV derived_object(p11_state *st, p11_session *s, CK_MECHANISM_TYPE mech,
+                            CK_OBJECT_CLASS cls, g11c_buf *blob, const g11c_buf *sum,
+                            const CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_HANDLE *out)
+{
+    p11_object *o = NULL;
+    CK_RV rv = p11_key_object(st, s, blob, sum, cls, t, n, &o);
+    if (rv == CKR_OK && mech == CKM_IBM_BTC_DERIVE)
+        rv = p11_attrs_set(&o->attrs, CKA_CHECK_VALUE, sum->ptr, sum->len);
+    if (rv == CKR_OK)
+        rv = p11_object_add(st, s, o, out);
+    if (rv != CKR_OK && o)
+        p11_object_free(o);
+    return rv;
+}
+
 CK_RV C_DeriveKey(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_OBJECT_HANDLE hbase, CK_ATTRIBUTE *t,
                   CK_ULONG n, CK_OBJECT_HANDLE *out)
 {
@@ -186,7 +206,8 @@ CK_RV C_DeriveKey(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_OBJECT_HANDLE hbase, 
     CK_RV rv = p11_session_get(st, h, &s);
     if (rv != CKR_OK)
         return rv;
-    if ((rv = new_key_prep(st, s, m, CKF_DERIVE, t, n, &pm, &srv, &nsrv)) != CKR_OK ||
+    CK_OBJECT_CLASS cls = p11_mech_derived_class(m, t, n);
+    if ((rv = new_key_prep(st, s, m, CKF_DERIVE, cls, t, n, &pm, &srv, &nsrv)) != CKR_OK ||
         (rv = use_key(st, s, hbase, m->mechanism, CKA_DERIVE, CKR_KEY_HANDLE_INVALID, &base)) !=
             CKR_OK)
         goto out;
@@ -194,7 +215,7 @@ CK_RV C_DeriveKey(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_OBJECT_HANDLE hbase, 
     rv = g11c_derive_key(st->slots[s->slot_idx].conn, &pm.m, srv, nsrv, g11c_bytes_of(&base), none,
                          &blob, &sum);
     if (rv == CKR_OK)
-        rv = p11_key_from_blob(st, s, &blob, &sum, t, n, out);
+        rv = derived_object(st, s, m->mechanism, cls, &blob, &sum, t, n, out);
 out:
     free(srv);
     p11_mech_free(&pm);

@@ -27,6 +27,7 @@ typedef enum {
     P_SIGNCTX, /* none, or CK_SIGN_ADDITIONAL_CONTEXT */
     P_HASHCTX, /* CK_HASH_SIGN_ADDITIONAL_CONTEXT */
     P_ECDH,    /* CK_ECDH1_DERIVE_PARAMS -> ECDH1DeriveParm */
+    P_BTC,     /* CK_IBM_BTC_DERIVE_PARAMS -> BTCDeriveParm */
 } pkind;
 
 typedef struct {
@@ -106,6 +107,7 @@ static const mech_row rows[] = {
     {CKM_HKDF_DERIVE, P_HKDF, 0, {0, 0}},
     {CKM_ECDH1_DERIVE, P_ECDH, 0, {0, 0}},
     {CKM_ECDH1_COFACTOR_DERIVE, P_ECDH, 0, {0, 0}},
+    {CKM_IBM_BTC_DERIVE, P_BTC, 0, {0, 0}},
     {CKM_RSA_PKCS_OAEP, P_OAEP, ENCDEC, {CKK_RSA, CKK_RSA}},
     {CKM_RSA_PKCS_PSS, P_PSS, MAC, {CKK_RSA, CKK_RSA}},
     {CKM_SHA1_RSA_PKCS_PSS, P_PSS, MAC, {CKK_RSA, CKK_RSA}},
@@ -346,6 +348,44 @@ static CK_RV enc_ecdh(const CK_MECHANISM *in, p11_mech *out)
     return CKR_OK;
 }
 
+/* IBM's CK_IBM_BTC_DERIVE_PARAMS (pkcs11-btc.c): the chain code is copied
+ * (it points into the caller's memory); its length, the type, index and
+ * version are the engine's to judge. */
+static CK_RV enc_btc(const CK_MECHANISM *in, p11_mech *out)
+{
+    if (in->ulParameterLen != sizeof(CK_IBM_BTC_DERIVE_PARAMS))
+        return CKR_MECHANISM_PARAM_INVALID;
+    const CK_IBM_BTC_DERIVE_PARAMS *b = in->pParameter;
+    CK_ULONG cl = b->ulChainCodeLen;
+    if ((cl && !b->pChainCode) || cl > 1024)
+        return CKR_MECHANISM_PARAM_INVALID;
+    if (cl) {
+        if (!(out->param = malloc(cl)))
+            return CKR_HOST_MEMORY;
+        memcpy(out->param, b->pChainCode, cl);
+        out->param_len = cl;
+    }
+    out->m.kind = G11C_PARAM_BTC;
+    out->m.btc.type = b->type;
+    out->m.btc.index = b->childKeyIndex;
+    out->m.btc.chain_code = p11_bytes(out->param, cl);
+    out->m.btc.version = b->version;
+    return CKR_OK;
+}
+
+CK_OBJECT_CLASS p11_mech_derived_class(const CK_MECHANISM *m, const CK_ATTRIBUTE *t, CK_ULONG n)
+{
+    CK_OBJECT_CLASS dflt = CKO_SECRET_KEY;
+    if (m && m->mechanism == CKM_IBM_BTC_DERIVE && m->pParameter &&
+        m->ulParameterLen == sizeof(CK_IBM_BTC_DERIVE_PARAMS)) {
+        CK_ULONG type = ((const CK_IBM_BTC_DERIVE_PARAMS *)m->pParameter)->type;
+        int pub = type == CK_IBM_BIP0032_PRV2PUB || type == CK_IBM_BIP0032_PUB2PUB ||
+                  type == CK_IBM_SLIP0010_PRV2PUB || type == CK_IBM_SLIP0010_PUB2PUB;
+        dflt = pub ? CKO_PUBLIC_KEY : CKO_PRIVATE_KEY;
+    }
+    return p11_tmpl_class(t, n, dflt);
+}
+
 static CK_RV enc_param(const mech_row *r, const CK_MECHANISM *in, p11_mech *out)
 {
     uint8_t buf[20];
@@ -413,6 +453,8 @@ static CK_RV enc_param(const mech_row *r, const CK_MECHANISM *in, p11_mech *out)
         return enc_signctx(in, out, r->param == P_HASHCTX);
     case P_ECDH:
         return enc_ecdh(in, out);
+    case P_BTC:
+        return enc_btc(in, out);
     }
     return CKR_MECHANISM_PARAM_INVALID;
 }

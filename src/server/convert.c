@@ -56,6 +56,16 @@ CK_RV conv_mech(rpc_ctx *ctx, const Grep11__Mechanism *m, engine_mech *out)
         out->kyber.blob = (engine_bytes){p->blob.data, p->blob.len};
         break;
     }
+    case GREP11__MECHANISM__PARAMETER_BTCDERIVE_PARAMETER: {
+        /* Values are the engine's to judge (type, index, chain code, version). */
+        const Grep11__BTCDeriveParm *p = m->btcderiveparameter;
+        out->kind = ENGINE_PARAM_BTC;
+        out->btc.type = p->type < 0 ? (CK_ULONG)-1 : (CK_ULONG)p->type;
+        out->btc.index = p->childkeyindex;
+        out->btc.chain_code = (engine_bytes){p->chaincode.data, p->chaincode.len};
+        out->btc.version = (CK_ULONG)p->version;
+        break;
+    }
     default: /* ECSGParm and ECAGGParm until their mechanisms are implemented */
         return rpc_fail(ctx, CKR_MECHANISM_INVALID, "mechanism parameter type not supported");
     }
