@@ -325,6 +325,14 @@ typedef struct CK_IBM_BTC_DERIVE_PARAMS {
   CK_ULONG version;
 } CK_IBM_BTC_DERIVE_PARAMS;
 #endif
+#ifndef GREP11_HAVE_CK_IBM_ATTRIBUTEBOUND_WRAP_PARAMS
+#define GREP11_HAVE_CK_IBM_ATTRIBUTEBOUND_WRAP_PARAMS 1
+/* CK_MECHANISM.pParameter of CKM_IBM_ATTRIBUTEBOUND_WRAP (as p11-kit and
+ * IBM's ep11.h lay it out): the MAC key that authenticates the blob. */
+typedef struct CK_IBM_ATTRIBUTEBOUND_WRAP_PARAMS {
+  CK_OBJECT_HANDLE hSignVerifyKey;
+} CK_IBM_ATTRIBUTEBOUND_WRAP_PARAMS;
+#endif
 
 /* ---- IBM key types ------------------------------------------------------- */
 #ifndef CKK_IBM_PQC_DILITHIUM

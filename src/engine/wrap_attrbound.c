@@ -1,7 +1,8 @@
 /* CKM_IBM_ATTRIBUTEBOUND_WRAP: a secret key and its bound attributes, under
  * an AES key (AES-KWP) or an RSA public key (RSA-OAEP with SHA-256),
  * authenticated with HMAC-SHA256 under a MAC key, so that the key comes
- * back with the attributes it left with and nothing else. Only keys with
+ * back with the attributes it left with (the unwrap template may narrow
+ * them, never widen them) and nothing else. Only keys with
  * CKA_IBM_ATTRBOUND travel this way, and they travel no other way
  * (wrap.c). The format is grep11's own (IBM's is not published); only a
  * grep11 domain unwraps it:
@@ -200,9 +201,26 @@ out:
     return rv;
 }
 
+/* May the receiver's template say `want` where the key carried `had`? It
+ * may narrow what the key may do (a usage, extractable or modifiable off;
+ * sensitive or wrap-with-trusted on), never widen it, and never unbind it. */
+static bool narrows(uint32_t flag, bool want, bool had)
+{
+    if (want == had)
+        return true;
+    switch (flag) {
+    case KF_SENSITIVE:
+    case KF_WRAP_WITH_TRUSTED:
+        return want;
+    case KF_ATTRBOUND:
+        return false;
+    default:
+        return !want;
+    }
+}
+
 /* The receiver's template plus what the key carried: class and type when
- * not given, and every carried flag; a template that says otherwise than
- * the wrapped key is refused. */
+ * not given, and every carried flag the template does not narrow. */
 static CK_RV merged_template(const CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt,
                              uint32_t flags, CK_ATTRIBUTE *out, CK_ULONG cap, CK_ULONG *nout,
                              CK_ULONG vals[2], CK_BBOOL bools[NCARRIED])
@@ -230,10 +248,10 @@ static CK_RV merged_template(const CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_CLASS 
             if (a->type == CARRIED[j].type) {
                 if (a->pValue == NULL || a->ulValueLen != 1)
                     return CKR_ATTRIBUTE_VALUE_INVALID;
-                if ((*(const CK_BBOOL *)a->pValue != 0) != ((flags & CARRIED[j].flag) != 0))
+                if (!narrows(CARRIED[j].flag, *(const CK_BBOOL *)a->pValue != 0,
+                             (flags & CARRIED[j].flag) != 0))
                     return CKR_TEMPLATE_INCONSISTENT;
-                flags &= ~CARRIED[j].flag; /* given: not added again */
-                flags |= 0x80000000u >> j; /* mark as given (bits above KF_*) */
+                flags |= 0x80000000u >> j; /* given: not added (bits above KF_*) */
             }
         out[m++] = *a;
     }

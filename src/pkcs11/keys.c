@@ -86,19 +86,43 @@ out:
     return rv;
 }
 
+/* CKM_IBM_ATTRIBUTEBOUND_WRAP names its MAC key in its parameter; on the
+ * wire the key goes as MacKey and the mechanism carries no parameter.
+ * *bare is m as sent; mac stays empty for every other mechanism. */
+static CK_RV mac_key_of(p11_state *st, p11_session *s, const CK_MECHANISM *m, CK_MECHANISM *bare,
+                        g11c_buf *mac)
+{
+    *bare = *m;
+    if (m->mechanism != CKM_IBM_ATTRIBUTEBOUND_WRAP)
+        return CKR_OK;
+    if (!m->pParameter || m->ulParameterLen != sizeof(CK_IBM_ATTRIBUTEBOUND_WRAP_PARAMS))
+        return CKR_MECHANISM_PARAM_INVALID;
+    const CK_IBM_ATTRIBUTEBOUND_WRAP_PARAMS *p = m->pParameter;
+    bare->pParameter = NULL;
+    bare->ulParameterLen = 0;
+    p11_object *o;
+    if (p11_object_get(st, s, p->hSignVerifyKey, &o) != CKR_OK)
+        return CKR_KEY_HANDLE_INVALID;
+    CK_RV rv = p11_object_key_arg(st, o, mac);
+    p11_object_put(st, o);
+    return rv == CKR_OK ? CKR_OK : CKR_KEY_HANDLE_INVALID;
+}
+
 CK_RV C_WrapKey(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_OBJECT_HANDLE hwrap, CK_OBJECT_HANDLE hkey,
                 CK_BYTE *out, CK_ULONG *out_len)
 {
     P11_STATE_OR_RETURN(st);
     p11_session *s;
     p11_mech pm = {0};
-    g11c_buf kek = {0}, key = {0}, wrapped = {0};
+    g11c_buf kek = {0}, key = {0}, wrapped = {0}, mac = {0};
+    CK_MECHANISM bare;
     if (!m || !out_len)
         return CKR_ARGUMENTS_BAD;
     CK_RV rv = p11_session_get(st, h, &s);
     if (rv != CKR_OK)
         return rv;
-    if ((rv = p11_slot_mech_check(&st->slots[s->slot_idx], m->mechanism, CKF_WRAP)) != CKR_OK ||
+    if ((rv = mac_key_of(st, s, m, &bare, &mac)) != CKR_OK ||
+        (rv = p11_slot_mech_check(&st->slots[s->slot_idx], m->mechanism, CKF_WRAP)) != CKR_OK ||
         (rv = use_key(st, s, hwrap, m->mechanism, CKA_WRAP, CKR_WRAPPING_KEY_HANDLE_INVALID,
                       &kek)) != CKR_OK)
         goto out;
@@ -113,13 +137,12 @@ CK_RV C_WrapKey(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_OBJECT_HANDLE hwrap, CK
         rv = CKR_KEY_HANDLE_INVALID;
         goto out;
     }
-    if ((rv = p11_mech_from_ck(m, &pm)) != CKR_OK)
+    if ((rv = p11_mech_from_ck(&bare, &pm)) != CKR_OK)
         goto out;
     /* Wrapping is deterministic for the mechanisms grep11d offers, so a
      * length query simply wraps twice. */
-    g11c_bytes none = {NULL, 0};
-    rv = g11c_wrap_key(st->slots[s->slot_idx].conn, g11c_bytes_of(&key), g11c_bytes_of(&kek), none,
-                       &pm.m, &wrapped);
+    rv = g11c_wrap_key(st->slots[s->slot_idx].conn, g11c_bytes_of(&key), g11c_bytes_of(&kek),
+                       g11c_bytes_of(&mac), &pm.m, &wrapped);
     if (rv == CKR_OK) {
         if (!out)
             *out_len = wrapped.len;
@@ -136,6 +159,7 @@ out:
     g11c_buf_free(&kek);
     g11c_buf_free(&key);
     g11c_buf_free(&wrapped);
+    g11c_buf_free(&mac);
     p11_session_put(st, s);
     return rv;
 }
@@ -148,25 +172,27 @@ CK_RV C_UnwrapKey(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_OBJECT_HANDLE hunwrap
     p11_mech pm = {0};
     CK_ATTRIBUTE *srv = NULL;
     CK_ULONG nsrv = 0;
-    g11c_buf kek = {0}, blob = {0}, sum = {0};
+    g11c_buf kek = {0}, blob = {0}, sum = {0}, mac = {0};
+    CK_MECHANISM bare;
     if (!m || !in || !out)
         return CKR_ARGUMENTS_BAD;
     CK_RV rv = p11_session_get(st, h, &s);
     if (rv != CKR_OK)
         return rv;
-    if ((rv = new_key_prep(st, s, m, CKF_UNWRAP, p11_tmpl_class(t, n, CKO_SECRET_KEY), t, n, &pm,
-                           &srv, &nsrv)) != CKR_OK ||
+    if ((rv = mac_key_of(st, s, m, &bare, &mac)) != CKR_OK ||
+        (rv = new_key_prep(st, s, &bare, CKF_UNWRAP, p11_tmpl_class(t, n, CKO_SECRET_KEY), t, n,
+                           &pm, &srv, &nsrv)) != CKR_OK ||
         (rv = use_key(st, s, hunwrap, m->mechanism, CKA_UNWRAP, CKR_UNWRAPPING_KEY_HANDLE_INVALID,
                       &kek)) != CKR_OK)
         goto out;
-    g11c_bytes none = {NULL, 0};
     rv = g11c_unwrap_key(st->slots[s->slot_idx].conn, p11_bytes(in, in_len), g11c_bytes_of(&kek),
-                         none, &pm.m, srv, nsrv, &blob, &sum);
+                         g11c_bytes_of(&mac), &pm.m, srv, nsrv, &blob, &sum);
     if (rv == CKR_OK)
         rv = p11_key_from_blob(st, s, &blob, &sum, t, n, out);
 out:
     free(srv);
     p11_mech_free(&pm);
+    g11c_buf_free(&mac);
     g11c_buf_free(&kek);
     g11c_buf_free(&blob);
     g11c_buf_free(&sum);

@@ -373,6 +373,67 @@ static void hmac_sign_verify(void **state)
     assert_int_equal(p->C_Verify(f->s, msg, sizeof(msg), got, 16), CKR_OK);
 }
 
+/* CKM_IBM_ATTRIBUTEBOUND_WRAP through the module: the MAC key travels in
+ * CK_IBM_ATTRIBUTEBOUND_WRAP_PARAMS; the key comes back attribute-bound,
+ * with its check value. */
+static CK_OBJECT_HANDLE bound_key(fx *f, CK_MECHANISM_TYPE gen, CK_KEY_TYPE kt, CK_ULONG len,
+                                  CK_BBOOL extractable, CK_ATTRIBUTE_TYPE use1,
+                                  CK_ATTRIBUTE_TYPE use2)
+{
+    CK_MECHANISM m = {gen, NULL, 0};
+    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+    CK_BBOOL yes = CK_TRUE;
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)},
+                        {CKA_KEY_TYPE, &kt, sizeof(kt)},
+                        {CKA_VALUE_LEN, &len, sizeof(len)},
+                        {CKA_IBM_ATTRBOUND, &yes, 1},
+                        {CKA_EXTRACTABLE, &extractable, 1},
+                        {use1, &yes, 1},
+                        {use2, &yes, 1}};
+    CK_OBJECT_HANDLE k = CK_INVALID_HANDLE;
+    assert_int_equal(f->t.f->C_GenerateKey(f->s, &m, t, 7, &k), CKR_OK);
+    return k;
+}
+
+static void attribute_bound_wrap(void **state)
+{
+    fx *f = *state;
+    CK_FUNCTION_LIST *p = f->t.f;
+    CK_OBJECT_HANDLE mac = bound_key(f, CKM_GENERIC_SECRET_KEY_GEN, CKK_GENERIC_SECRET, 32, 0,
+                                     CKA_SIGN, CKA_VERIFY),
+                     kek = bound_key(f, CKM_AES_KEY_GEN, CKK_AES, 32, 0, CKA_WRAP, CKA_UNWRAP),
+                     key = bound_key(f, CKM_AES_KEY_GEN, CKK_AES, 16, 1, CKA_ENCRYPT, CKA_DECRYPT);
+    CK_IBM_ATTRIBUTEBOUND_WRAP_PARAMS prm = {mac};
+    CK_MECHANISM abw = {CKM_IBM_ATTRIBUTEBOUND_WRAP, &prm, sizeof(prm)};
+    unsigned char wrapped[512];
+    CK_ULONG wl = sizeof(wrapped);
+    assert_int_equal(p->C_WrapKey(f->s, &abw, kek, key, wrapped, &wl), CKR_OK);
+    CK_MECHANISM kw = {CKM_AES_KEY_WRAP_PAD, NULL, 0};
+    CK_ULONG wl2 = sizeof(wrapped);
+    unsigned char w2[512];
+    assert_int_equal(p->C_WrapKey(f->s, &kw, kek, key, w2, &wl2), CKR_KEY_NOT_WRAPPABLE);
+    CK_MECHANISM noparam = {CKM_IBM_ATTRIBUTEBOUND_WRAP, NULL, 0};
+    assert_int_equal(p->C_WrapKey(f->s, &noparam, kek, key, w2, &wl2), CKR_MECHANISM_PARAM_INVALID);
+
+    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+    CK_KEY_TYPE kt = CKK_AES;
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_KEY_TYPE, &kt, sizeof(kt)}};
+    CK_OBJECT_HANDLE u = CK_INVALID_HANDLE;
+    assert_int_equal(p->C_UnwrapKey(f->s, &abw, kek, wrapped, wl, t, 2, &u), CKR_OK);
+    unsigned char c1[3], c2[3];
+    CK_BBOOL bound = CK_FALSE;
+    CK_ATTRIBUTE a1 = {CKA_CHECK_VALUE, c1, 3}, a2 = {CKA_CHECK_VALUE, c2, 3},
+                 ab = {CKA_IBM_ATTRBOUND, &bound, 1};
+    assert_int_equal(p->C_GetAttributeValue(f->s, key, &a1, 1), CKR_OK);
+    assert_int_equal(p->C_GetAttributeValue(f->s, u, &a2, 1), CKR_OK);
+    assert_memory_equal(c1, c2, 3);
+    assert_int_equal(p->C_GetAttributeValue(f->s, u, &ab, 1), CKR_OK);
+    assert_int_equal(bound, CK_TRUE);
+    wrapped[wl / 2] ^= 1;
+    assert_int_equal(p->C_UnwrapKey(f->s, &abw, kek, wrapped, wl, t, 2, &u),
+                     CKR_WRAPPED_KEY_INVALID);
+}
+
 static void wrap_unwrap_derive(void **state)
 {
     fx *f = *state;
@@ -490,6 +551,7 @@ int main(void)
         cmocka_unit_test(digests),
         cmocka_unit_test(hmac_sign_verify),
         cmocka_unit_test(wrap_unwrap_derive),
+        cmocka_unit_test(attribute_bound_wrap),
         cmocka_unit_test(import_clear_secret_key),
     };
     return cmocka_run_group_tests_name("pkcs11_crypto", tests, setup, p11t_teardown);
