@@ -121,7 +121,7 @@ static void flood(const test_server *srv, raw_channel **chs, int n, flood_result
     for (int done = 0; done < started;) {
         grpc_event ev = grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
         assert_int_equal(ev.type, GRPC_OP_COMPLETE);
-        grpc_status_code st = raw_call_finish(ev.tag);
+        grpc_status_code st = raw_call_finish(ev.tag, NULL, 0);
         if (st >= 0 && st < RAW_STATUS_CODES)
             out->by_code[st]++;
         done++;
@@ -139,7 +139,8 @@ static int serves_new_connections(const test_server *srv)
 {
     for (int i = 0; i < 10; i++) {
         raw_channel *ch = raw_channel_open(srv->addr, srv->ca);
-        grpc_status_code st = ch ? raw_unary(ch, HEALTH, NULL, 0, 1000) : GRPC_STATUS_INTERNAL;
+        grpc_status_code st =
+            ch ? raw_unary(ch, HEALTH, NULL, 0, 1000, NULL, 0) : GRPC_STATUS_INTERNAL;
         raw_channel_close(ch);
         if (st == GRPC_STATUS_OK)
             return 1;

@@ -107,15 +107,18 @@ raw_call *raw_call_start(raw_channel *ch, grpc_completion_queue *cq, const char 
     ops[5].data.recv_status_on_client.status_details = &c->details;
     if (!c->call || grpc_call_start_batch(c->call, ops, 6, c, NULL) != GRPC_CALL_OK) {
         c->status = GRPC_STATUS_INTERNAL;
-        raw_call_finish(c);
+        raw_call_finish(c, NULL, 0);
         return NULL;
     }
     return c;
 }
 
-grpc_status_code raw_call_finish(raw_call *c)
+grpc_status_code raw_call_finish(raw_call *c, char *detail, size_t cap)
 {
     grpc_status_code st = c->status;
+    if (detail && cap)
+        snprintf(detail, cap, "%.*s", (int)GRPC_SLICE_LENGTH(c->details),
+                 (const char *)GRPC_SLICE_START_PTR(c->details));
     if (c->call)
         grpc_call_unref(c->call);
     grpc_byte_buffer_destroy(c->send);
@@ -129,14 +132,14 @@ grpc_status_code raw_call_finish(raw_call *c)
 }
 
 grpc_status_code raw_unary(raw_channel *ch, const char *method, const uint8_t *req, size_t len,
-                           int timeout_ms)
+                           int timeout_ms, char *detail, size_t cap)
 {
     grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
     raw_call *c = raw_call_start(ch, cq, method, req, len, timeout_ms);
     grpc_status_code st = GRPC_STATUS_INTERNAL;
     if (c) {
         grpc_completion_queue_pluck(cq, c, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-        st = raw_call_finish(c);
+        st = raw_call_finish(c, detail, cap);
     }
     grpc_completion_queue_shutdown(cq);
     while (grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=

@@ -24,12 +24,14 @@ typedef struct raw_call raw_call;
 raw_call *raw_call_start(raw_channel *ch, grpc_completion_queue *cq, const char *method,
                          const uint8_t *req, size_t len, int timeout_ms);
 
-/* After the call's tag came out of cq: its status; frees it. */
-grpc_status_code raw_call_finish(raw_call *c);
+/* After the call's tag came out of cq: its status, with its text in
+ * detail (may be NULL); frees it. */
+grpc_status_code raw_call_finish(raw_call *c, char *detail, size_t cap);
 
-/* A whole call on its own queue: the status it ended with. */
+/* A whole call on its own queue: the status it ended with, its text in
+ * detail (may be NULL). */
 grpc_status_code raw_unary(raw_channel *ch, const char *method, const uint8_t *req, size_t len,
-                           int timeout_ms);
+                           int timeout_ms, char *detail, size_t cap);
 
 /* gRPC status codes run 0..16. */
 #define RAW_STATUS_CODES 17

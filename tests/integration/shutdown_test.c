@@ -39,7 +39,7 @@ static int idle_client_main(const char *addr, const char *ca)
     req.len = 8;
     uint8_t buf[16];
     size_t n = grep11__generate_random_request__pack(&req, buf);
-    if (!ch || raw_unary(ch, "/grep11.Crypto/GenerateRandom", buf, n, 10000) != GRPC_STATUS_OK)
+    if (!ch || raw_unary(ch, RANDOM, buf, n, 10000, NULL, 0) != GRPC_STATUS_OK)
         return 1;
     if (write(1, "!", 1) != 1)
         return 1;
@@ -90,7 +90,8 @@ typedef struct {
     atomic_int stop;
     atomic_long ok;
     long by_code[RAW_STATUS_CODES];
-    long after_exit; /* calls started once the server had exited */
+    long after_exit;  /* calls started once the server had exited */
+    long turned_away; /* answered UNAVAILABLE by the draining server itself */
     atomic_int server_gone;
 } looper;
 
@@ -103,9 +104,12 @@ static void *loop_calls(void *arg)
     size_t n = grep11__generate_random_request__pack(&req, buf);
     while (!atomic_load(&l->stop)) {
         int gone = atomic_load(&l->server_gone);
-        grpc_status_code st = raw_unary(l->ch, RANDOM, buf, n, 3000);
+        char detail[200];
+        grpc_status_code st = raw_unary(l->ch, RANDOM, buf, n, 3000, detail, sizeof(detail));
         if (st >= 0 && st < RAW_STATUS_CODES)
             l->by_code[st]++;
+        if (st == GRPC_STATUS_UNAVAILABLE && strstr(detail, "shutting down"))
+            l->turned_away++;
         if (st == GRPC_STATUS_OK)
             atomic_fetch_add(&l->ok, 1);
         else if (gone)
@@ -169,8 +173,10 @@ static void sigterm_with_busy_and_idle_clients(void **state)
                           l.by_code[c]);
     }
     print_message("SIGTERM: exit %d after %.3f s; client OK %ld (%ld before SIGTERM), failed "
-                  "%ld (%ld after exit); server logged %ld OK (one of them the idle client's)\n",
-                  rc, took, l.by_code[GRPC_STATUS_OK], ok_before, failed, l.after_exit, logged);
+                  "%ld (%ld answered by the draining server, %ld after exit); server logged %ld "
+                  "OK (one of them the idle client's)\n",
+                  rc, took, l.by_code[GRPC_STATUS_OK], ok_before, failed, l.turned_away,
+                  l.after_exit, logged);
     assert_int_equal(rc, 0);
     assert_true(took < 1.0);
     assert_int_equal(l.by_code[GRPC_STATUS_CANCELLED], 0);
@@ -186,7 +192,7 @@ static void sigterm_with_busy_and_idle_clients(void **state)
 typedef struct {
     g11c_conn *c;
     CK_RV rv;
-    double seconds;
+    struct timespec started, ended;
 } slow_call;
 
 static void *generate_rsa4096(void *arg)
@@ -201,18 +207,25 @@ static void *generate_rsa4096(void *arg)
     CK_ATTRIBUTE priv[] = {{CKA_SIGN, (void *)&yes, 1}};
     g11c_mech m = {.type = CKM_RSA_PKCS_KEY_PAIR_GEN};
     g11c_buf sk = {0}, pk = {0};
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    clock_gettime(CLOCK_MONOTONIC, &s->started);
     s->rv = g11c_generate_key_pair(s->c, &m, pub, 3, priv, 1, &sk, &pk);
-    s->seconds = test_seconds_since(&t0);
+    clock_gettime(CLOCK_MONOTONIC, &s->ended);
     g11c_buf_free(&sk);
     g11c_buf_free(&pk);
     return NULL;
 }
 
-/* A call that is running when SIGTERM comes (an RSA-4096 key generation
- * takes a second or so) is not cut off: its caller gets the key. */
-static void running_call_finishes(void **state)
+static double seconds_between(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* A call that is running when SIGTERM comes (an RSA-4096 key generation,
+ * half a second to seconds) is not cut off: its caller gets the key. The
+ * server drains meanwhile, and the calls that reach it then are answered
+ * UNAVAILABLE by the server itself, none CANCELLED; once the key is out it
+ * exits without waiting for anything else. */
+static void running_call_finishes_new_ones_are_turned_away(void **state)
 {
     test_server *sp = *state;
     assert_int_equal(test_server_start(sp, NO_AUTH, NULL), 0);
@@ -221,17 +234,46 @@ static void running_call_finishes(void **state)
     assert_non_null(s.c);
     uint8_t r[8];
     assert_int_equal(g11c_generate_random(s.c, r, sizeof(r)), CKR_OK);
-    pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, generate_rsa4096, &s), 0);
-    usleep(50 * 1000);
+    looper l = {.ch = raw_channel_open(srv.addr, srv.ca)};
+    assert_non_null(l.ch);
+    pthread_t lt, kt;
+    assert_int_equal(pthread_create(&lt, NULL, loop_calls, &l), 0);
+    for (int i = 0; i < 1000 && atomic_load(&l.ok) < 50; i++)
+        usleep(10 * 1000);
+    assert_true(atomic_load(&l.ok) >= 50);
+
+    assert_int_equal(pthread_create(&kt, NULL, generate_rsa4096, &s), 0);
+    usleep(30 * 1000);
+    struct timespec term;
+    clock_gettime(CLOCK_MONOTONIC, &term);
     double took = -1;
     int rc = test_server_term_timed(sp, &took);
-    assert_int_equal(pthread_join(th, NULL), 0);
-    print_message("key generation running at SIGTERM: 0x%lx after %.3f s; server exit %d after "
-                  "%.3f s\n",
-                  (unsigned long)s.rv, s.seconds, rc, took);
+    atomic_store(&l.server_gone, 1);
+    assert_int_equal(pthread_join(kt, NULL), 0);
+    usleep(200 * 1000);
+    atomic_store(&l.stop, 1);
+    assert_int_equal(pthread_join(lt, NULL), 0);
+    long logged = logged_ok_calls(&srv);
+
+    double ran_on = seconds_between(&term, &s.ended);
+    long failed = 0;
+    for (int c = 1; c < RAW_STATUS_CODES; c++)
+        failed += l.by_code[c];
+    print_message("key generation: 0x%lx, running %.3f s after SIGTERM; server exit %d after "
+                  "%.3f s; loop: %ld OK, %ld failed (%ld UNAVAILABLE, %ld of them answered by the "
+                  "draining server, %ld CANCELLED)\n",
+                  (unsigned long)s.rv, ran_on, rc, took, l.by_code[GRPC_STATUS_OK], failed,
+                  l.by_code[GRPC_STATUS_UNAVAILABLE], l.turned_away,
+                  l.by_code[GRPC_STATUS_CANCELLED]);
+    assert_true(ran_on > 0); /* it was running when SIGTERM came */
     assert_int_equal(rc, 0);
     assert_int_equal(s.rv, CKR_OK);
+    assert_true(took < ran_on + 1.0);
+    assert_int_equal(l.by_code[GRPC_STATUS_CANCELLED], 0);
+    assert_int_equal(failed, l.by_code[GRPC_STATUS_UNAVAILABLE]);
+    assert_true(l.turned_away > 0);
+    assert_int_equal(logged, l.by_code[GRPC_STATUS_OK] + 1);
+    raw_channel_close(l.ch);
     g11c_close(s.c);
     test_server_remove(&srv);
 }
@@ -262,7 +304,8 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(sigterm_with_busy_and_idle_clients, make_server,
                                         kill_server),
-        cmocka_unit_test_setup_teardown(running_call_finishes, make_server, kill_server),
+        cmocka_unit_test_setup_teardown(running_call_finishes_new_ones_are_turned_away, make_server,
+                                        kill_server),
     };
     int failed = cmocka_run_group_tests_name("grep11d shutdown", tests, NULL, NULL);
     grpc_shutdown();
