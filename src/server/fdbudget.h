@@ -1,7 +1,7 @@
 /* grep11d's file descriptors: how many it may have (RLIMIT_NOFILE, raised
  * to the hard limit at start) and how they are shared, so that client
  * connections can never take the ones the keystore needs to open its
- * database (docs/internals/server.md, "Descriptors").
+ * database (docs/internals/server.md, "Connections and descriptors").
  *
  * The budget: what is open once everything has started, a reserve (the
  * keystore's database connections, the HTTP front's connections, a

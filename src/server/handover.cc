@@ -4,9 +4,9 @@
 namespace grpc_core
 {
 // gRPC's interface for the handler of an external port, as declared in
-// its src/core/lib/iomgr/tcp_server.h (1.51; unchanged since 1.25, when
-// grpc++'s ExternalConnectionAcceptor came). The header is not installed,
-// so it is restated here: one virtual function after the destructor.
+// its src/core/lib/iomgr/tcp_server.h (1.51), which is not installed: so
+// it is restated here, one virtual function after the destructor. An
+// upgrade of gRPC must pass integration_fd_limit, which goes through it.
 class TcpServerFdHandler
 {
   public:
