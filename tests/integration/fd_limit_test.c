@@ -22,7 +22,9 @@
 #define LIMIT 256  /* the server's RLIMIT_NOFILE, soft and hard */
 #define EXCESS 400 /* client connections opened at once: more than fit */
 #define HEALTH "/grpc.health.v1.Health/Check"
-#define CALL_MS 5000 /* each flood call's deadline */
+/* Each flood call's deadline: a bound on a hang, far above what 400 TLS
+ * handshakes take even under AddressSanitizer (some 6 s here). */
+#define CALL_MS 30000
 
 static const uint8_t PRIV[16] = {0xfd, 1};
 static const uint8_t PUB[16] = {0xfd, 2};
@@ -99,7 +101,8 @@ static int keystore_works(g11c_conn *c)
 
 typedef struct {
     long by_code[RAW_STATUS_CODES];
-    double slowest; /* seconds until the last call ended */
+    double slowest;         /* seconds until the last call ended */
+    double slowest_refusal; /* ... the last UNAVAILABLE */
 } flood_result;
 
 /* Opens n connections at once, one health call on each, and waits for
@@ -124,6 +127,8 @@ static void flood(const test_server *srv, raw_channel **chs, int n, flood_result
         grpc_status_code st = raw_call_finish(ev.tag, NULL, 0);
         if (st >= 0 && st < RAW_STATUS_CODES)
             out->by_code[st]++;
+        if (st == GRPC_STATUS_UNAVAILABLE)
+            out->slowest_refusal = test_seconds_since(&t0);
         done++;
     }
     out->slowest = test_seconds_since(&t0);
@@ -185,10 +190,12 @@ static void more_connections_than_descriptors(void **state)
     flood_result fr;
     flood(&srv, chs, EXCESS, &fr);
     long other = EXCESS - fr.by_code[GRPC_STATUS_OK] - fr.by_code[GRPC_STATUS_UNAVAILABLE];
-    print_message("%d connections at once: %ld served, %ld refused (UNAVAILABLE), %ld other "
-                  "(%ld past their %d ms deadline); the last ended after %.2f s\n",
-                  EXCESS, fr.by_code[GRPC_STATUS_OK], fr.by_code[GRPC_STATUS_UNAVAILABLE], other,
-                  fr.by_code[GRPC_STATUS_DEADLINE_EXCEEDED], CALL_MS, fr.slowest);
+    print_message("%d connections at once: %ld served, %ld refused (UNAVAILABLE, the last after "
+                  "%.2f s), %ld other (%ld past their %d ms deadline); the last call ended after "
+                  "%.2f s\n",
+                  EXCESS, fr.by_code[GRPC_STATUS_OK], fr.by_code[GRPC_STATUS_UNAVAILABLE],
+                  fr.slowest_refusal, other, fr.by_code[GRPC_STATUS_DEADLINE_EXCEEDED], CALL_MS,
+                  fr.slowest);
 
     /* (a) With every descriptor the flood could take taken, the keystore
      * still opens its database: calls on the existing connection work. */
@@ -199,7 +206,7 @@ static void more_connections_than_descriptors(void **state)
     assert_int_equal(other, 0);
     assert_true(max > 0);
     assert_true(fr.by_code[GRPC_STATUS_OK] <= max);
-    assert_true(fr.slowest < CALL_MS / 1000.0);
+    assert_true(fr.slowest_refusal < CALL_MS / 1000.0 / 3);
 
     /* (c) The flood goes away: new connections are served again. */
     for (int i = 0; i < EXCESS; i++)
