@@ -200,6 +200,11 @@ static int config_apply(server_config *cfg, const char *key, const char *value, 
         if (parse_range(key, value, 0, 1000000, " entries", &v, err, errlen) != 0)
             return -1;
         cfg->key_cache = v;
+    } else if (strcmp(key, "max_connections") == 0) {
+        if (parse_range(key, value, 0, 1048576, " connections (0: from the descriptor limit)", &v,
+                        err, errlen) != 0)
+            return -1;
+        cfg->max_connections = (unsigned)v;
     } else if (strcmp(key, "max_message_size") == 0) {
         unsigned long long n = 0;
         if (parse_size(value, 1ull << 31, &n) != 0) {
@@ -348,6 +353,10 @@ static void usage(FILE *to)
             "                         microseconds before sleeping (default %d; 0: never)\n"
             "      --key-cache N      OpenSSL keys the engine keeps built (default 1024;\n"
             "                         0: none, every call rebuilds its key)\n"
+            "      --max-connections N  client connections at once; more are refused\n"
+            "                         (UNAVAILABLE). Default: what the descriptor limit\n"
+            "                         leaves after a reserve for the keystore database,\n"
+            "                         the HTTP front and a margin (logged at start)\n"
             "      --no-batch         do not serve grep11.Batch (clients then send\n"
             "                         every call alone)\n"
             "      --log-level LEVEL  error|warn|info|debug\n"
@@ -366,7 +375,8 @@ int config_parse_args(server_config *cfg, int argc, char **argv)
         OPT_KEY_CACHE,
         OPT_NO_BATCH,
         OPT_SPIN,
-        OPT_HTTP_LISTEN
+        OPT_HTTP_LISTEN,
+        OPT_MAX_CONNECTIONS
     };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -378,6 +388,7 @@ int config_parse_args(server_config *cfg, int argc, char **argv)
         {"workers", required_argument, NULL, OPT_WORKERS},
         {"spin", required_argument, NULL, OPT_SPIN},
         {"key-cache", required_argument, NULL, OPT_KEY_CACHE},
+        {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
         {"no-batch", no_argument, NULL, OPT_NO_BATCH},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"help", no_argument, NULL, 'h'},
@@ -426,11 +437,13 @@ int config_parse_args(server_config *cfg, int argc, char **argv)
         case OPT_SPIN:
         case OPT_LOG_LEVEL:
         case OPT_KEY_CACHE:
+        case OPT_MAX_CONNECTIONS:
             if (config_apply(cfg,
-                             c == OPT_WORKERS     ? "workers"
-                             : c == OPT_SPIN      ? "spin"
-                             : c == OPT_KEY_CACHE ? "key_cache"
-                                                  : "log_level",
+                             c == OPT_WORKERS           ? "workers"
+                             : c == OPT_SPIN            ? "spin"
+                             : c == OPT_KEY_CACHE       ? "key_cache"
+                             : c == OPT_MAX_CONNECTIONS ? "max_connections"
+                                                        : "log_level",
                              optarg, err, sizeof(err)) != 0) {
                 fprintf(stderr, "grep11d: %s\n", err);
                 return -1;

@@ -31,6 +31,8 @@ typedef struct {
     int spin_us;                /* poll without sleeping this long after a call; 0: never */
     long key_cache;             /* engine key cache entries; 0: off (default 1024) */
     size_t max_message;         /* bytes, both directions */
+    unsigned max_connections;   /* gRPC client connections at once; 0: from the
+                                   descriptor limit (fdbudget.h) */
     char *store_url;            /* "sqlite:FILE" or a PostgreSQL URI; NULL: DIR/keystore.db */
     uint64_t store_max_objects; /* objects per keystore (STORE_DEFAULT_MAX_OBJECTS) */
     uint64_t store_max_bytes;   /* bytes per keystore as the store counts them (4 GiB) */

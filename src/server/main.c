@@ -13,6 +13,7 @@
 #include "custody/custody.h"
 #include "devsetup.h"
 #include "engine.h"
+#include "fdbudget.h"
 #include "grep11/grpc_runtime.h"
 #include "http/http.h"
 #include "log.h"
@@ -148,6 +149,9 @@ int main(int argc, char **argv)
         return 2;
     }
     log_init(cfg.log_level);
+    /* Before anything opens a descriptor: the limit sizes the HTTP front. */
+    fdbudget fdb;
+    fdbudget_raise(&fdb);
 
     if (cfg.dev) {
         int created = 0;
@@ -199,7 +203,8 @@ int main(int argc, char **argv)
     }
     if (cfg.http_listen) {
         unsigned hport = 0;
-        if (http_front_start(&cfg, svc, &http, &hport, err, sizeof(err)) != 0) {
+        if (http_front_start(&cfg, svc, fdb.http_connections, &http, &hport, err, sizeof(err)) !=
+            0) {
             log_error("msg=\"%s\"", err);
             server_stop(srv, 0);
             grpc_shutdown();
@@ -210,6 +215,17 @@ int main(int argc, char **argv)
                  (int)(strrchr(cfg.http_listen, ':') - cfg.http_listen), cfg.http_listen, hport);
         log_info("msg=\"serving HTTP\" addr=%s tls=%s", haddr, cfg.insecure ? "off" : "on");
         write_addr_file(&cfg, "grep11d.http-addr", haddr);
+    }
+    /* Everything else has started: what is open now is known, and client
+     * connections get what the limit leaves after the reserve. */
+    if (fdbudget_plan(&fdb, cfg.max_connections, STORE_DEFAULT_POOL, cfg.http_listen != NULL, err,
+                      sizeof(err)) != 0 ||
+        server_accept(srv, fdb.max_connections, err, sizeof(err)) != 0) {
+        log_error("msg=\"%s\"", err);
+        http_front_stop(http);
+        server_stop(srv, 0);
+        grpc_shutdown();
+        goto out;
     }
     char addr[300];
     snprintf(addr, sizeof(addr), "%.*s:%d", (int)(strrchr(cfg.listen, ':') - cfg.listen),

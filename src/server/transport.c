@@ -27,6 +27,8 @@
 #include <unistd.h>
 
 #include "devsetup.h"
+#include "handover.h"
+#include "listener.h"
 #include "log.h"
 #include "rpc.h"
 #include "server.h"
@@ -35,6 +37,9 @@
 #define REQUESTS_PER_METHOD 2
 #define THREADS_PER_SLOT 4
 #define GENERIC_REQUESTS 2
+/* Once its connections are closed, the gRPC server has only to notice
+ * (each transport reads its end): far less than this. */
+#define CLOSE_WAIT_MS 1000
 
 typedef struct worker worker;
 
@@ -56,6 +61,8 @@ typedef struct call {
     uint8_t *status_bin;
     size_t status_bin_len;
     int cancelled;
+    int running;     /* counted in server.running until its reply is out */
+    int bare_status; /* no Grep11Error: the call was not handled at all */
     grpc_status_code code;
     CK_RV rv;
     uint64_t id;
@@ -113,8 +120,16 @@ struct server {
     atomic_int cq_shut;
     atomic_int handling; /* workers between taking a call and starting its reply */
     grpc_completion_queue *shutdown_cq;
-    atomic_int draining; /* stop re-posting requests */
-    atomic_int stopped;  /* server shutdown complete: workers close queues */
+    /* Shutdown, in order (server_stop): `draining`, calls that arrive are
+     * answered UNAVAILABLE and those `running` finish; `closing`, requests
+     * are no longer re-posted, as the server shuts down; `stopped`, it has,
+     * and the workers close the queue. */
+    atomic_int draining;
+    atomic_int running; /* calls admitted before draining, until their reply is out */
+    atomic_int closing;
+    atomic_int stopped;
+    listener *lst;       /* the listening socket (listener.h) */
+    void *handover_slot; /* gRPC's handler for the connections it accepts */
     atomic_uint_fast64_t next_call_id;
     poll_state poll;
     /* Calls computing at once (`workers`); there are THREADS_PER_SLOT times
@@ -152,6 +167,8 @@ static call *call_new(worker *w, const method_slot *slot)
 
 static void call_free(call *c)
 {
+    if (c->running)
+        atomic_fetch_sub(&c->w->srv->running, 1);
     if (c->call)
         grpc_call_unref(c->call);
     grpc_metadata_array_destroy(&c->md);
@@ -170,7 +187,10 @@ static void call_free(call *c)
 static void post_request(worker *w, const method_slot *slot)
 {
     server *srv = w->srv;
-    if (atomic_load(&srv->draining))
+    /* Posted while draining too: a call that found no request posted would
+     * wait for one, and be cancelled at shutdown (CANCELLED, which clients
+     * do not retry elsewhere). */
+    if (atomic_load(&srv->closing))
         return;
     call *c = call_new(w, slot);
     if (!c) {
@@ -185,7 +205,7 @@ static void post_request(worker *w, const method_slot *slot)
         e = grpc_server_request_call(srv->grpc, &c->call, &c->details, &c->md, srv->cq, srv->cq, c);
     if (e != GRPC_CALL_OK) {
         call_free(c);
-        if (!atomic_load(&srv->draining))
+        if (!atomic_load(&srv->closing))
             log_error("component=transport msg=\"request_call failed\" err=%d", (int)e);
     }
 }
@@ -258,6 +278,23 @@ static void batch_call_log(void *arg, size_t index, const char *path, CK_RV rv,
               (unsigned long long)c->id, index, method, (int)code, ckr);
 }
 
+/* 1: c is to be handled; 0: the server drains, and c is answered
+ * UNAVAILABLE without being handled, so that its client sends it to
+ * another replica. Health checks are answered while draining (with
+ * NOT_SERVING). A call admitted is counted as running before `draining`
+ * is read, and server_stop sets `draining` before it reads `running` (both
+ * sequentially consistent): it waits for every call admitted. */
+static int admit_call(server *srv, call *c)
+{
+    atomic_fetch_add(&srv->running, 1);
+    if (!atomic_load(&srv->draining)) {
+        c->running = 1;
+        return 1;
+    }
+    atomic_fetch_sub(&srv->running, 1);
+    return strncmp(c->method->path, "/grpc.health.v1.Health/", 23) == 0;
+}
+
 /* Decodes, dispatches and fills c->rv / c->code / reply / status text. */
 static void call_dispatch(call *c)
 {
@@ -282,6 +319,15 @@ static void call_dispatch(call *c)
         c->code = GRPC_STATUS_UNIMPLEMENTED;
         c->rv = CKR_FUNCTION_NOT_SUPPORTED;
         snprintf(ctx.detail, sizeof(ctx.detail), "unknown method");
+        goto out;
+    }
+    if (!admit_call(srv, c)) {
+        /* No Grep11Error: the call was not handled, as when the server
+         * cannot be reached (libgrep11 then resends it once reconnected). */
+        c->code = GRPC_STATUS_UNAVAILABLE;
+        c->rv = CKR_DEVICE_ERROR;
+        c->bare_status = 1;
+        snprintf(ctx.detail, sizeof(ctx.detail), "server shutting down: retry on another replica");
         goto out;
     }
     if (!c->payload) {
@@ -336,8 +382,8 @@ out:
             snprintf(ctx.detail, sizeof(ctx.detail), "%s", name ? name : "error");
         }
         c->status_text = grpc_slice_from_copied_string(ctx.detail);
-        if (status_encode_details(c->code, c->rv, ctx.detail, &c->status_bin, &c->status_bin_len) ==
-            0) {
+        if (!c->bare_status && status_encode_details(c->code, c->rv, ctx.detail, &c->status_bin,
+                                                     &c->status_bin_len) == 0) {
             c->trailer.key = grpc_slice_from_static_string(GREP11_STATUS_DETAILS_KEY);
             c->trailer.value = grpc_slice_from_static_buffer(c->status_bin, c->status_bin_len);
         }
@@ -654,6 +700,7 @@ static int default_workers(void)
 
 static void server_free(server *srv)
 {
+    listener_free(srv->lst);
     if (srv->grpc)
         grpc_server_destroy(srv->grpc);
     if (srv->cq)
@@ -685,14 +732,15 @@ int server_start(const server_config *cfg, services *svc, server **out, int *bou
     srv->io = (rpc_io_hooks){slot_lend, slot_reclaim, &srv->slots};
     srv->poll.spin_us = cfg->spin_us;
 
-    grpc_arg args[2];
+    grpc_arg args[3];
     args[0].type = GRPC_ARG_INTEGER;
     args[0].key = (char *)GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
     args[0].value.integer = (int)cfg->max_message;
     args[1].type = GRPC_ARG_INTEGER;
     args[1].key = (char *)GRPC_ARG_MAX_SEND_MESSAGE_LENGTH;
     args[1].value.integer = (int)cfg->max_message;
-    grpc_channel_args chargs = {2, args};
+    handover_arg(&args[2], &srv->handover_slot);
+    grpc_channel_args chargs = {3, args};
     srv->grpc = grpc_server_create(&chargs, NULL);
 
     const struct {
@@ -728,10 +776,16 @@ int server_start(const server_config *cfg, services *svc, server **out, int *bou
     creds = make_credentials(cfg, err, errlen);
     if (!creds)
         goto fail;
-    int port = grpc_server_add_http2_port(srv->grpc, cfg->listen, creds);
+    /* grep11d accepts, and gives gRPC the connections it admits. */
+    int port = 0;
+    if (listener_open(cfg->listen, &srv->lst, &port, err, errlen) != 0) {
+        grpc_server_credentials_release(creds);
+        goto fail;
+    }
+    grpc_server_add_http2_port(srv->grpc, HANDOVER_PORT, creds);
     grpc_server_credentials_release(creds);
-    if (port == 0) {
-        snprintf(err, errlen, "cannot listen on %s", cfg->listen);
+    if (!srv->handover_slot) {
+        snprintf(err, errlen, "this gRPC cannot take connections accepted by grep11d");
         goto fail;
     }
     grpc_server_start(srv->grpc);
@@ -761,17 +815,58 @@ fail:
     return -1;
 }
 
+int server_accept(server *srv, unsigned max_connections, char *err, size_t errlen)
+{
+    return listener_start(srv->lst, srv->handover_slot, max_connections, err, errlen);
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+/* Waits until the calls admitted before draining have sent their replies,
+ * for at most grace_ms; 1 when they have. */
+static int wait_for_running(server *srv, int grace_ms)
+{
+    int64_t until = mono_ns() + (int64_t)grace_ms * 1000000;
+    while (atomic_load(&srv->running) > 0) {
+        if (mono_ns() >= until)
+            return 0;
+        sleep_ms(1);
+    }
+    return 1;
+}
+
+/* Calls that arrive after grpc_server_shutdown_and_notify are cancelled
+ * by gRPC 1.51 (CANCELLED, which clients do not retry on another
+ * replica), and the GOAWAY it sends is only acted on by a client that
+ * polls, so an idle one holds the shutdown up until the grace runs out.
+ * Hence the order: no new connections; calls that arrive are answered
+ * UNAVAILABLE while those running finish; then the connections are
+ * closed under gRPC (each client sees UNAVAILABLE for whatever it sent
+ * meanwhile, which was not handled), and only then the server shuts down,
+ * with nothing left to wait for. */
 void server_stop(server *srv, int grace_ms)
 {
+    listener_stop(srv->lst);
     atomic_store(&srv->draining, 1);
-    grpc_server_shutdown_and_notify(srv->grpc, srv->shutdown_cq, srv);
-    grpc_event ev = grpc_completion_queue_pluck(
-        srv->shutdown_cq, srv,
-        gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(grace_ms, GPR_TIMESPAN)),
-        NULL);
-    if (ev.type == GRPC_QUEUE_TIMEOUT) {
-        log_warn("component=transport msg=\"cancelling calls still running after %d ms\"",
+    if (!wait_for_running(srv, grace_ms))
+        log_warn("component=transport msg=\"closing connections with calls still running after "
+                 "%d ms\"",
                  grace_ms);
+    unsigned closed = listener_disconnect_all(srv->lst);
+    log_info("component=transport msg=\"connections closed\" connections=%u", closed);
+    atomic_store(&srv->closing, 1);
+    grpc_server_shutdown_and_notify(srv->grpc, srv->shutdown_cq, srv);
+    grpc_event ev =
+        grpc_completion_queue_pluck(srv->shutdown_cq, srv,
+                                    gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                                                 gpr_time_from_millis(CLOSE_WAIT_MS, GPR_TIMESPAN)),
+                                    NULL);
+    if (ev.type == GRPC_QUEUE_TIMEOUT) {
+        log_warn("component=transport msg=\"cancelling what is left after closing connections\"");
         grpc_server_cancel_all_calls(srv->grpc);
         grpc_completion_queue_pluck(srv->shutdown_cq, srv, gpr_inf_future(GPR_CLOCK_MONOTONIC),
                                     NULL);

@@ -9,7 +9,7 @@
 #include "internal.h"
 #include "sql.h"
 
-#define DEFAULT_POOL 4
+#define DEFAULT_POOL STORE_DEFAULT_POOL
 #define MAX_POOL 64
 #define DEFAULT_CONNECT_TIMEOUT 2
 #define DEFAULT_BUSY_TIMEOUT_MS 5000

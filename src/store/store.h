@@ -55,6 +55,7 @@
 #define STORE_DEFAULT_MAX_OBJECTS 1000000u   /* objects per keystore */
 #define STORE_DEFAULT_MAX_BYTES (4ULL << 30) /* bytes per keystore (4 GiB) */
 #define STORE_MAX_UNLIMITED 4u               /* store_options.unlimited */
+#define STORE_DEFAULT_POOL 4u                /* database connections */
 
 typedef struct store store;
 
@@ -80,7 +81,7 @@ typedef void (*store_log_fn)(void *ctx, const char *msg);
 
 /* Zero fields take the default shown. */
 typedef struct store_options {
-    unsigned pool_size;         /* database connections (4) */
+    unsigned pool_size;         /* database connections (STORE_DEFAULT_POOL) */
     unsigned connect_timeout_s; /* PostgreSQL connect timeout, >= 2 (2) */
     unsigned busy_timeout_ms;   /* SQLite wait on another process's lock (5000) */
     unsigned kdf_log2n;         /* scrypt log2(N) for new keystores (15) */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -54,6 +55,19 @@ int test_server_start(test_server *ts, const char *extra_yaml, const char *const
         return -1;
     snprintf(ts->yaml, sizeof(ts->yaml), "%s", extra_yaml ? extra_yaml : "");
     ts->args = extra_args;
+    return launch(ts, extra_yaml, extra_args);
+}
+
+int test_server_start_nofile(test_server *ts, const char *extra_yaml, const char *const *extra_args,
+                             unsigned nofile)
+{
+    memset(ts, 0, sizeof(*ts));
+    snprintf(ts->dir, sizeof(ts->dir), "/tmp/grep11-test-XXXXXX");
+    if (!mkdtemp(ts->dir))
+        return -1;
+    snprintf(ts->yaml, sizeof(ts->yaml), "%s", extra_yaml ? extra_yaml : "");
+    ts->args = extra_args;
+    ts->nofile = nofile;
     return launch(ts, extra_yaml, extra_args);
 }
 
@@ -121,6 +135,11 @@ static int launch(test_server *ts, const char *extra_yaml, const char *const *ex
             dup2(fd, 2);
             close(fd);
         }
+        if (ts->nofile) {
+            struct rlimit rl = {ts->nofile, ts->nofile};
+            if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+                _exit(126);
+        }
         execv(argv[0], (char *const *)argv);
         _exit(127);
     }
@@ -178,6 +197,33 @@ int test_server_stop(test_server *ts)
     ts->pid = 0;
     fprintf(stderr, "grep11d did not stop within 30 s; see %s\n", ts->log);
     return -1;
+}
+
+int test_server_term_timed(test_server *ts, double *seconds)
+{
+    *seconds = -1;
+    if (!ts->pid)
+        return -1;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    kill(ts->pid, SIGTERM);
+    int status = 0;
+    while (test_seconds_since(&t0) < 30.0) {
+        if (waitpid(ts->pid, &status, WNOHANG) == ts->pid) {
+            *seconds = test_seconds_since(&t0);
+            ts->pid = 0;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        sleep_ms(1);
+    }
+    test_server_crash(ts);
+    fprintf(stderr, "grep11d did not stop within 30 s; see %s\n", ts->log);
+    return -1;
+}
+
+void test_server_remove(test_server *ts)
+{
+    remove_tree(ts->dir);
 }
 
 g11c_conn *test_connect_within(const test_server *ts, int insecure, int timeout_ms)

@@ -17,6 +17,7 @@ typedef struct {
     char apikey[160]; /* DIR/dev-apikey: every role */
     char yaml[1024];  /* the configuration it was started with ("" none) */
     const char *const *args;
+    unsigned nofile; /* RLIMIT_NOFILE (soft and hard) it runs under; 0: inherited */
 } test_server;
 
 /* Starts grep11d --dev in a new temp dir. extra_yaml, if not NULL, is written
@@ -24,6 +25,11 @@ typedef struct {
  * terminated list appended to the command line (may be NULL). Returns 0 when
  * the server is listening. */
 int test_server_start(test_server *ts, const char *extra_yaml, const char *const *extra_args);
+
+/* test_server_start under a descriptor limit: soft = hard = nofile, set in
+ * the child before exec, as a service manager would. */
+int test_server_start_nofile(test_server *ts, const char *extra_yaml, const char *const *extra_args,
+                             unsigned nofile);
 
 /* The fixture most integration tests share: a default server and one
  * connection holding every role, as a cmocka group setup and teardown.
@@ -39,6 +45,13 @@ int test_fixture_teardown(void **state);
 /* SIGTERM, wait; returns the exit status (0 = clean) or -1 if it had to be
  * killed. Removes the data directory unless the server failed. */
 int test_server_stop(test_server *ts);
+
+/* SIGTERM, then waits (up to 30 s) watching closely: *seconds gets how
+ * long the server took to exit. Returns the exit status like
+ * test_server_stop but keeps the data directory (its log) for the caller,
+ * who removes it with test_server_remove. */
+int test_server_term_timed(test_server *ts, double *seconds);
+void test_server_remove(test_server *ts);
 
 /* kill -9: no drain, no cleanup. */
 void test_server_crash(test_server *ts);

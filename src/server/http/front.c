@@ -26,7 +26,6 @@
 #include "log.h"
 
 #define POOL_THREADS 4
-#define MAX_CONNECTIONS 512
 #define IDLE_TIMEOUT_S 30
 
 struct http_front {
@@ -306,8 +305,8 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, char *e
     return -1;
 }
 
-int http_front_start(const server_config *cfg, services *svc, http_front **out,
-                     unsigned *bound_port, char *err, size_t errlen)
+int http_front_start(const server_config *cfg, services *svc, unsigned max_connections,
+                     http_front **out, unsigned *bound_port, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     http_front *f = NULL;
@@ -339,14 +338,14 @@ int http_front_start(const server_config *cfg, services *svc, http_front **out,
                                 on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                                 MHD_OPTION_HTTPS_MEM_CERT, f->cert, MHD_OPTION_HTTPS_MEM_KEY,
                                 f->key, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS,
-                                MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+                                MHD_OPTION_CONNECTION_LIMIT, max_connections,
                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
     else
         f->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, f, MHD_OPTION_EXTERNAL_LOGGER,
                                 on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                                 MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS,
-                                MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+                                MHD_OPTION_CONNECTION_LIMIT, max_connections,
                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
     if (!f->d) {

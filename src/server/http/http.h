@@ -14,11 +14,12 @@
 
 typedef struct http_front http_front;
 
-/* Starts listening on cfg->http_listen (TLS unless cfg->insecure).
- * *bound_port gets the port (useful with port 0). svc stays the caller's
- * and must outlive the front. */
-int http_front_start(const server_config *cfg, services *svc, http_front **out,
-                     unsigned *bound_port, char *err, size_t errlen);
+/* Starts listening on cfg->http_listen (TLS unless cfg->insecure), with at
+ * most max_connections connections at once (fdbudget.h). *bound_port gets
+ * the port (useful with port 0). svc stays the caller's and must outlive
+ * the front. */
+int http_front_start(const server_config *cfg, services *svc, unsigned max_connections,
+                     http_front **out, unsigned *bound_port, char *err, size_t errlen);
 /* Stops accepting, waits for requests in progress, frees everything. */
 void http_front_stop(http_front *f);
 

@@ -44,6 +44,7 @@ static void config_yaml_sets_every_key(void **state)
                             "key_cache: 64\n"
                             "spin: 250\n"
                             "max_message_size: 8MiB\n"
+                            "max_connections: 500\n"
                             "store_max_objects: 20\n"
                             "store_max_bytes: 64KiB\n"
                             "tls:\n"
@@ -64,6 +65,7 @@ static void config_yaml_sets_every_key(void **state)
     assert_int_equal(pol.key_cache_entries, 64);
     assert_false(pol.flags & ENGINE_POLICY_NO_KEY_CACHE);
     assert_int_equal(cfg.max_message, 8u * 1024 * 1024);
+    assert_int_equal(cfg.max_connections, 500);
     assert_int_equal(cfg.store_max_objects, 20);
     assert_int_equal(cfg.store_max_bytes, 64 * 1024);
     assert_string_equal(cfg.tls_cert, "/c.pem");
@@ -98,6 +100,9 @@ static void config_rejects_bad_input(void **state)
         "store_max_bytes: -1\n",
         "store_max_bytes: 4TiB4\n",
         "store_max_bytes: 1048577GiB\n",
+        "max_connections: -1\n",
+        "max_connections: 1048577\n",
+        "max_connections: many\n",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         server_config cfg;
@@ -156,13 +161,16 @@ static void config_command_line_overrides_file(void **state)
     (void)state;
     server_config cfg;
     config_defaults(&cfg);
-    char *path = write_temp("listen: 10.0.0.1:1\nworkers: 2\n");
-    char *argv[] = {"grep11d",     "--listen", "127.0.0.1:5", "--config", path, "--dev",
-                    "--key-cache", "0",        "--spin",      "0",        NULL};
+    char *path = write_temp("listen: 10.0.0.1:1\nworkers: 2\nmax_connections: 500\n");
+    char *argv[] = {
+        "grep11d", "--listen", "127.0.0.1:5", "--config",          path, "--dev", "--key-cache",
+        "0",       "--spin",   "0",           "--max-connections", "7",  NULL};
     assert_int_equal(cfg.key_cache, 1024); /* the default */
     assert_int_equal(cfg.spin_us, CONFIG_DEFAULT_SPIN_US);
-    assert_int_equal(config_parse_args(&cfg, 10, argv), 0);
+    assert_int_equal(cfg.max_connections, 0); /* from the descriptor limit */
+    assert_int_equal(config_parse_args(&cfg, 12, argv), 0);
     assert_int_equal(cfg.spin_us, 0);
+    assert_int_equal(cfg.max_connections, 7);
     unlink(path);
     assert_string_equal(cfg.listen, "127.0.0.1:5");
     assert_int_equal(cfg.workers, 2);
