@@ -126,11 +126,12 @@ static size_t take_locked(batch_lane *l, batch_item **out)
 
 /* ---- results ---- */
 
-static void fail_all(batch_item **items, size_t n, CK_RV rv, const char *detail, int unreachable)
+static void fail_all(batch_item **items, size_t n, CK_RV rv, const char *detail,
+                     g11c_delivery delivery)
 {
     for (size_t i = 0; i < n; i++) {
         items[i]->res.rv = rv;
-        items[i]->res.unreachable = unreachable;
+        items[i]->res.delivery = delivery;
         snprintf(items[i]->res.detail, sizeof(items[i]->res.detail), "%s", detail);
     }
 }
@@ -181,15 +182,15 @@ static void single_results(batch_rpc *b)
 {
     batch_result *res = &b->items[0]->res;
     res->rv =
-        g11c_unary_outcome(&b->u, &res->reply, res->detail, sizeof(res->detail), &res->unreachable);
+        g11c_unary_outcome(&b->u, &res->reply, res->detail, sizeof(res->detail), &res->delivery);
 }
 
 static void batch_results(batch_rpc *b)
 {
     char detail[256];
     grpc_slice s;
-    int unreachable;
-    CK_RV rv = g11c_unary_outcome(&b->u, &s, detail, sizeof(detail), &unreachable);
+    g11c_delivery delivery;
+    CK_RV rv = g11c_unary_outcome(&b->u, &s, detail, sizeof(detail), &delivery);
     if (rv == CKR_OK) {
         batch_result res[GREP11_BATCH_MAX_CALLS];
         if (batch_reply_decode(GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s), b->n, res) ==
@@ -197,7 +198,8 @@ static void batch_results(batch_rpc *b)
             for (size_t i = 0; i < b->n; i++)
                 b->items[i]->res = res[i];
         } else {
-            fail_all(b->items, b->n, CKR_DEVICE_ERROR, "malformed batch reply from server", 0);
+            fail_all(b->items, b->n, CKR_DEVICE_ERROR, "malformed batch reply from server",
+                     G11C_FINAL);
         }
         slice_wipe_unref(s);
         return;
@@ -210,7 +212,9 @@ static void batch_results(batch_rpc *b)
             b->items[i]->res.unsupported = 1;
         return;
     }
-    fail_all(b->items, b->n, rv, detail, unreachable);
+    /* A batch holds only grep11.Crypto calls, each resent alone as the
+     * rule says (batch_method_ok). */
+    fail_all(b->items, b->n, rv, detail, delivery);
 }
 
 /* ---- RPCs ---- */
@@ -301,7 +305,7 @@ static void rpc_start(batch_lane *l, batch_item **items, size_t n)
     }
     batch_rpc *b = calloc(1, sizeof(*b));
     if (!b) {
-        fail_all(items, n, CKR_HOST_MEMORY, "out of memory", 0);
+        fail_all(items, n, CKR_HOST_MEMORY, "out of memory", G11C_FINAL);
         lane_next(l, items, n);
         return;
     }
@@ -333,7 +337,7 @@ static void rpc_start(batch_lane *l, batch_item **items, size_t n)
                          &b->md, nmd, send, &b->tag) != GRPC_CALL_OK)
         failure = "cannot start call";
     if (failure) {
-        fail_all(items, n, CKR_DEVICE_ERROR, failure, 0);
+        fail_all(items, n, CKR_DEVICE_ERROR, failure, G11C_FINAL);
         rpc_free(b);
         lane_next(l, items, n);
     }

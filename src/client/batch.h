@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "callq.h"
+#include "resend.h"
 
 typedef struct batch_item batch_item;
 
@@ -37,8 +38,8 @@ typedef struct {
     CK_RV rv;
     grpc_slice reply; /* rv == CKR_OK: the reply message */
     char detail[256];
-    int unreachable; /* failed in the transport: may be sent again */
-    int unsupported; /* the server has no grep11.Batch: send it alone */
+    g11c_delivery delivery; /* for a failure in the transport: sent or not */
+    int unsupported;        /* the server has no grep11.Batch: send it alone */
 } batch_result;
 
 int batch_lane_init(batch_lane *l, grpc_channel *ch, callq *q, int max_inflight, int *unsupported);

@@ -273,15 +273,15 @@ static int channel_ready_by(g11c_conn *c, grpc_channel *ch, gpr_timespec limit)
     }
 }
 
-/* One attempt of a unary call on channel ch. *unreachable is set when the
- * call failed in the transport (UNAVAILABLE without a server answer): the
- * channel was down, and the call may be tried again once it is back. */
+/* One attempt of a unary call on channel ch. *delivery says, for a call
+ * that failed in the transport (UNAVAILABLE without a server answer),
+ * whether it may have reached the server (resend.h). */
 static CK_RV exchange(g11c_conn *c, grpc_channel *ch, const char *method, grpc_metadata *md,
                       size_t nmd, const uint8_t *req, size_t len, gpr_timespec deadline,
-                      grpc_slice *reply, char *detail, size_t dcap, int *unreachable)
+                      grpc_slice *reply, char *detail, size_t dcap, g11c_delivery *delivery)
 {
     CK_RV rv;
-    *unreachable = 0;
+    *delivery = G11C_FINAL;
     detail[0] = '\0';
     pending *p = calloc(1, sizeof(*p));
     if (!p)
@@ -314,7 +314,7 @@ static CK_RV exchange(g11c_conn *c, grpc_channel *ch, const char *method, grpc_m
             pending_free(&p->w);
         return CKR_DEVICE_ERROR;
     }
-    rv = g11c_unary_outcome(&p->u, reply, detail, dcap, unreachable);
+    rv = g11c_unary_outcome(&p->u, reply, detail, dcap, delivery);
     pending_free(&p->w);
     return rv;
 }
@@ -323,7 +323,7 @@ static CK_RV exchange(g11c_conn *c, grpc_channel *ch, const char *method, grpc_m
  * 0 when the call must go alone after all (the server has no batches). */
 static int lane_exchange(g11c_conn *c, unsigned idx, const char *method, const char *auth,
                          const uint8_t *req, size_t len, gpr_timespec deadline, grpc_slice *reply,
-                         CK_RV *rv, char *detail, size_t dcap, int *unreachable)
+                         CK_RV *rv, char *detail, size_t dcap, g11c_delivery *delivery)
 {
     batch_result res;
     gpr_timespec limit = gpr_time_add(deadline, gpr_time_from_millis(GRACE_MS, GPR_TIMESPAN));
@@ -338,19 +338,28 @@ static int lane_exchange(g11c_conn *c, unsigned idx, const char *method, const c
     }
     *rv = res.rv;
     *reply = res.reply;
-    *unreachable = res.unreachable;
+    *delivery = res.delivery;
     snprintf(detail, dcap, "%s", res.detail);
     return 1;
 }
 
-/* The raw exchange: bytes in, bytes out, status mapped to CK_RV. */
+/* Adds why a failed call was not sent again to its detail. */
+static void note_not_resent(char *detail, size_t cap)
+{
+    size_t n = strlen(detail);
+    snprintf(detail + n, cap - n, "%sit may have run on the server: not sent again", n ? "; " : "");
+}
+
+/* The raw exchange: bytes in, bytes out, status mapped to CK_RV. keyed:
+ * the request is a Store write with a RequestID, which makes a resend
+ * safe. */
 static CK_RV unary_bytes(g11c_conn *c, const char *method, const uint8_t *req, size_t len,
-                         grpc_slice *reply)
+                         int keyed, grpc_slice *reply)
 {
     char token[4096], auth[4200], detail[512] = "";
     grpc_metadata md[1];
     size_t nmd = 0;
-    int unreachable = 0;
+    g11c_delivery delivery = G11C_FINAL;
     CK_RV rv;
 
     *reply = grpc_empty_slice();
@@ -372,10 +381,12 @@ static CK_RV unary_bytes(g11c_conn *c, const char *method, const uint8_t *req, s
 
     /* A channel that is down fails its calls at once. The call waits a
      * short while for it to come back and is sent once more, all within its
-     * deadline; a server that stays away is reported after that wait. Down
-     * means a server restart, a reset connection, a fork, or a connect that
-     * gRPC 1.51 failed by itself: it reads connect()'s errno after other
-     * calls, and under load sees theirs (ENOENT) instead of EINPROGRESS. */
+     * deadline, if the rule of resend.h allows: it never left, or running it
+     * twice is harmless or recognised. A server that stays away is reported
+     * after that wait. Down means a server restart, a reset connection, a
+     * fork, or a connect that gRPC 1.51 failed by itself: it reads
+     * connect()'s errno after other calls, and under load sees theirs
+     * (ENOENT) instead of EINPROGRESS. */
     gpr_timespec now = gpr_now(GPR_CLOCK_REALTIME);
     gpr_timespec deadline = gpr_time_add(now, gpr_time_from_millis(c->timeout_ms, GPR_TIMESPAN));
     unsigned idx =
@@ -384,18 +395,20 @@ static CK_RV unary_bytes(g11c_conn *c, const char *method, const uint8_t *req, s
     if (!c->nlanes || !batch_method_ok(method) ||
         __atomic_load_n(&c->batch_unsupported, __ATOMIC_RELAXED) ||
         !lane_exchange(c, idx, method, nmd ? auth : NULL, req, len, deadline, reply, &rv, detail,
-                       sizeof(detail), &unreachable))
+                       sizeof(detail), &delivery))
         rv = exchange(c, ch, method, md, nmd, req, len, deadline, reply, detail, sizeof(detail),
-                      &unreachable);
+                      &delivery);
     if (nmd)
         OPENSSL_cleanse(auth, sizeof(auth));
-    if (unreachable) {
+    if (g11c_may_resend(delivery, method, keyed)) {
         gpr_timespec limit = gpr_time_min(
             deadline, gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
                                    gpr_time_from_millis(RECONNECT_WAIT_MS, GPR_TIMESPAN)));
         if (channel_ready_by(c, ch, limit))
             rv = exchange(c, ch, method, md, nmd, req, len, deadline, reply, detail, sizeof(detail),
-                          &unreachable);
+                          &delivery);
+    } else if (delivery == G11C_UNCERTAIN) {
+        note_not_resent(detail, sizeof(detail));
     }
     if (rv != CKR_OK)
         report(c, method, rv, detail);
@@ -408,7 +421,9 @@ CK_RV g11c_raw_call(g11c_conn *c, const char *method, const uint8_t *req, size_t
                     g11c_buf *reply)
 {
     grpc_slice s;
-    CK_RV rv = unary_bytes(c, method, req, len, &s);
+    /* Raw requests are not read: a raw Store write is sent once even if it
+     * carries a RequestID. */
+    CK_RV rv = unary_bytes(c, method, req, len, 0, &s);
     if (rv == CKR_OK) {
         reply->len = GRPC_SLICE_LENGTH(s);
         reply->ptr = malloc(reply->len ? reply->len : 1);
@@ -424,13 +439,19 @@ CK_RV g11c_raw_call(g11c_conn *c, const char *method, const uint8_t *req, size_t
 CK_RV g11c_call(g11c_conn *c, const char *method, const ProtobufCMessage *req,
                 const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp)
 {
+    return g11c_call_keyed(c, method, req, 0, resp_desc, resp);
+}
+
+CK_RV g11c_call_keyed(g11c_conn *c, const char *method, const ProtobufCMessage *req, int keyed,
+                      const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp)
+{
     size_t len = protobuf_c_message_get_packed_size(req);
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf)
         return CKR_HOST_MEMORY;
     protobuf_c_message_pack(req, buf);
     grpc_slice s;
-    CK_RV rv = unary_bytes(c, method, buf, len, &s);
+    CK_RV rv = unary_bytes(c, method, buf, len, keyed, &s);
     explicit_bzero(buf, len);
     free(buf);
     if (rv != CKR_OK)

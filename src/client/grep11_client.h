@@ -2,7 +2,12 @@
  *
  * One function per GREP11 RPC, in plain C types: no protobuf or gRPC type
  * appears here. Every function returns a CK_RV: the server's Grep11Error code
- * when it sent one, CKR_DEVICE_ERROR when the server could not be reached.
+ * when it sent one, CKR_DEVICE_ERROR when the server could not be reached
+ * or its answer was lost. A call that failed in the transport is sent again
+ * (once, within its deadline) when it never left this process, when it is
+ * harmless to run twice (grep11.Crypto, reads, tokens), or when it is a
+ * Store object write, which carries a RequestID (docs/internals/client.md,
+ * "Resending"); any other call that may have run is reported, not resent.
  * A connection is thread-safe; open one and share it.
  *
  * Outputs are g11c_buf values owned by the caller (g11c_buf_free zeroizes
@@ -269,9 +274,28 @@ CK_RV g11c_store_init_keystores(g11c_conn *c, const uint8_t private_ks[16],
                                 const uint8_t public_ks[16], const char *label,
                                 const char *password);
 CK_RV g11c_store_keystore_info(g11c_conn *c, const uint8_t ks[16], g11c_keystore_info *info);
+
+/* Object writes are at most once. Each carries a RequestID (16 bytes): the
+ * server applies the first request under an id and records its answer; the
+ * same request again (within 24 h) gets that answer and applies nothing,
+ * another request under the id CKR_GREP11_REQUEST_REUSED. libgrep11 resends
+ * a write whose answer was lost (the connection broke, the server died)
+ * with the same id, so it is applied once and answered as the first send
+ * was. The plain functions take a fresh id per call; the _once forms the
+ * caller's (NULL: a fresh one), for a caller that retries a logical write
+ * itself: one id for all its attempts. */
+#define G11C_REQUEST_ID_LEN 16
+/* A fresh random id (OpenSSL RAND_bytes); CKR_FUNCTION_FAILED if the
+ * random generator fails. */
+CK_RV g11c_request_id_new(uint8_t id[G11C_REQUEST_ID_LEN]);
+
 CK_RV g11c_store_create_object(g11c_conn *c, const uint8_t ks[16], const char *password,
                                g11c_bytes blob, const CK_ATTRIBUTE *attrs, CK_ULONG n,
                                uint8_t id_out[16], int64_t *version_out);
+CK_RV g11c_store_create_object_once(g11c_conn *c, const uint8_t request[G11C_REQUEST_ID_LEN],
+                                    const uint8_t ks[16], const char *password, g11c_bytes blob,
+                                    const CK_ATTRIBUTE *attrs, CK_ULONG n, uint8_t id_out[16],
+                                    int64_t *version_out);
 CK_RV g11c_store_get_object(g11c_conn *c, const uint8_t ks[16], const char *password,
                             const uint8_t id[16], g11c_stored_object *out);
 /* Stale version -> CKR_IBM_GREP11_CONFLICT; blob with len 0 keeps the blob;
@@ -279,8 +303,16 @@ CK_RV g11c_store_get_object(g11c_conn *c, const uint8_t ks[16], const char *pass
 CK_RV g11c_store_update_object(g11c_conn *c, const uint8_t ks[16], const char *password,
                                const uint8_t id[16], int64_t version, g11c_bytes blob,
                                const CK_ATTRIBUTE *attrs, CK_ULONG n, int64_t *new_version);
+CK_RV g11c_store_update_object_once(g11c_conn *c, const uint8_t request[G11C_REQUEST_ID_LEN],
+                                    const uint8_t ks[16], const char *password,
+                                    const uint8_t id[16], int64_t version, g11c_bytes blob,
+                                    const CK_ATTRIBUTE *attrs, CK_ULONG n, int64_t *new_version);
+/* A resend of a destroy that the server already did answers CKR_OK. */
 CK_RV g11c_store_destroy_object(g11c_conn *c, const uint8_t ks[16], const char *password,
                                 const uint8_t id[16]);
+CK_RV g11c_store_destroy_object_once(g11c_conn *c, const uint8_t request[G11C_REQUEST_ID_LEN],
+                                     const uint8_t ks[16], const char *password,
+                                     const uint8_t id[16]);
 /* One page; cursor NULL/"" first; next_cursor "" at the end. *out: free
  * with g11c_stored_objects_free. */
 CK_RV g11c_store_find_objects(g11c_conn *c, const uint8_t ks[16], const char *password,

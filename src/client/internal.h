@@ -16,6 +16,10 @@
  * must be released with g11c_reply_free. */
 CK_RV g11c_call(g11c_conn *c, const char *method, const ProtobufCMessage *req,
                 const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp);
+/* The same for a Store write; keyed: req carries a RequestID, so that the
+ * call may be resent after an uncertain failure (resend.h). */
+CK_RV g11c_call_keyed(g11c_conn *c, const char *method, const ProtobufCMessage *req, int keyed,
+                      const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp);
 void g11c_reply_free(ProtobufCMessage *resp);
 
 /* The one mapping from a finished call's gRPC status (and the Grep11Error in

@@ -1,4 +1,7 @@
-/* libgrep11: grep11.Store calls (keystores and token objects). */
+/* libgrep11: grep11.Store calls (keystores and token objects). Object
+ * writes carry a RequestID (grep11_client.h) and may therefore be resent
+ * after an uncertain failure (resend.h). */
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +17,38 @@
     if (rv != CKR_OK)                                                                              \
         goto out;
 
+/* A write sent with a RequestID: resent after an uncertain failure. */
+#define STORE_WRITE(c, name, req, rtype, rdesc, resp)                                              \
+    rtype *resp = NULL;                                                                            \
+    CK_RV rv = g11c_call_keyed((c), "/grep11.Store/" name, &(req).base, 1, &(rdesc),               \
+                               (ProtobufCMessage **)&resp);                                        \
+    if (rv != CKR_OK)                                                                              \
+        goto out;
+
 static ProtobufCBinaryData uuid_bin(const uint8_t id[16])
 {
     ProtobufCBinaryData b = {16, (uint8_t *)id};
     return b;
+}
+
+CK_RV g11c_request_id_new(uint8_t id[G11C_REQUEST_ID_LEN])
+{
+    return RAND_bytes(id, G11C_REQUEST_ID_LEN) == 1 ? CKR_OK : CKR_FUNCTION_FAILED;
+}
+
+/* The caller's RequestID, or a fresh one in own. */
+static CK_RV request_id(const uint8_t *given, uint8_t own[G11C_REQUEST_ID_LEN],
+                        ProtobufCBinaryData *out)
+{
+    CK_RV rv = CKR_OK;
+    if (!given) {
+        /* Never sent without one: an unkeyed write could not be resent. */
+        if ((rv = g11c_request_id_new(own)) != CKR_OK)
+            return rv;
+        given = own;
+    }
+    *out = (ProtobufCBinaryData){G11C_REQUEST_ID_LEN, (uint8_t *)given};
+    return rv;
 }
 
 void g11c_stored_object_free(g11c_stored_object *o)
@@ -91,18 +122,28 @@ CK_RV g11c_store_create_object(g11c_conn *c, const uint8_t ks[16], const char *p
                                g11c_bytes blob, const CK_ATTRIBUTE *attrs, CK_ULONG n,
                                uint8_t id_out[16], int64_t *version_out)
 {
+    return g11c_store_create_object_once(c, NULL, ks, password, blob, attrs, n, id_out,
+                                         version_out);
+}
+
+CK_RV g11c_store_create_object_once(g11c_conn *c, const uint8_t request[G11C_REQUEST_ID_LEN],
+                                    const uint8_t ks[16], const char *password, g11c_bytes blob,
+                                    const CK_ATTRIBUTE *attrs, CK_ULONG n, uint8_t id_out[16],
+                                    int64_t *version_out)
+{
     Grep11__CreateObjectRequest req = GREP11__CREATE_OBJECT_REQUEST__INIT;
+    uint8_t own[G11C_REQUEST_ID_LEN];
     g11c_template t;
-    CK_RV trv = g11c_template_encode(attrs, n, &t);
-    if (trv != CKR_OK)
+    CK_RV trv = request_id(request, own, &req.requestid);
+    if (trv != CKR_OK || (trv = g11c_template_encode(attrs, n, &t)) != CKR_OK)
         return trv;
     req.keystoreid = uuid_bin(ks);
     req.password = (char *)(password ? password : "");
     req.blob = BIN(blob);
     req.n_attributes = t.n;
     req.attributes = (Grep11__CreateObjectRequest__AttributesEntry **)t.entries;
-    STORE_CALL(c, "CreateObject", req, Grep11__CreateObjectResponse,
-               grep11__create_object_response__descriptor, resp);
+    STORE_WRITE(c, "CreateObject", req, Grep11__CreateObjectResponse,
+                grep11__create_object_response__descriptor, resp);
     if (resp->objectid.len != 16) {
         rv = CKR_DEVICE_ERROR;
         goto out;
@@ -135,10 +176,20 @@ CK_RV g11c_store_update_object(g11c_conn *c, const uint8_t ks[16], const char *p
                                const uint8_t id[16], int64_t version, g11c_bytes blob,
                                const CK_ATTRIBUTE *attrs, CK_ULONG n, int64_t *new_version)
 {
+    return g11c_store_update_object_once(c, NULL, ks, password, id, version, blob, attrs, n,
+                                         new_version);
+}
+
+CK_RV g11c_store_update_object_once(g11c_conn *c, const uint8_t request[G11C_REQUEST_ID_LEN],
+                                    const uint8_t ks[16], const char *password,
+                                    const uint8_t id[16], int64_t version, g11c_bytes blob,
+                                    const CK_ATTRIBUTE *attrs, CK_ULONG n, int64_t *new_version)
+{
     Grep11__UpdateObjectRequest req = GREP11__UPDATE_OBJECT_REQUEST__INIT;
+    uint8_t own[G11C_REQUEST_ID_LEN];
     g11c_template t;
-    CK_RV trv = g11c_template_encode(attrs, n, &t);
-    if (trv != CKR_OK)
+    CK_RV trv = request_id(request, own, &req.requestid);
+    if (trv != CKR_OK || (trv = g11c_template_encode(attrs, n, &t)) != CKR_OK)
         return trv;
     req.keystoreid = uuid_bin(ks);
     req.password = (char *)(password ? password : "");
@@ -147,8 +198,8 @@ CK_RV g11c_store_update_object(g11c_conn *c, const uint8_t ks[16], const char *p
     req.blob = BIN(blob);
     req.n_attributes = t.n;
     req.attributes = (Grep11__UpdateObjectRequest__AttributesEntry **)t.entries;
-    STORE_CALL(c, "UpdateObject", req, Grep11__UpdateObjectResponse,
-               grep11__update_object_response__descriptor, resp);
+    STORE_WRITE(c, "UpdateObject", req, Grep11__UpdateObjectResponse,
+                grep11__update_object_response__descriptor, resp);
     if (new_version)
         *new_version = resp->version;
 out:
@@ -160,12 +211,23 @@ out:
 CK_RV g11c_store_destroy_object(g11c_conn *c, const uint8_t ks[16], const char *password,
                                 const uint8_t id[16])
 {
+    return g11c_store_destroy_object_once(c, NULL, ks, password, id);
+}
+
+CK_RV g11c_store_destroy_object_once(g11c_conn *c, const uint8_t request[G11C_REQUEST_ID_LEN],
+                                     const uint8_t ks[16], const char *password,
+                                     const uint8_t id[16])
+{
     Grep11__DestroyObjectRequest req = GREP11__DESTROY_OBJECT_REQUEST__INIT;
+    uint8_t own[G11C_REQUEST_ID_LEN];
+    CK_RV irv = request_id(request, own, &req.requestid);
+    if (irv != CKR_OK)
+        return irv;
     req.keystoreid = uuid_bin(ks);
     req.password = (char *)(password ? password : "");
     req.objectid = uuid_bin(id);
-    STORE_CALL(c, "DestroyObject", req, Grep11__DestroyObjectResponse,
-               grep11__destroy_object_response__descriptor, resp);
+    STORE_WRITE(c, "DestroyObject", req, Grep11__DestroyObjectResponse,
+                grep11__destroy_object_response__descriptor, resp);
 out:
     g11c_reply_free((ProtobufCMessage *)resp);
     return rv;

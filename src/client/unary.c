@@ -18,6 +18,7 @@ grpc_call_error g11c_unary_start(g11c_unary *u, grpc_channel *ch, grpc_completio
     u->status = GRPC_STATUS_UNKNOWN;
     u->status_text = grpc_empty_slice();
     u->send = send;
+    u->ch = ch;
     /* A copy: a batched call's method name lives only as long as the call's
      * caller, and gRPC may drop its last reference to the path later. */
     grpc_slice path = grpc_slice_from_copied_string(method);
@@ -48,11 +49,11 @@ grpc_call_error g11c_unary_start(g11c_unary *u, grpc_channel *ch, grpc_completio
 }
 
 CK_RV g11c_unary_outcome(const g11c_unary *u, grpc_slice *reply, char *detail, size_t cap,
-                         int *unreachable)
+                         g11c_delivery *delivery)
 {
     *reply = grpc_empty_slice();
     CK_RV rv = g11c_status_to_rv(u->status, &u->trailing, detail, cap);
-    *unreachable = u->status == GRPC_STATUS_UNAVAILABLE && !g11c_has_grep11_error(&u->trailing);
+    *delivery = g11c_delivery_of(u->call, u->ch, u->status, &u->trailing);
     if (rv == CKR_OK) {
         grpc_byte_buffer_reader reader;
         if (u->recv && grpc_byte_buffer_reader_init(&reader, u->recv)) {

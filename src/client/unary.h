@@ -8,8 +8,11 @@
 #include <p11-kit/pkcs11.h>
 #include <stddef.h>
 
+#include "resend.h"
+
 typedef struct {
     grpc_call *call;
+    grpc_channel *ch; /* borrowed: the channel the call was made on */
     grpc_byte_buffer *send, *recv;
     grpc_metadata_array initial, trailing;
     grpc_status_code status;
@@ -26,9 +29,10 @@ grpc_call_error g11c_unary_start(g11c_unary *u, grpc_channel *ch, grpc_completio
                                  size_t nmd, grpc_byte_buffer *send, void *tag);
 
 /* After completion: the CK_RV, the reply (CKR_OK only), a readable detail,
- * and whether the call failed in the transport without a server answer. */
+ * and, for a failure in the transport, whether the request may have reached
+ * the server (resend.h). */
 CK_RV g11c_unary_outcome(const g11c_unary *u, grpc_slice *reply, char *detail, size_t cap,
-                         int *unreachable);
+                         g11c_delivery *delivery);
 
 void g11c_unary_release(g11c_unary *u);
 

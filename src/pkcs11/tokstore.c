@@ -7,7 +7,9 @@
  *
  * The module caches what it reads, under a handle that stays the object's
  * (tokmap.c). Writes quote the version read: a change made elsewhere in the
- * meantime is a conflict, never a lost update. */
+ * meantime is a conflict, never a lost update. Each PKCS #11 call's writes
+ * share one RequestID, its retry after a conflict included, so that a write
+ * whose answer was lost and that libgrep11 sent again is applied once. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,10 +81,10 @@ void p11_tokstore_slot_setup(p11_slot *slot)
 {
     for (int ks = 0; ks < 2; ks++) {
         const p11_user_cfg *u = &slot->cfg->users[ks_user(ks)];
-        slot->ks_on[ks] = slot->cfg->remotestore && u->present && u->tokenspace_id &&
-                          /* the configuration checked the 8-4-4-4-12 shape */
-                          p11_uuid_from_text(u->tokenspace_id, strlen(u->tokenspace_id),
-                                             slot->ks_id[ks]);
+        slot->ks_on[ks] =
+            slot->cfg->remotestore && u->present && u->tokenspace_id &&
+            /* the configuration checked the 8-4-4-4-12 shape */
+            p11_uuid_from_text(u->tokenspace_id, strlen(u->tokenspace_id), slot->ks_id[ks]);
     }
 }
 
@@ -134,6 +136,9 @@ CK_RV p11_tokstore_rv(CK_RV rv, const char *what)
         return CKR_ATTRIBUTE_VALUE_INVALID;
     case CKR_IBM_GREP11_CONFLICT:
         P11_ERR("%s: the object kept changing elsewhere (version conflict)", what);
+        return CKR_DEVICE_ERROR;
+    case CKR_GREP11_REQUEST_REUSED:
+        P11_ERR("%s: the server refused a RequestID already used for another write", what);
         return CKR_DEVICE_ERROR;
     default:
         if (rv >= CKR_VENDOR_DEFINED) {
@@ -261,10 +266,13 @@ CK_RV p11_tokstore_create(p11_state *st, p11_object *o, CK_OBJECT_HANDLE *h)
     g11c_bytes blob = g11c_bytes_of(&o->blob); /* empty for data objects, certificates */
     CK_ATTRIBUTE *attrs;
     CK_ULONG nattrs;
-    if ((rv = storable(&o->attrs, &attrs, &nattrs)) != CKR_OK)
+    uint8_t request[G11C_REQUEST_ID_LEN];
+    if ((rv = g11c_request_id_new(request)) != CKR_OK ||
+        (rv = storable(&o->attrs, &attrs, &nattrs)) != CKR_OK)
         return rv;
-    rv = g11c_store_create_object(slot->conn, slot->ks_id[ks], p11_tokstore_password(slot, ks),
-                                  blob, attrs, nattrs, o->uuid, &o->version);
+    rv = g11c_store_create_object_once(slot->conn, request, slot->ks_id[ks],
+                                       p11_tokstore_password(slot, ks), blob, attrs, nattrs,
+                                       o->uuid, &o->version);
     free(attrs);
     if (rv != CKR_OK)
         return p11_tokstore_rv(rv, "storing a token object");
@@ -329,8 +337,9 @@ static int same_blob(const g11c_buf *a, const g11c_buf *b)
 }
 
 /* One attempt: the change on a copy, written with the version the copy
- * was made from. */
-static CK_RV set_once(p11_state *st, p11_object *o, const CK_ATTRIBUTE *t, CK_ULONG n)
+ * was made from, under the call's RequestID. */
+static CK_RV set_once(p11_state *st, p11_object *o, const CK_ATTRIBUTE *t, CK_ULONG n,
+                      const uint8_t request[G11C_REQUEST_ID_LEN])
 {
     p11_slot *slot = &st->slots[o->slot_idx];
     p11_object *copy = NULL;
@@ -355,9 +364,9 @@ static CK_RV set_once(p11_state *st, p11_object *o, const CK_ATTRIBUTE *t, CK_UL
     CK_ULONG nattrs;
     if ((rv = storable(&copy->attrs, &attrs, &nattrs)) != CKR_OK)
         goto out;
-    rv =
-        g11c_store_update_object(slot->conn, slot->ks_id[o->ks], p11_tokstore_password(slot, o->ks),
-                                 o->uuid, version, blob, attrs, nattrs, &nv);
+    rv = g11c_store_update_object_once(slot->conn, request, slot->ks_id[o->ks],
+                                       p11_tokstore_password(slot, o->ks), o->uuid, version, blob,
+                                       attrs, nattrs, &nv);
     free(attrs);
     if (rv != CKR_OK)
         goto out;
@@ -373,13 +382,20 @@ out:
 
 CK_RV p11_tokstore_set(p11_state *st, p11_object *o, const CK_ATTRIBUTE *t, CK_ULONG n)
 {
-    CK_RV rv = set_once(st, o, t, n);
+    uint8_t request[G11C_REQUEST_ID_LEN];
+    CK_RV rv = g11c_request_id_new(request);
+    if (rv != CKR_OK)
+        return rv;
+    rv = set_once(st, o, t, n, request);
     if (rv == CKR_IBM_GREP11_CONFLICT) {
-        /* Changed elsewhere since read: apply the change to what is there now. */
+        /* Changed elsewhere since read: apply the change to what is there
+         * now. The same id serves: a conflict applied and recorded nothing,
+         * and should this attempt's answer be lost, its resend must find
+         * its record. */
         P11_INFO("token object changed elsewhere: re-reading and trying once more");
         if ((rv = reread(st, o)) != CKR_OK)
             return rv;
-        rv = set_once(st, o, t, n);
+        rv = set_once(st, o, t, n, request);
     }
     if (rv == CKR_GREP11_MISSING) {
         p11_object_forget(st, o);
@@ -391,8 +407,11 @@ CK_RV p11_tokstore_set(p11_state *st, p11_object *o, const CK_ATTRIBUTE *t, CK_U
 CK_RV p11_tokstore_destroy(p11_state *st, p11_object *o)
 {
     p11_slot *slot = &st->slots[o->slot_idx];
-    CK_RV rv = g11c_store_destroy_object(slot->conn, slot->ks_id[o->ks],
-                                         p11_tokstore_password(slot, o->ks), o->uuid);
+    uint8_t request[G11C_REQUEST_ID_LEN];
+    CK_RV rv = g11c_request_id_new(request);
+    if (rv == CKR_OK)
+        rv = g11c_store_destroy_object_once(slot->conn, request, slot->ks_id[o->ks],
+                                            p11_tokstore_password(slot, o->ks), o->uuid);
     if (rv == CKR_OK || rv == CKR_GREP11_MISSING) {
         p11_object_forget(st, o); /* gone either way */
         return CKR_OK;
