@@ -39,6 +39,14 @@ static const CK_ATTRIBUTE_TYPE ULONGS[] = {CKA_CLASS, CKA_KEY_TYPE, CKA_VALUE_LE
 #define NULONGS (sizeof(ULONGS) / sizeof(ULONGS[0]))
 #define MAX_SECRET_LEN 1024u
 
+uint32_t key_bool_flag(CK_ATTRIBUTE_TYPE type)
+{
+    for (size_t i = 0; i < NBOOLS; i++)
+        if (BOOLS[i].type == type)
+            return BOOLS[i].flag;
+    return 0;
+}
+
 void key_obj_clear(key_obj *k)
 {
     if (k == NULL)

@@ -55,6 +55,8 @@ typedef struct {
 #define KEY_MAX_PAYLOAD (64u * 1024u) /* private-key payload cap */
 
 void key_obj_clear(key_obj *k);
+/* The KF_* bit of a boolean bound attribute; 0 for any other attribute. */
+uint32_t key_bool_flag(CK_ATTRIBUTE_TYPE type);
 
 /* ---- Attribute catalogue and templates (template.c) ---- */
 typedef enum {

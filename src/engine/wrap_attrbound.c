@@ -32,22 +32,10 @@
 /* The flags a receiver's template may carry and so re-applies; the rest
  * (local, always-sensitive, ...) the engine sets itself, and CKA_TRUSTED is
  * the security officer's to set. */
-static const struct {
-    CK_ATTRIBUTE_TYPE type;
-    uint32_t flag;
-} CARRIED[] = {
-    {CKA_ENCRYPT, KF_ENCRYPT},
-    {CKA_DECRYPT, KF_DECRYPT},
-    {CKA_SIGN, KF_SIGN},
-    {CKA_VERIFY, KF_VERIFY},
-    {CKA_WRAP, KF_WRAP},
-    {CKA_UNWRAP, KF_UNWRAP},
-    {CKA_DERIVE, KF_DERIVE},
-    {CKA_SENSITIVE, KF_SENSITIVE},
-    {CKA_EXTRACTABLE, KF_EXTRACTABLE},
-    {CKA_WRAP_WITH_TRUSTED, KF_WRAP_WITH_TRUSTED},
-    {CKA_MODIFIABLE, KF_MODIFIABLE},
-    {CKA_IBM_ATTRBOUND, KF_ATTRBOUND},
+static const CK_ATTRIBUTE_TYPE CARRIED[] = {
+    CKA_ENCRYPT,    CKA_DECRYPT,       CKA_SIGN,      CKA_VERIFY,      CKA_WRAP,
+    CKA_UNWRAP,     CKA_DERIVE,        CKA_SENSITIVE, CKA_EXTRACTABLE, CKA_WRAP_WITH_TRUSTED,
+    CKA_MODIFIABLE, CKA_IBM_ATTRBOUND,
 };
 #define NCARRIED (sizeof(CARRIED) / sizeof(CARRIED[0]))
 
@@ -245,11 +233,11 @@ static CK_RV merged_template(const CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_CLASS 
                 return CKR_TEMPLATE_INCONSISTENT;
         }
         for (size_t j = 0; j < NCARRIED; j++)
-            if (a->type == CARRIED[j].type) {
+            if (a->type == CARRIED[j]) {
                 if (a->pValue == NULL || a->ulValueLen != 1)
                     return CKR_ATTRIBUTE_VALUE_INVALID;
-                if (!narrows(CARRIED[j].flag, *(const CK_BBOOL *)a->pValue != 0,
-                             (flags & CARRIED[j].flag) != 0))
+                if (!narrows(key_bool_flag(CARRIED[j]), *(const CK_BBOOL *)a->pValue != 0,
+                             (flags & key_bool_flag(CARRIED[j])) != 0))
                     return CKR_TEMPLATE_INCONSISTENT;
                 flags |= 0x80000000u >> j; /* given: not added (bits above KF_*) */
             }
@@ -264,8 +252,8 @@ static CK_RV merged_template(const CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_CLASS 
     for (size_t j = 0; j < NCARRIED; j++) {
         if (flags & (0x80000000u >> j))
             continue;
-        bools[j] = (flags & CARRIED[j].flag) ? CK_TRUE : CK_FALSE;
-        out[m++] = (CK_ATTRIBUTE){CARRIED[j].type, &bools[j], 1};
+        bools[j] = (flags & key_bool_flag(CARRIED[j])) ? CK_TRUE : CK_FALSE;
+        out[m++] = (CK_ATTRIBUTE){CARRIED[j], &bools[j], 1};
     }
     *nout = m;
     return CKR_OK;

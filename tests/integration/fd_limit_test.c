@@ -154,24 +154,6 @@ static int serves_new_connections(const test_server *srv)
     return 0;
 }
 
-/* A server a failed assertion leaves running is killed here. */
-static int make_server(void **state)
-{
-    *state = calloc(1, sizeof(test_server));
-    return *state ? 0 : -1;
-}
-
-static int kill_server(void **state)
-{
-    test_server *srv = *state;
-    if (srv->pid) {
-        test_server_crash(srv);
-        test_server_remove(srv);
-    }
-    free(srv);
-    return 0;
-}
-
 static void more_connections_than_descriptors(void **state)
 {
     test_server *sp = *state, srv;
@@ -233,8 +215,8 @@ int main(void)
     }
     grpc_init();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(more_connections_than_descriptors, make_server,
-                                        kill_server),
+        cmocka_unit_test_setup_teardown(more_connections_than_descriptors, test_server_slot_setup,
+                                        test_server_slot_teardown),
     };
     int failed = cmocka_run_group_tests_name("grep11d at its descriptor limit", tests, NULL, NULL);
     grpc_shutdown();

@@ -328,3 +328,20 @@ int test_fixture_teardown(void **state)
     free(f);
     return rc == 0 ? 0 : -1;
 }
+
+int test_server_slot_setup(void **state)
+{
+    *state = calloc(1, sizeof(test_server));
+    return *state ? 0 : -1;
+}
+
+int test_server_slot_teardown(void **state)
+{
+    test_server *srv = *state;
+    if (srv->pid) {
+        test_server_crash(srv);
+        test_server_remove(srv);
+    }
+    free(srv);
+    return 0;
+}

@@ -53,6 +53,10 @@ int test_server_stop(test_server *ts);
 int test_server_term_timed(test_server *ts, double *seconds);
 void test_server_remove(test_server *ts);
 
+/* cmocka setup/teardown of a test_server slot (*state) a test starts
+ * itself: the teardown kills one a failed assertion left running. */
+int test_server_slot_setup(void **state);
+int test_server_slot_teardown(void **state);
 /* kill -9: no drain, no cleanup. */
 void test_server_crash(test_server *ts);
 

@@ -278,34 +278,16 @@ static void running_call_finishes_new_ones_are_turned_away(void **state)
     test_server_remove(&srv);
 }
 
-/* A server a failed assertion leaves running is killed here. */
-static int make_server(void **state)
-{
-    *state = calloc(1, sizeof(test_server));
-    return *state ? 0 : -1;
-}
-
-static int kill_server(void **state)
-{
-    test_server *srv = *state;
-    if (srv->pid) {
-        test_server_crash(srv);
-        test_server_remove(srv);
-    }
-    free(srv);
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "--idle-client") == 0)
         return idle_client_main(argv[2], argv[3]);
     grpc_init();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(sigterm_with_busy_and_idle_clients, make_server,
-                                        kill_server),
-        cmocka_unit_test_setup_teardown(running_call_finishes_new_ones_are_turned_away, make_server,
-                                        kill_server),
+        cmocka_unit_test_setup_teardown(sigterm_with_busy_and_idle_clients, test_server_slot_setup,
+                                        test_server_slot_teardown),
+        cmocka_unit_test_setup_teardown(running_call_finishes_new_ones_are_turned_away,
+                                        test_server_slot_setup, test_server_slot_teardown),
     };
     int failed = cmocka_run_group_tests_name("grep11d shutdown", tests, NULL, NULL);
     grpc_shutdown();
