@@ -91,6 +91,8 @@ static const mech_row ROWS[] = {
     ROWW(CKM_AES_KEY_WRAP_KWP, 16, 32, 0, MF_WRAP, 0, WRAP_KWP),
     /* Under an AES key or an RSA public key, with a MAC key (wrap_attrbound.c). */
     ROW(CKM_IBM_ATTRIBUTEBOUND_WRAP, 16, 4096, CKF_WRAP | CKF_UNWRAP, MF_WRAP, 0),
+    /* UnwrapKey of a plain SPKI into a MACed one (wrap_transport.c). */
+    ROW(CKM_IBM_TRANSPORTKEY, 0, 0, CKF_UNWRAP, MF_WRAP, 0),
     /* Key derivation (base key sizes follow policy). */
     ROW(CKM_HKDF_DERIVE, 0, 0, CKF_DERIVE, MF_DERIVE, H_NONE),
     ROW(CKM_SHA1_KEY_DERIVATION, 0, 0, CKF_DERIVE, MF_DERIVE, H_SHA1),

@@ -88,6 +88,9 @@ CK_RV spki_mac_seal(const mk_register *r, const uint8_t *spki, size_t slen, cons
  * untrusted key usable for verify/encrypt/derive only. */
 CK_RV pkey_load_public_reg(const mk_register *r, engine_bytes in, pkey *k);
 CK_RV pkey_load_public(const engine *e, engine_bytes in, pkey *k);
+/* CKA_KEY_TYPE of a parsed SPKI's algorithm (Edwards and Montgomery
+ * curves as CKK_EC_EDWARDS / CKK_EC_MONTGOMERY). */
+CK_KEY_TYPE pkey_ktype(const pkey *k);
 /* Where the SPKI ends in a MACed SPKI (0 if the bytes are no SPKI). */
 size_t spki_len_of(const uint8_t *p, size_t len);
 
@@ -187,6 +190,12 @@ CK_RV pkcs8_decode(const uint8_t *der, size_t len, CK_ATTRIBUTE *out, CK_ULONG *
 /* MACed SPKI of a private key's public half, with the usage a public key
  * of that type may have except WRAP (never trusted): UnwrapKey's checksum. */
 CK_RV pkey_public_of(const engine *e, engine_bytes priv_blob, engine_buf *pub);
+
+/* ---- wrap_transport.c ---- */
+/* CKM_IBM_TRANSPORTKEY: a plain SPKI and a public-key template become a
+ * MACed SPKI; the checksum is the SPKI and its bit size (u32). */
+CK_RV transport_unwrap(engine *e, engine_bytes spki, const CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                       engine_buf *pub_key, engine_buf *checksum);
 
 /* ---- pattrs.c ---- */
 CK_RV pkey_attr_value(const pkey *k, CK_ATTRIBUTE_TYPE type, uint8_t *buf, size_t cap, size_t *len);

@@ -334,6 +334,18 @@ static bool trailer_open(const mk_register *r, const uint8_t *spki, size_t slen,
     return ok;
 }
 
+CK_KEY_TYPE pkey_ktype(const pkey *k)
+{
+    return k->alg == PK_RSA   ? CKK_RSA
+           : k->alg == PK_DSA ? CKK_DSA
+           : k->alg == PK_DH  ? CKK_DH
+           : k->alg == PK_EC  ? CKK_EC
+           : k->alg == PK_ED  ? CKK_EC_EDWARDS
+           : k->alg == PK_X   ? CKK_EC_MONTGOMERY
+           : k->pqc != NULL   ? k->pqc->ktype
+                              : CK_UNAVAILABLE_INFORMATION;
+}
+
 /* Attributes of a public key nobody vouches for: usable to verify, encrypt
  * and as a KEM/ECDH peer, never to wrap, never trusted. */
 static void untrusted_attrs(pkey *k)
@@ -341,13 +353,7 @@ static void untrusted_attrs(pkey *k)
     key_obj *o = &k->obj;
     memset(o, 0, sizeof(*o));
     o->cls = CKO_PUBLIC_KEY;
-    o->ktype = k->alg == PK_RSA   ? CKK_RSA
-               : k->alg == PK_DSA ? CKK_DSA
-               : k->alg == PK_DH  ? CKK_DH
-               : k->alg == PK_EC  ? CKK_EC
-               : k->alg == PK_ED  ? CKK_EC_EDWARDS
-               : k->alg == PK_X   ? CKK_EC_MONTGOMERY
-                                  : k->pqc->ktype;
+    o->ktype = pkey_ktype(k);
     o->gen_mech = CK_UNAVAILABLE_INFORMATION;
     o->flags = (KF_VERIFY | KF_ENCRYPT | KF_DERIVE) & policy_usage(CKO_PUBLIC_KEY, o->ktype);
     o->flags |= KF_EXTRACTABLE;

@@ -291,6 +291,10 @@ CK_RV engine_unwrap_key(engine *e, engine_bytes wrapped, engine_bytes kek_blob,
         return CKR_ARGUMENTS_BAD;
     if (wrapped.len == 0 || wrapped.len > WRAP_MAX + 16)
         return CKR_WRAPPED_KEY_LEN_RANGE;
+    if (m != NULL && m->type == CKM_IBM_TRANSPORTKEY) /* the unwrapping key is ignored */
+        return m->kind == ENGINE_PARAM_NONE
+                   ? transport_unwrap(e, wrapped, tmpl_in, n, key_blob, checksum)
+                   : CKR_MECHANISM_PARAM_INVALID;
     memset(&kek, 0, sizeof(kek));
     wbuf_init(&o, WRAP_MAX + 64);
     if (m != NULL && wrap_is_rsa(m)) {

@@ -179,15 +179,28 @@ CK_RV C_UnwrapKey(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_OBJECT_HANDLE hunwrap
     CK_RV rv = p11_session_get(st, h, &s);
     if (rv != CKR_OK)
         return rv;
+    /* CKM_IBM_TRANSPORTKEY imports the SPKI in `in` as a public key (a
+     * MACed SPKI): there is no unwrapping key to use, as in EP11. */
+    int transport = m->mechanism == CKM_IBM_TRANSPORTKEY;
+    CK_OBJECT_CLASS cls = p11_tmpl_class(t, n, transport ? CKO_PUBLIC_KEY : CKO_SECRET_KEY);
+    if (transport && cls != CKO_PUBLIC_KEY) {
+        rv = CKR_TEMPLATE_INCONSISTENT;
+        goto out;
+    }
     if ((rv = mac_key_of(st, s, m, &bare, &mac)) != CKR_OK ||
-        (rv = new_key_prep(st, s, &bare, CKF_UNWRAP, p11_tmpl_class(t, n, CKO_SECRET_KEY), t, n,
-                           &pm, &srv, &nsrv)) != CKR_OK ||
-        (rv = use_key(st, s, hunwrap, m->mechanism, CKA_UNWRAP, CKR_UNWRAPPING_KEY_HANDLE_INVALID,
-                      &kek)) != CKR_OK)
+        (rv = new_key_prep(st, s, &bare, CKF_UNWRAP, cls, t, n, &pm, &srv, &nsrv)) != CKR_OK ||
+        (!transport && (rv = use_key(st, s, hunwrap, m->mechanism, CKA_UNWRAP,
+                                     CKR_UNWRAPPING_KEY_HANDLE_INVALID, &kek)) != CKR_OK))
         goto out;
     rv = g11c_unwrap_key(st->slots[s->slot_idx].conn, p11_bytes(in, in_len), g11c_bytes_of(&kek),
                          g11c_bytes_of(&mac), &pm.m, srv, nsrv, &blob, &sum);
-    if (rv == CKR_OK)
+    if (rv == CKR_OK && transport) {
+        p11_object *o = NULL;
+        /* The checksum is the SPKI and its size, not a check value. */
+        if ((rv = p11_key_object(st, s, &blob, NULL, cls, t, n, &o)) == CKR_OK &&
+            (rv = p11_object_add(st, s, o, out)) != CKR_OK)
+            p11_object_free(o);
+    } else if (rv == CKR_OK)
         rv = p11_key_from_blob(st, s, &blob, &sum, t, n, out);
 out:
     free(srv);

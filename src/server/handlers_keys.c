@@ -121,7 +121,10 @@ CK_RV h_unwrap_key(rpc_ctx *ctx)
     conv_template t = {0};
     engine_buf key = {0}, sum = {0};
     CK_RV rv = conv_mech(ctx, req->mech, &m);
-    if (rv == CKR_OK)
+    /* IBM's clients send some key as KeK with CKM_IBM_TRANSPORTKEY, which
+     * ignores it: it is not looked up, so a stale or absent one is fine. */
+    kek = (engine_bytes){NULL, 0};
+    if (rv == CKR_OK && m.type != CKM_IBM_TRANSPORTKEY)
         rv = conv_key(ctx, req->kek, req->legacykek, "KeK", &kek);
     if (rv == CKR_OK)
         rv = optional_keyblob(ctx, req->mackey, req->legacymackey, "MacKey", &mac);

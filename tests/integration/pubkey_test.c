@@ -344,6 +344,131 @@ static void legacy_policy_profile(void **state)
     assert_int_equal(test_server_stop(&legacy), 0);
 }
 
+/* IBM's Example_import_EC_Keypair and Example_import_RSA_Keypair: a key
+ * pair made outside the HSM comes in as PKCS #8 encrypted under an AES key
+ * (UnwrapKey with CKM_AES_CBC_PAD) and as a plain PKIX SPKI (UnwrapKey
+ * with CKM_IBM_TRANSPORTKEY, whose KeK is ignored); the imported pair
+ * signs and verifies, and OpenSSL verifies with the original key. */
+static void import_pair(g11c_conn *c, EVP_PKEY *k, CK_KEY_TYPE kt, const CK_ATTRIBUTE *pub_t,
+                        CK_ULONG npub, g11c_buf *priv, g11c_buf *pub)
+{
+    static const CK_ULONG secret = 32;
+    static const CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+    g11c_buf aes = {0}, sum = {0}, ct = {0}, cs = {0};
+    g11c_mech gen = {.type = CKM_AES_KEY_GEN};
+    CK_ATTRIBUTE at[] = {{CKA_VALUE_LEN, (void *)&secret, sizeof(secret)},
+                         {CKA_ENCRYPT, (void *)&yes, 1},
+                         {CKA_UNWRAP, (void *)&yes, 1}};
+    CK_ATTRIBUTE st[] = {{CKA_SIGN, (void *)&yes, 1},
+                         {CKA_SENSITIVE, (void *)&yes, 1},
+                         {CKA_KEY_TYPE, &kt, sizeof(kt)},
+                         {CKA_CLASS, (void *)&cls, sizeof(cls)}};
+    uint8_t iv[16];
+    PKCS8_PRIV_KEY_INFO *p8 = EVP_PKEY2PKCS8(k);
+    unsigned char *der = NULL, *spki = NULL;
+    int dl = i2d_PKCS8_PRIV_KEY_INFO(p8, &der), sl = i2d_PUBKEY(k, &spki);
+    assert_true(dl > 0 && sl > 0);
+    assert_int_equal(g11c_generate_key(c, &gen, at, 3, &aes, &sum), CKR_OK);
+    assert_int_equal(g11c_generate_random(c, iv, sizeof(iv)), CKR_OK);
+    g11c_mech cbc = {.type = CKM_AES_CBC_PAD, .kind = G11C_PARAM_BYTES, .bytes = {iv, 16}};
+    assert_int_equal(
+        g11c_encrypt_single(c, g11c_bytes_of(&aes), &cbc, (g11c_bytes){der, (size_t)dl}, &ct),
+        CKR_OK);
+    assert_int_equal(g11c_unwrap_key(c, g11c_bytes_of(&ct), g11c_bytes_of(&aes),
+                                     (g11c_bytes){NULL, 0}, &cbc, st, 4, priv, &cs),
+                     CKR_OK);
+    g11c_buf_free(&cs);
+    g11c_mech tk = {.type = CKM_IBM_TRANSPORTKEY};
+    assert_int_equal(g11c_unwrap_key(c, (g11c_bytes){spki, (size_t)sl}, g11c_bytes_of(&aes),
+                                     (g11c_bytes){NULL, 0}, &tk, pub_t, npub, pub, &cs),
+                     CKR_OK);
+    /* The SPKI comes back as given, MACed; the checksum is it and its size. */
+    assert_true(pub->len > (size_t)sl);
+    assert_memory_equal(pub->ptr, spki, (size_t)sl);
+    assert_int_equal(cs.len, (size_t)sl + 4);
+    assert_memory_equal(cs.ptr, spki, (size_t)sl);
+    uint32_t bits = (uint32_t)cs.ptr[sl] << 24 | (uint32_t)cs.ptr[sl + 1] << 16 |
+                    (uint32_t)cs.ptr[sl + 2] << 8 | cs.ptr[sl + 3];
+    assert_int_equal(bits, (uint32_t)EVP_PKEY_get_bits(k));
+    g11c_buf_free(&cs);
+    g11c_buf_free(&ct);
+    g11c_buf_free(&aes);
+    g11c_buf_free(&sum);
+    OPENSSL_free(der);
+    OPENSSL_free(spki);
+    PKCS8_PRIV_KEY_INFO_free(p8);
+}
+
+static void ibm_key_pairs_import_with_transport_key(void **state)
+{
+    fixture *f = *state;
+    static const uint8_t msg[] = "This data needs to be signed";
+    g11c_buf priv = {0}, pub = {0}, sig = {0}, junk = {0}, cs = {0};
+
+    /* EC P-256, IBM's template for the public key: {VERIFY}. */
+    EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    CK_ATTRIBUTE vt[] = {{CKA_VERIFY, (void *)&yes, 1}};
+    import_pair(f->ca, ec, CKK_EC, vt, 1, &priv, &pub);
+    g11c_mech m = {.type = CKM_ECDSA_SHA256};
+    assert_int_equal(
+        g11c_sign_single(f->cb, g11c_bytes_of(&priv), &m, (g11c_bytes){msg, sizeof(msg)}, &sig),
+        CKR_OK);
+    assert_int_equal(g11c_verify_single(f->cb, g11c_bytes_of(&pub), &m,
+                                        (g11c_bytes){msg, sizeof(msg)}, g11c_bytes_of(&sig)),
+                     CKR_OK);
+    ECDSA_SIG *es = ECDSA_SIG_new();
+    ECDSA_SIG_set0(es, BN_bin2bn(sig.ptr, 32, NULL), BN_bin2bn(sig.ptr + 32, 32, NULL));
+    unsigned char *der = NULL;
+    int derlen = i2d_ECDSA_SIG(es, &der);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    assert_int_equal(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, ec), 1);
+    assert_int_equal(EVP_DigestVerify(md, der, (size_t)derlen, msg, sizeof(msg)), 1);
+    OPENSSL_free(der);
+    ECDSA_SIG_free(es);
+    /* The SPKI decides the key: a template naming a curve is refused, and
+     * no key blob stands in for the SPKI. */
+    static const uint8_t p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+    CK_ATTRIBUTE named[] = {{CKA_EC_PARAMS, (void *)p256, sizeof(p256)}};
+    g11c_mech tk = {.type = CKM_IBM_TRANSPORTKEY};
+    unsigned char *spki = NULL;
+    int sl = i2d_PUBKEY(ec, &spki);
+    assert_int_equal(g11c_unwrap_key(f->ca, (g11c_bytes){spki, (size_t)sl}, (g11c_bytes){NULL, 0},
+                                     (g11c_bytes){NULL, 0}, &tk, named, 1, &junk, &cs),
+                     CKR_TEMPLATE_INCONSISTENT);
+    assert_int_equal(g11c_unwrap_key(f->ca, g11c_bytes_of(&priv), (g11c_bytes){NULL, 0},
+                                     (g11c_bytes){NULL, 0}, &tk, vt, 1, &junk, &cs),
+                     CKR_WRAPPED_KEY_INVALID);
+    OPENSSL_free(spki);
+    g11c_buf_free(&priv);
+    g11c_buf_free(&pub);
+    g11c_buf_free(&sig);
+
+    /* RSA, IBM's template for the public key ({WRAP, ENCRYPT}), then one
+     * that verifies. */
+    EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    CK_ATTRIBUTE wt[] = {{CKA_WRAP, (void *)&yes, 1}, {CKA_ENCRYPT, (void *)&yes, 1}};
+    import_pair(f->ca, rsa, CKK_RSA, wt, 2, &priv, &pub);
+    g11c_buf_free(&priv);
+    g11c_buf_free(&pub);
+    import_pair(f->ca, rsa, CKK_RSA, vt, 1, &priv, &pub);
+    g11c_mech rm = {.type = CKM_SHA256_RSA_PKCS};
+    assert_int_equal(
+        g11c_sign_single(f->cb, g11c_bytes_of(&priv), &rm, (g11c_bytes){msg, sizeof(msg)}, &sig),
+        CKR_OK);
+    assert_int_equal(g11c_verify_single(f->ca, g11c_bytes_of(&pub), &rm,
+                                        (g11c_bytes){msg, sizeof(msg)}, g11c_bytes_of(&sig)),
+                     CKR_OK);
+    EVP_MD_CTX_reset(md);
+    assert_int_equal(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, rsa), 1);
+    assert_int_equal(EVP_DigestVerify(md, sig.ptr, sig.len, msg, sizeof(msg)), 1);
+    EVP_MD_CTX_free(md);
+    EVP_PKEY_free(ec);
+    EVP_PKEY_free(rsa);
+    g11c_buf_free(&priv);
+    g11c_buf_free(&pub);
+    g11c_buf_free(&sig);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +478,7 @@ int main(void)
         cmocka_unit_test(ibm_kyber_through_derive_key),
         cmocka_unit_test(ml_kem_through_derive_key),
         cmocka_unit_test(legacy_policy_profile),
+        cmocka_unit_test(ibm_key_pairs_import_with_transport_key),
     };
     return cmocka_run_group_tests_name("public-key and PQC through grep11d", tests, start, stop);
 }

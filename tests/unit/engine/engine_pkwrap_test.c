@@ -2,6 +2,7 @@
  * every key type; secret keys travel under RSA-OAEP and RSA PKCS #1 v1.5;
  * the extractability and trust rules hold; OpenSSL reads what the engine
  * wraps and the reverse. */
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -306,13 +307,144 @@ static void test_rsa_wraps_secret(void **st)
     engine_destroy(e);
 }
 
+/* CKM_IBM_TRANSPORTKEY (IBM's public-key import): a plain SPKI of every
+ * key type becomes a MACed SPKI holding the same SPKI, which works with the
+ * private key; the checksum is the SPKI and its bit size; the unwrapping
+ * key is ignored; the SPKI decides the key material, not the template. */
+static void test_transport_key_import(void **st)
+{
+    engine *e = et_engine();
+    engine_mech tk = et_mech(CKM_IBM_TRANSPORTKEY);
+    etmpl none;
+    (void)st;
+    et_reset(&none);
+    for (size_t i = 0; i < sizeof(CASES) / sizeof(CASES[0]); i++) {
+        const kcase *c = &CASES[i];
+        etmpl tp, tv;
+        engine_buf priv = {0}, pub = {0}, imp = {0}, cs = {0};
+        et_reset(&tp);
+        et_reset(&tv);
+        et_bytes(&tp, c->pt, c->pv, c->pl);
+        assert_int_equal(epk_pair(e, c->gen, &tp, &tv, &priv, &pub), CKR_OK);
+        size_t sl = epk_spki_len(&pub);
+        print_message("%s\n", c->name);
+        assert_int_equal(engine_unwrap_key(e, et_raw(pub.ptr, sl), et_raw("a", 1), et_raw(NULL, 0),
+                                           &tk, none.a, none.n, &imp, &cs),
+                         CKR_OK);
+        assert_int_equal(epk_spki_len(&imp), sl);
+        assert_true(imp.len > sl); /* MACed */
+        assert_memory_equal(imp.ptr, pub.ptr, sl);
+        CK_ATTRIBUTE *bits = NULL;
+        CK_ULONG want;
+        if (c->kt == CKK_RSA)
+            assert_int_equal(epk_attr(e, &imp, CKA_MODULUS_BITS, &bits), CKR_OK);
+        assert_int_equal(cs.len, sl + 4);
+        assert_memory_equal(cs.ptr, pub.ptr, sl);
+        want = ((CK_ULONG)cs.ptr[sl] << 24) | ((CK_ULONG)cs.ptr[sl + 1] << 16) |
+               ((CK_ULONG)cs.ptr[sl + 2] << 8) | cs.ptr[sl + 3];
+        if (bits != NULL) {
+            assert_int_equal(want, *(CK_ULONG *)bits[0].pValue);
+            engine_attrs_free(bits, 1);
+        }
+        if (strcmp(c->name, "P-256") == 0 || strcmp(c->name, "Ed25519") == 0)
+            assert_true(want == 256 || want == 255);
+        if (c->pt != CKA_PARAMETER_SET && c->pt != CKA_IBM_PQC_PARAMS)
+            assert_true(want > 0); /* post-quantum keys have no bit size (0) */
+        use_pair(e, c, &priv, &imp);
+        engine_buf_free(&priv);
+        engine_buf_free(&pub);
+        engine_buf_free(&imp);
+        engine_buf_free(&cs);
+    }
+
+    /* An OpenSSL key, as IBM's Go example marshals one (PKIX). */
+    EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    unsigned char *spki = NULL, sig[128];
+    int sl = i2d_PUBKEY(k, &spki);
+    size_t sigl = sizeof(sig);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    engine_mech ec = et_mech(CKM_ECDSA_SHA256);
+    engine_buf imp = {0}, cs = {0}, mac = {0};
+    etmpl t;
+    assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k), 1);
+    assert_int_equal(EVP_DigestSign(md, sig, &sigl, MSG, sizeof(MSG)), 1);
+    et_reset(&t);
+    et_bool(&t, CKA_VERIFY, 1);
+    assert_int_equal(engine_unwrap_key(e, et_raw(spki, (size_t)sl), et_raw(NULL, 0),
+                                       et_raw(NULL, 0), &tk, t.a, t.n, &imp, &cs),
+                     CKR_OK);
+    /* The engine's own verify reads the signature as r || s. */
+    const unsigned char *sp = sig;
+    ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &sp, (long)sigl);
+    uint8_t rs[64];
+    assert_non_null(es);
+    assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(es), rs, 32), 32);
+    assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_s(es), rs + 32, 32), 32);
+    assert_int_equal(
+        engine_verify_single(e, et_b(&imp), &ec, et_raw(MSG, sizeof(MSG)), et_raw(rs, 64)), CKR_OK);
+    rs[5] ^= 1;
+    assert_int_equal(
+        engine_verify_single(e, et_b(&imp), &ec, et_raw(MSG, sizeof(MSG)), et_raw(rs, 64)),
+        CKR_SIGNATURE_INVALID);
+    engine_buf_free(&imp);
+    engine_buf_free(&cs);
+
+    /* The SPKI says what the key is: the template may not. */
+    et_reset(&t);
+    et_bytes(&t, CKA_EC_PARAMS, "P-256", 5);
+    assert_int_equal(engine_unwrap_key(e, et_raw(spki, (size_t)sl), et_raw(NULL, 0),
+                                       et_raw(NULL, 0), &tk, t.a, t.n, &imp, &cs),
+                     CKR_TEMPLATE_INCONSISTENT);
+    et_reset(&t);
+    et_ulong(&t, CKA_CLASS, CKO_PRIVATE_KEY);
+    assert_int_equal(engine_unwrap_key(e, et_raw(spki, (size_t)sl), et_raw(NULL, 0),
+                                       et_raw(NULL, 0), &tk, t.a, t.n, &imp, &cs),
+                     CKR_TEMPLATE_INCONSISTENT);
+    et_reset(&t);
+    et_ulong(&t, CKA_KEY_TYPE, CKK_RSA);
+    assert_int_not_equal(engine_unwrap_key(e, et_raw(spki, (size_t)sl), et_raw(NULL, 0),
+                                           et_raw(NULL, 0), &tk, t.a, t.n, &imp, &cs),
+                         CKR_OK);
+    /* Only a plain, whole SPKI: not a MACed one, not a damaged one. */
+    assert_int_equal(engine_unwrap_key(e, et_raw(spki, (size_t)sl), et_raw(NULL, 0),
+                                       et_raw(NULL, 0), &tk, none.a, none.n, &mac, &cs),
+                     CKR_OK);
+    engine_buf_free(&cs);
+    assert_int_equal(engine_unwrap_key(e, et_b(&mac), et_raw(NULL, 0), et_raw(NULL, 0), &tk, none.a,
+                                       none.n, &imp, &cs),
+                     CKR_WRAPPED_KEY_INVALID);
+    assert_int_equal(engine_unwrap_key(e, et_raw(spki, (size_t)sl - 1), et_raw(NULL, 0),
+                                       et_raw(NULL, 0), &tk, none.a, none.n, &imp, &cs),
+                     CKR_WRAPPED_KEY_INVALID);
+    spki[sl - 3] ^= 0x40; /* the point leaves the curve */
+    assert_int_equal(engine_unwrap_key(e, et_raw(spki, (size_t)sl), et_raw(NULL, 0),
+                                       et_raw(NULL, 0), &tk, none.a, none.n, &imp, &cs),
+                     CKR_WRAPPED_KEY_INVALID);
+    /* Import only: nothing wraps with it. */
+    engine_buf w = {0};
+    assert_int_equal(engine_wrap_key(e, et_b(&mac), et_raw(NULL, 0), et_raw(NULL, 0), &tk, &w),
+                     CKR_MECHANISM_INVALID);
+    engine_mech bad = et_mech_b(CKM_IBM_TRANSPORTKEY, "x", 1);
+    assert_int_equal(engine_unwrap_key(e, et_raw(spki, (size_t)sl), et_raw(NULL, 0),
+                                       et_raw(NULL, 0), &bad, none.a, none.n, &imp, &cs),
+                     CKR_MECHANISM_PARAM_INVALID);
+    CK_MECHANISM_INFO info;
+    assert_int_equal(engine_mechanism_info(e, CKM_IBM_TRANSPORTKEY, &info), CKR_OK);
+    assert_int_equal(info.flags & (CKF_WRAP | CKF_UNWRAP), CKF_UNWRAP);
+    ECDSA_SIG_free(es);
+    EVP_MD_CTX_free(md);
+    OPENSSL_free(spki);
+    EVP_PKEY_free(k);
+    engine_buf_free(&mac);
+    engine_destroy(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_private_key_round_trips),
-        cmocka_unit_test(test_wrap_rules),
-        cmocka_unit_test(test_pkcs8_interop),
-        cmocka_unit_test(test_rsa_wraps_secret),
+        cmocka_unit_test(test_private_key_round_trips), cmocka_unit_test(test_wrap_rules),
+        cmocka_unit_test(test_pkcs8_interop),           cmocka_unit_test(test_rsa_wraps_secret),
+        cmocka_unit_test(test_transport_key_import),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -485,6 +485,55 @@ static void import_ec(void **state)
     EVP_PKEY_free(k);
 }
 
+/* CKM_IBM_TRANSPORTKEY through C_UnwrapKey: the "wrapped" bytes are a
+ * PKIX SPKI and no unwrapping key is used; the object is a public key the
+ * server vouches for, with the SPKI's attributes, and it verifies. */
+static void import_spki_with_transport_key(void **state)
+{
+    fx *f = *state;
+    NEED(f, CKM_IBM_TRANSPORTKEY);
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    unsigned char *spki = NULL, der[80];
+    int sl = i2d_PUBKEY(k, &spki);
+    size_t dlen = sizeof(der);
+    CK_BYTE digest[32], osig[64];
+    EVP_Digest(MSG, sizeof(MSG), digest, NULL, EVP_sha256(), NULL);
+    EVP_PKEY_CTX *sc = EVP_PKEY_CTX_new(k, NULL);
+    assert_int_equal(EVP_PKEY_sign_init(sc), 1);
+    assert_int_equal(EVP_PKEY_sign(sc, der, &dlen, digest, 32), 1);
+    EVP_PKEY_CTX_free(sc);
+    ecdsa_raw(der, dlen, osig);
+
+    CK_MECHANISM tk = {CKM_IBM_TRANSPORTKEY, NULL, 0};
+    CK_ATTRIBUTE t[] = {{CKA_VERIFY, (void *)&yes, 1}, {CKA_LABEL, "transported", 11}};
+    CK_OBJECT_HANDLE hp;
+    assert_int_equal(
+        f->t.f->C_UnwrapKey(f->s, &tk, CK_INVALID_HANDLE, spki, (CK_ULONG)sl, t, 2, &hp), CKR_OK);
+    CK_OBJECT_CLASS cls = 0;
+    CK_KEY_TYPE kt = 0;
+    CK_ATTRIBUTE got[] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_KEY_TYPE, &kt, sizeof(kt)}};
+    assert_int_equal(f->t.f->C_GetAttributeValue(f->s, hp, got, 2), CKR_OK);
+    assert_int_equal(cls, CKO_PUBLIC_KEY);
+    assert_int_equal(kt, CKK_EC);
+    CK_ULONG len;
+    CK_BYTE *params = attr(f, hp, CKA_EC_PARAMS, &len);
+    assert_int_equal(len, sizeof(P256_OID));
+    assert_memory_equal(params, P256_OID, len);
+    free(params);
+    CK_MECHANISM ecdsa = {CKM_ECDSA, NULL, 0};
+    assert_int_equal(verify(f, &ecdsa, hp, digest, 32, osig, 64), CKR_OK);
+    osig[3] ^= 1;
+    assert_int_equal(verify(f, &ecdsa, hp, digest, 32, osig, 64), CKR_SIGNATURE_INVALID);
+    /* Only a public key comes out of it. */
+    CK_OBJECT_CLASS sec = CKO_SECRET_KEY;
+    CK_ATTRIBUTE st[] = {{CKA_CLASS, &sec, sizeof(sec)}};
+    assert_int_equal(
+        f->t.f->C_UnwrapKey(f->s, &tk, CK_INVALID_HANDLE, spki, (CK_ULONG)sl, st, 1, &hp),
+        CKR_TEMPLATE_INCONSISTENT);
+    OPENSSL_free(spki);
+    EVP_PKEY_free(k);
+}
+
 static void import_rsa(void **state)
 {
     fx *f = *state;
@@ -625,17 +674,12 @@ static void import_ed25519(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(ec_p256),
-        cmocka_unit_test(ecdh_p256),
-        cmocka_unit_test(recover_usages),
-        cmocka_unit_test(ec_params_by_name),
-        cmocka_unit_test(ed25519),
-        cmocka_unit_test(rsa_2048),
-        cmocka_unit_test(ml_dsa),
-        cmocka_unit_test(import_ec),
-        cmocka_unit_test(import_rsa),
-        cmocka_unit_test(import_ed25519),
-        cmocka_unit_test(ed25519_the_ibm_way),
+        cmocka_unit_test(ec_p256),        cmocka_unit_test(ecdh_p256),
+        cmocka_unit_test(recover_usages), cmocka_unit_test(ec_params_by_name),
+        cmocka_unit_test(ed25519),        cmocka_unit_test(rsa_2048),
+        cmocka_unit_test(ml_dsa),         cmocka_unit_test(import_ec),
+        cmocka_unit_test(import_rsa),     cmocka_unit_test(import_spki_with_transport_key),
+        cmocka_unit_test(import_ed25519), cmocka_unit_test(ed25519_the_ibm_way),
     };
     return cmocka_run_group_tests_name("pkcs11 key pairs", tests, p11t_fx_setup, p11t_teardown);
 }
