@@ -185,12 +185,13 @@ CK_RV spki_build(pk_alg alg, const curve_def *c, const pqc_def *q, const uint8_t
         klen = der_size(inner);
         break;
     case PK_EC:
-        oid = OID_ECPUB, oidlen = sizeof(OID_ECPUB), par = c->oid, parlen = c->oid_len;
-        klen = publen;
-        break;
     case PK_ED:
     case PK_X:
-        oid = c->oid, oidlen = c->oid_len;
+        /* Edwards and Montgomery keys too, as IBM's EP11 writes them (its
+         * GREP11 clients read every EC-family key as id-ecPublicKey plus a
+         * curve OID); RFC 8410's form is read as well, and the PKCS #11
+         * module hands applications that form (README "Public-key objects"). */
+        oid = OID_ECPUB, oidlen = sizeof(OID_ECPUB), par = c->oid, parlen = c->oid_len;
         klen = publen;
         break;
     case PK_MLDSA:

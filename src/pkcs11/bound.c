@@ -92,9 +92,17 @@ static CK_RV cache_attrs(p11_object *o, const CK_ATTRIBUTE *a, CK_ULONG n)
 {
     CK_RV rv = CKR_OK;
     p11_mutex_lock(o->lock);
-    for (CK_ULONG i = 0; i < n && rv == CKR_OK; i++)
-        if (a[i].ulValueLen != CK_UNAVAILABLE_INFORMATION && a[i].type != CKA_VALUE)
+    for (CK_ULONG i = 0; i < n && rv == CKR_OK; i++) {
+        CK_BYTE spki[128];
+        CK_ULONG sl;
+        if (a[i].ulValueLen == CK_UNAVAILABLE_INFORMATION || a[i].type == CKA_VALUE)
+            continue;
+        if (a[i].type == CKA_PUBLIC_KEY_INFO &&
+            p11_spki_rfc8410(a[i].pValue, a[i].ulValueLen, spki, sizeof(spki), &sl))
+            rv = p11_attrs_set(&o->attrs, a[i].type, spki, sl);
+        else
             rv = p11_attrs_set(&o->attrs, a[i].type, a[i].pValue, a[i].ulValueLen);
+    }
     if (rv == CKR_OK)
         o->cls = p11_attrs_ulong(&o->attrs, CKA_CLASS, o->cls);
     p11_mutex_unlock(o->lock);

@@ -416,6 +416,9 @@ CK_RV p11_import_private(p11_state *st, p11_session *s, const CK_ATTRIBUTE *t, C
  * (priv 0) or PKCS #8 (priv 1); CKR_TEMPLATE_INCOMPLETE when the template
  * does not hold the key. */
 CK_RV p11_pkder(const CK_ATTRIBUTE *t, CK_ULONG n, int priv, g11c_buf *out);
+/* An Edwards/Montgomery SPKI in IBM's form (id-ecPublicKey + curve) as RFC
+ * 8410 writes it: 1 and *olen set, else 0 (any other SPKI: keep it). */
+int p11_spki_rfc8410(const CK_BYTE *in, CK_ULONG len, CK_BYTE *out, CK_ULONG cap, CK_ULONG *olen);
 /* 1 when CKA_EC_PARAMS (OID or name) is Ed25519 or Ed448: IBM's
  * applications give such keys as CKK_EC, which they are not. */
 int p11_ec_params_edwards(const CK_ATTRIBUTE *params);

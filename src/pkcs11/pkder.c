@@ -431,3 +431,26 @@ CK_RV p11_pkder(const CK_ATTRIBUTE *t, CK_ULONG n, int priv, g11c_buf *out)
     EVP_PKEY_free(k);
     return rv;
 }
+
+/* IBM's EP11 (and grep11d) write Edwards and Montgomery public keys as
+ * SEQUENCE { SEQUENCE { id-ecPublicKey, curve OID }, BIT STRING }; PKCS #11
+ * applications (OpenSSL, NSS, Java) expect RFC 8410's SEQUENCE { SEQUENCE {
+ * curve OID }, BIT STRING }. The keys are at most 57 bytes, so every length
+ * is one byte and the shape is fixed. */
+int p11_spki_rfc8410(const CK_BYTE *in, CK_ULONG len, CK_BYTE *out, CK_ULONG cap, CK_ULONG *olen)
+{
+    static const CK_BYTE head[] = {0x30, 0x0e, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce,
+                                   0x3d, 0x02, 0x01, 0x06, 0x03, 0x2b, 0x65};
+    const CK_ULONG hl = sizeof(head), rest = len >= 2 + hl + 1 ? len - (2 + hl + 1) : 0;
+    if (len < 2 + hl + 3 || len > 127 || in[0] != 0x30 || in[1] != len - 2 ||
+        memcmp(in + 2, head, hl) != 0 || in[2 + hl] < 0x6e || in[2 + hl] > 0x71 ||
+        in[3 + hl] != 0x03 || len - 9 > cap)
+        return 0;
+    out[0] = 0x30;
+    out[1] = (CK_BYTE)(len - 11);
+    const CK_BYTE algid[] = {0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, in[2 + hl]};
+    memcpy(out + 2, algid, sizeof(algid));
+    memcpy(out + 2 + sizeof(algid), in + 3 + hl, rest);
+    *olen = 2 + sizeof(algid) + rest;
+    return 1;
+}

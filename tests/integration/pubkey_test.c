@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "testspki.h"
 
 typedef struct {
     test_server a, b; /* same master key */
@@ -60,11 +61,10 @@ static void pair(g11c_conn *c, CK_MECHANISM_TYPE mech, CK_ATTRIBUTE *pub_extra, 
 }
 
 /* The public key is a DER SPKI followed by grep11's MAC trailer: any DER
- * parser reads the SPKI. */
+ * parser reads the SPKI (Edwards keys in IBM's form: testspki.h). */
 static EVP_PKEY *spki_of(const g11c_buf *pub)
 {
-    const unsigned char *p = pub->ptr;
-    EVP_PKEY *k = d2i_PUBKEY(NULL, &p, (long)pub->len);
+    EVP_PKEY *k = testspki_key(pub->ptr, pub->len);
     assert_non_null(k);
     return k;
 }
@@ -125,6 +125,9 @@ static void ed25519_and_rsa_pss_verify_with_openssl(void **state)
     g11c_mech m = {.type = CKM_EDDSA};
     assert_int_equal(g11c_sign_single(f->ca, g11c_bytes_of(&sk), &m, (g11c_bytes){msg, 64}, &sig),
                      CKR_OK);
+    /* IBM's form, which IBM's util.GetPubKey reads as an Ed25519 key:
+     * SEQUENCE { SEQUENCE { id-ecPublicKey, Ed25519 }, BIT STRING }. */
+    assert_true(testspki_ibm_form(pk.ptr, pk.len));
     EVP_PKEY *key = spki_of(&pk);
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     assert_int_equal(EVP_DigestVerifyInit(md, NULL, NULL, NULL, key), 1);

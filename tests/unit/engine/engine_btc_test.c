@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include "epk.h"
+#include "testspki.h"
 #include "etest.h"
 #include "kex.h"
 #include "testvec.h"
@@ -101,8 +102,7 @@ static void priv_of(ctx_t *c, const engine_buf *blob, bool ed, uint8_t out[32])
  * 0x00 || key for Ed25519. */
 static void serp_of_spki(const uint8_t *spki, size_t len, uint8_t out[33])
 {
-    const unsigned char *p = spki;
-    EVP_PKEY *k = d2i_PUBKEY(NULL, &p, (long)len);
+    EVP_PKEY *k = testspki_key(spki, len);
     uint8_t raw[65];
     size_t rl = sizeof(raw);
     assert_non_null(k);
