@@ -107,6 +107,19 @@ out:
     return ok;
 }
 
+int sref_k1_point(const uint8_t d[32], uint8_t pub[65])
+{
+    int rv = -1;
+    secp256k1_context *ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+    secp256k1_pubkey p;
+    size_t l = 65;
+    if (ctx != NULL && secp256k1_ec_pubkey_create(ctx, &p, d) &&
+        secp256k1_ec_pubkey_serialize(ctx, pub, &l, &p, SECP256K1_EC_UNCOMPRESSED) && l == 65)
+        rv = 0;
+    secp256k1_context_destroy(ctx);
+    return rv;
+}
+
 int sref_k1_sign(unsigned long variant, const uint8_t d[32], const uint8_t k[32],
                  const uint8_t *msg, size_t mlen, uint8_t sig[64])
 {

@@ -19,6 +19,8 @@
 
 int sref_k1_verify(unsigned long variant, const uint8_t pub[65], const uint8_t *msg, size_t mlen,
                    const uint8_t sig[64]);
+/* d·G uncompressed (libsecp256k1). */
+int sref_k1_point(const uint8_t d[32], uint8_t pub[65]);
 int sref_k1_sign(unsigned long variant, const uint8_t d[32], const uint8_t k[32],
                  const uint8_t *msg, size_t mlen, uint8_t sig[64]);
 
