@@ -177,7 +177,10 @@ static CK_RV es_emit(const uint8_t rs[2 * ES_LEN], engine_buf *sig)
     return rv;
 }
 
-CK_RV ecsdsa_sign(const pkey *k, CK_ULONG variant, const uint8_t *msg, size_t n, engine_buf *sig)
+/* Signs with the given nonce, or (nonce NULL) with fresh ones until e and
+ * s are non-zero. */
+static CK_RV es_sign(const pkey *k, CK_ULONG variant, const uint8_t *nonce, const uint8_t *msg,
+                     size_t n, engine_buf *sig)
 {
     CK_RV rv;
     es_group eg;
@@ -192,14 +195,17 @@ CK_RV ecsdsa_sign(const pkey *k, CK_ULONG variant, const uint8_t *msg, size_t n,
         goto out;
     }
     BN_set_flags(kn, BN_FLG_CONSTTIME);
-    for (int i = 0; i < ES_TRIES && again && rv == CKR_OK; i++) {
-        /* k uniform in [0, n) from the private DRBG (as ECDSA's nonces);
-         * zero is drawn again. */
-        if (BN_priv_rand_range_ex(kn, EC_GROUP_get0_order(eg.g), 0, eg.bn) != 1) {
+    for (int i = 0; i < (nonce ? 1 : ES_TRIES) && again && rv == CKR_OK; i++) {
+        if (nonce != NULL) {
+            if (BN_bin2bn(nonce, ES_LEN, kn) == NULL || BN_cmp(kn, EC_GROUP_get0_order(eg.g)) >= 0)
+                rv = CKR_ARGUMENTS_BAD;
+        } else if (BN_priv_rand_range_ex(kn, EC_GROUP_get0_order(eg.g), 0, eg.bn) != 1) {
+            /* k uniform in [0, n) from the private DRBG (as ECDSA's nonces) */
             rv = CKR_FUNCTION_FAILED;
-            break;
         }
-        if (!BN_is_zero(kn))
+        if (rv == CKR_OK && BN_is_zero(kn))
+            rv = nonce ? CKR_ARGUMENTS_BAD : CKR_OK; /* a drawn zero is drawn again */
+        else if (rv == CKR_OK)
             rv = es_sign_with(&eg, k, variant, kn, msg, n, rs, &again);
     }
     if (rv == CKR_OK)
@@ -211,34 +217,15 @@ out:
     return rv;
 }
 
+CK_RV ecsdsa_sign(const pkey *k, CK_ULONG variant, const uint8_t *msg, size_t n, engine_buf *sig)
+{
+    return es_sign(k, variant, NULL, msg, n, sig);
+}
+
 CK_RV ecsdsa_sign_k(const pkey *k, CK_ULONG variant, const uint8_t nonce[32], const uint8_t *msg,
                     size_t n, engine_buf *sig)
 {
-    CK_RV rv;
-    es_group eg;
-    BIGNUM *kn = BN_secure_new();
-    uint8_t rs[2 * ES_LEN];
-    bool again = false;
-
-    if ((rv = es_open(k, &eg)) != CKR_OK)
-        goto out;
-    if (kn == NULL) {
-        rv = CKR_HOST_MEMORY;
-        goto out;
-    }
-    BN_set_flags(kn, BN_FLG_CONSTTIME);
-    if (BN_bin2bn(nonce, ES_LEN, kn) == NULL || BN_is_zero(kn) ||
-        BN_cmp(kn, EC_GROUP_get0_order(eg.g)) >= 0) {
-        rv = CKR_ARGUMENTS_BAD;
-        goto out;
-    }
-    if ((rv = es_sign_with(&eg, k, variant, kn, msg, n, rs, &again)) == CKR_OK)
-        rv = again ? CKR_FUNCTION_FAILED : es_emit(rs, sig);
-out:
-    OPENSSL_cleanse(rs, sizeof(rs));
-    BN_clear_free(kn);
-    es_close(&eg);
-    return rv;
+    return es_sign(k, variant, nonce, msg, n, sig);
 }
 
 CK_RV ecsdsa_verify(const pkey *k, CK_ULONG variant, const uint8_t *msg, size_t n,
