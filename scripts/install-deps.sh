@@ -9,6 +9,7 @@ PACKAGES=(
   libgrpc-dev libabsl-dev protobuf-c-compiler libprotobuf-c-dev
   libssl-dev openssl libyaml-dev libsqlite3-dev libpq-dev libp11-kit-dev
   libcmocka-dev libcjson-dev libargon2-dev libmicrohttpd-dev
+  libsecp256k1-dev  # tests: an independent verifier of secp256k1 EC-Schnorr signatures
   clang libclang-rt-14-dev valgrind
   python3 python3-grpcio python3-grpc-tools curl
   postgresql

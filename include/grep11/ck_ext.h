@@ -325,6 +325,27 @@ typedef struct CK_IBM_BTC_DERIVE_PARAMS {
   CK_ULONG version;
 } CK_IBM_BTC_DERIVE_PARAMS;
 #endif
+/* ---- IBM CKM_IBM_ECDSA_OTHER (EC-Schnorr) ---------------------------------- */
+/* IBM's ep11.h names the variants of ECSGParm.Type (ECSG_Var_t);
+ * openCryptoki's PKCS #11 form names the same numbers as the submechanism
+ * of CK_IBM_ECDSA_OTHER_PARAMS. */
+#ifndef ECSG_IBM_ECSDSA_S256
+#define ECSG_IBM_ECSDSA_S256 (3UL)        /* BSI TR-03111 EC-SDSA, SHA-256 */
+#define ECSG_IBM_ECSDSA_COMPR_MULTI (5UL) /* compressed points, signer's key hashed */
+#define ECSG_IBM_BLS (6UL)                /* BLS12-381: not offered */
+#endif
+#ifndef CKM_IBM_ECSDSA_RAND
+#define CKM_IBM_ECSDSA_RAND ECSG_IBM_ECSDSA_S256
+#define CKM_IBM_ECSDSA_COMPR_MULTI ECSG_IBM_ECSDSA_COMPR_MULTI
+#endif
+#ifndef GREP11_HAVE_CK_IBM_ECDSA_OTHER_PARAMS
+#define GREP11_HAVE_CK_IBM_ECDSA_OTHER_PARAMS 1
+/* CK_MECHANISM.pParameter of CKM_IBM_ECDSA_OTHER (openCryptoki's layout):
+ * the variant, CKM_IBM_ECSDSA_RAND or CKM_IBM_ECSDSA_COMPR_MULTI. */
+typedef struct CK_IBM_ECDSA_OTHER_PARAMS {
+  CK_MECHANISM_TYPE submechanism;
+} CK_IBM_ECDSA_OTHER_PARAMS;
+#endif
 #ifndef GREP11_HAVE_CK_IBM_ATTRIBUTEBOUND_WRAP_PARAMS
 #define GREP11_HAVE_CK_IBM_ATTRIBUTEBOUND_WRAP_PARAMS 1
 /* CK_MECHANISM.pParameter of CKM_IBM_ATTRIBUTEBOUND_WRAP (as p11-kit and

@@ -77,6 +77,12 @@ void g11c_mech_encode(const g11c_mech *m, Grep11__Mechanism *wm, g11c_mech_param
         wm->parameter_case = GREP11__MECHANISM__PARAMETER_BTCDERIVE_PARAMETER;
         wm->btcderiveparameter = &p->btc;
         break;
+    case G11C_PARAM_ECSG:
+        grep11__ecsgparm__init(&p->ecsg);
+        p->ecsg.type = (Grep11__ECSGParm__ECSGType)m->ecsg.type;
+        wm->parameter_case = GREP11__MECHANISM__PARAMETER_ECSGPARAMETER;
+        wm->ecsgparameter = &p->ecsg;
+        break;
     default:
         break;
     }

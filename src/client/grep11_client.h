@@ -71,6 +71,7 @@ typedef enum {
     G11C_PARAM_ECDH1, /* ECDH1DeriveParm */
     G11C_PARAM_KYBER, /* KyberKEMParm */
     G11C_PARAM_BTC,   /* BTCDeriveParm (CKM_IBM_BTC_DERIVE) */
+    G11C_PARAM_ECSG,  /* ECSGParm (CKM_IBM_ECDSA_OTHER) */
 } g11c_param_kind;
 
 typedef struct {
@@ -102,6 +103,9 @@ typedef struct {
         g11c_bytes chain_code; /* parent's; empty for MASTERK */
         CK_ULONG version;      /* 1 */
     } btc;
+    struct {
+        CK_ULONG type; /* ECSG_IBM_ECSDSA_S256 / ECSG_IBM_ECSDSA_COMPR_MULTI */
+    } ecsg;
 } g11c_mech;
 
 /* Called with the server's error text whenever a call fails (for logging). */

@@ -44,6 +44,7 @@ typedef struct {
     Grep11__ECDH1DeriveParm ecdh;
     Grep11__KyberKEMParm kyber;
     Grep11__BTCDeriveParm btc;
+    Grep11__ECSGParm ecsg;
 } g11c_mech_params;
 
 void g11c_mech_encode(const g11c_mech *m, Grep11__Mechanism *wm, g11c_mech_params *p);

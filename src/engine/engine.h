@@ -41,7 +41,8 @@ typedef enum {
     ENGINE_PARAM_RSA_PSS,
     ENGINE_PARAM_ECDH1,
     ENGINE_PARAM_KYBER,
-    ENGINE_PARAM_BTC
+    ENGINE_PARAM_BTC,
+    ENGINE_PARAM_ECSG
     /* …add as needed */
 } engine_param_kind;
 
@@ -82,6 +83,9 @@ typedef struct {
         engine_bytes chain_code; /* the parent's (32 bytes); empty for MASTERK */
         CK_ULONG version;        /* CK_IBM_BTC_DERIVE_PARAMS_VERSION_1 */
     } btc;
+    struct {           /* ENGINE_PARAM_ECSG: GREP11 ECSGParm (CKM_IBM_ECDSA_OTHER) */
+        CK_ULONG type; /* ECSG_IBM_ECSDSA_S256, ECSG_IBM_ECSDSA_COMPR_MULTI, ... */
+    } ecsg;
     /* further parameter structs for later mechanisms */
 } engine_mech;
 

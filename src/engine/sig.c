@@ -1,9 +1,10 @@
 /* Public-key signature flows: Init / Update / Final / one-shot / Single
- * for RSA, ECDSA, EdDSA, ML-DSA/HashML-DSA and IBM Dilithium. The state
+ * for RSA, ECDSA, EC-Schnorr, EdDSA, ML-DSA/HashML-DSA and IBM Dilithium. The state
  * blob carries the key bytes as the client gave them (sealed blob or MACed
  * SPKI), the mechanism parameter, and the running state: a serializable
  * hash (hash-then-sign mechanisms), the ML-DSA mu sponge, or buffered input
- * (schemes that must see the whole message: EdDSA, raw RSA/ECDSA input). */
+ * (schemes that must see the whole message: EdDSA, EC-Schnorr, raw
+ * RSA/ECDSA input). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,8 @@ static bool sig_key_fits(const sig_ctx *c)
         return k->alg == PK_RSA;
     case SIG_ECDSA:
         return k->alg == PK_EC;
+    case SIG_ECSDSA:
+        return ecsdsa_curve_ok(k);
     case SIG_EDDSA:
         if (k->alg != PK_ED)
             return false;
@@ -193,6 +196,9 @@ static CK_RV sig_emit(sig_ctx *c, engine_buf *sig)
     case SIG_DSA:
         rv = dsa_sign(&c->k, in, n, sig);
         break;
+    case SIG_ECSDSA:
+        rv = ecsdsa_sign(&c->k, c->p.ecsg, in, n, sig);
+        break;
     case SIG_EDDSA:
         rv = eddsa_sign(&c->k, &c->p, in, n, sig);
         break;
@@ -223,6 +229,8 @@ static CK_RV sig_check(sig_ctx *c, engine_bytes sig)
         return ecdsa_verify(&c->k, in, n, sig.ptr, sig.len);
     case SIG_DSA:
         return dsa_verify(&c->k, in, n, sig.ptr, sig.len);
+    case SIG_ECSDSA:
+        return ecsdsa_verify(&c->k, c->p.ecsg, in, n, sig.ptr, sig.len);
     case SIG_EDDSA:
         return eddsa_verify(&c->k, &c->p, in, n, sig.ptr, sig.len);
     default:
@@ -232,13 +240,20 @@ static CK_RV sig_check(sig_ctx *c, engine_bytes sig)
 
 /* ---- state blobs ---- */
 
+/* An ECSGParm travels in the ParameterB slot as its type (u64), so states
+ * of the other mechanisms keep their layout. */
 static void sig_save(const sig_ctx *c, engine_bytes key, const engine_mech *m, wbuf *w)
 {
     wbuf_u8(w, SIG_STATE_VERSION);
     wbuf_lv(w, key.ptr, key.len);
     wbuf_u32(w, (uint32_t)m->kind);
-    wbuf_lv(w, m->kind == ENGINE_PARAM_BYTES ? m->bytes.ptr : NULL,
-            m->kind == ENGINE_PARAM_BYTES ? m->bytes.len : 0);
+    if (m->kind == ENGINE_PARAM_ECSG) {
+        wbuf_u32(w, 8); /* = wbuf_lv of the u64 */
+        wbuf_u64(w, m->ecsg.type);
+    } else {
+        wbuf_lv(w, m->kind == ENGINE_PARAM_BYTES ? m->bytes.ptr : NULL,
+                m->kind == ENGINE_PARAM_BYTES ? m->bytes.len : 0);
+    }
     wbuf_u64(w, m->kind == ENGINE_PARAM_RSA_PSS ? m->pss.hash : 0);
     wbuf_u64(w, m->kind == ENGINE_PARAM_RSA_PSS ? m->pss.mgf : 0);
     wbuf_u64(w, m->kind == ENGINE_PARAM_RSA_PSS ? m->pss.salt_len : 0);
@@ -272,8 +287,16 @@ static CK_RV sig_load(const engine *e, state_in *st, sig_ctx *c, engine_bytes *k
     m->pss.mgf = (CK_ULONG)rbuf_u64(r);
     m->pss.salt_len = (CK_ULONG)rbuf_u64(r);
     if (r->err || (m->kind != ENGINE_PARAM_NONE && m->kind != ENGINE_PARAM_BYTES &&
-                   m->kind != ENGINE_PARAM_RSA_PSS))
+                   m->kind != ENGINE_PARAM_RSA_PSS && m->kind != ENGINE_PARAM_ECSG))
         return CKR_SAVED_STATE_INVALID;
+    if (m->kind == ENGINE_PARAM_ECSG) {
+        rbuf pr;
+        rbuf_init(&pr, m->bytes.ptr, m->bytes.len);
+        m->ecsg.type = (CK_ULONG)rbuf_u64(&pr);
+        m->bytes = (engine_bytes){NULL, 0};
+        if (!rbuf_done(&pr))
+            return CKR_SAVED_STATE_INVALID;
+    }
     if ((rv = sig_prepare(e, m, *key, st->op == OP_SIGN, c)) != CKR_OK)
         return rv;
     if (rbuf_u8(r) != (uint8_t)c->mode)

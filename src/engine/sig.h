@@ -18,6 +18,7 @@ enum {
     SIG_HASH_MLDSA,   /* HashML-DSA; H_NONE: input is PH(M), hash in the parameter */
     SIG_DILITHIUM,    /* IBM Dilithium sets, through mu, no context */
     SIG_DSA,          /* H_NONE: input used as the digest */
+    SIG_ECSDSA,       /* CKM_IBM_ECDSA_OTHER: EC-Schnorr, message buffered */
 };
 #define SIGALG(scheme, h) ((scheme)*256 + (h))
 #define SIG_SCHEME(alg) ((alg) / 256)
@@ -36,6 +37,8 @@ typedef struct {
     /* EdDSA (CK_EDDSA_PARAMS) */
     bool ed_ph;
     bool ed_params; /* a parameter was given (Ed25519ctx/ph semantics) */
+    /* EC-Schnorr: ECSG_IBM_ECSDSA_S256 or ECSG_IBM_ECSDSA_COMPR_MULTI */
+    CK_ULONG ecsg;
 } sig_param;
 
 CK_RV sig_param_parse(const mech_row *row, const engine_mech *m, const pkey *k, sig_param *p);
@@ -54,6 +57,16 @@ CK_RV ecdsa_verify(const pkey *k, const uint8_t *dgst, size_t n, const uint8_t *
 CK_RV eddsa_sign(const pkey *k, const sig_param *p, const uint8_t *msg, size_t n, engine_buf *sig);
 CK_RV eddsa_verify(const pkey *k, const sig_param *p, const uint8_t *msg, size_t n,
                    const uint8_t *sig, size_t slen);
+/* EC-Schnorr (ecsdsa.c) on the 256-bit Weierstrass curves; variant is
+ * ECSG_IBM_ECSDSA_S256 or ECSG_IBM_ECSDSA_COMPR_MULTI, the signature r || s
+ * (32 + 32 bytes). ecsdsa_sign_k signs with a given nonce: for known-answer
+ * tests only, no flow reaches it. */
+bool ecsdsa_curve_ok(const pkey *k);
+CK_RV ecsdsa_sign(const pkey *k, CK_ULONG variant, const uint8_t *msg, size_t n, engine_buf *sig);
+CK_RV ecsdsa_sign_k(const pkey *k, CK_ULONG variant, const uint8_t nonce[32], const uint8_t *msg,
+                    size_t n, engine_buf *sig);
+CK_RV ecsdsa_verify(const pkey *k, CK_ULONG variant, const uint8_t *msg, size_t n,
+                    const uint8_t *sig, size_t slen);
 
 /* ML-DSA / Dilithium (pqc_sign.c): mu context setup and finishing. */
 CK_RV mldsa_op_start(const pkey *k, int scheme, const sig_param *p, bool sign, mldsa_mu_ctx *mc);

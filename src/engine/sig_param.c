@@ -1,7 +1,7 @@
 /* Mechanism parameters of public-key signatures (README "Mechanism
  * parameters"): RSA-PSS (GREP11 RSAPSSParm or ParameterB), the PKCS #11 3.2
- * signature context of ML-DSA (hedging + context [+ pre-hash]), and
- * CK_EDDSA_PARAMS. */
+ * signature context of ML-DSA (hedging + context [+ pre-hash]),
+ * CK_EDDSA_PARAMS and IBM's ECSGParm. */
 #include <string.h>
 
 #include "sig.h"
@@ -133,6 +133,25 @@ static CK_RV eddsa_parse(const engine_mech *m, const pkey *k, sig_param *p)
     return CKR_MECHANISM_PARAM_INVALID;
 }
 
+/* ECSGParm: required. BLS is a variant IBM offers that grep11 does not
+ * (another curve, another key type), so it is an unsupported mechanism
+ * rather than a bad parameter. */
+static CK_RV ecsg_parse(const engine_mech *m, sig_param *p)
+{
+    if (m->kind != ENGINE_PARAM_ECSG)
+        return CKR_MECHANISM_PARAM_INVALID;
+    switch (m->ecsg.type) {
+    case ECSG_IBM_ECSDSA_S256:
+    case ECSG_IBM_ECSDSA_COMPR_MULTI:
+        p->ecsg = m->ecsg.type;
+        return CKR_OK;
+    case ECSG_IBM_BLS:
+        return CKR_MECHANISM_INVALID;
+    default:
+        return CKR_MECHANISM_PARAM_INVALID;
+    }
+}
+
 CK_RV sig_param_parse(const mech_row *row, const engine_mech *m, const pkey *k, sig_param *p)
 {
     memset(p, 0, sizeof(*p));
@@ -144,6 +163,8 @@ CK_RV sig_param_parse(const mech_row *row, const engine_mech *m, const pkey *k, 
     case SIG_MLDSA:
     case SIG_HASH_MLDSA:
         return ctx_parse(row, m, p);
+    case SIG_ECSDSA:
+        return ecsg_parse(m, p);
     default:
         return no_param(m) ? CKR_OK : CKR_MECHANISM_PARAM_INVALID;
     }

@@ -28,6 +28,7 @@ typedef enum {
     P_HASHCTX, /* CK_HASH_SIGN_ADDITIONAL_CONTEXT */
     P_ECDH,    /* CK_ECDH1_DERIVE_PARAMS -> ECDH1DeriveParm */
     P_BTC,     /* CK_IBM_BTC_DERIVE_PARAMS -> BTCDeriveParm */
+    P_ECSG,    /* CK_IBM_ECDSA_OTHER_PARAMS -> ECSGParm */
 } pkind;
 
 typedef struct {
@@ -108,6 +109,7 @@ static const mech_row rows[] = {
     {CKM_ECDH1_DERIVE, P_ECDH, 0, {0, 0}},
     {CKM_ECDH1_COFACTOR_DERIVE, P_ECDH, 0, {0, 0}},
     {CKM_IBM_BTC_DERIVE, P_BTC, 0, {0, 0}},
+    {CKM_IBM_ECDSA_OTHER, P_ECSG, MAC, {CKK_EC, CKK_EC}},
     {CKM_RSA_PKCS_OAEP, P_OAEP, ENCDEC, {CKK_RSA, CKK_RSA}},
     {CKM_RSA_PKCS_PSS, P_PSS, MAC, {CKK_RSA, CKK_RSA}},
     {CKM_SHA1_RSA_PKCS_PSS, P_PSS, MAC, {CKK_RSA, CKK_RSA}},
@@ -373,6 +375,18 @@ static CK_RV enc_btc(const CK_MECHANISM *in, p11_mech *out)
     return CKR_OK;
 }
 
+/* openCryptoki's CK_IBM_ECDSA_OTHER_PARAMS: required (there is no default
+ * variant); the submechanism is sent as ECSGParm.Type, whose values the
+ * engine judges (BLS: CKR_MECHANISM_INVALID). */
+static CK_RV enc_ecsg(const CK_MECHANISM *in, p11_mech *out)
+{
+    if (in->ulParameterLen != sizeof(CK_IBM_ECDSA_OTHER_PARAMS))
+        return CKR_MECHANISM_PARAM_INVALID;
+    out->m.kind = G11C_PARAM_ECSG;
+    out->m.ecsg.type = ((const CK_IBM_ECDSA_OTHER_PARAMS *)in->pParameter)->submechanism;
+    return CKR_OK;
+}
+
 CK_OBJECT_CLASS p11_mech_derived_class(const CK_MECHANISM *m, const CK_ATTRIBUTE *t, CK_ULONG n)
 {
     CK_OBJECT_CLASS dflt = CKO_SECRET_KEY;
@@ -455,6 +469,8 @@ static CK_RV enc_param(const mech_row *r, const CK_MECHANISM *in, p11_mech *out)
         return enc_ecdh(in, out);
     case P_BTC:
         return enc_btc(in, out);
+    case P_ECSG:
+        return enc_ecsg(in, out);
     }
     return CKR_MECHANISM_PARAM_INVALID;
 }

@@ -66,7 +66,13 @@ CK_RV conv_mech(rpc_ctx *ctx, const Grep11__Mechanism *m, engine_mech *out)
         out->btc.version = (CK_ULONG)p->version;
         break;
     }
-    default: /* ECSGParm and ECAGGParm until their mechanisms are implemented */
+    case GREP11__MECHANISM__PARAMETER_ECSGPARAMETER:
+        /* The type is the engine's to judge (BLS and unknown values too). */
+        out->kind = ENGINE_PARAM_ECSG;
+        out->ecsg.type =
+            m->ecsgparameter->type < 0 ? (CK_ULONG)-1 : (CK_ULONG)m->ecsgparameter->type;
+        break;
+    default: /* ECAGGParm until CKM_IBM_EC_AGGREGATE is implemented */
         return rpc_fail(ctx, CKR_MECHANISM_INVALID, "mechanism parameter type not supported");
     }
     return CKR_OK;

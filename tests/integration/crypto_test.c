@@ -365,8 +365,10 @@ static void older_wire_generation_is_served(void **state)
 }
 
 /* A parameter type the server does not implement is CKR_MECHANISM_INVALID:
- * one of the oneof's types without a mechanism here yet (ECSGParm,
- * ECAGGParm), and one in a field number this server does not know. */
+ * one of the oneof's types without a mechanism here yet (ECAGGParm), and
+ * one in a field number this server does not know. ECSGParm is converted
+ * now (CKM_IBM_ECDSA_OTHER), so on AES-ECB it is a parameter that
+ * mechanism does not take. */
 static CK_RV encrypt_with(g11c_conn *c, const g11c_buf *key, Grep11__Mechanism *m)
 {
     Grep11__EncryptSingleRequest r = GREP11__ENCRYPT_SINGLE_REQUEST__INIT;
@@ -398,7 +400,7 @@ static void unknown_parameter_types_are_mechanism_invalid(void **state)
     Grep11__ECSGParm sg = GREP11__ECSGPARM__INIT;
     m.parameter_case = GREP11__MECHANISM__PARAMETER_ECSGPARAMETER;
     m.ecsgparameter = &sg;
-    assert_int_equal(encrypt_with(f->ca, &key, &m), CKR_MECHANISM_INVALID);
+    assert_int_equal(encrypt_with(f->ca, &key, &m), CKR_MECHANISM_PARAM_INVALID);
     Grep11__ECAGGParm agg = GREP11__ECAGGPARM__INIT;
     m.parameter_case = GREP11__MECHANISM__PARAMETER_ECAGGPARAMETER;
     m.ecaggparameter = &agg;

@@ -345,3 +345,19 @@ int test_server_slot_teardown(void **state)
     free(srv);
     return 0;
 }
+
+int test_mechanism_listed(g11c_conn *c, CK_MECHANISM_TYPE m, CK_MECHANISM_INFO *mi)
+{
+    CK_MECHANISM_TYPE *list = NULL;
+    size_t n = 0;
+    int found = 0;
+    memset(mi, 0, sizeof(*mi));
+    if (g11c_get_mechanism_list(c, &list, &n) != CKR_OK)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        found += list[i] == m;
+    free(list);
+    if (g11c_get_mechanism_info(c, m, mi) != CKR_OK)
+        memset(mi, 0, sizeof(*mi));
+    return found;
+}

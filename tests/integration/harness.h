@@ -89,4 +89,8 @@ unsigned test_free_port(void);
 /* Seconds on the monotonic clock since *t0. */
 double test_seconds_since(const struct timespec *t0);
 
+/* How often GetMechanismList names m (-1: the call failed), and its
+ * GetMechanismInfo in *mi (zeroed when that fails). */
+int test_mechanism_listed(g11c_conn *c, CK_MECHANISM_TYPE m, CK_MECHANISM_INFO *mi);
+
 #endif
