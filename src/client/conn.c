@@ -30,6 +30,7 @@
 #define RECONNECT_FIRST_MS 100
 #define RECONNECT_MAX_MS 1000
 #define RECONNECT_WAIT_MS 10000
+#define RESEND_MAX 3 /* sends after the first, each allowed by the resend rule */
 #define RECONNECT_LOOK_MS 250
 #define DEFAULT_MAX_MESSAGE (64u * 1024u * 1024u)
 #define MAX_CHANNELS 16
@@ -400,15 +401,19 @@ static CK_RV unary_bytes(g11c_conn *c, const char *method, const uint8_t *req, s
                       &delivery);
     if (nmd)
         OPENSSL_cleanse(auth, sizeof(auth));
-    if (g11c_may_resend(delivery, method, keyed)) {
+    if (delivery == G11C_UNCERTAIN && !g11c_may_resend(delivery, method, keyed))
+        note_not_resent(detail, sizeof(detail));
+    /* A channel may still read READY for a moment after its connection was
+     * cut, so a resend can meet the dying transport too: each failed send
+     * is judged by the rule again, a few times, within the deadline. */
+    for (int tries = 0; tries < RESEND_MAX && g11c_may_resend(delivery, method, keyed); tries++) {
         gpr_timespec limit = gpr_time_min(
             deadline, gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
                                    gpr_time_from_millis(RECONNECT_WAIT_MS, GPR_TIMESPAN)));
-        if (channel_ready_by(c, ch, limit))
-            rv = exchange(c, ch, method, md, nmd, req, len, deadline, reply, detail, sizeof(detail),
-                          &delivery);
-    } else if (delivery == G11C_UNCERTAIN) {
-        note_not_resent(detail, sizeof(detail));
+        if (!channel_ready_by(c, ch, limit))
+            break;
+        rv = exchange(c, ch, method, md, nmd, req, len, deadline, reply, detail, sizeof(detail),
+                      &delivery);
     }
     if (rv != CKR_OK)
         report(c, method, rv, detail);
